@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { Api, publicBaseUrl, type AppEnv, type RouteDoc } from './api';
+import type { Services } from './domain/context';
+import { ApiError, errorBody, handleError } from './errors';
+import { apiKeyAuth } from './middleware/api-key';
+import { userTokenAuth } from './middleware/user-token';
+import { openApiDocument, referencePage } from './openapi';
+import { endUserRoutes } from './routes/end-user';
+import { headlessRoutes } from './routes/headless';
+import { integrationRoutes } from './routes/integrations';
+import { runRoutes } from './routes/run';
+import { userRoutes } from './routes/users';
+import { workflowRoutes } from './routes/workflows';
+
+const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
+
+// Alloy serves its API under a version prefix (`/2023-12/users`); we serve one API at the root
+// and under any such prefix, so copied curl lines work unchanged.
+const VERSION_PREFIX = /^\/\d{4}-\d{2}(?=\/)/;
+
+/** The HTTP application: every route, its auth, its validation and one error handler. */
+export function createApp(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({
+    getPath: (req) => {
+      const url = new URL(req.url);
+      return url.pathname.replace(VERSION_PREFIX, '');
+    },
+  });
+  const docs: RouteDoc[] = [];
+
+  app.onError(handleError);
+  app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: services.config.bodyLimitBytes,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `The request body is over the limit of ${services.config.bodyLimitBytes} bytes`);
+      },
+    }),
+  );
+
+  // The browser calls only the end-user routes; the ISV backend's API key never belongs in a page.
+  const allowed = services.config.allowedOrigins;
+  const browserCors = cors({
+    origin: (origin) => (allowed === undefined ? origin : allowed.includes(origin) ? origin : null),
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+    allowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
+    exposeHeaders: ['Idempotent-Replayed'],
+    maxAge: 600,
+  });
+  app.use('/me/*', browserCors);
+  app.use('/plugins/*', browserCors);
+
+  const isv = new Api(app, 'apiKey', docs, apiKeyAuth(() => services.apiKeyHashes));
+  userRoutes(isv, services);
+  integrationRoutes(isv, services);
+  headlessRoutes(isv, services);
+  runRoutes(isv, services);
+  workflowRoutes(isv, services);
+  endUserRoutes(new Api(app, 'userToken', docs, userTokenAuth(services.tokens, services.store)), services);
+
+  const open = new Api(app, 'none', docs);
+  open.get('/.well-known/jwks.json', { summary: 'Public keys of the user tokens', tags: ['Tokens'] }, (c) => c.json(services.tokens.jwks()));
+  open.get('/health', { summary: 'Liveness and store check', tags: ['Operations'] }, async (c) => {
+    await services.store.db.get('SELECT 1 AS ok');
+    return c.json({ ok: true });
+  });
+  app.get('/openapi.json', (c) => c.json(openApiDocument(docs, publicBaseUrl(c, services.config.publicUrl))));
+  app.get('/docs', (c) => c.html(referencePage(docs)));
+  app.get('/icons/:name', (c) => {
+    const name = c.req.param('name');
+    if (!/^[\w-]+\.svg$/.test(name)) throw new ApiError(404, 'not_found', `No icon "${name}"`);
+    try {
+      const svg = fs.readFileSync(path.join(publicDir, 'icons', name));
+      return c.body(svg, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' });
+    } catch {
+      throw new ApiError(404, 'not_found', `No icon "${name}"`);
+    }
+  });
+  return app;
+}

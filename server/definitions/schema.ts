@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { EventSchemaFormat } from './event-schema.js';
+
+const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, "_" or "-"');
+const Name = z.string().min(1, 'must not be empty');
+
+const CustomEventTrigger = z.strictObject({
+  type: z.literal('customEvent'),
+  event: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  schema: EventSchemaFormat,
+  // Opt-in because an event sent from the browser with the user token is forgeable by that user.
+  browser: z.boolean().default(false),
+});
+
+const WebhookTrigger = z.strictObject({ type: z.literal('webhook') });
+
+const AppTrigger = z.strictObject({ type: z.literal('app'), connector: Name, event: Name });
+
+/** What starts a workflow: a custom event from the ISV, an inbound webhook, or a third-party app event. */
+export const TriggerSchema = z.discriminatedUnion('type', [CustomEventTrigger, WebhookTrigger, AppTrigger], {
+  error: 'expected trigger type "customEvent", "webhook" or "app"',
+});
+
+/** One step of a workflow: a connector action with templated input. */
+export const BlockSchema = z.strictObject({
+  id: Id,
+  name: Name.optional(),
+  connector: Name,
+  action: Name,
+  input: z.record(z.string(), z.unknown()).default({}),
+});
+
+const Option = z.strictObject({ label: Name, value: z.string() });
+
+/** A setting the end user fills in when installing a workflow. */
+export const FieldSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'expected a letter or "_" then letters, digits or "_", at most 64 in all'),
+    label: Name,
+    type: z.enum(['text', 'secret', 'number', 'boolean', 'select', 'multiselect']),
+    required: z.boolean().default(false),
+    description: z.string().optional(),
+    placeholder: z.string().optional(),
+    default: z.unknown().optional(),
+    options: z.array(Option).min(1, 'must list at least one option').optional(),
+    optionsSource: z.strictObject({ connector: Name, source: Name }).optional(),
+  })
+  .superRefine((field, ctx) => {
+    const choice = field.type === 'select' || field.type === 'multiselect';
+    const given = (field.options ? 1 : 0) + (field.optionsSource ? 1 : 0);
+    if (choice && given !== 1) {
+      const message = `a ${field.type} field needs exactly one of "options" or "optionsSource"`;
+      ctx.addIssue({ code: 'custom', path: ['options'], message });
+    }
+    if (!choice && given > 0) {
+      const key = field.options ? 'options' : 'optionsSource';
+      ctx.addIssue({ code: 'custom', path: [key], message: `a ${field.type} field takes no "${key}"` });
+    }
+  });
+
+// Reports every repeat of `key` among items, at the repeat's own path.
+function unique<T>(items: T[], key: (item: T) => string, list: string, prop: string, ctx: z.RefinementCtx) {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    const value = key(item);
+    if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [list, i, prop], message: `duplicate ${prop} "${value}"` });
+    seen.add(value);
+  });
+}
+
+/** A workflow: one trigger, the blocks it runs, and the fields the end user configures. */
+export const WorkflowSchema = z
+  .strictObject({
+    id: Id,
+    name: Name,
+    description: z.string().optional(),
+    version: z.int().positive(),
+    trigger: TriggerSchema,
+    blocks: z.array(BlockSchema).min(1, 'a workflow needs at least one block'),
+    fields: z.array(FieldSchema).default([]),
+  })
+  .superRefine((workflow, ctx) => {
+    unique(workflow.blocks, (b) => b.id, 'blocks', 'id', ctx);
+    unique(workflow.fields, (f) => f.name, 'fields', 'name', ctx);
+  });
+
+/** One definition file: an integration with one app and its workflows. */
+export const IntegrationSchema = z.strictObject({
+  id: Id,
+  app: Name,
+  connector: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a lower-case id such as "slack"'),
+  description: z.string().optional(),
+  icon: z
+    .string()
+    .refine(
+      (s) => s.startsWith('/') || /^https?:\/\//.test(s),
+      'expected an absolute path such as "/icons/app.svg" or an http(s) URL',
+    ),
+  workflows: z.array(WorkflowSchema).min(1, 'an integration needs at least one workflow'),
+});
+
+export type IntegrationDefinition = z.output<typeof IntegrationSchema>;
+export type WorkflowDefinition = z.output<typeof WorkflowSchema>;
+export type Trigger = z.output<typeof TriggerSchema>;
+export type Block = z.output<typeof BlockSchema>;
+export type Field = z.output<typeof FieldSchema>;

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import type { Field, WorkflowDefinition } from '../definitions/schema';
+import type { Vault } from '../secrets';
+
+function fieldSchema(field: Field): z.ZodType {
+  const values = field.options?.map((o) => o.value);
+  let schema: z.ZodType;
+  switch (field.type) {
+    case 'number':
+      schema = z.number();
+      break;
+    case 'boolean':
+      schema = z.boolean();
+      break;
+    case 'select':
+      schema = values ? z.enum(values as [string, ...string[]]) : z.string().min(1, 'choose an option');
+      break;
+    case 'multiselect': {
+      const item = values ? z.enum(values as [string, ...string[]]) : z.string().min(1);
+      schema = field.required ? z.array(item).min(1, 'choose at least one option') : z.array(item);
+      break;
+    }
+    default:
+      schema = field.required ? z.string().trim().min(1, `${field.label} is required`) : z.string();
+  }
+  if (field.default !== undefined) return schema.default(field.default as never);
+  return field.required ? schema : schema.optional();
+}
+
+/** The zod schema of a workflow's configuration: one key per configurable field, nothing else. */
+export function configSchema(fields: readonly Field[]) {
+  return z.object(Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f)])));
+}
+
+/**
+ * Picks and validates a workflow's own fields from the values the user gave for the whole
+ * integration (workflows of one integration may share a field such as `channel`).
+ */
+export function parseWorkflowConfig(workflow: WorkflowDefinition, values: Record<string, unknown>) {
+  const own = Object.fromEntries(workflow.fields.filter((f) => f.name in values).map((f) => [f.name, values[f.name]]));
+  return configSchema(workflow.fields).safeParse(own);
+}
+
+const SECRET = '$secret';
+
+/** Encrypts the values of `secret` fields before they are stored. */
+export function sealSecrets(fields: readonly Field[], config: Record<string, unknown>, vault: Vault): Record<string, unknown> {
+  const out = { ...config };
+  for (const f of fields) {
+    if (f.type === 'secret' && typeof out[f.name] === 'string') out[f.name] = { [SECRET]: vault.encrypt(out[f.name] as string) };
+  }
+  return out;
+}
+
+/** What the API shows of a stored configuration: secret values replaced by a mark. */
+export function redactSecrets(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k, v && typeof v === 'object' && SECRET in v ? '[redacted]' : v]),
+  );
+}
+
+/** The configuration with secrets decrypted, for the engine. */
+export function openSecrets(config: Record<string, unknown>, vault: Vault): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k, v && typeof v === 'object' && SECRET in v ? vault.decrypt(String((v as Record<string, unknown>)[SECRET])) : v]),
+  );
+}
+
+/** Names of fields that were added, removed or changed between two versions of a workflow. */
+export function fieldChanges(from: readonly Field[], to: readonly Field[]): { added: string[]; removed: string[]; changed: string[] } {
+  const before = new Map(from.map((f) => [f.name, f]));
+  const after = new Map(to.map((f) => [f.name, f]));
+  const shape = (f: Field) => JSON.stringify([f.type, f.required, f.options?.map((o) => o.value), f.optionsSource]);
+  return {
+    added: [...after.keys()].filter((n) => !before.has(n)),
+    removed: [...before.keys()].filter((n) => !after.has(n)),
+    changed: [...after.keys()].filter((n) => before.has(n) && shape(before.get(n)!) !== shape(after.get(n)!)),
+  };
+}

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import { ApiError, validationError } from '../errors';
+import type { AcceptedEvent } from '../store/events';
+import type { Services } from './context';
+
+export interface RunEventInput {
+  userId: string;
+  event: string;
+  data: Record<string, unknown>;
+  source: 'isv' | 'browser';
+  idempotencyKey?: string;
+}
+
+/**
+ * Validates an event against its schema and records it with its executions, durably, before
+ * answering. Browser-sent events must be allowed by the event's definition (`browser: true`).
+ */
+export async function runEvent(services: Services, input: RunEventInput): Promise<{ replayed: boolean; body: AcceptedEvent }> {
+  const definition = services.definitions.events.get(input.event);
+  if (!definition) {
+    const known = [...services.definitions.events.keys()];
+    throw new ApiError(404, 'unknown_event', `No custom event named "${input.event}". Known events: ${known.map((k) => `"${k}"`).join(', ')}`, [
+      { path: 'event', message: `expected one of: ${known.join(', ')}` },
+    ]);
+  }
+  if (input.source === 'browser' && !definition.browser) {
+    throw new ApiError(403, 'forbidden', `The event "${input.event}" can only be sent by the ISV backend (its definition does not set "browser": true)`);
+  }
+  const parsed = definition.validator.safeParse(input.data);
+  if (!parsed.success) throw validationError(parsed.error, input.source === 'isv' ? 'data' : undefined, `The data does not match the schema of "${input.event}"`);
+  const requestHash = createHash('sha256').update(JSON.stringify([input.event, parsed.data])).digest('hex');
+  const result = await services.store.events.accept({
+    userId: input.userId,
+    name: input.event,
+    data: parsed.data,
+    source: input.source,
+    idempotencyKey: input.idempotencyKey,
+    requestHash,
+  });
+  if (result.kind === 'key_reused') {
+    throw new ApiError(409, 'conflict', 'This idempotency key was already used for a different event or data');
+  }
+  return { replayed: result.kind === 'repeat', body: result.response };
+}

@@ -1,0 +1,121 @@
+import { findConnector } from '../connectors';
+import { credentialDataSchema } from '../connectors/types';
+import { ApiError, validationError } from '../errors';
+import type { IntegrationDefinition } from '../definitions/schema';
+import type { Installation } from '../store/installations';
+import type { Services } from './context';
+import { parseWorkflowConfig, sealSecrets, redactSecrets } from './config-fields';
+import { integrationView, workflowView } from './views';
+
+/** The integration, or a 404 listing the ones that exist. */
+export function requireIntegration(services: Services, integrationId: string): IntegrationDefinition {
+  const integration = services.definitions.integration(integrationId);
+  if (!integration) {
+    const known = services.definitions.integrations.map((i) => i.id).join(', ');
+    throw new ApiError(404, 'not_found', `No integration "${integrationId}" (known: ${known})`);
+  }
+  return integration;
+}
+
+/** Stores a credential for an app's API-key form, encrypted; the secret never comes back out. */
+export async function createCredential(services: Services, userId: string, app: string, data: Record<string, unknown>) {
+  const connector = findConnector(app);
+  if (!connector) throw new ApiError(404, 'not_found', `No app "${app}"`, [{ path: 'type', message: 'unknown app' }]);
+  const form = connector.auth.find((a) => a.type === 'apiKey');
+  if (!form || form.type !== 'apiKey') {
+    const how = connector.auth.some((a) => a.type === 'oauth2') ? 'connect it through OAuth' : 'it needs no account';
+    throw new ApiError(400, 'invalid_request', `${connector.name} takes no API-key credential: ${how}`);
+  }
+  const parsed = credentialDataSchema(form.fields).safeParse(data);
+  if (!parsed.success) throw validationError(parsed.error, 'data', `Invalid ${connector.name} credential`);
+  return services.store.credentials.create({
+    userId,
+    app: connector.id,
+    type: 'apiKey',
+    secret: services.vault.encrypt(JSON.stringify(parsed.data)),
+  });
+}
+
+/** The workflows to install: the ones asked for (each must belong to the integration) or all of them. */
+export function selectWorkflows(integration: IntegrationDefinition, workflowIds?: string[]) {
+  if (!workflowIds) return integration.workflows;
+  return workflowIds.map((id, index) => {
+    const workflow = integration.workflows.find((w) => w.id === id);
+    if (!workflow) {
+      throw new ApiError(404, 'not_found', `Workflow "${id}" is not part of integration "${integration.id}"`, [
+        { path: `workflowIds.${index}`, message: 'not in this integration' },
+      ]);
+    }
+    return workflow;
+  });
+}
+
+/**
+ * Installs workflows of an integration for a user: checks the credential (it must be the user's
+ * own, for the integration's app), validates the configuration against each workflow's fields,
+ * and writes every installation in one transaction.
+ */
+export async function installIntegration(
+  services: Services,
+  input: { userId: string; integrationId: string; workflowIds?: string[]; credentialId?: string; config: Record<string, unknown> },
+): Promise<Installation[]> {
+  const integration = requireIntegration(services, input.integrationId);
+  const workflows = selectWorkflows(integration, input.workflowIds);
+  const connector = findConnector(integration.connector);
+  const needsAccount = Boolean(connector && connector.auth.length > 0);
+  let credentialIds: string[] = [];
+  if (input.credentialId) {
+    const credential = await services.store.credentials.find(input.userId, input.credentialId);
+    if (!credential) throw new ApiError(404, 'not_found', `No credential "${input.credentialId}" for this user`, [{ path: 'credentialId', message: 'not found' }]);
+    if (credential.app !== connector?.id) {
+      throw new ApiError(400, 'invalid_request', `Credential "${input.credentialId}" is for ${credential.app}, not ${integration.app}`, [
+        { path: 'credentialId', message: `expected a ${integration.app} credential` },
+      ]);
+    }
+    credentialIds = [credential.credentialId];
+  } else if (needsAccount) {
+    const existing = (await services.store.credentials.list(input.userId)).filter((c) => c.app === connector!.id && c.status === 'ok');
+    if (existing.length === 0) {
+      throw new ApiError(400, 'invalid_request', `Connect a ${integration.app} account first: credentialId is required`, [
+        { path: 'credentialId', message: 'required' },
+      ]);
+    }
+    credentialIds = [existing.at(-1)!.credentialId];
+  }
+  const rows = workflows.map((workflow) => {
+    const parsed = parseWorkflowConfig(workflow, input.config);
+    if (!parsed.success) throw validationError(parsed.error, 'config', `Invalid configuration for "${workflow.name}"`);
+    return {
+      integrationId: integration.id,
+      workflowId: workflow.id,
+      version: workflow.version,
+      config: sealSecrets(workflow.fields, parsed.data, services.vault),
+      credentialIds,
+      needsWebhookToken: workflow.trigger.type === 'webhook',
+    };
+  });
+  return services.store.installations.install(input.userId, rows);
+}
+
+/** One integration with what installing it takes: fields, account forms, the user's credentials and config. */
+export async function integrationDetail(services: Services, userId: string, integrationId: string, baseUrl: string) {
+  const integration = requireIntegration(services, integrationId);
+  const installations = await services.store.installations.list(userId);
+  const connector = findConnector(integration.connector);
+  const credentials = (await services.store.credentials.list(userId)).filter((c) => c.app === connector?.id);
+  const byWorkflow = new Map(installations.map((i) => [i.workflowId, i]));
+  return {
+    ...integrationView(integration, installations, baseUrl),
+    connector: integration.connector,
+    auth: connector?.auth ?? [],
+    credentials: credentials.map((c) => ({ credentialId: c.credentialId, app: c.app, status: c.status })),
+    workflows: integration.workflows.map((w) => {
+      const installation = byWorkflow.get(w.id);
+      return {
+        ...workflowView(integration, w, installation, baseUrl),
+        fields: w.fields,
+        config: installation ? redactSecrets(installation.config) : null,
+      };
+    }),
+  };
+}

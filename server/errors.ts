@@ -1,0 +1,91 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+
+/** Machine-readable error codes; callers may `switch` on them. */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'invalid_json'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'unknown_event'
+  | 'conflict'
+  | 'upgrade_blocked'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal';
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/**
+ * The one error the routes throw. `onError` turns it into
+ * `{ "error": { "code", "message", "details"? } }` with its status.
+ * @example throw new ApiError(404, 'not_found', `No user "${id}"`)
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Path of a zod issue in the dotted form the API reports (`data.customer.email`, `users.3.username`). */
+export function issuePath(prefix: string | undefined, path: PropertyKey[]): string {
+  const parts = [...(prefix ? [prefix] : []), ...path.map(String)];
+  return parts.join('.') || '(root)';
+}
+
+/** A 400 that names every bad field of a zod failure, each path under `prefix` when given. */
+export function validationError(error: z.ZodError, prefix?: string, message?: string): ApiError {
+  const details = error.issues.map((issue) => ({
+    path: issuePath(prefix, issue.path),
+    message: issue.message,
+  }));
+  const summary = details.map((d) => `${d.path}: ${d.message}`).join('; ');
+  return new ApiError(400, 'invalid_request', message ?? `Invalid request: ${summary}`, details);
+}
+
+export function errorBody(code: ErrorCode, message: string, details?: ErrorDetail[]) {
+  return { error: details?.length ? { code, message, details } : { code, message } };
+}
+
+/** Hono `onError`: known errors keep their status; anything else is a logged 500 with a request id, never a stack. */
+export function handleError(err: Error, c: Context) {
+  if (err instanceof ApiError) {
+    return c.json(errorBody(err.code, err.message, err.details), err.status);
+  }
+  // Hono's own HTTPException (e.g. from bodyLimit) carries a status; keep it, but in our shape.
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return c.json(errorBody('invalid_request', err.message || 'Bad request'), status as ContentfulStatusCode);
+  }
+  if (isStoreUnavailable(err)) {
+    c.header('Retry-After', '5');
+    return c.json(errorBody('unavailable', 'The store is unavailable; try again shortly'), 503);
+  }
+  const requestId = crypto.randomUUID();
+  console.error(`[${requestId}] ${c.req.method} ${c.req.path}`, err);
+  return c.json(errorBody('internal', `Internal error (request id ${requestId})`), 500);
+}
+
+function isStoreUnavailable(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === '57P01' /* admin_shutdown */ ||
+    code === '57P03' /* cannot_connect_now */ ||
+    code === 'SQLITE_BUSY'
+  );
+}

@@ -1,0 +1,45 @@
+import { serve } from '@hono/node-server';
+import { createApp } from './app';
+import { loadConfig } from './config';
+import { startServices } from './services';
+import { startRetentionSweep } from './retention';
+
+async function main() {
+  const config = loadConfig();
+  const { services, devApiKey, devApiKeyCreated, released } = await startServices(config);
+  const app = createApp(services);
+  const stopSweep = startRetentionSweep(services.store, config.logRetentionDays);
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    const url = config.publicUrl ?? `http://localhost:${info.port}`;
+    const store = config.databaseUrl ? 'PostgreSQL' : `SQLite (${config.dataDir})`;
+    console.log(`Alloy Embedded Kit listening on ${url} — store: ${store}`);
+    console.log(`  integrations: ${services.definitions.integrations.map((i) => i.id).join(', ')} (from ${config.integrationsDir})`);
+    if (released.length) console.log(`  released: ${released.join(', ')}`);
+    if (devApiKey) {
+      console.log(`  development API key${devApiKeyCreated ? ' (new)' : ''}: ${devApiKey}`);
+      console.log(`    kept in ${config.dataDir}/dev-api-key; set ALLOY_API_KEY to use your own`);
+    }
+    console.log(`  API reference: ${url}/docs`);
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    stopSweep();
+    server.close(() => {
+      services.store.close().finally(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  // A bad definition file or configuration is the user's to fix: say what, not a stack.
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

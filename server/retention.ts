@@ -1,0 +1,23 @@
+import type { Store } from './store';
+
+const HOUR = 60 * 60 * 1000;
+
+/**
+ * Deletes logs older than the retention period, now and every hour. Several processes may run it
+ * at once on PostgreSQL: the deletes are idempotent, so that only costs a little work.
+ */
+export function startRetentionSweep(store: Store, retentionDays: number): () => void {
+  const sweep = async () => {
+    try {
+      const deleted = await store.logs.deleteOlderThan(Date.now() - retentionDays * 24 * HOUR);
+      const total = deleted.executions + deleted.errors + deleted.events;
+      if (total > 0) console.log(`retention: deleted ${deleted.executions} executions, ${deleted.errors} errors, ${deleted.events} events older than ${retentionDays} days`);
+    } catch (err) {
+      console.warn(`retention: sweep failed (${(err as Error).message}); will retry`);
+    }
+  };
+  void sweep();
+  const timer = setInterval(sweep, HOUR);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,100 @@
+import { param, publicBaseUrl, type Api, type AppContext } from '../api';
+import { ApiError } from '../errors';
+import type { Services } from '../domain/context';
+import { runEvent } from '../domain/events';
+import { createCredential, installIntegration, integrationDetail } from '../domain/installing';
+import { integrationView, installationView } from '../domain/views';
+import * as S from '../schemas';
+
+/**
+ * What the widget calls with the user token. The user is always the token's subject
+ * (`c.get('userId')`): no route takes a userId, so none can reach another user's rows.
+ */
+export function endUserRoutes(api: Api, services: Services) {
+  const { store } = services;
+  const tags = ['End user (widget)'];
+  const base = (c: AppContext) => publicBaseUrl(c, services.config.publicUrl);
+
+  const requireInstallation = async (c: AppContext) => {
+    const installation = await store.installations.findById(c.get('userId'), param(c, 'installationId'));
+    if (!installation) throw new ApiError(404, 'not_found', `No installation "${param(c, 'installationId')}"`);
+    return installation;
+  };
+
+  api.get('/me/integrations', { summary: 'The user’s integrations', tags, response: S.IntegrationsResponse }, async (c) => {
+    const installations = await store.installations.list(c.get('userId'));
+    return c.json({ data: services.definitions.integrations.map((i) => integrationView(i, installations, base(c))) });
+  });
+
+  api.get('/me/integrations/:integrationId', { summary: 'One integration with its fields and the account it needs', tags, response: S.IntegrationDetail }, async (c) =>
+    c.json(await integrationDetail(services, c.get('userId'), param(c, 'integrationId'), base(c))),
+  );
+
+  api.post('/me/credentials', { summary: 'Connect an account with an API-key form', tags, body: S.EndUserCredentialBody, response: S.CredentialResponse, status: 201 }, async (c, { body }) => {
+    const credential = await createCredential(services, c.get('userId'), body.app, body.data);
+    return c.json({ credentialId: credential.credentialId }, 201);
+  });
+
+  api.get('/me/installations', { summary: 'The user’s installations', tags, response: S.InstallationsResponse }, async (c) =>
+    c.json({ data: (await store.installations.list(c.get('userId'))).map((i) => installationView(i, base(c))) }),
+  );
+
+  api.post('/me/installations', { summary: 'Install (or reinstall) workflows of an integration', tags, body: S.EndUserInstallBody, response: S.InstallResponse, status: 201 }, async (c, { body }) => {
+    const installations = await installIntegration(services, { userId: c.get('userId'), ...body });
+    return c.json(
+      {
+        success: true as const,
+        installationId: installations[0]!.installationId,
+        workflowIds: installations.map((i) => i.workflowId),
+        installations: installations.map((i) => installationView(i, base(c))),
+      },
+      201,
+    );
+  });
+
+  api.put('/me/installations/:installationId', { summary: 'Reconfigure an installation', tags, body: S.EndUserReconfigureBody, response: S.InstallationView }, async (c, { body }) => {
+    const current = await requireInstallation(c);
+    const [updated] = await installIntegration(services, {
+      userId: c.get('userId'),
+      integrationId: current.integrationId,
+      workflowIds: [current.workflowId],
+      credentialId: body.credentialId ?? current.credentialIds[0],
+      config: body.config,
+    });
+    return c.json(installationView(updated!, base(c)));
+  });
+
+  api.delete('/me/installations/:installationId', { summary: 'Uninstall', tags, response: S.SuccessResponse }, async (c) => {
+    const installation = await requireInstallation(c);
+    await store.installations.uninstall(c.get('userId'), installation.workflowId);
+    return c.json({ success: true as const });
+  });
+
+  for (const action of ['activate', 'deactivate'] as const) {
+    api.put(`/me/installations/:installationId/${action}`, { summary: `${action === 'activate' ? 'Activate' : 'Deactivate'} an installation`, tags, response: S.SuccessResponse }, async (c) => {
+      const installation = await requireInstallation(c);
+      await store.installations.setActive(c.get('userId'), installation.workflowId, action === 'activate');
+      return c.json({ success: true as const });
+    });
+  }
+
+  api.post(
+    ['/plugins/appmixer/utils/appevents/events/:event', '/me/events/:event'],
+    {
+      summary: 'Send an app event as the user (Appmixer-compatible)',
+      description: 'The body is the event data. Only events whose definition sets "browser": true are accepted; an Idempotency-Key header makes a resend safe.',
+      tags,
+      body: S.AppEventBody,
+      response: S.RunEventResponse,
+    },
+    async (c, { body }) => {
+      const key = c.req.header('idempotency-key');
+      if (key !== undefined && !S.IdempotencyKey.safeParse(key).success) {
+        throw new ApiError(400, 'invalid_request', 'The Idempotency-Key header must be 1 to 255 characters', [{ path: 'Idempotency-Key', message: 'invalid' }]);
+      }
+      const result = await runEvent(services, { userId: c.get('userId'), event: param(c, 'event'), data: body, source: 'browser', idempotencyKey: key || undefined });
+      if (result.replayed) c.header('Idempotent-Replayed', 'true');
+      return c.json(result.body);
+    },
+  );
+}

@@ -1,0 +1,78 @@
+import { publicBaseUrl, type Api } from '../api';
+import { findConnector } from '../connectors';
+import { ApiError } from '../errors';
+import type { Services } from '../domain/context';
+import { createCredential, installIntegration, requireIntegration, selectWorkflows } from '../domain/installing';
+import { requireUser } from '../domain/users';
+import { installationView } from '../domain/views';
+import * as S from '../schemas';
+
+const PENDING_TTL_MS = 60 * 60 * 1000;
+
+/** Alloy's headless installation: the ISV collects credentials and settings in its own UI. */
+export function headlessRoutes(api: Api, services: Services) {
+  const { store } = services;
+  const tags = ['Headless installation'];
+
+  api.post('/headless/credentials', { summary: 'Store a credential for a user', tags, body: S.HeadlessCredentialBody, response: S.CredentialResponse, status: 201 }, async (c, { body }) => {
+    const user = await requireUser(store, body.userId);
+    const credential = await createCredential(services, user.userId, body.credential.type, body.credential.data);
+    return c.json({ credentialId: credential.credentialId }, 201);
+  });
+
+  api.post('/headless/startInstallation', { summary: 'Start an installation: returns the fields to fill', tags, body: S.StartInstallationBody, response: S.StartInstallationResponse }, async (c, { body }) => {
+    const user = await requireUser(store, body.userId);
+    const integration = requireIntegration(services, body.integrationId);
+    const workflows = selectWorkflows(integration, body.workflowIds);
+    if (body.credentialId && !(await store.credentials.find(user.userId, body.credentialId))) {
+      throw new ApiError(404, 'not_found', `No credential "${body.credentialId}" for this user`, [{ path: 'credentialId', message: 'not found' }]);
+    }
+    const pending = await store.pending.create({
+      userId: user.userId,
+      integrationId: integration.id,
+      workflowIds: workflows.map((w) => w.id),
+      credentialId: body.credentialId ?? null,
+      expiresAt: Date.now() + PENDING_TTL_MS,
+    });
+    const auth = findConnector(integration.connector)?.auth ?? [];
+    return c.json({
+      installationId: pending.installationId,
+      integrationId: integration.id,
+      credentialRequired: auth.length > 0 && !body.credentialId,
+      auth,
+      workflows: workflows.map((w) => ({ workflowId: w.id, name: w.name, fields: w.fields })),
+      expiresAt: new Date(pending.expiresAt).toISOString(),
+    });
+  });
+
+  api.post('/headless/completeInstallation', { summary: 'Complete an installation with the field values', tags, body: S.CompleteInstallationBody, response: S.InstallResponse }, async (c, { body }) => {
+    const user = await requireUser(store, body.userId);
+    const pending = await store.pending.find(user.userId, body.installationId);
+    if (!pending) {
+      throw new ApiError(404, 'not_found', `No installation "${body.installationId}" in progress for this user (it may have expired; start again)`, [
+        { path: 'installationId', message: 'not found or expired' },
+      ]);
+    }
+    const installations = await installIntegration(services, {
+      userId: user.userId,
+      integrationId: pending.integrationId,
+      workflowIds: pending.workflowIds,
+      credentialId: body.credentialId ?? pending.credentialId ?? undefined,
+      config: body.data,
+    });
+    await store.pending.delete(pending.installationId);
+    const base = publicBaseUrl(c, services.config.publicUrl);
+    return c.json({
+      success: true as const,
+      installationId: pending.installationId,
+      workflowIds: installations.map((i) => i.workflowId),
+      installations: installations.map((i) => installationView(i, base)),
+    });
+  });
+
+  api.get('/installations', { summary: 'A user’s installations', tags, query: S.UserIdQuery, response: S.InstallationsResponse }, async (c, { query }) => {
+    const user = await requireUser(store, query.userId);
+    const base = publicBaseUrl(c, services.config.publicUrl);
+    return c.json({ data: (await store.installations.list(user.userId)).map((i) => installationView(i, base)) });
+  });
+}

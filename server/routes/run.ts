@@ -1,0 +1,41 @@
+import type { Api } from '../api';
+import { ApiError } from '../errors';
+import type { Services } from '../domain/context';
+import { runEvent } from '../domain/events';
+import { requireUser } from '../domain/users';
+import * as S from '../schemas';
+
+/** `POST /run/event`: the ISV backend fires a custom event for one user. */
+export function runRoutes(api: Api, services: Services) {
+  api.post(
+    '/run/event',
+    {
+      summary: 'Run a custom event for a user',
+      description:
+        'The data is checked against the event schema; the event and one execution per matching active installation are committed before the answer. ' +
+        'An Idempotency-Key header (or `id` in the body) makes a repeat return the first answer and run nothing twice.',
+      tags: ['Events'],
+      body: S.RunEventBody,
+      response: S.RunEventResponse,
+    },
+    async (c, { body }) => {
+      const header = c.req.header('idempotency-key');
+      if (header !== undefined && !S.IdempotencyKey.safeParse(header).success) {
+        throw new ApiError(400, 'invalid_request', 'The Idempotency-Key header must be 1 to 255 characters', [{ path: 'Idempotency-Key', message: 'invalid' }]);
+      }
+      if (header && body.id && header !== body.id) {
+        throw new ApiError(400, 'invalid_request', 'The Idempotency-Key header and "id" differ; send one of them', [{ path: 'id', message: 'differs from Idempotency-Key' }]);
+      }
+      const user = await requireUser(services.store, body.userId);
+      const result = await runEvent(services, {
+        userId: user.userId,
+        event: body.event,
+        data: body.data,
+        source: 'isv',
+        idempotencyKey: header || body.id,
+      });
+      if (result.replayed) c.header('Idempotent-Replayed', 'true');
+      return c.json(result.body);
+    },
+  );
+}

@@ -1,0 +1,83 @@
+import { param, type Api } from '../api';
+import { ApiError } from '../errors';
+import type { Services } from '../domain/context';
+import { requireUser } from '../domain/users';
+import * as S from '../schemas';
+
+/** `/users…` and `/user/:userId/token`: end users of the ISV, their tokens, and GDPR deletion. */
+export function userRoutes(api: Api, services: Services) {
+  const { store } = services;
+  const tags = ['Users'];
+
+  api.post('/users', { summary: 'Create a user', tags, body: S.CreateUserBody, response: S.CreateUserResponse, status: 201 }, async (c, { body }) => {
+    const user = await store.users.create(body.username, body.fullName);
+    if (!user) throw new ApiError(409, 'conflict', `The username "${body.username}" is taken`, [{ path: 'username', message: 'already taken' }]);
+    return c.json({ userId: user.userId }, 201);
+  });
+
+  api.post('/users/batch', { summary: 'Create up to 1000 users', tags, body: S.BatchUsersBody, response: S.BatchUsersResponse }, async (c, { body }) => {
+    const data = [];
+    for (const item of body.users) {
+      const user = await store.users.create(item.username, item.fullName);
+      data.push(
+        user
+          ? { username: item.username, userId: user.userId }
+          : { username: item.username, error: { code: 'conflict', message: `The username "${item.username}" is taken` } },
+      );
+    }
+    return c.json({ data });
+  });
+
+  api.get('/users', { summary: 'List users', tags, query: S.PageQuery, response: S.UsersPage }, async (c, { query }) => {
+    const users = await store.users.list(query.limit, query.cursor);
+    return c.json({ data: users, nextCursor: users.length === query.limit ? users.at(-1)!.userId : null });
+  });
+
+  api.get('/users/:userId', { summary: 'Get a user', tags, response: S.User }, async (c) => c.json(await requireUser(store, param(c, 'userId'))));
+
+  api.put('/users/:userId', { summary: 'Update a user', tags, body: S.UpdateUserBody, response: S.User }, async (c, { body }) => {
+    const user = await requireUser(store, param(c, 'userId'));
+    const updated = await store.users.update(user.userId, body);
+    if (!updated) throw new ApiError(409, 'conflict', `The username "${body.username}" is taken`, [{ path: 'username', message: 'already taken' }]);
+    return c.json(updated);
+  });
+
+  api.delete(
+    '/users/:userId',
+    { summary: 'Delete a user with their installations, credentials and logs', tags, response: S.SuccessResponse },
+    async (c) => {
+      const user = await requireUser(store, param(c, 'userId'));
+      await store.users.delete(user.userId);
+      return c.json({ success: true as const });
+    },
+  );
+
+  api.get(
+    ['/user/:userId/token', '/users/:userId/token'],
+    { summary: 'Mint a short-lived user token for the widget', tags, response: S.TokenResponse },
+    async (c) => {
+      const user = await requireUser(store, param(c, 'userId'));
+      const token = await services.tokens.mint(user.userId);
+      const expiresAt = new Date(Date.now() + services.config.tokenTtlSeconds * 1000).toISOString();
+      return c.json({ token, expiresAt });
+    },
+  );
+
+  api.put(
+    '/users/:userId/deactivate-workflows',
+    { summary: "Deactivate every workflow a user installed", tags, response: S.DeactivatedResponse },
+    async (c) => {
+      const user = await requireUser(store, param(c, 'userId'));
+      return c.json({ success: true as const, deactivated: await store.installations.deactivateAll(user.userId) });
+    },
+  );
+
+  api.delete(
+    '/users/:userId/logs',
+    { summary: "GDPR / CCPA: delete a user's executions, errors and event payloads", tags, response: S.DeletedLogsResponse },
+    async (c) => {
+      const user = await requireUser(store, param(c, 'userId'));
+      return c.json({ success: true as const, deleted: await store.logs.deleteForUser(user.userId) });
+    },
+  );
+}

@@ -1,0 +1,116 @@
+import { param, publicBaseUrl, type Api } from '../api';
+import { ApiError } from '../errors';
+import type { Services } from '../domain/context';
+import { fieldChanges } from '../domain/config-fields';
+import { requireUser } from '../domain/users';
+import { workflowView } from '../domain/views';
+import * as S from '../schemas';
+
+/** Workflows, their installations per user, versions, logs and errors. */
+export function workflowRoutes(api: Api, services: Services) {
+  const { store, definitions } = services;
+  const tags = ['Workflows'];
+
+  const requireWorkflow = (workflowId: string) => {
+    const found = definitions.workflow(workflowId);
+    if (!found) throw new ApiError(404, 'not_found', `No workflow "${workflowId}"`);
+    return found;
+  };
+
+  api.get('/workflows', { summary: 'List workflows with a user’s installation state', tags, query: S.UserIdQuery, response: S.WorkflowsResponse }, async (c, { query }) => {
+    const user = await requireUser(store, query.userId);
+    const installed = new Map((await store.installations.list(user.userId)).map((i) => [i.workflowId, i]));
+    const base = publicBaseUrl(c, services.config.publicUrl);
+    return c.json({
+      data: definitions.integrations.flatMap((i) => i.workflows.map((w) => workflowView(i, w, installed.get(w.id), base))),
+    });
+  });
+
+  // Static paths before `/workflows/:workflowId` so they are not taken for an id.
+  for (const action of ['activate', 'deactivate'] as const) {
+    api.put(`/workflows/${action}`, { summary: `${action === 'activate' ? 'Activate' : 'Deactivate'} a user’s installed workflow`, tags, body: S.WorkflowUserBody, response: S.SuccessResponse }, async (c, { body }) => {
+      const user = await requireUser(store, body.userId);
+      requireWorkflow(body.workflowId);
+      if (!(await store.installations.setActive(user.userId, body.workflowId, action === 'activate'))) {
+        throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${body.workflowId}"`);
+      }
+      return c.json({ success: true as const });
+    });
+  }
+
+  api.get('/workflows/:workflowId', { summary: 'One workflow with a user’s installation state', tags, query: S.UserIdQuery, response: S.WorkflowView }, async (c, { query }) => {
+    const { integration, workflow } = requireWorkflow(param(c, 'workflowId'));
+    const user = await requireUser(store, query.userId);
+    const installation = await store.installations.find(user.userId, workflow.id);
+    return c.json(workflowView(integration, workflow, installation, publicBaseUrl(c, services.config.publicUrl)));
+  });
+
+  api.delete('/workflows/:workflowId', { summary: 'Uninstall a workflow for a user', tags, query: S.UserIdQuery, response: S.SuccessResponse }, async (c, { query }) => {
+    const { workflow } = requireWorkflow(param(c, 'workflowId'));
+    const user = await requireUser(store, query.userId);
+    if (!(await store.installations.uninstall(user.userId, workflow.id))) {
+      throw new ApiError(404, 'not_found', `User "${query.userId}" has not installed workflow "${workflow.id}"`);
+    }
+    return c.json({ success: true as const });
+  });
+
+  api.get('/workflows/:workflowId/versions', { summary: 'Released versions of a workflow', tags, response: S.VersionsResponse }, async (c) => {
+    const { workflow } = requireWorkflow(param(c, 'workflowId'));
+    const versions = await store.versions.list(workflow.id);
+    return c.json({
+      data: versions.map((v) => ({ version: v.version, releasedAt: v.releasedAt, current: v.version === workflow.version, fields: v.definition.fields })),
+    });
+  });
+
+  api.get('/workflows/:workflowId/users', { summary: 'Who installed a workflow, active or not, at which version', tags, response: S.WorkflowUsersResponse }, async (c) => {
+    const { workflow } = requireWorkflow(param(c, 'workflowId'));
+    const rows = await store.installations.usersOf(workflow.id);
+    return c.json({
+      data: rows.map((r) => ({ userId: r.userId, username: r.username, active: r.active, installedVersion: r.version, installedAt: r.installedAt })),
+    });
+  });
+
+  api.get('/workflows/:workflowId/analytics', { summary: 'Runs, errors and installs of a workflow', tags, response: S.AnalyticsResponse }, async (c) => {
+    const { workflow } = requireWorkflow(param(c, 'workflowId'));
+    return c.json(await store.logs.analytics(workflow.id));
+  });
+
+  api.put('/workflows/:workflowId/upgrade', { summary: 'Upgrade a user’s installation to the released version', tags, body: S.UpgradeBody, response: S.UpgradeResponse }, async (c, { body }) => {
+    const { workflow } = requireWorkflow(param(c, 'workflowId'));
+    const user = await requireUser(store, body.userId);
+    const installation = await store.installations.find(user.userId, workflow.id);
+    if (!installation) throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${workflow.id}"`);
+    if (installation.version === workflow.version) return c.json({ success: true as const, version: workflow.version, upgraded: false });
+    const from = await store.versions.get(workflow.id, installation.version);
+    const changes = fieldChanges(from?.definition.fields ?? [], workflow.fields);
+    const changed = [...changes.added, ...changes.removed, ...changes.changed];
+    if (changed.length > 0) {
+      const parts = [
+        changes.added.length ? `new fields: ${changes.added.join(', ')}` : '',
+        changes.removed.length ? `removed fields: ${changes.removed.join(', ')}` : '',
+        changes.changed.length ? `changed fields: ${changes.changed.join(', ')}` : '',
+      ].filter(Boolean);
+      throw new ApiError(
+        409,
+        'upgrade_blocked',
+        `Version ${workflow.version} changes the configurable fields (${parts.join('; ')}); the user must reinstall the workflow`,
+        changed.map((name) => ({ path: `fields.${name}`, message: changes.added.includes(name) ? 'added' : changes.removed.includes(name) ? 'removed' : 'changed' })),
+      );
+    }
+    await store.installations.setVersion(user.userId, workflow.id, workflow.version);
+    return c.json({ success: true as const, version: workflow.version, upgraded: true });
+  });
+
+  api.get(['/workflows/:workflowId/logs', '/workflow/:workflowId/logs'], { summary: 'Executions of a workflow, newest first, paged', tags, query: S.LogsQuery, response: S.LogsResponse }, async (c, { query }) => {
+    const { workflow } = requireWorkflow(param(c, 'workflowId'));
+    const userId = query.userId ? (await requireUser(store, query.userId)).userId : undefined;
+    const data = await store.logs.executions(workflow.id, userId, query.limit, query.cursor);
+    return c.json({ data, nextCursor: data.length === query.limit ? data.at(-1)!.executionId : null });
+  });
+
+  api.get('/workflows/:workflowId/errors', { summary: 'Error logs of a workflow, newest first', tags, query: S.ErrorsQuery, response: S.ErrorsResponse }, async (c, { query }) => {
+    const { workflow } = requireWorkflow(param(c, 'workflowId'));
+    const userId = query.userId ? (await requireUser(store, query.userId)).userId : undefined;
+    return c.json({ data: await store.logs.errors(workflow.id, userId, query.limit) });
+  });
+}

@@ -1,0 +1,224 @@
+import { z } from 'zod';
+
+// A missing key reads "required" rather than zod's "expected string, received undefined".
+z.config({
+  customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined),
+});
+
+// ── shared pieces ───────────────────────────────────────────────────────────
+const UserRef = z.string().trim().min(1).max(255).meta({ description: 'A userId, or the username (Alloy accepts either).' });
+const Limit = z.coerce.number().int().min(1).max(1000).default(100);
+
+export const UserIdQuery = z.object({ userId: UserRef });
+export const OptionalUserIdQuery = z.object({ userId: UserRef.optional() });
+export const PageQuery = z.object({ limit: Limit, cursor: z.string().optional() });
+export const LogsQuery = z.object({ userId: UserRef.optional(), limit: Limit, cursor: z.string().optional() });
+export const ErrorsQuery = z.object({ userId: UserRef.optional(), limit: Limit });
+
+export const SuccessResponse = z.object({ success: z.literal(true) });
+
+// ── users ───────────────────────────────────────────────────────────────────
+export const Username = z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters');
+export const CreateUserBody = z.object({ username: Username, fullName: z.string().max(255).nullish() }).meta({ id: 'CreateUserBody' });
+export const BatchUsersBody = z.object({
+  users: z.array(CreateUserBody).min(1, 'must list at least one user').max(1000, 'at most 1000 users per batch'),
+});
+export const UpdateUserBody = z
+  .object({ username: Username.optional(), fullName: z.string().max(255).nullish() })
+  .refine((b) => b.username !== undefined || b.fullName !== undefined, 'give username or fullName');
+
+export const User = z
+  .object({ userId: z.string(), username: z.string(), fullName: z.string().nullable(), createdAt: z.string(), updatedAt: z.string() })
+  .meta({ id: 'User' });
+export const CreateUserResponse = z.object({ userId: z.string() });
+export const BatchUsersResponse = z.object({
+  data: z.array(z.object({ username: z.string(), userId: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })),
+});
+export const UsersPage = z.object({ data: z.array(User), nextCursor: z.string().nullable() });
+export const TokenResponse = z.object({ token: z.string(), expiresAt: z.string() });
+
+// ── integrations ────────────────────────────────────────────────────────────
+export const BlockView = z.object({ name: z.string(), id: z.string(), type: z.string(), icon: z.string() });
+export const FieldView = z
+  .object({
+    name: z.string(),
+    label: z.string(),
+    type: z.enum(['text', 'secret', 'number', 'boolean', 'select', 'multiselect']),
+    required: z.boolean(),
+    description: z.string().optional(),
+    placeholder: z.string().optional(),
+    default: z.unknown().optional(),
+    options: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
+    optionsSource: z.object({ connector: z.string(), source: z.string() }).optional(),
+  })
+  .meta({ id: 'Field' });
+export const WorkflowView = z
+  .object({
+    workflowId: z.string(),
+    integrationId: z.string(),
+    name: z.string(),
+    description: z.string().optional(),
+    installed: z.boolean(),
+    version: z.number(),
+    installedVersion: z.number().nullable(),
+    active: z.boolean(),
+    trigger: z.object({ type: z.string(), event: z.string().optional() }),
+    blocks: z.array(BlockView),
+  })
+  .meta({ id: 'Workflow' });
+export const CredentialFieldView = z.object({
+  name: z.string(),
+  label: z.string(),
+  type: z.enum(['text', 'secret']),
+  required: z.boolean(),
+  description: z.string().optional(),
+  placeholder: z.string().optional(),
+});
+export const AuthView = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }),
+  z.object({ type: z.literal('apiKey'), fields: z.array(CredentialFieldView) }),
+  z.object({ type: z.literal('oauth2'), scopes: z.array(z.string()) }),
+]);
+export const IntegrationView = z
+  .object({
+    integrationId: z.string(),
+    app: z.string(),
+    description: z.string().optional(),
+    installed: z.boolean(),
+    icon: z.string(),
+    workflows: z.array(WorkflowView),
+  })
+  .meta({ id: 'Integration' });
+export const IntegrationDetail = IntegrationView.extend({
+  connector: z.string(),
+  auth: z.array(AuthView).meta({ description: 'Ways to connect the account the integration needs; empty when none is needed.' }),
+  credentials: z.array(z.object({ credentialId: z.string(), app: z.string(), status: z.string() })),
+  workflows: z.array(WorkflowView.extend({ fields: z.array(FieldView), config: z.record(z.string(), z.unknown()).nullable() })),
+}).meta({ id: 'IntegrationDetail' });
+export const IntegrationsResponse = z.object({ data: z.array(IntegrationView) });
+export const EventsResponse = z.object({
+  data: z.array(z.object({ event: z.string(), schema: z.record(z.string(), z.unknown()), jsonSchema: z.record(z.string(), z.unknown()), browser: z.boolean(), workflowIds: z.array(z.string()) })),
+});
+export const AppsResponse = z.object({
+  data: z.array(z.object({ app: z.string(), name: z.string(), icon: z.string(), authTypes: z.array(z.string()) })),
+});
+export const CredentialMetadataResponse = z.object({
+  data: z.object({ app: z.string(), name: z.string(), auth: z.array(AuthView) }),
+});
+
+// ── credentials and installations ───────────────────────────────────────────
+const ConfigValues = z.record(z.string(), z.unknown()).default({});
+export const CredentialData = z.record(z.string(), z.unknown());
+export const HeadlessCredentialBody = z.object({
+  userId: UserRef,
+  credential: z.object({ type: z.string().min(1).meta({ description: 'The app, e.g. "slack".' }), data: CredentialData }),
+});
+export const CredentialResponse = z.object({ credentialId: z.string() });
+export const StartInstallationBody = z.object({
+  userId: UserRef,
+  integrationId: z.string().min(1),
+  workflowIds: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Defaults to every workflow of the integration.' }),
+  credentialId: z.string().optional(),
+});
+export const StartInstallationResponse = z.object({
+  installationId: z.string(),
+  integrationId: z.string(),
+  credentialRequired: z.boolean(),
+  auth: z.array(AuthView),
+  workflows: z.array(z.object({ workflowId: z.string(), name: z.string(), fields: z.array(FieldView) })),
+  expiresAt: z.string(),
+});
+export const CompleteInstallationBody = z.object({
+  userId: UserRef,
+  installationId: z.string().min(1),
+  credentialId: z.string().optional(),
+  data: ConfigValues.meta({ description: 'The configurable field values, by field name.' }),
+});
+export const InstallationView = z
+  .object({
+    installationId: z.string(),
+    userId: z.string(),
+    integrationId: z.string(),
+    workflowId: z.string(),
+    version: z.number(),
+    active: z.boolean(),
+    config: z.record(z.string(), z.unknown()),
+    credentialIds: z.array(z.string()),
+    webhookUrl: z.string().nullable(),
+    installedAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Installation' });
+export const InstallResponse = z.object({ success: z.literal(true), installationId: z.string(), workflowIds: z.array(z.string()), installations: z.array(InstallationView) });
+export const InstallationsResponse = z.object({ data: z.array(InstallationView) });
+
+// ── events ──────────────────────────────────────────────────────────────────
+export const IdempotencyKey = z.string().min(1).max(255);
+export const RunEventBody = z.object({
+  event: z.string().min(1).max(100),
+  userId: UserRef,
+  data: z.record(z.string(), z.unknown()).default({}),
+  id: IdempotencyKey.optional().meta({ description: 'Idempotency key; the Idempotency-Key header does the same.' }),
+});
+export const RunEventResponse = z.object({ message: z.string(), eventId: z.string(), executionIds: z.array(z.string()) }).meta({ id: 'RunEventResponse' });
+export const AppEventBody = z.record(z.string(), z.unknown());
+
+// ── workflows ───────────────────────────────────────────────────────────────
+export const WorkflowUserBody = z.object({ userId: UserRef, workflowId: z.string().min(1) });
+export const UpgradeBody = z.object({ userId: UserRef });
+export const UpgradeResponse = z.object({ success: z.literal(true), version: z.number(), upgraded: z.boolean() });
+export const WorkflowsResponse = z.object({ data: z.array(WorkflowView) });
+export const VersionsResponse = z.object({
+  data: z.array(z.object({ version: z.number(), releasedAt: z.string(), current: z.boolean(), fields: z.array(FieldView) })),
+});
+export const WorkflowUsersResponse = z.object({
+  data: z.array(z.object({ userId: z.string(), username: z.string(), active: z.boolean(), installedVersion: z.number(), installedAt: z.string() })),
+});
+export const ExecutionLogView = z
+  .object({
+    executionId: z.string(),
+    eventId: z.string(),
+    event: z.string(),
+    userId: z.string(),
+    workflowId: z.string(),
+    installationId: z.string(),
+    version: z.number(),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    attempts: z.number(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    error: z.string().nullable(),
+    steps: z.array(z.object({ blockId: z.string(), attempt: z.number(), input: z.unknown(), output: z.unknown(), error: z.string().nullable(), startedAt: z.string(), finishedAt: z.string().nullable() })),
+  })
+  .meta({ id: 'Execution' });
+export const LogsResponse = z.object({ data: z.array(ExecutionLogView), nextCursor: z.string().nullable() });
+export const ErrorsResponse = z.object({
+  data: z.array(z.object({ workflowId: z.string(), userId: z.string(), executionId: z.string().nullable(), block: z.string().nullable(), errorOccurredAt: z.string(), message: z.string() })),
+});
+export const AnalyticsResponse = z.object({
+  workflowId: z.string(),
+  totalWorkflowRuns: z.number(),
+  totalErrors: z.number(),
+  succeededRuns: z.number(),
+  failedRuns: z.number(),
+  queuedRuns: z.number(),
+  runningRuns: z.number(),
+  totalInstalls: z.number(),
+  activeInstalls: z.number(),
+  lastRunAt: z.string().nullable(),
+});
+export const DeletedLogsResponse = z.object({ success: z.literal(true), deleted: z.object({ executions: z.number(), errors: z.number(), events: z.number() }) });
+export const DeactivatedResponse = z.object({ success: z.literal(true), deactivated: z.number() });
+export const InstallUrlResponse = z.object({ url: z.string(), expiresAt: z.string() });
+
+// ── end user (widget) ───────────────────────────────────────────────────────
+export const EndUserCredentialBody = z.object({ app: z.string().min(1), data: CredentialData });
+export const EndUserInstallBody = z.object({
+  integrationId: z.string().min(1),
+  workflowIds: z.array(z.string().min(1)).min(1).optional(),
+  credentialId: z.string().optional(),
+  config: ConfigValues,
+});
+export const EndUserReconfigureBody = z.object({ config: ConfigValues, credentialId: z.string().optional() });
+export const EndUserWorkflowPath = z.object({ workflowId: z.string().min(1) });

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config';
+import type { Services } from './domain/context';
+import { loadDefinitions, type Definitions } from './definitions/load';
+import { Vault, hashApiKey, parseEncryptionKey, persistedSecret } from './secrets';
+import { openStore, storeOptionsFor, type Store, type StoreOptions } from './store';
+import { TokenService } from './tokens';
+
+export interface Started {
+  services: Services;
+  /** Set when a development API key was generated or read from the data directory. */
+  devApiKey?: string;
+  devApiKeyCreated: boolean;
+  released: string[];
+}
+
+/**
+ * Opens the store, loads and releases the definitions, and sets up keys. In development, missing
+ * secrets are generated once and kept in the data directory; in production they must be given.
+ */
+export async function startServices(
+  config: Config,
+  overrides: { store?: StoreOptions; definitions?: Definitions } = {},
+): Promise<Started> {
+  const definitions = overrides.definitions ?? loadDefinitions(config.integrationsDir);
+  if (config.production && (!config.apiKey || !config.encryptionKey)) {
+    throw new Error('In production (NODE_ENV=production) set ALLOY_API_KEY and ALLOY_ENCRYPTION_KEY.');
+  }
+  const encryptionKey = config.encryptionKey
+    ? parseEncryptionKey(config.encryptionKey)
+    : Buffer.from(persistedSecret(config.dataDir, 'encryption.key', () => randomBytes(32).toString('hex')).value, 'hex');
+  const vault = new Vault(encryptionKey);
+
+  const store: Store = await openStore(overrides.store ?? storeOptionsFor(config));
+  try {
+    const { released } = await store.versions.release(definitions.integrations);
+    let devApiKey: string | undefined;
+    let devApiKeyCreated = false;
+    if (config.apiKey) {
+      await store.keys.addApiKeyHash(hashApiKey(config.apiKey), 'ALLOY_API_KEY');
+    } else {
+      const dev = persistedSecret(config.dataDir, 'dev-api-key', () => `dev_${randomBytes(24).toString('base64url')}`);
+      devApiKey = dev.value;
+      devApiKeyCreated = dev.created;
+      await store.keys.addApiKeyHash(hashApiKey(dev.value), 'development key');
+    }
+    // Only the keys this process was configured with are accepted: a key from an old
+    // configuration stays in the table but no longer opens the API.
+    const apiKeyHashes = [hashApiKey(config.apiKey ?? devApiKey!)];
+    const tokens = await TokenService.open(store.keys, vault, {
+      issuer: config.tokenIssuer,
+      audience: config.tokenAudience,
+      ttlSeconds: config.tokenTtlSeconds,
+    });
+    return { services: { config, store, definitions, tokens, vault, apiKeyHashes }, devApiKey, devApiKeyCreated, released };
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,63 @@
+import path from 'node:path';
+import type { Db } from './db';
+import { migrate } from './migrations';
+import { SqliteDb } from './sqlite';
+import { PostgresDb } from './postgres';
+import { Users } from './users';
+import { Keys } from './keys';
+import { Versions } from './versions';
+import { Credentials } from './credentials';
+import { Installations, PendingInstallations } from './installations';
+import { Events } from './events';
+import { Logs } from './logs';
+
+/** The store: one set of repositories over one `Db`, whichever database that is. */
+export interface Store {
+  db: Db;
+  users: Users;
+  keys: Keys;
+  versions: Versions;
+  credentials: Credentials;
+  installations: Installations;
+  pending: PendingInstallations;
+  events: Events;
+  logs: Logs;
+  close(): Promise<void>;
+}
+
+export type StoreOptions =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; url: string; schema?: string; maxConnections?: number };
+
+/** Opens the store and migrates its schema. */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const db: Db =
+    options.kind === 'sqlite'
+      ? new SqliteDb(options.file)
+      : new PostgresDb(options.url, { schema: options.schema, max: options.maxConnections });
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  return {
+    db,
+    users: new Users(db),
+    keys: new Keys(db),
+    versions: new Versions(db),
+    credentials: new Credentials(db),
+    installations: new Installations(db),
+    pending: new PendingInstallations(db),
+    events: new Events(db),
+    logs: new Logs(db),
+    close: () => db.close(),
+  };
+}
+
+/** The store the configuration asks for: PostgreSQL when `DATABASE_URL` is set, else SQLite in `DATA_DIR`. */
+export function storeOptionsFor(config: { databaseUrl?: string; dataDir: string }): StoreOptions {
+  return config.databaseUrl
+    ? { kind: 'postgres', url: config.databaseUrl }
+    : { kind: 'sqlite', file: path.join(config.dataDir, 'alloy.sqlite') };
+}

@@ -1,0 +1,194 @@
+import type { Db, SqlExecutor } from './db';
+import { newId, newSecretToken } from '../ids';
+
+export interface Installation {
+  installationId: string;
+  userId: string;
+  integrationId: string;
+  workflowId: string;
+  version: number;
+  config: Record<string, unknown>;
+  credentialIds: string[];
+  active: boolean;
+  webhookToken: string | null;
+  installedAt: string;
+  updatedAt: string;
+}
+
+interface InstallationRow {
+  id: string;
+  user_id: string;
+  integration_id: string;
+  workflow_id: string;
+  version: number;
+  config: string;
+  credential_ids: string;
+  active: number | boolean;
+  webhook_token: string | null;
+  installed_at: number;
+  updated_at: number;
+}
+
+const toInstallation = (r: InstallationRow): Installation => ({
+  installationId: r.id,
+  userId: r.user_id,
+  integrationId: r.integration_id,
+  workflowId: r.workflow_id,
+  version: Number(r.version),
+  config: JSON.parse(r.config) as Record<string, unknown>,
+  credentialIds: JSON.parse(r.credential_ids) as string[],
+  active: Boolean(Number(r.active)),
+  webhookToken: r.webhook_token,
+  installedAt: new Date(Number(r.installed_at)).toISOString(),
+  updatedAt: new Date(Number(r.updated_at)).toISOString(),
+});
+
+export interface InstallationInput {
+  integrationId: string;
+  workflowId: string;
+  version: number;
+  config: Record<string, unknown>;
+  credentialIds: string[];
+  /** Webhook-triggered workflows get an unguessable inbound URL token. */
+  needsWebhookToken: boolean;
+}
+
+/** A user's installed copies of workflows. Every query is scoped to one user. */
+export class Installations {
+  constructor(private readonly db: Db) {}
+
+  async list(userId: string, executor: SqlExecutor = this.db): Promise<Installation[]> {
+    const rows = await executor.all<InstallationRow>('SELECT * FROM installations WHERE user_id = ? ORDER BY installed_at, id', [userId]);
+    return rows.map(toInstallation);
+  }
+
+  async find(userId: string, workflowId: string): Promise<Installation | undefined> {
+    const row = await this.db.get<InstallationRow>('SELECT * FROM installations WHERE user_id = ? AND workflow_id = ?', [userId, workflowId]);
+    return row && toInstallation(row);
+  }
+
+  async findById(userId: string, installationId: string): Promise<Installation | undefined> {
+    const row = await this.db.get<InstallationRow>('SELECT * FROM installations WHERE user_id = ? AND id = ?', [userId, installationId]);
+    return row && toInstallation(row);
+  }
+
+  /**
+   * Installs (or reinstalls, reconfigures) workflows for a user in one transaction. A reinstall
+   * keeps the installation id and webhook URL, and moves it to the given version, active.
+   */
+  async install(userId: string, inputs: readonly InstallationInput[]): Promise<Installation[]> {
+    return this.db.transaction(async (tx) => {
+      const now = Date.now();
+      const out: Installation[] = [];
+      for (const input of inputs) {
+        const row = await tx.get<InstallationRow>(
+          `INSERT INTO installations (id, user_id, integration_id, workflow_id, version, config, credential_ids, active, webhook_token, installed_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+           ON CONFLICT (user_id, workflow_id) DO UPDATE SET
+             version = excluded.version, config = excluded.config, credential_ids = excluded.credential_ids,
+             active = 1, updated_at = excluded.updated_at,
+             webhook_token = COALESCE(installations.webhook_token, excluded.webhook_token)
+           RETURNING *`,
+          [
+            newId(),
+            userId,
+            input.integrationId,
+            input.workflowId,
+            input.version,
+            JSON.stringify(input.config),
+            JSON.stringify(input.credentialIds),
+            input.needsWebhookToken ? newSecretToken() : null,
+            now,
+            now,
+          ],
+        );
+        out.push(toInstallation(row!));
+      }
+      return out;
+    });
+  }
+
+  /** Sets `active` on one installed workflow; `false` when the user has not installed it. */
+  async setActive(userId: string, workflowId: string, active: boolean): Promise<boolean> {
+    const result = await this.db.run('UPDATE installations SET active = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ?', [
+      active ? 1 : 0,
+      Date.now(),
+      userId,
+      workflowId,
+    ]);
+    return result.changes > 0;
+  }
+
+  /** Deactivates every installed workflow of a user; returns how many were active. */
+  async deactivateAll(userId: string): Promise<number> {
+    return (await this.db.run('UPDATE installations SET active = 0, updated_at = ? WHERE user_id = ? AND active = 1', [Date.now(), userId]))
+      .changes;
+  }
+
+  async setVersion(userId: string, workflowId: string, version: number): Promise<Installation | undefined> {
+    const row = await this.db.get<InstallationRow>(
+      'UPDATE installations SET version = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ? RETURNING *',
+      [version, Date.now(), userId, workflowId],
+    );
+    return row && toInstallation(row);
+  }
+
+  async uninstall(userId: string, workflowId: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM installations WHERE user_id = ? AND workflow_id = ?', [userId, workflowId])).changes > 0;
+  }
+
+  /** Who installed a workflow, with their username, for `GET /workflows/:id/users`. */
+  async usersOf(workflowId: string): Promise<Array<Installation & { username: string }>> {
+    const rows = await this.db.all<InstallationRow & { username: string }>(
+      `SELECT installations.*, users.username FROM installations JOIN users ON users.id = installations.user_id
+       WHERE workflow_id = ? ORDER BY installed_at, installations.id`,
+      [workflowId],
+    );
+    return rows.map((r) => ({ ...toInstallation(r), username: r.username }));
+  }
+}
+
+export interface PendingInstallation {
+  installationId: string;
+  userId: string;
+  integrationId: string;
+  workflowIds: string[];
+  credentialId: string | null;
+  expiresAt: number;
+}
+
+/** Headless installations between `startInstallation` and `completeInstallation`. */
+export class PendingInstallations {
+  constructor(private readonly db: Db) {}
+
+  async create(input: Omit<PendingInstallation, 'installationId'>): Promise<PendingInstallation> {
+    const id = newId();
+    await this.db.run(
+      `INSERT INTO pending_installations (id, user_id, integration_id, workflow_ids, credential_id, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [id, input.userId, input.integrationId, JSON.stringify(input.workflowIds), input.credentialId, Date.now(), input.expiresAt],
+    );
+    return { installationId: id, ...input };
+  }
+
+  async find(userId: string, installationId: string): Promise<PendingInstallation | undefined> {
+    const row = await this.db.get<{ id: string; user_id: string; integration_id: string; workflow_ids: string; credential_id: string | null; expires_at: number }>(
+      'SELECT * FROM pending_installations WHERE user_id = ? AND id = ? AND expires_at > ?',
+      [userId, installationId, Date.now()],
+    );
+    return (
+      row && {
+        installationId: row.id,
+        userId: row.user_id,
+        integrationId: row.integration_id,
+        workflowIds: JSON.parse(row.workflow_ids) as string[],
+        credentialId: row.credential_id,
+        expiresAt: Number(row.expires_at),
+      }
+    );
+  }
+
+  async delete(installationId: string): Promise<void> {
+    await this.db.run('DELETE FROM pending_installations WHERE id = ? OR expires_at <= ?', [installationId, Date.now()]);
+  }
+}

@@ -1,0 +1,172 @@
+import type { Db } from './db';
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
+
+export interface ExecutionLog {
+  executionId: string;
+  eventId: string;
+  event: string;
+  userId: string;
+  workflowId: string;
+  installationId: string;
+  version: number;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  attempts: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  steps: Array<{ blockId: string; attempt: number; input: unknown; output: unknown; error: string | null; startedAt: string; finishedAt: string | null }>;
+}
+
+export interface ErrorLog {
+  workflowId: string;
+  userId: string;
+  executionId: string | null;
+  block: string | null;
+  errorOccurredAt: string;
+  message: string;
+}
+
+interface ExecutionRow {
+  id: string;
+  event_id: string;
+  event_name: string;
+  user_id: string;
+  workflow_id: string;
+  installation_id: string;
+  version: number;
+  status: ExecutionLog['status'];
+  attempts: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+}
+
+const parse = (text: string | null) => (text === null ? null : (JSON.parse(text) as unknown));
+
+/** Execution logs, error logs, analytics and their deletion (GDPR, retention). */
+export class Logs {
+  constructor(private readonly db: Db) {}
+
+  /** Executions of a workflow, newest first; `before` is the cursor (an execution id). */
+  async executions(workflowId: string, userId: string | undefined, limit: number, before?: string): Promise<ExecutionLog[]> {
+    const where = ['x.workflow_id = ?'];
+    const params: unknown[] = [workflowId];
+    if (userId) {
+      where.push('x.user_id = ?');
+      params.push(userId);
+    }
+    if (before) {
+      where.push('(x.created_at, x.id) < (SELECT created_at, id FROM executions WHERE id = ?)');
+      params.push(before);
+    }
+    const rows = await this.db.all<ExecutionRow>(
+      `SELECT x.*, e.name AS event_name FROM executions x JOIN events e ON e.id = x.event_id
+       WHERE ${where.join(' AND ')} ORDER BY x.created_at DESC, x.id DESC LIMIT ?`,
+      [...params, limit],
+    );
+    if (rows.length === 0) return [];
+    const steps = await this.db.all<{ execution_id: string; block_id: string; attempt: number; input: string | null; output: string | null; error: string | null; started_at: number; finished_at: number | null }>(
+      `SELECT * FROM steps WHERE execution_id IN (${rows.map(() => '?').join(',')}) ORDER BY started_at, attempt`,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => ({
+      executionId: r.id,
+      eventId: r.event_id,
+      event: r.event_name,
+      userId: r.user_id,
+      workflowId: r.workflow_id,
+      installationId: r.installation_id,
+      version: Number(r.version),
+      status: r.status,
+      attempts: Number(r.attempts),
+      createdAt: iso(r.created_at)!,
+      startedAt: iso(r.started_at),
+      finishedAt: iso(r.finished_at),
+      error: r.error,
+      steps: steps
+        .filter((s) => s.execution_id === r.id)
+        .map((s) => ({
+          blockId: s.block_id,
+          attempt: Number(s.attempt),
+          input: parse(s.input),
+          output: parse(s.output),
+          error: s.error,
+          startedAt: iso(s.started_at)!,
+          finishedAt: iso(s.finished_at),
+        })),
+    }));
+  }
+
+  /** Error logs of a workflow, newest first, in the seed's shape. */
+  async errors(workflowId: string, userId: string | undefined, limit: number): Promise<ErrorLog[]> {
+    const rows = await this.db.all<{ workflow_id: string; user_id: string; execution_id: string | null; block: string | null; occurred_at: number; message: string }>(
+      `SELECT * FROM errors WHERE workflow_id = ? ${userId ? 'AND user_id = ?' : ''} ORDER BY occurred_at DESC, id DESC LIMIT ?`,
+      userId ? [workflowId, userId, limit] : [workflowId, limit],
+    );
+    return rows.map((r) => ({
+      workflowId: r.workflow_id,
+      userId: r.user_id,
+      executionId: r.execution_id,
+      block: r.block,
+      errorOccurredAt: iso(r.occurred_at)!,
+      message: r.message,
+    }));
+  }
+
+  async analytics(workflowId: string) {
+    const runs = await this.db.all<{ status: string; n: number }>(
+      'SELECT status, COUNT(*) AS n FROM executions WHERE workflow_id = ? GROUP BY status',
+      [workflowId],
+    );
+    const count = (status: string) => Number(runs.find((r) => r.status === status)?.n ?? 0);
+    const errors = await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM errors WHERE workflow_id = ?', [workflowId]);
+    const installs = await this.db.get<{ total: number; active: number | null }>(
+      'SELECT COUNT(*) AS total, SUM(active) AS active FROM installations WHERE workflow_id = ?',
+      [workflowId],
+    );
+    const last = await this.db.get<{ at: number | null }>('SELECT MAX(created_at) AS at FROM executions WHERE workflow_id = ?', [workflowId]);
+    return {
+      workflowId,
+      totalWorkflowRuns: runs.reduce((sum, r) => sum + Number(r.n), 0),
+      totalErrors: Number(errors?.n ?? 0),
+      succeededRuns: count('succeeded'),
+      failedRuns: count('failed'),
+      queuedRuns: count('queued'),
+      runningRuns: count('running'),
+      totalInstalls: Number(installs?.total ?? 0),
+      activeInstalls: Number(installs?.active ?? 0),
+      lastRunAt: iso(last?.at),
+    };
+  }
+
+  /** GDPR / CCPA: removes a user's executions (with their steps), errors and event payloads. */
+  async deleteForUser(userId: string): Promise<{ executions: number; errors: number; events: number }> {
+    return this.db.transaction(async (tx) => {
+      const errors = (await tx.run('DELETE FROM errors WHERE user_id = ?', [userId])).changes;
+      const executions = (await tx.run('DELETE FROM executions WHERE user_id = ?', [userId])).changes;
+      const events = (await tx.run('DELETE FROM events WHERE user_id = ?', [userId])).changes;
+      return { executions, errors, events };
+    });
+  }
+
+  /** Retention: deletes finished executions, errors and events older than `cutoff` (epoch ms). */
+  async deleteOlderThan(cutoff: number): Promise<{ executions: number; errors: number; events: number }> {
+    return this.db.transaction(async (tx) => {
+      const errors = (await tx.run('DELETE FROM errors WHERE occurred_at < ?', [cutoff])).changes;
+      const executions = (
+        await tx.run("DELETE FROM executions WHERE created_at < ? AND status IN ('succeeded', 'failed')", [cutoff])
+      ).changes;
+      // An event whose work is still pending stays: nothing accepted is lost to the sweep.
+      const events = (
+        await tx.run(
+          `DELETE FROM events WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = events.id)`,
+          [cutoff],
+        )
+      ).changes;
+      return { executions, errors, events };
+    });
+  }
+}

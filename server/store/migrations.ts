@@ -1,0 +1,149 @@
+import type { Db } from './db';
+
+// Written once for both databases: TEXT ids, BIGINT epoch milliseconds, INTEGER 0/1 booleans,
+// JSON as TEXT. Append new migrations; never edit a released one.
+const migrations: string[] = [
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    full_name TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    private_jwk TEXT NOT NULL,
+    public_jwk TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE TABLE workflow_versions (
+    workflow_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    integration_id TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    trigger_key TEXT,
+    released_at BIGINT NOT NULL,
+    PRIMARY KEY (workflow_id, version)
+  );
+  CREATE INDEX workflow_versions_trigger ON workflow_versions(trigger_key);
+  CREATE TABLE credentials (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    app TEXT NOT NULL,
+    type TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    status TEXT NOT NULL,
+    expires_at BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX credentials_user ON credentials(user_id);
+  CREATE TABLE installations (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    integration_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    credential_ids TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    webhook_token TEXT UNIQUE,
+    installed_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (user_id, workflow_id)
+  );
+  CREATE INDEX installations_workflow ON installations(workflow_id);
+  CREATE TABLE pending_installations (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    integration_id TEXT NOT NULL,
+    workflow_ids TEXT NOT NULL,
+    credential_id TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    idempotency_key TEXT,
+    request_hash TEXT NOT NULL,
+    name TEXT NOT NULL,
+    data TEXT,
+    source TEXT NOT NULL,
+    response TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    UNIQUE (user_id, idempotency_key)
+  );
+  CREATE INDEX events_received ON events(received_at);
+  CREATE TABLE executions (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    installation_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at BIGINT,
+    lease_until BIGINT,
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    finished_at BIGINT,
+    error TEXT
+  );
+  CREATE INDEX executions_due ON executions(status, next_attempt_at);
+  CREATE INDEX executions_workflow_user ON executions(workflow_id, user_id, created_at);
+  CREATE INDEX executions_user ON executions(user_id);
+  CREATE INDEX executions_event ON executions(event_id);
+  CREATE TABLE steps (
+    execution_id TEXT NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+    block_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    input TEXT,
+    output TEXT,
+    error TEXT,
+    started_at BIGINT NOT NULL,
+    finished_at BIGINT,
+    PRIMARY KEY (execution_id, block_id, attempt)
+  );
+  CREATE TABLE errors (
+    id TEXT PRIMARY KEY,
+    execution_id TEXT REFERENCES executions(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    workflow_id TEXT NOT NULL,
+    block TEXT,
+    message TEXT NOT NULL,
+    occurred_at BIGINT NOT NULL
+  );
+  CREATE INDEX errors_workflow ON errors(workflow_id, occurred_at);
+  CREATE INDEX errors_user ON errors(user_id);
+  `,
+];
+
+/**
+ * Brings the schema up to date in one transaction. On PostgreSQL several processes may start at
+ * once: a transaction-scoped advisory lock makes one migrate while the others wait, then see it done.
+ */
+export async function migrate(db: Db): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (db.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(727001)');
+    await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+    const rows = await tx.all<{ version: number }>('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((r) => Number(r.version)));
+    for (const [index, script] of migrations.entries()) {
+      const version = index + 1;
+      if (done.has(version)) continue;
+      for (const statement of script.split(';').map((s) => s.trim()).filter(Boolean)) await tx.run(statement);
+      await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [version, Date.now()]);
+    }
+  });
+}

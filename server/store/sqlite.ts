@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Db, SqlExecutor } from './db';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+/**
+ * SQLite through better-sqlite3: one connection, WAL, synchronous NORMAL (durable across a
+ * process kill; only an OS crash can lose the last commits).
+ */
+export class SqliteDb implements Db {
+  readonly dialect = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Statement>();
+  // better-sqlite3 is synchronous but our transaction bodies are async: while one is open,
+  // any other query waits, so nothing from another request lands inside it.
+  private txTail: Promise<void> = Promise.resolve();
+  private txOpen = false;
+
+  constructor(file: string) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  private statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private readonly direct: SqlExecutor = {
+    all: async <T>(sql: string, params: readonly unknown[] = []) =>
+      this.statement(sql).all(...toSqlite(params)) as T[],
+    get: async <T>(sql: string, params: readonly unknown[] = []) => {
+      const stmt = this.statement(sql);
+      return (stmt.reader ? stmt.get(...toSqlite(params)) : (stmt.run(...toSqlite(params)), undefined)) as T | undefined;
+    },
+    run: async (sql: string, params: readonly unknown[] = []) => {
+      const stmt = this.statement(sql);
+      if (stmt.reader) return { changes: stmt.all(...toSqlite(params)).length };
+      return { changes: stmt.run(...toSqlite(params)).changes };
+    },
+  };
+
+  private async outsideTransaction(): Promise<void> {
+    while (this.txOpen) await this.txTail;
+  }
+
+  async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    await this.outsideTransaction();
+    return this.direct.all<T>(sql, params);
+  }
+  async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+    await this.outsideTransaction();
+    return this.direct.get<T>(sql, params);
+  }
+  async run(sql: string, params?: readonly unknown[]) {
+    await this.outsideTransaction();
+    return this.direct.run(sql, params);
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const result = this.txTail.then(async () => {
+      await this.outsideTransaction();
+      this.txOpen = true;
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const value = await fn(this.direct);
+        this.db.exec('COMMIT');
+        return value;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      } finally {
+        this.txOpen = false;
+      }
+    });
+    this.txTail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.outsideTransaction();
+    this.db.exec(script);
+  }
+
+  async close(): Promise<void> {
+    await this.txTail;
+    this.db.close();
+  }
+}
+
+// SQLite has no boolean type and better-sqlite3 refuses `true`: store booleans as 0/1.
+function toSqlite(params: readonly unknown[]): unknown[] {
+  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}

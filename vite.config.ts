@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// The PostgreSQL pass runs the same test files against TEST_DATABASE_URL when it is set;
+// every file picks its store from TEST_STORE (see test/helpers/app.ts).
+const postgresUrl = process.env.TEST_DATABASE_URL;
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { TEST_STORE: 'sqlite' } },
+      },
+      ...(postgresUrl
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'postgres',
+                include: ['test/server/**/*.test.ts'],
+                env: { TEST_STORE: 'postgres', TEST_DATABASE_URL: postgresUrl },
+              },
+            },
+          ]
+        : []),
+    ],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+});
