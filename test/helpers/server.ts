@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createApp } from '../../server/app';
+import { loadConfig } from '../../server/config';
+import type { Definitions } from '../../server/definitions/load';
+import { startServices } from '../../server/services';
+import type { Services } from '../../server/domain/context';
+import type { StoreOptions } from '../../server/store';
+
+export const API_KEY = 'test_api_key_0123456789abcdef';
+
+/** Which store this test run uses: the vitest project sets TEST_STORE (see vite.config.ts). */
+export const storeKind = (process.env.TEST_STORE ?? 'sqlite') as 'sqlite' | 'postgres';
+
+export interface RequestOptions {
+  body?: unknown;
+  /** A raw body, sent as is (for broken JSON and other media types). */
+  rawBody?: string;
+  token?: string;
+  apiKey?: string | null;
+  headers?: Record<string, string>;
+}
+
+export interface TestServer {
+  services: Services;
+  dataDir: string;
+  /** Sends a request through the app; ISV requests carry the API key unless `apiKey: null` or `token` is given. */
+  request(method: string, url: string, options?: RequestOptions): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Stops and starts the server on the same data, as a process restart would. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function freshStore(): Promise<{ options: (dataDir: string) => StoreOptions; drop: () => Promise<void> }> {
+  if (storeKind === 'postgres') {
+    const url = process.env.TEST_DATABASE_URL!;
+    const schema = `t_${Math.random().toString(36).slice(2, 10)}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.end();
+    return {
+      options: () => ({ kind: 'postgres', url, schema, maxConnections: 4 }),
+      drop: async () => {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query(`DROP SCHEMA ${schema} CASCADE`);
+        await c.end();
+      },
+    };
+  }
+  return { options: (dataDir) => ({ kind: 'sqlite', file: path.join(dataDir, 'alloy.sqlite') }), drop: async () => {} };
+}
+
+/** A server on a fresh store (SQLite file in a temp dir, or a PostgreSQL schema of its own). */
+export async function startTestServer(
+  options: { env?: Record<string, string>; definitions?: () => Definitions } = {},
+): Promise<TestServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-test-'));
+  const store = await freshStore();
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ALLOY_API_KEY: API_KEY, ...options.env });
+  const boot = async () => {
+    const started = await startServices(config, { store: store.options(dataDir), definitions: options.definitions?.() });
+    return { services: started.services, app: createApp(started.services) };
+  };
+  let current = await boot();
+
+  const server: TestServer = {
+    get services() {
+      return current.services;
+    },
+    dataDir,
+    async request(method, url, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      else if (opts.apiKey !== null) headers.authorization ??= `bearer ${opts.apiKey ?? API_KEY}`;
+      let body: string | undefined;
+      if (opts.rawBody !== undefined) body = opts.rawBody;
+      else if (opts.body !== undefined) {
+        body = JSON.stringify(opts.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await current.app.request(`http://localhost${url}`, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async restart() {
+      await current.services.store.close();
+      current = await boot();
+    },
+    async close() {
+      await current.services.store.close();
+      await store.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+/** Creates a user and returns its id. */
+export async function createUser(server: TestServer, username: string): Promise<string> {
+  const res = await server.request('POST', '/users', { body: { username } });
+  if (res.status !== 201) throw new Error(`createUser ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.userId as string;
+}
+
+/** Mints a user token through the API. */
+export async function userToken(server: TestServer, userId: string): Promise<string> {
+  const res = await server.request('GET', `/users/${userId}/token`);
+  if (res.status !== 200) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token as string;
+}
