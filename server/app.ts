@@ -12,6 +12,7 @@ import { userTokenAuth } from './middleware/user-token';
 import { openApiDocument, referencePage } from './openapi';
 import { endUserRoutes } from './routes/end-user';
 import { headlessRoutes } from './routes/headless';
+import { installPageRoutes } from './routes/install-page';
 import { integrationRoutes } from './routes/integrations';
 import { runRoutes } from './routes/run';
 import { userRoutes } from './routes/users';
@@ -64,6 +65,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   headlessRoutes(isv, services);
   runRoutes(isv, services);
   workflowRoutes(isv, services);
+  installPageRoutes(isv, app, services);
   endUserRoutes(new Api(app, 'userToken', docs, userTokenAuth(services.tokens, services.store)), services);
 
   const open = new Api(app, 'none', docs);
@@ -72,6 +74,12 @@ export function createApp(services: Services): Hono<AppEnv> {
     await services.store.db.get('SELECT 1 AS ok');
     return c.json({ ok: true });
   });
+  app.get('/', (c) =>
+    c.html(
+      `<!doctype html><meta charset="utf-8"><title>Alloy Embedded Kit</title><body style="font:16px system-ui;max-width:40rem;margin:3rem auto">` +
+        `<h1>Alloy Embedded Kit is running</h1><p>API reference: <a href="/docs">/docs</a> · OpenAPI: <a href="/openapi.json">/openapi.json</a></p></body>`,
+    ),
+  );
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, publicBaseUrl(c, services.config.publicUrl))));
   app.get('/docs', (c) => c.html(referencePage(docs)));
   app.get('/icons/:name', (c) => {

@@ -9,8 +9,10 @@ const ErrorSchema = z.object({
   }),
 });
 
+// Inlined (no $defs): each operation's schema stands alone, as OpenAPI 3.1 embeds JSON Schema 2020-12.
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output') {
-  return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', reused: 'inline' });
+  return rest;
 }
 
 /** The OpenAPI 3.1 document, generated from the route docs (the same zod schemas the routes validate with). */

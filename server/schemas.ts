@@ -19,7 +19,7 @@ export const SuccessResponse = z.object({ success: z.literal(true) });
 
 // ── users ───────────────────────────────────────────────────────────────────
 export const Username = z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters');
-export const CreateUserBody = z.object({ username: Username, fullName: z.string().max(255).nullish() }).meta({ id: 'CreateUserBody' });
+export const CreateUserBody = z.object({ username: Username, fullName: z.string().max(255).nullish() });
 export const BatchUsersBody = z.object({
   users: z.array(CreateUserBody).min(1, 'must list at least one user').max(1000, 'at most 1000 users per batch'),
 });
@@ -29,7 +29,7 @@ export const UpdateUserBody = z
 
 export const User = z
   .object({ userId: z.string(), username: z.string(), fullName: z.string().nullable(), createdAt: z.string(), updatedAt: z.string() })
-  .meta({ id: 'User' });
+  ;
 export const CreateUserResponse = z.object({ userId: z.string() });
 export const BatchUsersResponse = z.object({
   data: z.array(z.object({ username: z.string(), userId: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })),
@@ -51,7 +51,7 @@ export const FieldView = z
     options: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
     optionsSource: z.object({ connector: z.string(), source: z.string() }).optional(),
   })
-  .meta({ id: 'Field' });
+  ;
 export const WorkflowView = z
   .object({
     workflowId: z.string(),
@@ -65,7 +65,7 @@ export const WorkflowView = z
     trigger: z.object({ type: z.string(), event: z.string().optional() }),
     blocks: z.array(BlockView),
   })
-  .meta({ id: 'Workflow' });
+  ;
 export const CredentialFieldView = z.object({
   name: z.string(),
   label: z.string(),
@@ -88,13 +88,13 @@ export const IntegrationView = z
     icon: z.string(),
     workflows: z.array(WorkflowView),
   })
-  .meta({ id: 'Integration' });
+  ;
 export const IntegrationDetail = IntegrationView.extend({
   connector: z.string(),
   auth: z.array(AuthView).meta({ description: 'Ways to connect the account the integration needs; empty when none is needed.' }),
   credentials: z.array(z.object({ credentialId: z.string(), app: z.string(), status: z.string() })),
   workflows: z.array(WorkflowView.extend({ fields: z.array(FieldView), config: z.record(z.string(), z.unknown()).nullable() })),
-}).meta({ id: 'IntegrationDetail' });
+});
 export const IntegrationsResponse = z.object({ data: z.array(IntegrationView) });
 export const EventsResponse = z.object({
   data: z.array(z.object({ event: z.string(), schema: z.record(z.string(), z.unknown()), jsonSchema: z.record(z.string(), z.unknown()), browser: z.boolean(), workflowIds: z.array(z.string()) })),
@@ -148,7 +148,7 @@ export const InstallationView = z
     installedAt: z.string(),
     updatedAt: z.string(),
   })
-  .meta({ id: 'Installation' });
+  ;
 export const InstallResponse = z.object({ success: z.literal(true), installationId: z.string(), workflowIds: z.array(z.string()), installations: z.array(InstallationView) });
 export const InstallationsResponse = z.object({ data: z.array(InstallationView) });
 
@@ -160,7 +160,7 @@ export const RunEventBody = z.object({
   data: z.record(z.string(), z.unknown()).default({}),
   id: IdempotencyKey.optional().meta({ description: 'Idempotency key; the Idempotency-Key header does the same.' }),
 });
-export const RunEventResponse = z.object({ message: z.string(), eventId: z.string(), executionIds: z.array(z.string()) }).meta({ id: 'RunEventResponse' });
+export const RunEventResponse = z.object({ message: z.string(), eventId: z.string(), executionIds: z.array(z.string()) });
 export const AppEventBody = z.record(z.string(), z.unknown());
 
 // ── workflows ───────────────────────────────────────────────────────────────
@@ -191,7 +191,7 @@ export const ExecutionLogView = z
     error: z.string().nullable(),
     steps: z.array(z.object({ blockId: z.string(), attempt: z.number(), input: z.unknown(), output: z.unknown(), error: z.string().nullable(), startedAt: z.string(), finishedAt: z.string().nullable() })),
   })
-  .meta({ id: 'Execution' });
+  ;
 export const LogsResponse = z.object({ data: z.array(ExecutionLogView), nextCursor: z.string().nullable() });
 export const ErrorsResponse = z.object({
   data: z.array(z.object({ workflowId: z.string(), userId: z.string(), executionId: z.string().nullable(), block: z.string().nullable(), errorOccurredAt: z.string(), message: z.string() })),
