@@ -18,6 +18,8 @@ export default defineConfig({
               test: {
                 name: 'postgres',
                 include: ['test/server/**/*.test.ts'],
+                // These never touch the store: once is enough.
+                exclude: ['test/server/connectors/**', 'test/server/definitions.test.ts', 'test/server/engine/template.test.ts'],
                 env: { TEST_STORE: 'postgres', TEST_DATABASE_URL: postgresUrl },
               },
             },

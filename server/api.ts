@@ -1,6 +1,6 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { ApiError, validationError } from './errors';
+import { ApiError, issuePath, validationError } from './errors';
 
 export type AuthKind = 'apiKey' | 'userToken' | 'none';
 
@@ -57,6 +57,9 @@ export class Api {
       this.app[method](path, this.guard, async (c) => {
         const query = spec.query ? parseOrThrow(spec.query, c.req.queries(), 'query') : undefined;
         const body = spec.body ? parseOrThrow(spec.body, await readJson(c), 'body') : undefined;
+        rejectNul(c.req.param());
+        rejectNul(query);
+        rejectNul(body);
         return handler(c, { body: body as Parsed<B>, query: query as Parsed<Q> });
       });
     }
@@ -105,6 +108,35 @@ function parseOrThrow(schema: z.ZodType, input: unknown, where: 'query' | 'body'
     throw validationError(result.error, undefined, where === 'body' && input === undefined ? 'A JSON request body is required' : undefined);
   }
   return result.data;
+}
+
+/**
+ * PostgreSQL cannot keep U+0000 in text (it fails the query, a 500); SQLite can. Refusing it in
+ * every path parameter, query value and body string keeps both stores alike and the answer a 400.
+ * Iterative, with parent links, so a deeply nested body costs neither stack nor copied paths.
+ */
+function rejectNul(input: unknown): void {
+  type Node = { value: unknown; key?: string; parent?: Node };
+  const stack: Node[] = [{ value: input }];
+  const fail = (node: Node): never => {
+    const path: string[] = [];
+    for (let n: Node | undefined = node; n?.key !== undefined; n = n.parent) path.unshift(n.key);
+    throw new ApiError(400, 'invalid_request', 'The request contains a NUL character (U+0000), which is not accepted', [
+      { path: issuePath(undefined, path), message: 'must not contain the NUL character' },
+    ]);
+  };
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (typeof node.value === 'string') {
+      if (node.value.includes('\u0000')) fail(node);
+    } else if (node.value !== null && typeof node.value === 'object') {
+      for (const [key, value] of Object.entries(node.value)) {
+        const child = { value, key, parent: node };
+        if (key.includes('\u0000')) fail(child);
+        stack.push(child);
+      }
+    }
+  }
 }
 
 function isArrayField(schema: z.ZodType, key: string): boolean {

@@ -12,7 +12,10 @@ import { userTokenAuth } from './middleware/user-token';
 import { openApiDocument, referencePage } from './openapi';
 import { endUserRoutes } from './routes/end-user';
 import { headlessRoutes } from './routes/headless';
+import { inboundRoutes } from './routes/inbound';
 import { installPageRoutes } from './routes/install-page';
+import { oauthRoutes } from './routes/oauth';
+import { optionRoutes } from './routes/options';
 import { integrationRoutes } from './routes/integrations';
 import { runRoutes } from './routes/run';
 import { userRoutes } from './routes/users';
@@ -66,7 +69,11 @@ export function createApp(services: Services): Hono<AppEnv> {
   runRoutes(isv, services);
   workflowRoutes(isv, services);
   installPageRoutes(isv, app, services);
-  endUserRoutes(new Api(app, 'userToken', docs, userTokenAuth(services.tokens, services.store)), services);
+  inboundRoutes(isv, app, services);
+  const endUser = new Api(app, 'userToken', docs, userTokenAuth(services.tokens, services.store));
+  endUserRoutes(endUser, services);
+  optionRoutes(isv, endUser, services);
+  oauthRoutes(endUser, app, services);
 
   const open = new Api(app, 'none', docs);
   open.get('/.well-known/jwks.json', { summary: 'Public keys of the user tokens', tags: ['Tokens'] }, (c) => c.json(services.tokens.jwks()));

@@ -26,6 +26,24 @@ export const EnvSchema = z.object({
   TOKEN_AUDIENCE: z.string().default('alloy-embedded-kit:user'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   LOG_RETENTION_DAYS: z.coerce.number().positive().default(60),
+  WORKERS: z.enum(['on', 'off']).default('on'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  EXECUTION_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
+  RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'comma-separated delays in milliseconds, e.g. 1000,5000,30000')
+    .default('1000,5000,30000,120000,600000'),
+  HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  HTTP_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  ALLOY_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must be a Standard Webhooks secret (whsec_…)').optional(),
+  ALLOY_ERROR_WEBHOOK_URL: z.string().url().optional(),
+  ALLOY_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+  SLACK_API_URL: z.string().url().default('https://slack.com/api'),
+  BIGCOMMERCE_API_URL: z.string().url().default('https://api.bigcommerce.com'),
+  NETSUITE_API_URL: z.string().url().optional(),
+  SLACK_CLIENT_ID: z.string().optional(),
+  SLACK_CLIENT_SECRET: z.string().optional(),
+  SLACK_OAUTH_URL: z.string().url().default('https://slack.com/oauth/v2/authorize'),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -47,6 +65,20 @@ export interface Config {
   tokenAudience: string;
   bodyLimitBytes: number;
   logRetentionDays: number;
+  /** Run workers inside this server process (the embedded default). */
+  workers: boolean;
+  workerConcurrency: number;
+  leaseMs: number;
+  /** Delay before each retry; its length is the number of retries. */
+  retrySchedule: number[];
+  httpTimeoutMs: number;
+  httpMaxResponseBytes: number;
+  webhookSecret?: string;
+  errorWebhookUrl?: string;
+  allowPrivateUrls: boolean;
+  apiUrls: Record<string, string>;
+  /** OAuth 2.0 clients by connector id: only apps with a client id and secret offer OAuth. */
+  oauthClients: Record<string, { clientId: string; clientSecret: string; authorizeUrl: string }>;
 }
 
 /** Reads the configuration from the environment; a bad value stops the start, naming the variable. */
@@ -74,5 +106,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenAudience: e.TOKEN_AUDIENCE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logRetentionDays: e.LOG_RETENTION_DAYS,
+    workers: e.WORKERS === 'on',
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    leaseMs: e.EXECUTION_LEASE_MS,
+    retrySchedule: e.RETRY_SCHEDULE.split(',').map(Number),
+    httpTimeoutMs: e.HTTP_TIMEOUT_MS,
+    httpMaxResponseBytes: e.HTTP_MAX_RESPONSE_BYTES,
+    webhookSecret: e.ALLOY_WEBHOOK_SECRET,
+    errorWebhookUrl: e.ALLOY_ERROR_WEBHOOK_URL,
+    allowPrivateUrls: e.ALLOY_ALLOW_PRIVATE_URLS === 'true',
+    apiUrls: {
+      slack: e.SLACK_API_URL.replace(/\/$/, ''),
+      bigcommerce: e.BIGCOMMERCE_API_URL.replace(/\/$/, ''),
+      ...(e.NETSUITE_API_URL ? { netsuite: e.NETSUITE_API_URL.replace(/\/$/, '') } : {}),
+    },
+    oauthClients: {
+      ...(e.SLACK_CLIENT_ID && e.SLACK_CLIENT_SECRET
+        ? { slack: { clientId: e.SLACK_CLIENT_ID, clientSecret: e.SLACK_CLIENT_SECRET, authorizeUrl: e.SLACK_OAUTH_URL } }
+        : {}),
+    },
   };
 }

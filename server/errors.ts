@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'upgrade_blocked'
   | 'rate_limited'
   | 'unavailable'
+  | 'upstream_error'
   | 'internal';
 
 export interface ErrorDetail {

@@ -6,7 +6,7 @@ import { startRetentionSweep } from './retention';
 
 async function main() {
   const config = loadConfig();
-  const { services, devApiKey, devApiKeyCreated, released } = await startServices(config);
+  const { services, devApiKey, devApiKeyCreated, newWebhookSecret, released } = await startServices(config);
   const app = createApp(services);
   const stopSweep = startRetentionSweep(services.store, config.logRetentionDays);
 
@@ -20,6 +20,11 @@ async function main() {
       console.log(`  development API key${devApiKeyCreated ? ' (new)' : ''}: ${devApiKey}`);
       console.log(`    kept in ${config.dataDir}/dev-api-key; set ALLOY_API_KEY to use your own`);
     }
+    if (newWebhookSecret) {
+      console.log(`  Stream Data signing secret (new, Standard Webhooks): ${newWebhookSecret}`);
+      console.log(`    kept in ${config.dataDir}/webhook-secret; set ALLOY_WEBHOOK_SECRET to use your own`);
+    }
+    console.log(`  workers: ${config.workers ? `${config.workerConcurrency} in this process` : 'off (run npm run worker)'}`);
     console.log(`  API reference: ${url}/docs`);
   });
 
@@ -30,7 +35,10 @@ async function main() {
     console.log(`${signal}: shutting down`);
     stopSweep();
     server.close(() => {
-      services.store.close().finally(() => process.exit(0));
+      services.engine
+        .stop()
+        .then(() => services.store.close())
+        .finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(1), 10_000).unref();
   };

@@ -161,6 +161,8 @@ export const RunEventBody = z.object({
   id: IdempotencyKey.optional().meta({ description: 'Idempotency key; the Idempotency-Key header does the same.' }),
 });
 export const RunEventResponse = z.object({ message: z.string(), eventId: z.string(), executionIds: z.array(z.string()) });
+export const RunWorkflowBody = z.object({ userId: UserRef, workflowId: z.string().min(1), data: z.record(z.string(), z.unknown()).default({}) });
+export const RerunResponse = z.object({ success: z.literal(true), executionId: z.string(), status: z.literal('queued') });
 export const AppEventBody = z.record(z.string(), z.unknown());
 
 // ── workflows ───────────────────────────────────────────────────────────────

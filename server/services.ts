@@ -5,12 +5,17 @@ import { loadDefinitions, type Definitions } from './definitions/load';
 import { Vault, hashApiKey, parseEncryptionKey, persistedSecret } from './secrets';
 import { openStore, storeOptionsFor, type Store, type StoreOptions } from './store';
 import { TokenService } from './tokens';
+import { createEngine } from './engine';
+import { checkConnectors } from './connectors/check';
+import { generateWebhookSecret } from './engine/webhook-signature';
 
 export interface Started {
   services: Services;
   /** Set when a development API key was generated or read from the data directory. */
   devApiKey?: string;
   devApiKeyCreated: boolean;
+  /** Set when the Stream Data signing secret was generated just now (print it once). */
+  newWebhookSecret?: string;
   released: string[];
 }
 
@@ -20,11 +25,12 @@ export interface Started {
  */
 export async function startServices(
   config: Config,
-  overrides: { store?: StoreOptions; definitions?: Definitions } = {},
+  overrides: { store?: StoreOptions; definitions?: Definitions; worker?: boolean } = {},
 ): Promise<Started> {
   const definitions = overrides.definitions ?? loadDefinitions(config.integrationsDir);
-  if (config.production && (!config.apiKey || !config.encryptionKey)) {
-    throw new Error('In production (NODE_ENV=production) set ALLOY_API_KEY and ALLOY_ENCRYPTION_KEY.');
+  checkConnectors(definitions);
+  if (config.production && (!config.apiKey || !config.encryptionKey || !config.webhookSecret)) {
+    throw new Error('In production (NODE_ENV=production) set ALLOY_API_KEY, ALLOY_ENCRYPTION_KEY and ALLOY_WEBHOOK_SECRET.');
   }
   const encryptionKey = config.encryptionKey
     ? parseEncryptionKey(config.encryptionKey)
@@ -52,7 +58,15 @@ export async function startServices(
       audience: config.tokenAudience,
       ttlSeconds: config.tokenTtlSeconds,
     });
-    return { services: { config, store, definitions, tokens, vault, apiKeyHashes }, devApiKey, devApiKeyCreated, released };
+    const webhook = config.webhookSecret ? { value: config.webhookSecret, created: false } : persistedSecret(config.dataDir, 'webhook-secret', generateWebhookSecret);
+    const engine = createEngine(config, store, vault, webhook.value, { worker: overrides.worker ?? config.workers });
+    return {
+      services: { config, store, definitions, tokens, vault, apiKeyHashes, engine },
+      devApiKey,
+      devApiKeyCreated,
+      newWebhookSecret: webhook.created ? webhook.value : undefined,
+      released,
+    };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

@@ -51,7 +51,10 @@ export class TokenService {
     return service;
   }
 
+  private reloadedAt = 0;
+
   private async reload(): Promise<void> {
+    this.reloadedAt = Date.now();
     const rows = await this.store.signingKeys();
     this.keys = await Promise.all(
       rows.map(async (row) => {
@@ -66,19 +69,22 @@ export class TokenService {
     );
   }
 
-  /** A token for one user, valid for the configured lifetime. */
-  async mint(userId: string): Promise<string> {
+  /** A token for one user, valid for the configured lifetime, and when it expires. */
+  async mint(userId: string): Promise<{ token: string; expiresAt: string }> {
     // Every process signs with the oldest key, so they agree even if two generated one at once.
     const key = this.keys[0]!;
-    return new SignJWT({})
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + this.options.ttlSeconds;
+    const token = await new SignJWT({})
       .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
       .setSubject(userId)
       .setIssuer(this.options.issuer)
       .setAudience(this.options.audience)
-      .setIssuedAt()
-      .setExpirationTime(`${this.options.ttlSeconds}s`)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
       .setJti(newId())
       .sign(key.privateKey);
+    return { token, expiresAt: new Date(exp * 1000).toISOString() };
   }
 
   /** The user id of a valid token; a 401 `ApiError` saying why otherwise. */
@@ -100,8 +106,9 @@ export class TokenService {
 
   private async publicKey(kid: string | undefined): Promise<CryptoKey> {
     let key = this.keys.find((k) => k.kid === kid);
-    if (!key && kid) {
-      // Another process may have added a key since we loaded.
+    if (!key && kid && Date.now() - this.reloadedAt > 10_000) {
+      // Another process may have added a key since we loaded; at most every 10 s, so forged
+      // kids cannot turn every request into a store query.
       await this.reload();
       key = this.keys.find((k) => k.kid === kid);
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HttpClient } from '../engine/http';
 
 /** One field of the account form the end user fills to connect an app. */
 export const CredentialFieldSchema = z.object({
@@ -19,9 +20,56 @@ export const ConnectorAuthSchema = z.discriminatedUnion('type', [
 ]);
 export type ConnectorAuth = z.infer<typeof ConnectorAuthSchema>;
 
+/** Engine-wide settings a connector may need: where each app's API lives, how to sign, what to allow. */
+export interface ConnectorSettings {
+  apiUrls: Record<string, string>;
+  /** The ISV's Standard Webhooks secret (`whsec_…`) for signing Stream Data deliveries. */
+  webhookSecret: string;
+  /** Allow Stream Data and webhook targets on private, loopback and link-local addresses. */
+  allowPrivateUrls: boolean;
+  /** OAuth 2.0 clients by connector id (from SLACK_CLIENT_ID and the like). */
+  oauthClients: Record<string, { clientId: string; clientSecret: string; authorizeUrl: string }>;
+}
+
+/** Where a connector's OAuth 2.0 provider takes codes and refresh tokens. */
+export interface ConnectorOAuth {
+  tokenUrl(settings: ConnectorSettings): string;
+  /** Scopes joined as the provider wants them (Slack: commas; RFC 6749: spaces). */
+  scopeSeparator: ',' | ' ';
+}
+
+/** What a connector's action gets: never a route, never the store. */
+export interface ConnectorContext {
+  http: HttpClient;
+  /** The user's credential for this app, decrypted; undefined when the app needs no account. */
+  credential?: Record<string, string>;
+  /** Stable across retries of the same block of the same execution: lets a destination drop duplicates. */
+  deliveryId: string;
+  settings: ConnectorSettings;
+}
+
+export interface ConnectorAction<S extends z.ZodType = z.ZodType> {
+  description: string;
+  /** Validates the block's input after mapping; a mismatch fails the block without retrying. */
+  input: S;
+  /** Returns the output later blocks can map (`{{steps.<blockId>.output…}}`); throws to fail. */
+  run(input: z.output<S>, ctx: ConnectorContext): Promise<unknown>;
+}
+
+/** Declares an action with its input type inferred from the schema. */
+export function defineAction<S extends z.ZodType>(action: ConnectorAction<S>): ConnectorAction {
+  return action as unknown as ConnectorAction;
+}
+
+export interface FieldOption {
+  label: string;
+  value: string;
+}
+
 /**
- * A connector: an app we talk to. Actions, option sources and triggers join it in the engine;
- * here is what the API needs to describe it and to collect a credential for it.
+ * A connector: an app we talk to. One file per app under server/connectors/, registered in
+ * index.ts. It describes how to connect an account, its actions, and the option lists that
+ * configurable fields load from it (e.g. Slack channels).
  */
 export interface Connector {
   id: string;
@@ -29,6 +77,9 @@ export interface Connector {
   icon: string;
   /** Ways to connect an account, preferred first; empty when the app needs no account. */
   auth: ConnectorAuth[];
+  actions: Record<string, ConnectorAction>;
+  oauth?: ConnectorOAuth;
+  optionSources?: Record<string, (ctx: Omit<ConnectorContext, 'deliveryId'>) => Promise<FieldOption[]>>;
 }
 
 /** The credential schema for an app's API-key form: every declared field, required ones non-empty. */

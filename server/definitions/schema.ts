@@ -90,7 +90,7 @@ export const WorkflowSchema = z
 export const IntegrationSchema = z.strictObject({
   id: Id,
   app: Name,
-  connector: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a lower-case id such as "slack"'),
+  connector: Name,
   description: z.string().optional(),
   icon: z
     .string()

@@ -42,6 +42,11 @@ export function parseWorkflowConfig(workflow: WorkflowDefinition, values: Record
 }
 
 const SECRET = '$secret';
+/** What the API shows instead of a stored secret value. */
+export const REDACTED = '[redacted]';
+
+const isSealed = (value: unknown): value is Record<typeof SECRET, string> =>
+  Boolean(value && typeof value === 'object' && SECRET in value);
 
 /** Encrypts the values of `secret` fields before they are stored. */
 export function sealSecrets(fields: readonly Field[], config: Record<string, unknown>, vault: Vault): Record<string, unknown> {
@@ -55,15 +60,40 @@ export function sealSecrets(fields: readonly Field[], config: Record<string, unk
 /** What the API shows of a stored configuration: secret values replaced by a mark. */
 export function redactSecrets(config: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(config).map(([k, v]) => [k, v && typeof v === 'object' && SECRET in v ? '[redacted]' : v]),
+    Object.entries(config).map(([k, v]) => [k, isSealed(v) ? REDACTED : v]),
   );
 }
 
 /** The configuration with secrets decrypted, for the engine. */
 export function openSecrets(config: Record<string, unknown>, vault: Vault): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(config).map(([k, v]) => [k, v && typeof v === 'object' && SECRET in v ? vault.decrypt(String((v as Record<string, unknown>)[SECRET])) : v]),
+    Object.entries(config).map(([k, v]) => [k, isSealed(v) ? vault.decrypt(String(v[SECRET])) : v]),
   );
+}
+
+/**
+ * For a reconfiguration or reinstall: a `secret` field the client sends back as "[redacted]" (what
+ * it was shown) or leaves out keeps the value stored for it; a new value replaces it, and an empty
+ * string clears an optional one. Returns the values to validate, with kept secrets opened, and the
+ * names of fields sent as "[redacted]" with nothing stored to keep.
+ */
+export function keepStoredSecrets(
+  fields: readonly Field[],
+  values: Record<string, unknown>,
+  stored: Record<string, unknown> | undefined,
+  vault: Vault,
+): { values: Record<string, unknown>; nothingToKeep: string[] } {
+  const out = { ...values };
+  const nothingToKeep: string[] = [];
+  for (const f of fields) {
+    if (f.type !== 'secret') continue;
+    const given = out[f.name];
+    if (given !== undefined && given !== REDACTED) continue;
+    const previous = stored?.[f.name];
+    if (isSealed(previous)) out[f.name] = vault.decrypt(String(previous[SECRET]));
+    else if (given === REDACTED) nothingToKeep.push(f.name);
+  }
+  return { values: out, nothingToKeep };
 }
 
 /** Names of fields that were added, removed or changed between two versions of a workflow. */

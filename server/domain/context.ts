@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import type { Engine } from '../engine';
 import type { Definitions } from '../definitions/load';
 import type { Vault } from '../secrets';
 import type { Store } from '../store';
@@ -13,4 +14,6 @@ export interface Services {
   vault: Vault;
   /** Hashes of the ISV API keys that are accepted. */
   apiKeyHashes: string[];
+  /** The execution engine: its worker (when this process runs one) and connector settings. */
+  engine: Engine;
 }

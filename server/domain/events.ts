@@ -37,6 +37,7 @@ export async function runEvent(services: Services, input: RunEventInput): Promis
     idempotencyKey: input.idempotencyKey,
     requestHash,
   });
+  if (result.kind === 'accepted' && result.response.executionIds.length > 0) services.engine.wake();
   if (result.kind === 'key_reused') {
     throw new ApiError(409, 'conflict', 'This idempotency key was already used for a different event or data');
   }

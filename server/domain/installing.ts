@@ -1,10 +1,10 @@
-import { findConnector } from '../connectors';
+import { findConnector, listConnectors } from '../connectors';
 import { credentialDataSchema } from '../connectors/types';
 import { ApiError, validationError } from '../errors';
 import type { IntegrationDefinition } from '../definitions/schema';
 import type { Installation } from '../store/installations';
 import type { Services } from './context';
-import { parseWorkflowConfig, sealSecrets, redactSecrets } from './config-fields';
+import { keepStoredSecrets, parseWorkflowConfig, sealSecrets, redactSecrets } from './config-fields';
 import { integrationView, workflowView } from './views';
 
 /** The integration, or a 404 listing the ones that exist. */
@@ -17,17 +17,29 @@ export function requireIntegration(services: Services, integrationId: string): I
   return integration;
 }
 
-/** Stores a credential for an app's API-key form, encrypted; the secret never comes back out. */
-export async function createCredential(services: Services, userId: string, app: string, data: Record<string, unknown>) {
+/**
+ * Stores a credential for an app's API-key form, encrypted; the secret never comes back out.
+ * `paths` are where the request holds the app and the data, for error details.
+ */
+export async function createCredential(
+  services: Services,
+  userId: string,
+  app: string,
+  data: Record<string, unknown>,
+  paths: { app: string; data: string } = { app: 'app', data: 'data' },
+) {
   const connector = findConnector(app);
-  if (!connector) throw new ApiError(404, 'not_found', `No app "${app}"`, [{ path: 'type', message: 'unknown app' }]);
+  if (!connector) {
+    const known = listConnectors().filter((c) => c.auth.some((a) => a.type === 'apiKey')).map((c) => c.id);
+    throw new ApiError(404, 'not_found', `No app "${app}" (known: ${known.join(', ')})`, [{ path: paths.app, message: 'unknown app' }]);
+  }
   const form = connector.auth.find((a) => a.type === 'apiKey');
   if (!form || form.type !== 'apiKey') {
     const how = connector.auth.some((a) => a.type === 'oauth2') ? 'connect it through OAuth' : 'it needs no account';
     throw new ApiError(400, 'invalid_request', `${connector.name} takes no API-key credential: ${how}`);
   }
   const parsed = credentialDataSchema(form.fields).safeParse(data);
-  if (!parsed.success) throw validationError(parsed.error, 'data', `Invalid ${connector.name} credential`);
+  if (!parsed.success) throw validationError(parsed.error, paths.data, `Invalid ${connector.name} credential`);
   return services.store.credentials.create({
     userId,
     app: connector.id,
@@ -50,28 +62,48 @@ export function selectWorkflows(integration: IntegrationDefinition, workflowIds?
   });
 }
 
+/** The user's own credential, for the integration's app: 404 when it is not theirs, 400 for another app. */
+export async function requireCredentialFor(services: Services, userId: string, integration: IntegrationDefinition, credentialId: string) {
+  const credential = await services.store.credentials.find(userId, credentialId);
+  if (!credential) throw new ApiError(404, 'not_found', `No credential "${credentialId}" for this user`, [{ path: 'credentialId', message: 'not found' }]);
+  if (credential.app !== findConnector(integration.connector)?.id) {
+    throw new ApiError(400, 'invalid_request', `Credential "${credentialId}" is for ${credential.app}, not ${integration.app}`, [
+      { path: 'credentialId', message: `expected a ${integration.app} credential` },
+    ]);
+  }
+  return credential;
+}
+
 /**
  * Installs workflows of an integration for a user: checks the credential (it must be the user's
  * own, for the integration's app), validates the configuration against each workflow's fields,
- * and writes every installation in one transaction.
+ * and writes every installation in one transaction. On a reinstall, secret values sent back as
+ * "[redacted]" or left out keep their stored value.
  */
 export async function installIntegration(
   services: Services,
-  input: { userId: string; integrationId: string; workflowIds?: string[]; credentialId?: string; config: Record<string, unknown> },
+  input: {
+    userId: string;
+    integrationId: string;
+    workflowIds?: string[];
+    credentialId?: string;
+    config: Record<string, unknown>;
+    /** The request's name for the configuration, for error paths: `config` (widget) or `data` (headless). */
+    configPath?: string;
+    /** Id for the first workflow's installation when it is new (the headless flow's pending id). */
+    installationId?: string;
+    /** Whether the installations are active afterwards; a reinstall activates by default. */
+    active?: boolean;
+  },
 ): Promise<Installation[]> {
+  const configPath = input.configPath ?? 'config';
   const integration = requireIntegration(services, input.integrationId);
   const workflows = selectWorkflows(integration, input.workflowIds);
   const connector = findConnector(integration.connector);
   const needsAccount = Boolean(connector && connector.auth.length > 0);
   let credentialIds: string[] = [];
   if (input.credentialId) {
-    const credential = await services.store.credentials.find(input.userId, input.credentialId);
-    if (!credential) throw new ApiError(404, 'not_found', `No credential "${input.credentialId}" for this user`, [{ path: 'credentialId', message: 'not found' }]);
-    if (credential.app !== connector?.id) {
-      throw new ApiError(400, 'invalid_request', `Credential "${input.credentialId}" is for ${credential.app}, not ${integration.app}`, [
-        { path: 'credentialId', message: `expected a ${integration.app} credential` },
-      ]);
-    }
+    const credential = await requireCredentialFor(services, input.userId, integration, input.credentialId);
     credentialIds = [credential.credentialId];
   } else if (needsAccount) {
     const existing = (await services.store.credentials.list(input.userId)).filter((c) => c.app === connector!.id && c.status === 'ok');
@@ -82,16 +114,25 @@ export async function installIntegration(
     }
     credentialIds = [existing.at(-1)!.credentialId];
   }
-  const rows = workflows.map((workflow) => {
-    const parsed = parseWorkflowConfig(workflow, input.config);
-    if (!parsed.success) throw validationError(parsed.error, 'config', `Invalid configuration for "${workflow.name}"`);
+  const current = new Map((await services.store.installations.list(input.userId)).map((i) => [i.workflowId, i]));
+  const rows = workflows.map((workflow, index) => {
+    const { values, nothingToKeep } = keepStoredSecrets(workflow.fields, input.config, current.get(workflow.id)?.config, services.vault);
+    if (nothingToKeep.length > 0) {
+      const message = `Invalid configuration for "${workflow.name}": no stored value of ${nothingToKeep.join(', ')} to keep; send the value`;
+      const details = nothingToKeep.map((name) => ({ path: `${configPath}.${name}`, message: 'no stored value to keep; send the value' }));
+      throw new ApiError(400, 'invalid_request', message, details);
+    }
+    const parsed = parseWorkflowConfig(workflow, values);
+    if (!parsed.success) throw validationError(parsed.error, configPath, `Invalid configuration for "${workflow.name}"`);
     return {
+      id: index === 0 ? input.installationId : undefined,
+      active: input.active,
       integrationId: integration.id,
       workflowId: workflow.id,
       version: workflow.version,
       config: sealSecrets(workflow.fields, parsed.data, services.vault),
       credentialIds,
-      needsWebhookToken: workflow.trigger.type === 'webhook',
+      needsWebhookToken: workflow.trigger.type !== 'customEvent',
     };
   });
   return services.store.installations.install(input.userId, rows);

@@ -60,6 +60,8 @@ export function endUserRoutes(api: Api, services: Services) {
       workflowIds: [current.workflowId],
       credentialId: body.credentialId ?? current.credentialIds[0],
       config: body.config,
+      // Changing settings does not resume a paused installation.
+      active: current.active,
     });
     return c.json(installationView(updated!, base(c)));
   });

@@ -2,7 +2,7 @@ import { publicBaseUrl, type Api } from '../api';
 import { findConnector } from '../connectors';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
-import { createCredential, installIntegration, requireIntegration, selectWorkflows } from '../domain/installing';
+import { createCredential, installIntegration, requireCredentialFor, requireIntegration, selectWorkflows } from '../domain/installing';
 import { requireUser } from '../domain/users';
 import { installationView } from '../domain/views';
 import * as S from '../schemas';
@@ -16,7 +16,10 @@ export function headlessRoutes(api: Api, services: Services) {
 
   api.post('/headless/credentials', { summary: 'Store a credential for a user', tags, body: S.HeadlessCredentialBody, response: S.CredentialResponse, status: 201 }, async (c, { body }) => {
     const user = await requireUser(store, body.userId);
-    const credential = await createCredential(services, user.userId, body.credential.type, body.credential.data);
+    const credential = await createCredential(services, user.userId, body.credential.type, body.credential.data, {
+      app: 'credential.type',
+      data: 'credential.data',
+    });
     return c.json({ credentialId: credential.credentialId }, 201);
   });
 
@@ -24,9 +27,8 @@ export function headlessRoutes(api: Api, services: Services) {
     const user = await requireUser(store, body.userId);
     const integration = requireIntegration(services, body.integrationId);
     const workflows = selectWorkflows(integration, body.workflowIds);
-    if (body.credentialId && !(await store.credentials.find(user.userId, body.credentialId))) {
-      throw new ApiError(404, 'not_found', `No credential "${body.credentialId}" for this user`, [{ path: 'credentialId', message: 'not found' }]);
-    }
+    // A credential that cannot be used is refused now, before the ISV collects the fields.
+    if (body.credentialId) await requireCredentialFor(services, user.userId, integration, body.credentialId);
     const pending = await store.pending.create({
       userId: user.userId,
       integrationId: integration.id,
@@ -59,12 +61,15 @@ export function headlessRoutes(api: Api, services: Services) {
       workflowIds: pending.workflowIds,
       credentialId: body.credentialId ?? pending.credentialId ?? undefined,
       config: body.data,
+      configPath: 'data',
+      installationId: pending.installationId,
     });
     await store.pending.delete(pending.installationId);
     const base = publicBaseUrl(c, services.config.publicUrl);
     return c.json({
       success: true as const,
-      installationId: pending.installationId,
+      // The pending id on a first install; a reinstall keeps the installation's existing id.
+      installationId: installations[0]!.installationId,
       workflowIds: installations.map((i) => i.workflowId),
       installations: installations.map((i) => installationView(i, base)),
     });

@@ -23,12 +23,9 @@ export function installPageRoutes(api: Api, app: Hono<AppEnv>, services: Service
     async (c) => {
       const user = await requireUser(services.store, param(c, 'userId'));
       const integration = requireIntegration(services, param(c, 'integrationId'));
-      const token = await services.tokens.mint(user.userId);
+      const { token, expiresAt } = await services.tokens.mint(user.userId);
       const base = publicBaseUrl(c, services.config.publicUrl);
-      return c.json({
-        url: `${base}/install/${encodeURIComponent(integration.id)}#token=${token}`,
-        expiresAt: new Date(Date.now() + services.config.tokenTtlSeconds * 1000).toISOString(),
-      });
+      return c.json({ url: `${base}/install/${encodeURIComponent(integration.id)}#token=${token}`, expiresAt });
     },
   );
 

@@ -57,9 +57,7 @@ export function userRoutes(api: Api, services: Services) {
     { summary: 'Mint a short-lived user token for the widget', tags, response: S.TokenResponse },
     async (c) => {
       const user = await requireUser(store, param(c, 'userId'));
-      const token = await services.tokens.mint(user.userId);
-      const expiresAt = new Date(Date.now() + services.config.tokenTtlSeconds * 1000).toISOString();
-      return c.json({ token, expiresAt });
+      return c.json(await services.tokens.mint(user.userId));
     },
   );
 

@@ -37,7 +37,7 @@ const toCredential = (r: CredentialRow): Credential => ({
 export class Credentials {
   constructor(private readonly db: Db) {}
 
-  async create(input: { userId: string; app: string; type: string; secret: string; expiresAt?: number }): Promise<Credential> {
+  async create(input: { userId: string; app: string; type: string; secret: string; expiresAt?: number | null }): Promise<Credential> {
     const now = Date.now();
     const row = await this.db.get<CredentialRow>(
       `INSERT INTO credentials (id, user_id, app, type, secret, status, expires_at, created_at, updated_at)
@@ -61,6 +61,43 @@ export class Credentials {
   async secret(userId: string, credentialId: string): Promise<string | undefined> {
     const row = await this.db.get<{ secret: string }>('SELECT secret FROM credentials WHERE user_id = ? AND id = ?', [userId, credentialId]);
     return row?.secret;
+  }
+
+  /** Replaces a credential's secret after an OAuth refresh; it is usable again. */
+  async updateSecret(userId: string, credentialId: string, secret: string, expiresAt: number | null): Promise<void> {
+    await this.db.run("UPDATE credentials SET secret = ?, expires_at = ?, status = 'ok', updated_at = ? WHERE user_id = ? AND id = ?", [
+      secret,
+      expiresAt,
+      Date.now(),
+      userId,
+      credentialId,
+    ]);
+  }
+
+  /** Marks a credential the user must connect again (its refresh was refused). */
+  async markNeedsReconnect(userId: string, credentialId: string): Promise<void> {
+    await this.db.run("UPDATE credentials SET status = 'needs_reconnect', updated_at = ? WHERE user_id = ? AND id = ?", [Date.now(), userId, credentialId]);
+  }
+
+  /** Remembers an OAuth authorization request until its callback (or `expiresAt`). */
+  async saveOAuthState(row: { state: string; userId: string; app: string; codeVerifier: string; redirectUri: string; origin: string | null; expiresAt: number }) {
+    await this.db.run(
+      'INSERT INTO oauth_states (state, user_id, app, code_verifier, redirect_uri, origin, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [row.state, row.userId, row.app, row.codeVerifier, row.redirectUri, row.origin, row.expiresAt],
+    );
+  }
+
+  /** Takes an OAuth request by its state, once: a replayed callback finds nothing. */
+  async takeOAuthState(state: string) {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<{ state: string; user_id: string; app: string; code_verifier: string; redirect_uri: string; origin: string | null; expires_at: number }>(
+        'SELECT * FROM oauth_states WHERE state = ?',
+        [state],
+      );
+      await tx.run('DELETE FROM oauth_states WHERE state = ? OR expires_at < ?', [state, Date.now()]);
+      if (!row || Number(row.expires_at) < Date.now()) return undefined;
+      return { userId: row.user_id, app: row.app, codeVerifier: row.code_verifier, redirectUri: row.redirect_uri, origin: row.origin };
+    });
   }
 
   async delete(userId: string, credentialId: string): Promise<boolean> {

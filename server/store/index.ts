@@ -10,6 +10,7 @@ import { Credentials } from './credentials';
 import { Installations, PendingInstallations } from './installations';
 import { Events } from './events';
 import { Logs } from './logs';
+import { Executions } from './executions';
 
 /** The store: one set of repositories over one `Db`, whichever database that is. */
 export interface Store {
@@ -22,6 +23,7 @@ export interface Store {
   pending: PendingInstallations;
   events: Events;
   logs: Logs;
+  executions: Executions;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     pending: new PendingInstallations(db),
     events: new Events(db),
     logs: new Logs(db),
+    executions: new Executions(db),
     close: () => db.close(),
   };
 }

@@ -44,6 +44,10 @@ const toInstallation = (r: InstallationRow): Installation => ({
 });
 
 export interface InstallationInput {
+  /** Id for a new installation (a reinstall keeps the existing one); generated when not given. */
+  id?: string;
+  /** Defaults to true: installing (or reinstalling) activates. */
+  active?: boolean;
   integrationId: string;
   workflowId: string;
   version: number;
@@ -74,7 +78,8 @@ export class Installations {
 
   /**
    * Installs (or reinstalls, reconfigures) workflows for a user in one transaction. A reinstall
-   * keeps the installation id and webhook URL, and moves it to the given version, active.
+   * keeps the installation id and webhook URL, and moves it to the given version, active unless
+   * the input says otherwise (a reconfiguration keeps a paused installation paused).
    */
   async install(userId: string, inputs: readonly InstallationInput[]): Promise<Installation[]> {
     return this.db.transaction(async (tx) => {
@@ -83,20 +88,21 @@ export class Installations {
       for (const input of inputs) {
         const row = await tx.get<InstallationRow>(
           `INSERT INTO installations (id, user_id, integration_id, workflow_id, version, config, credential_ids, active, webhook_token, installed_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (user_id, workflow_id) DO UPDATE SET
              version = excluded.version, config = excluded.config, credential_ids = excluded.credential_ids,
-             active = 1, updated_at = excluded.updated_at,
+             active = excluded.active, updated_at = excluded.updated_at,
              webhook_token = COALESCE(installations.webhook_token, excluded.webhook_token)
            RETURNING *`,
           [
-            newId(),
+            input.id ?? newId(),
             userId,
             input.integrationId,
             input.workflowId,
             input.version,
             JSON.stringify(input.config),
             JSON.stringify(input.credentialIds),
+            input.active === false ? 0 : 1,
             input.needsWebhookToken ? newSecretToken() : null,
             now,
             now,
@@ -191,4 +197,10 @@ export class PendingInstallations {
   async delete(installationId: string): Promise<void> {
     await this.db.run('DELETE FROM pending_installations WHERE id = ? OR expires_at <= ?', [installationId, Date.now()]);
   }
+}
+
+/** The installation an inbound webhook URL belongs to (the token is its only credential). */
+export async function findInstallationByWebhookToken(db: Db, token: string): Promise<Installation | undefined> {
+  const row = await db.get<InstallationRow>('SELECT * FROM installations WHERE webhook_token = ?', [token]);
+  return row && toInstallation(row);
 }

@@ -127,6 +127,24 @@ const migrations: string[] = [
   CREATE INDEX errors_workflow ON errors(workflow_id, occurred_at);
   CREATE INDEX errors_user ON errors(user_id);
   `,
+  // The engine: who holds an execution's lease; the attempt count a re-run started from.
+  `
+  ALTER TABLE executions ADD COLUMN lease_owner TEXT;
+  ALTER TABLE executions ADD COLUMN attempt_base INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX executions_running ON executions(status, lease_until);
+  `,
+  // OAuth 2.0 authorization requests between start and callback (state, PKCE verifier).
+  `
+  CREATE TABLE oauth_states (
+    state TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    app TEXT NOT NULL,
+    code_verifier TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    origin TEXT,
+    expires_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 /**

@@ -65,20 +65,28 @@ export class Users {
     const current = await this.db.get<UserRow>('SELECT * FROM users WHERE id = ?', [userId]);
     if (!current) return undefined;
     const username = patch.username ?? current.username;
-    if (username !== current.username) {
-      const taken = await this.db.get('SELECT 1 AS taken FROM users WHERE username = ?', [username]);
-      if (taken) return undefined;
-    }
     const fullName = patch.fullName === undefined ? current.full_name : patch.fullName;
-    const row = await this.db.get<UserRow>(
-      'UPDATE users SET username = ?, full_name = ?, updated_at = ? WHERE id = ? RETURNING *',
-      [username, fullName, Date.now(), userId],
-    );
-    return row && toUser(row);
+    try {
+      // The unique index decides, not a prior SELECT: two renames to one name at once are a 409, not a 500.
+      const row = await this.db.get<UserRow>(
+        'UPDATE users SET username = ?, full_name = ?, updated_at = ? WHERE id = ? RETURNING *',
+        [username, fullName, Date.now(), userId],
+      );
+      return row && toUser(row);
+    } catch (err) {
+      if (isUniqueViolation(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Deletes a user and, by cascade, its credentials, installations, events, executions and errors. */
   async delete(userId: string): Promise<boolean> {
     return (await this.db.run('DELETE FROM users WHERE id = ?', [userId])).changes > 0;
   }
+}
+
+/** A unique-index violation, as either database reports it. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' /* PostgreSQL unique_violation */ || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

@@ -60,7 +60,8 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-test-'));
   const store = await freshStore();
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ALLOY_API_KEY: API_KEY, ...options.env });
+  // Workers are off unless a test asks for them, so executions stay as the API recorded them.
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ALLOY_API_KEY: API_KEY, WORKERS: 'off', ...options.env });
   const boot = async () => {
     const started = await startServices(config, { store: store.options(dataDir), definitions: options.definitions?.() });
     return { services: started.services, app: createApp(started.services) };
@@ -93,10 +94,12 @@ export async function startTestServer(
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async restart() {
+      await current.services.engine.stop();
       await current.services.store.close();
       current = await boot();
     },
     async close() {
+      await current.services.engine.stop();
       await current.services.store.close();
       await store.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,67 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callApi as call, processStore, root, startProcess } from '../helpers/process';
 import { storeKind } from '../helpers/server';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const API_KEY = 'process_test_key_0123456789';
-
-/** Starts `server/index.ts` as `npm start` does, and resolves with its URL once it listens. */
-function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ALLOY_API_KEY: API_KEY, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = out.match(/listening on (http:\/\/\S+)/);
-      if (match) resolve({ child, url: match[1]!.replace('localhost', '127.0.0.1'), output: () => out });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
-
-const call = async (url: string, method: string, body?: unknown) => {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-};
+const startServer = (env: Record<string, string>) => startProcess('server/index.ts', { WORKERS: 'off', ...env });
 
 describe(`the server process (${storeKind})`, () => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-proc-'));
-  const schema = `p_${Math.random().toString(36).slice(2, 10)}`;
-  const env: Record<string, string> = { DATA_DIR: dataDir };
+  let store: Awaited<ReturnType<typeof processStore>>;
+  let env: Record<string, string>;
   beforeAll(async () => {
-    if (storeKind === 'postgres') {
-      const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`CREATE SCHEMA ${schema}`);
-      await admin.end();
-      const url = new URL(process.env.TEST_DATABASE_URL!);
-      url.searchParams.set('options', `-c search_path=${schema}`);
-      env.DATABASE_URL = url.toString();
-    }
+    store = await processStore();
+    env = store.env;
   });
-  afterAll(async () => {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    if (storeKind === 'postgres') {
-      const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
-  });
+  afterAll(() => store.dispose());
 
   it('loses no accepted event when it is killed with SIGKILL and started again', async () => {
     const first = await startServer(env);
@@ -74,8 +27,7 @@ describe(`the server process (${storeKind})`, () => {
         call(`${first.url}/run/event`, 'POST', { event: 'Ticket Created', userId, data: { ticketName: `T${i}`, customerEmail: 'a@b.c', description: 'd' } }),
       ),
     );
-    first.child.kill('SIGKILL');
-    await new Promise((r) => first.child.once('exit', r));
+    await first.kill('SIGKILL');
 
     const second = await startServer(env);
     try {
@@ -84,8 +36,7 @@ describe(`the server process (${storeKind})`, () => {
       expect(answered).toHaveLength(20);
       expect(logs.body.data.map((e: any) => e.executionId).sort()).toEqual(answered);
     } finally {
-      second.child.kill('SIGTERM');
-      await new Promise((r) => second.child.once('exit', r));
+      await second.kill();
     }
   });
 

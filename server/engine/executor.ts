@@ -1,0 +1,148 @@
+import { findConnector } from '../connectors';
+import type { ConnectorSettings } from '../connectors/types';
+import { openSecrets } from '../domain/config-fields';
+import type { Vault } from '../secrets';
+import type { Store } from '../store';
+import type { ClaimedExecution } from '../store/executions';
+import { NonRetriableError, RetryAfterError } from './errors';
+import type { HttpClient } from './http';
+import { usableCredential } from './oauth';
+import { redact } from './redact';
+import { TemplateError, renderInput, type TemplateScope } from './template';
+
+export interface ExecutorDeps {
+  store: Store;
+  vault: Vault;
+  http: HttpClient;
+  settings: ConnectorSettings;
+  /** Delay before retry n (n from 1); its length is how many retries there are. */
+  retrySchedule: number[];
+  /** Told of every execution that failed for good (the error webhook listens here). */
+  onFailed?: (failure: FailedExecution) => void;
+}
+
+export interface FailedExecution {
+  executionId: string;
+  workflowId: string;
+  userId: string;
+  block: string | null;
+  message: string;
+  errorOccurredAt: string;
+}
+
+export type Outcome = 'succeeded' | 'retrying' | 'failed' | 'lost';
+
+class BlockFailure extends Error {
+  constructor(
+    message: string,
+    readonly block: string | null,
+    readonly retriable: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Full jitter around the scheduled delay (between half and the whole), so retries do not stampede. */
+function backoff(schedule: number[], attemptInRun: number): number {
+  const base = schedule[Math.min(attemptInRun - 1, schedule.length - 1)] ?? 1000;
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+/**
+ * Runs one claimed execution: resolves each block's input from `{ event, config, user, steps }`,
+ * calls its connector, records the step, and decides between done, another attempt, and failed.
+ * Blocks that succeeded in an earlier attempt are not run again.
+ */
+export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution, owner: string): Promise<Outcome> {
+  const { store } = deps;
+  const secrets: string[] = [];
+  try {
+    const version = await store.versions.get(claimed.workflowId, claimed.version);
+    if (!version) throw new BlockFailure(`Workflow ${claimed.workflowId} version ${claimed.version} is not released`, null, false);
+    const installation = await store.installations.findById(claimed.userId, claimed.installationId);
+    if (!installation) throw new BlockFailure('The installation was removed before this execution ran', null, false);
+    const event = await store.executions.eventData(claimed.eventId);
+    const user = await store.users.find(claimed.userId);
+    if (!event || !user) throw new BlockFailure('The event or its user was deleted before this execution ran', null, false);
+
+    const credentialId = installation.credentialIds[0];
+    const credential = credentialId ? await usableCredential(deps, claimed.userId, credentialId) : undefined;
+    const config = openSecrets(installation.config, deps.vault);
+    for (const value of Object.values(credential?.data ?? {})) if (typeof value === 'string') secrets.push(value);
+    for (const field of version.definition.fields) if (field.type === 'secret' && typeof config[field.name] === 'string') secrets.push(config[field.name] as string);
+
+    const done = await store.executions.succeededSteps(claimed.executionId);
+    const scope: TemplateScope = { event: event.data, config, user: { userId: user.userId, username: user.username }, steps: {} };
+    for (const block of version.definition.blocks) {
+      if (done.has(block.id)) {
+        scope.steps[block.id] = { output: done.get(block.id) };
+        continue;
+      }
+      const startedAt = Date.now();
+      let input: unknown;
+      try {
+        const connector = findConnector(block.connector);
+        const action = connector?.actions[block.action];
+        if (!connector || !action) throw new NonRetriableError(`Block "${block.id}": no action "${block.action}" in connector "${block.connector}"`);
+        input = renderInput(block.input, scope, block.id);
+        const parsed = action.input.safeParse(input);
+        if (!parsed.success) {
+          const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+          throw new NonRetriableError(`Block "${block.id}": invalid input for ${connector.name} ${block.action} — ${why}`);
+        }
+        const output = await action.run(parsed.data, {
+          http: deps.http,
+          credential: credential?.app === connector.id ? credential.data : undefined,
+          deliveryId: `${claimed.executionId}_${block.id}`,
+          settings: deps.settings,
+        });
+        await store.executions.recordStep(claimed.executionId, {
+          blockId: block.id,
+          attempt: claimed.attempt,
+          input: redact(input, secrets),
+          output: redact(output ?? null, secrets),
+          startedAt,
+          finishedAt: Date.now(),
+        });
+        scope.steps[block.id] = { output: output ?? null };
+      } catch (err) {
+        const message = redact(err instanceof Error ? err.message : String(err), secrets) as string;
+        await store.executions.recordStep(claimed.executionId, {
+          blockId: block.id,
+          attempt: claimed.attempt,
+          input: redact(input ?? null, secrets),
+          error: message,
+          startedAt,
+          finishedAt: Date.now(),
+        });
+        const retriable = !(err instanceof NonRetriableError || err instanceof TemplateError);
+        throw new BlockFailure(message, block.id, retriable, err instanceof RetryAfterError ? err.retryAfterMs : undefined);
+      }
+    }
+    return (await store.executions.succeed(claimed.executionId, owner)) ? 'succeeded' : 'lost';
+  } catch (err) {
+    const failure =
+      err instanceof BlockFailure
+        ? err
+        : new BlockFailure(redact(err instanceof Error ? err.message : String(err), secrets) as string, null, !(err instanceof NonRetriableError));
+    const retriesLeft = claimed.attemptInRun <= deps.retrySchedule.length;
+    if (failure.retriable && retriesLeft) {
+      const delay = Math.max(backoff(deps.retrySchedule, claimed.attemptInRun), failure.retryAfterMs ?? 0);
+      return (await store.executions.retryAt(claimed.executionId, owner, Date.now() + delay, failure.message)) ? 'retrying' : 'lost';
+    }
+    const message = failure.retriable ? `${failure.message} (gave up after ${claimed.attemptInRun} attempts)` : failure.message;
+    const now = Date.now();
+    const failed = await store.executions.fail(claimed, owner, { block: failure.block, message }, now);
+    if (!failed) return 'lost';
+    deps.onFailed?.({
+      executionId: claimed.executionId,
+      workflowId: claimed.workflowId,
+      userId: claimed.userId,
+      block: failure.block,
+      message,
+      errorOccurredAt: new Date(now).toISOString(),
+    });
+    return 'failed';
+  }
+}

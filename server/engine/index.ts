@@ -1,0 +1,41 @@
+import type { Config } from '../config';
+import type { ConnectorSettings } from '../connectors/types';
+import type { Vault } from '../secrets';
+import type { Store } from '../store';
+import { errorWebhook } from './error-webhook';
+import type { ExecutorDeps } from './executor';
+import { createHttpClient } from './http';
+import { Worker } from './worker';
+
+export interface Engine {
+  deps: ExecutorDeps;
+  worker?: Worker;
+  /** Tells the local worker there is new work (no-op without one). */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+/** The engine's parts from the configuration: HTTP client, connector settings, and a worker when asked. */
+export function createEngine(config: Config, store: Store, vault: Vault, webhookSecret: string, options: { worker: boolean }): Engine {
+  const http = createHttpClient({ timeoutMs: config.httpTimeoutMs, maxResponseBytes: config.httpMaxResponseBytes });
+  const settings: ConnectorSettings = { apiUrls: config.apiUrls, webhookSecret, allowPrivateUrls: config.allowPrivateUrls, oauthClients: config.oauthClients };
+  const deps: ExecutorDeps = {
+    store,
+    vault,
+    http,
+    settings,
+    retrySchedule: config.retrySchedule,
+    onFailed: config.errorWebhookUrl ? errorWebhook(http, config.errorWebhookUrl, webhookSecret) : undefined,
+  };
+  const worker = options.worker ? new Worker(deps, { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }) : undefined;
+  worker?.start();
+  return {
+    deps,
+    worker,
+    wake: () => worker?.wake(),
+    async stop() {
+      await worker?.stop();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { findConnector } from '../connectors';
+import type { Connector, ConnectorSettings } from '../connectors/types';
+import { openCredential } from '../domain/credentials';
+import { ApiError } from '../errors';
+import type { Vault } from '../secrets';
+import type { Store } from '../store';
+import { NonRetriableError, RetryAfterError } from './errors';
+import type { HttpClient } from './http';
+
+export interface OAuthDeps {
+  store: Store;
+  vault: Vault;
+  http: HttpClient;
+  settings: ConnectorSettings;
+}
+
+const STATE_TTL_MS = 10 * 60 * 1000;
+/** Refresh a token this long before it expires, so no call goes out with one about to lapse. */
+const REFRESH_MARGIN_MS = 60 * 1000;
+const b64url = (b: Buffer) => b.toString('base64url');
+
+function oauthConnector(deps: OAuthDeps, app: string): { connector: Connector; client: { clientId: string; clientSecret: string; authorizeUrl: string } } {
+  const connector = findConnector(app);
+  if (!connector?.oauth || !connector.auth.some((a) => a.type === 'oauth2')) throw new ApiError(404, 'not_found', `${connector?.name ?? app} has no OAuth connection`);
+  const client = deps.settings.oauthClients[connector.id];
+  if (!client) throw new ApiError(400, 'invalid_request', `OAuth for ${connector.name} is not configured on this server (set ${connector.id.toUpperCase()}_CLIENT_ID and ${connector.id.toUpperCase()}_CLIENT_SECRET)`);
+  return { connector, client };
+}
+
+/** Starts an authorization-code flow with PKCE (S256) and a single-use `state`; returns the provider URL. */
+export async function startOAuth(deps: OAuthDeps, input: { userId: string; app: string; redirectUri: string; origin: string | null }): Promise<string> {
+  const { connector, client } = oauthConnector(deps, input.app);
+  const state = b64url(randomBytes(32));
+  const codeVerifier = b64url(randomBytes(32));
+  await deps.store.credentials.saveOAuthState({ state, userId: input.userId, app: connector.id, codeVerifier, redirectUri: input.redirectUri, origin: input.origin, expiresAt: Date.now() + STATE_TTL_MS });
+  const scopes = connector.auth.find((a) => a.type === 'oauth2')!;
+  const url = new URL(client.authorizeUrl);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: client.clientId,
+    redirect_uri: input.redirectUri,
+    scope: scopes.type === 'oauth2' ? scopes.scopes.join(connector.oauth!.scopeSeparator) : '',
+    state,
+    code_challenge: b64url(createHash('sha256').update(codeVerifier).digest()),
+    code_challenge_method: 'S256',
+  }).toString();
+  return url.toString();
+}
+
+interface TokenSet {
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt: number | null;
+  scope?: string;
+}
+
+async function requestToken(deps: OAuthDeps, connector: Connector, params: Record<string, string>): Promise<TokenSet> {
+  const client = deps.settings.oauthClients[connector.id]!;
+  const res = await deps.http.send({
+    method: 'POST',
+    url: connector.oauth!.tokenUrl(deps.settings),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams({ ...params, client_id: client.clientId, client_secret: client.clientSecret }).toString(),
+  });
+  // RFC 6749 answers errors with 400 (thrown by the client); Slack answers 200 { ok: false, error }.
+  const body = res.body as { ok?: boolean; error?: string; access_token?: string; refresh_token?: string; expires_in?: number; scope?: string };
+  // Slack's own "try again" errors must not cost the user their connection.
+  if (typeof body === 'object' && body && ['ratelimited', 'internal_error', 'service_unavailable', 'fatal_error', 'request_timeout'].includes(body.error ?? '')) {
+    throw new RetryAfterError(`${connector.name} token endpoint: ${body.error}`);
+  }
+  if (typeof body !== 'object' || body === null || body.ok === false || body.error || !body.access_token) {
+    throw new NonRetriableError(`${connector.name} token endpoint: ${typeof body === 'object' && body ? (body.error ?? 'no access_token') : 'unexpected answer'}`);
+  }
+  return {
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token,
+    expiresAt: typeof body.expires_in === 'number' ? Date.now() + body.expires_in * 1000 : null,
+    scope: body.scope,
+  };
+}
+
+/** Completes the flow at the callback: exchanges the code (with the PKCE verifier) and stores the credential. */
+export async function completeOAuth(deps: OAuthDeps, state: string, code: string) {
+  const pending = await deps.store.credentials.takeOAuthState(state);
+  if (!pending) throw new ApiError(400, 'invalid_request', 'This sign-in link has expired or was already used; start again');
+  const { connector } = oauthConnector(deps, pending.app);
+  const tokens = await requestToken(deps, connector, { grant_type: 'authorization_code', code, redirect_uri: pending.redirectUri, code_verifier: pending.codeVerifier });
+  const credential = await deps.store.credentials.create({
+    userId: pending.userId,
+    app: connector.id,
+    type: 'oauth2',
+    secret: deps.vault.encrypt(JSON.stringify(tokens)),
+    expiresAt: tokens.expiresAt,
+  });
+  return { credentialId: credential.credentialId, app: connector.id, userId: pending.userId, origin: pending.origin };
+}
+
+/**
+ * A credential ready to use: an OAuth token about to expire is refreshed first. A refresh the
+ * provider refuses marks the credential `needs_reconnect` and fails without retrying; a provider
+ * that is down is retried like any other call.
+ */
+export async function usableCredential(deps: OAuthDeps, userId: string, credentialId: string) {
+  const credential = await openCredential(deps.store, deps.vault, userId, credentialId);
+  if (!credential) return undefined;
+  const row = await deps.store.credentials.find(userId, credentialId);
+  const name = findConnector(credential.app)?.name ?? credential.app;
+  if (row?.status === 'needs_reconnect') throw new NonRetriableError(`${name}: the connection needs to be reconnected by the user`);
+  if (row?.type !== 'oauth2') return credential;
+  const tokens = credential.data as unknown as TokenSet;
+  const expiresAt = row.expiresAt ? Date.parse(row.expiresAt) : null;
+  if (expiresAt === null || expiresAt - Date.now() > REFRESH_MARGIN_MS) return { ...credential, data: { accessToken: tokens.accessToken } };
+  if (!tokens.refreshToken) {
+    await deps.store.credentials.markNeedsReconnect(userId, credentialId);
+    throw new NonRetriableError(`${name}: the access token expired and there is no refresh token; the user must reconnect`);
+  }
+  try {
+    const fresh = await requestToken(deps, findConnector(credential.app)!, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken });
+    const next = { ...fresh, refreshToken: fresh.refreshToken ?? tokens.refreshToken };
+    await deps.store.credentials.updateSecret(userId, credentialId, deps.vault.encrypt(JSON.stringify(next)), next.expiresAt);
+    return { ...credential, data: { accessToken: next.accessToken } };
+  } catch (err) {
+    if (err instanceof RetryAfterError) throw err;
+    await deps.store.credentials.markNeedsReconnect(userId, credentialId);
+    throw new NonRetriableError(`${name}: refreshing the access token was refused (${(err as Error).message}); the user must reconnect`);
+  }
+}

@@ -1,0 +1,59 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { param, publicBaseUrl, type Api, type AppEnv } from '../api';
+import { ApiError } from '../errors';
+import type { Services } from '../domain/context';
+import { completeOAuth, startOAuth } from '../engine/oauth';
+
+const StartBody = z.object({
+  origin: z.string().url().optional().meta({ description: 'The page that opened the popup; the result is posted to it, and only to it.' }),
+});
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** The popup's last page: hands the result to the opener (only at the allowed origin) and closes. */
+function callbackPage(message: Record<string, unknown>, origin: string | null): string {
+  const text = message.success ? 'Connected. You can close this window.' : `Could not connect: ${String(message.error)}`;
+  const post = origin
+    ? `if (window.opener) window.opener.postMessage(${JSON.stringify(message).replace(/</g, '\\u003c')}, ${JSON.stringify(origin).replace(/</g, '\\u003c')}); window.close();`
+    : '';
+  return `<!doctype html><meta charset="utf-8"><title>Connect</title><body style="font:15px system-ui;margin:2rem"><p role="status">${escapeHtml(text)}</p><script>${post}</script></body>`;
+}
+
+/** OAuth 2.0 connections: start (user token) and the provider's callback (popup page). */
+export function oauthRoutes(endUser: Api, app: Hono<AppEnv>, services: Services) {
+  const deps = () => services.engine.deps;
+
+  endUser.post(
+    '/me/oauth/:app/start',
+    { summary: 'Start connecting an account through OAuth 2.0; open the returned URL in a popup', tags: ['End user (widget)'], body: StartBody, response: z.object({ authorizeUrl: z.string() }) },
+    async (c, { body }) => {
+      const origin = body?.origin ? new URL(body.origin).origin : null;
+      const allowed = services.config.allowedOrigins;
+      if (origin && allowed && !allowed.includes(origin)) {
+        throw new ApiError(400, 'invalid_request', `The origin ${origin} is not in ALLOY_ALLOWED_ORIGINS`, [{ path: 'origin', message: 'not allowed' }]);
+      }
+      const redirectUri = `${publicBaseUrl(c, services.config.publicUrl)}/oauth/callback`;
+      const authorizeUrl = await startOAuth(deps(), { userId: c.get('userId'), app: param(c, 'app'), redirectUri, origin });
+      return c.json({ authorizeUrl });
+    },
+  );
+
+  app.get('/oauth/callback', async (c) => {
+    const state = c.req.query('state') ?? '';
+    const code = c.req.query('code');
+    const headers = { 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'", 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+    if (!code) {
+      const pending = await services.store.credentials.takeOAuthState(state);
+      const error = c.req.query('error_description') ?? c.req.query('error') ?? 'the provider sent no code';
+      return c.html(callbackPage({ type: 'alloy:oauth', success: false, error }, pending?.origin ?? null), 400, headers);
+    }
+    try {
+      const result = await completeOAuth(deps(), state, code);
+      return c.html(callbackPage({ type: 'alloy:oauth', success: true, app: result.app, credentialId: result.credentialId }, result.origin), 200, headers);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return c.html(callbackPage({ type: 'alloy:oauth', success: false, error: message }, null), err instanceof ApiError ? err.status : 502, headers);
+    }
+  });
+}

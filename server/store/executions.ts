@@ -1,0 +1,192 @@
+import type { Db } from './db';
+import { newId } from '../ids';
+
+export interface ClaimedExecution {
+  executionId: string;
+  eventId: string;
+  userId: string;
+  installationId: string;
+  workflowId: string;
+  version: number;
+  /** This claim's attempt number, from 1, counted over the execution's whole life (steps are keyed by it). */
+  attempt: number;
+  /** Attempts since the execution was last (re)queued by hand: what the retry limit counts. */
+  attemptInRun: number;
+}
+
+interface ClaimRow {
+  id: string;
+  event_id: string;
+  user_id: string;
+  installation_id: string;
+  workflow_id: string;
+  version: number;
+  attempts: number;
+  attempt_base: number;
+}
+
+export interface StepRecord {
+  blockId: string;
+  attempt: number;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  startedAt: number;
+  finishedAt: number;
+}
+
+/** The work queue: claiming with a lease, recording steps, finishing, retrying, failing. */
+export class Executions {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Claims up to `limit` due executions for `owner` until `now + leaseMs`: queued ones whose time
+   * has come, and running ones whose lease ran out (their worker died). Users take turns (the
+   * oldest due execution of each user first), so one busy user cannot starve the others. On
+   * PostgreSQL, SKIP LOCKED lets several workers claim at once without taking the same row.
+   */
+  async claim(owner: string, limit: number, leaseMs: number, now = Date.now()): Promise<ClaimedExecution[]> {
+    const lock = this.db.dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    return this.db.transaction(async (tx) => {
+      // The due condition stands in the outer query too: when another worker claimed a row
+      // between our snapshot and our lock, PostgreSQL re-checks it on the row's new version and
+      // skips the row, instead of handing the same execution to two workers.
+      const isDue = "((status = 'queued' AND next_attempt_at <= ?) OR (status = 'running' AND lease_until < ?))";
+      const due = await tx.all<{ id: string }>(
+        `SELECT id FROM executions WHERE ${isDue} AND id IN (
+           SELECT id FROM (
+             SELECT id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY next_attempt_at, id) AS turn, next_attempt_at
+             FROM executions WHERE ${isDue}
+           ) AS ranked ORDER BY turn, next_attempt_at LIMIT ?
+         ) ${lock}`,
+        [now, now, now, now, limit],
+      );
+      if (due.length === 0) return [];
+      const rows = await tx.all<ClaimRow>(
+        `UPDATE executions SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?,
+           started_at = COALESCE(started_at, ?)
+         WHERE ${isDue} AND id IN (${due.map(() => '?').join(',')})
+         RETURNING id, event_id, user_id, installation_id, workflow_id, version, attempts, attempt_base`,
+        [owner, now + leaseMs, now, now, now, ...due.map((d) => d.id)],
+      );
+      return rows.map((r) => ({
+        executionId: r.id,
+        eventId: r.event_id,
+        userId: r.user_id,
+        installationId: r.installation_id,
+        workflowId: r.workflow_id,
+        version: Number(r.version),
+        attempt: Number(r.attempts),
+        attemptInRun: Number(r.attempts) - Number(r.attempt_base),
+      }));
+    });
+  }
+
+  /** Outputs of the blocks that already succeeded in an earlier attempt: a retry skips them. */
+  async succeededSteps(executionId: string): Promise<Map<string, unknown>> {
+    const rows = await this.db.all<{ block_id: string; output: string | null }>(
+      'SELECT block_id, output FROM steps WHERE execution_id = ? AND error IS NULL AND finished_at IS NOT NULL',
+      [executionId],
+    );
+    return new Map(rows.map((r) => [r.block_id, r.output === null ? null : (JSON.parse(r.output) as unknown)]));
+  }
+
+  async recordStep(executionId: string, step: StepRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO steps (execution_id, block_id, attempt, input, output, error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (execution_id, block_id, attempt) DO UPDATE SET output = excluded.output, error = excluded.error, finished_at = excluded.finished_at`,
+      [
+        executionId,
+        step.blockId,
+        step.attempt,
+        JSON.stringify(step.input ?? null),
+        step.output === undefined ? null : JSON.stringify(step.output),
+        step.error ?? null,
+        step.startedAt,
+        step.finishedAt,
+      ],
+    );
+  }
+
+  /** Marks the execution done; `false` if this owner no longer holds it (its lease ran out). */
+  async succeed(executionId: string, owner: string, now = Date.now()): Promise<boolean> {
+    const r = await this.db.run(
+      "UPDATE executions SET status = 'succeeded', finished_at = ?, lease_owner = NULL, lease_until = NULL, error = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
+      [now, executionId, owner],
+    );
+    return r.changes > 0;
+  }
+
+  /** Puts the execution back in the queue for another attempt at `at`. */
+  async retryAt(executionId: string, owner: string, at: number, error: string): Promise<boolean> {
+    const r = await this.db.run(
+      "UPDATE executions SET status = 'queued', next_attempt_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
+      [at, error, executionId, owner],
+    );
+    return r.changes > 0;
+  }
+
+  /** Fails the execution for good and writes its error log entry, in one transaction. */
+  async fail(
+    execution: { executionId: string; userId: string; workflowId: string },
+    owner: string,
+    error: { block: string | null; message: string },
+    now = Date.now(),
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const r = await tx.run(
+        "UPDATE executions SET status = 'failed', finished_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
+        [now, error.message, execution.executionId, owner],
+      );
+      if (r.changes === 0) return false;
+      await tx.run('INSERT INTO errors (id, execution_id, user_id, workflow_id, block, message, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+        newId(),
+        execution.executionId,
+        execution.userId,
+        execution.workflowId,
+        error.block,
+        error.message,
+        now,
+      ]);
+      return true;
+    });
+  }
+
+  /** Keeps an owner's running executions leased (its heartbeat). */
+  async extendLease(owner: string, until: number): Promise<void> {
+    await this.db.run("UPDATE executions SET lease_until = ? WHERE lease_owner = ? AND status = 'running'", [until, owner]);
+  }
+
+  /** Gives back what an owner still holds (graceful shutdown): queued again, attempt not counted. */
+  async release(owner: string): Promise<number> {
+    return (
+      await this.db.run(
+        "UPDATE executions SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND status = 'running'",
+        [owner],
+      )
+    ).changes;
+  }
+
+  /**
+   * Queues a failed execution again (a re-run) with its original event: blocks that succeeded
+   * are not repeated, and the retry limit starts afresh.
+   */
+  async requeue(userId: string | undefined, executionId: string, workflowId: string, now = Date.now()): Promise<boolean> {
+    const r = await this.db.run(
+      `UPDATE executions SET status = 'queued', attempt_base = attempts, next_attempt_at = ?, finished_at = NULL, error = NULL
+       WHERE id = ? AND workflow_id = ? AND status = 'failed' ${userId ? 'AND user_id = ?' : ''}`,
+      userId ? [now, executionId, workflowId, userId] : [now, executionId, workflowId],
+    );
+    return r.changes > 0;
+  }
+
+  async status(executionId: string): Promise<string | undefined> {
+    return (await this.db.get<{ status: string }>('SELECT status FROM executions WHERE id = ?', [executionId]))?.status;
+  }
+
+  /** The event data an execution runs with. */
+  async eventData(eventId: string): Promise<{ name: string; data: unknown } | undefined> {
+    const row = await this.db.get<{ name: string; data: string | null }>('SELECT name, data FROM events WHERE id = ?', [eventId]);
+    return row && { name: row.name, data: row.data === null ? null : (JSON.parse(row.data) as unknown) };
+  }
+}

@@ -1,0 +1,105 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** BigCommerce's built-in order statuses (GET /v2/order_statuses). */
+export const ORDER_STATUSES: Record<number, string> = {
+  0: 'Incomplete',
+  1: 'Pending',
+  2: 'Shipped',
+  3: 'Partially Shipped',
+  4: 'Refunded',
+  5: 'Cancelled',
+  6: 'Declined',
+  7: 'Awaiting Payment',
+  8: 'Awaiting Pickup',
+  9: 'Awaiting Shipment',
+  10: 'Completed',
+  11: 'Awaiting Fulfillment',
+  12: 'Manual Verification Required',
+  13: 'Disputed',
+  14: 'Partially Refunded',
+};
+
+export interface FakeOrder {
+  id: number;
+  status_id: number;
+  status: string;
+}
+
+export interface FakeBigCommerceRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * BigCommerce's REST API v2 orders endpoint on 127.0.0.1: `PUT /stores/:hash/v2/orders/:id` with
+ * `X-Auth-Token`, answering like BigCommerce (errors as `[{ status, message }]`). `tokens` maps a
+ * store hash to its access token (default store `abc123`, token `bc-token`); `orders` starts with
+ * orders 100 and 101 awaiting fulfillment.
+ */
+export async function startFakeBigCommerce() {
+  const tokens = new Map<string, string>([['abc123', 'bc-token']]);
+  const orders = new Map<number, FakeOrder>([
+    [100, { id: 100, status_id: 11, status: ORDER_STATUSES[11]! }],
+    [101, { id: 101, status_id: 11, status: ORDER_STATUSES[11]! }],
+  ]);
+  const requests: FakeBigCommerceRequest[] = [];
+
+  const send = (res: http.ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const error = (res: http.ServerResponse, status: number, message: string) => send(res, status, [{ status, message }]);
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const path = new URL(req.url ?? '/', 'http://fake').pathname;
+      requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+
+      const m = path.match(/^\/stores\/([^/]+)\/v2\/orders\/([^/]+)$/);
+      if (!m) return error(res, 404, 'The requested resource was not found.');
+      const [, storeHash, rawId] = m;
+      const expected = tokens.get(decodeURIComponent(storeHash!));
+      if (!expected || req.headers['x-auth-token'] !== expected) {
+        return error(res, 401, 'You are not authorized to access this resource. Check your X-Auth-Token.');
+      }
+      if (req.method !== 'PUT') return error(res, 405, 'The requested method is not supported for this resource.');
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+        return error(res, 415, 'The request body must be JSON (Content-Type: application/json).');
+      }
+      const order = /^\d+$/.test(rawId!) ? orders.get(Number(rawId)) : undefined;
+      if (!order) return error(res, 404, 'The requested resource was not found.');
+      let update: { status_id?: unknown };
+      try {
+        update = JSON.parse(body);
+      } catch {
+        return error(res, 400, 'The request body is not valid JSON.');
+      }
+      const statusId = update.status_id;
+      if (typeof statusId !== 'number' || !Number.isInteger(statusId) || !(statusId in ORDER_STATUSES)) {
+        return error(res, 400, "The field 'status_id' is invalid.");
+      }
+      order.status_id = statusId;
+      order.status = ORDER_STATUSES[statusId]!;
+      return send(res, 200, { ...order, custom_status: order.status, date_modified: new Date().toUTCString() });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    tokens,
+    orders,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export type FakeBigCommerce = Awaited<ReturnType<typeof startFakeBigCommerce>>;

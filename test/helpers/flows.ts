@@ -1,0 +1,47 @@
+import { expect } from 'vitest';
+import type { TestServer } from './server';
+
+/** Stores an API-key credential for `app` through the headless API and returns its id. */
+export async function addCredential(server: TestServer, userId: string, app: string, data: Record<string, string>): Promise<string> {
+  const res = await server.request('POST', '/headless/credentials', { body: { userId, credential: { type: app, data } } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.credentialId as string;
+}
+
+/** Installs workflows of an integration headlessly (start + complete) and returns the completion's body. */
+export async function installHeadless(
+  server: TestServer,
+  userId: string,
+  integrationId: string,
+  options: { workflowIds?: string[]; credentialId?: string; data?: Record<string, unknown> } = {},
+): Promise<any> {
+  const start = await server.request('POST', '/headless/startInstallation', {
+    body: { userId, integrationId, workflowIds: options.workflowIds, credentialId: options.credentialId },
+  });
+  expect(start.status, JSON.stringify(start.body)).toBe(200);
+  const complete = await server.request('POST', '/headless/completeInstallation', {
+    body: { userId, installationId: start.body.installationId, data: options.data ?? {} },
+  });
+  expect(complete.status, JSON.stringify(complete.body)).toBe(200);
+  return complete.body;
+}
+
+/** Installs the demo Slack workflow ("Ticket Created") with a fresh credential. */
+export async function installSlack(server: TestServer, userId: string, channel = 'C123'): Promise<any> {
+  const credentialId = await addCredential(server, userId, 'slack', { botToken: 'xoxb-test' });
+  return installHeadless(server, userId, 'slack', { credentialId, data: { channel } });
+}
+
+/** Installs the demo BigCommerce "Fulfillment Updated" workflow with a fresh credential. */
+export async function installFulfillment(server: TestServer, userId: string): Promise<any> {
+  const credentialId = await addCredential(server, userId, 'bigcommerce', { storeHash: 'abc', accessToken: 'bc-token' });
+  return installHeadless(server, userId, 'bigcommerce', { credentialId, workflowIds: ['bigcommerce-fulfillment-updated'], data: { notifyCustomer: true } });
+}
+
+export const ticket = { ticketName: 'Printer on fire', customerEmail: 'ann@example.com', description: 'Smoke' };
+
+/** Number of rows of a table matching an optional `where` (with `?` parameters). */
+export async function countRows(server: TestServer, table: string, where = '1 = 1', params: unknown[] = []): Promise<number> {
+  const row = await server.services.store.db.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`, params);
+  return Number(row?.n ?? 0);
+}

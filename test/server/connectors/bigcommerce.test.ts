@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bigcommerce, orderStatusId } from '../../../server/connectors/bigcommerce';
+import type { ConnectorContext } from '../../../server/connectors/types';
+import { NonRetriableError } from '../../../server/engine/errors';
+import { createHttpClient } from '../../../server/engine/http';
+import { startFakeBigCommerce, type FakeBigCommerce } from '../../fakes/bigcommerce';
+
+let fake: FakeBigCommerce;
+const http = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1_000_000 });
+
+function context(credential: Record<string, string> = { storeHash: 'abc123', accessToken: 'bc-token' }): ConnectorContext {
+  return {
+    http,
+    credential,
+    deliveryId: 'exec1_block1',
+    settings: { apiUrls: { bigcommerce: fake.url }, webhookSecret: `whsec_${randomBytes(24).toString('base64')}`, allowPrivateUrls: true, oauthClients: {} },
+  };
+}
+
+const update = (input: unknown, ctx = context()) => bigcommerce.actions.updateOrderStatus!.run(bigcommerce.actions.updateOrderStatus!.input.parse(input), ctx);
+
+async function thrown(fn: () => Promise<unknown>): Promise<Error> {
+  try {
+    await fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a throw, got none');
+}
+
+beforeAll(async () => {
+  fake = await startFakeBigCommerce();
+});
+
+afterAll(async () => {
+  await fake.close();
+  await http.close();
+});
+
+beforeEach(() => {
+  fake.requests.length = 0;
+  for (const id of [100, 101]) fake.orders.set(id, { id, status_id: 11, status: 'Awaiting Fulfillment' });
+});
+
+describe('BigCommerce updateOrderStatus', () => {
+  it('maps FULFILLED to Shipped (2) and PUTs it as JSON with the store token', async () => {
+    const out = await update({ orderId: '100', status: 'FULFILLED' });
+
+    expect(out).toEqual({ orderId: 100, statusId: 2, status: 'Shipped' });
+    expect(fake.orders.get(100)).toEqual({ id: 100, status_id: 2, status: 'Shipped' });
+    const [req] = fake.requests;
+    expect(req).toMatchObject({ method: 'PUT', path: '/stores/abc123/v2/orders/100' });
+    expect(req!.headers['x-auth-token']).toBe('bc-token');
+    expect(req!.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(req!.body)).toEqual({ status_id: 2 });
+  });
+
+  it('accepts a status by its BigCommerce name and a numeric order id', async () => {
+    await expect(update({ orderId: 101, status: 'Completed' })).resolves.toEqual({ orderId: 101, statusId: 10, status: 'Completed' });
+    expect(fake.orders.get(101)!.status_id).toBe(10);
+  });
+
+  it('accepts a status id and names written with underscores', () => {
+    expect(orderStatusId(5)).toBe(5);
+    expect(orderStatusId('9')).toBe(9);
+    expect(orderStatusId('awaiting_shipment')).toBe(9);
+    expect(orderStatusId('Partially-Shipped')).toBe(3);
+    expect(orderStatusId('canceled')).toBe(5);
+  });
+
+  it('fails without retrying on an unknown status, listing the status names, and calls nothing', async () => {
+    const err = await thrown(() => update({ orderId: '100', status: 'teleported' }));
+
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.message).toMatch(/unknown order status "teleported"/);
+    expect(err.message).toMatch(/Shipped, Completed, Cancelled/);
+    expect(fake.requests).toHaveLength(0);
+    expect(() => orderStatusId(15)).toThrow(NonRetriableError);
+  });
+
+  it('fails without retrying when the access token is wrong (401)', async () => {
+    const err = await thrown(() => update({ orderId: '100', status: 'Shipped' }, context({ storeHash: 'abc123', accessToken: 'stolen' })));
+
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.message).toMatch(/HTTP 401/);
+    expect(fake.orders.get(100)!.status_id).toBe(11);
+  });
+
+  it('fails without retrying when the order does not exist (404)', async () => {
+    const err = await thrown(() => update({ orderId: '999', status: 'Shipped' }));
+
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.message).toMatch(/HTTP 404/);
+    expect(err.message).toMatch(/The requested resource was not found/);
+  });
+
+  it('refuses a credential without a store hash before calling BigCommerce', async () => {
+    const err = await thrown(() => update({ orderId: '100', status: 'Shipped' }, context({ accessToken: 'bc-token' })));
+
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.message).toMatch(/store hash/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('rejects an order id that is not a number through its schema', () => {
+    expect(bigcommerce.actions.updateOrderStatus!.input.safeParse({ orderId: '12/../34', status: 'Shipped' }).success).toBe(false);
+  });
+});

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { netsuite } from '../../../server/connectors/netsuite';
+import type { ConnectorContext } from '../../../server/connectors/types';
+import { NonRetriableError } from '../../../server/engine/errors';
+import { createHttpClient } from '../../../server/engine/http';
+import { NETSUITE_ACCOUNT, startFakeNetSuite, type FakeNetSuite } from '../../fakes/netsuite';
+
+let fake: FakeNetSuite;
+const http = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1_000_000 });
+
+function context(credential: Record<string, string> = { ...NETSUITE_ACCOUNT }): ConnectorContext {
+  return {
+    http,
+    credential,
+    deliveryId: 'exec1_block1',
+    settings: { apiUrls: { netsuite: fake.url }, webhookSecret: `whsec_${randomBytes(24).toString('base64')}`, allowPrivateUrls: true, oauthClients: {} },
+  };
+}
+
+let n = 0;
+const invoice = () => ({ externalId: `acme-inv-${++n}`, invoiceNumber: `INV-${1000 + n}`, amount: 249.5, subsidiary: '1', customer: '42', item: '7' });
+const createInvoice = (input: unknown, ctx = context()) => netsuite.actions.createInvoice!.run(netsuite.actions.createInvoice!.input.parse(input), ctx);
+
+async function thrown(fn: () => Promise<unknown>): Promise<Error> {
+  try {
+    await fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a throw, got none');
+}
+
+beforeAll(async () => {
+  fake = await startFakeNetSuite();
+});
+
+afterAll(async () => {
+  await fake.close();
+  await http.close();
+});
+
+beforeEach(() => {
+  fake.rejections.length = 0;
+});
+
+describe('NetSuite createInvoice', () => {
+  it('signs the request so NetSuite accepts it, and returns the new invoice id from Location', async () => {
+    const input = invoice();
+
+    const out = await createInvoice(input);
+
+    expect(fake.rejections).toEqual([]);
+    const created = fake.invoices.at(-1)!;
+    expect(out).toEqual({ invoiceId: created.id, location: `${fake.url}/services/rest/record/v1/invoice/${created.id}` });
+    expect(created.body).toEqual({
+      externalId: input.externalId,
+      tranId: input.invoiceNumber,
+      entity: { id: '42' },
+      subsidiary: { id: '1' },
+      item: { items: [{ item: { id: '7' }, amount: 249.5 }] },
+    });
+    expect(created.headers.authorization).toMatch(/^OAuth realm="1234567_SB1", oauth_consumer_key="ck_4f1b2c", /);
+  });
+
+  it('signs every request with a fresh nonce, so consecutive invoices are all accepted', async () => {
+    const before = fake.invoices.length;
+
+    await createInvoice(invoice());
+    await createInvoice(invoice());
+
+    expect(fake.rejections).toEqual([]);
+    expect(fake.invoices).toHaveLength(before + 2);
+    const [a, b] = fake.invoices.slice(-2).map((i) => /oauth_nonce="([^"]+)"/.exec(String(i.headers.authorization))![1]);
+    expect(a).not.toBe(b);
+  });
+
+  it('writes the realm in upper case with underscores whatever case the account id was entered in', async () => {
+    await expect(createInvoice(invoice(), context({ ...NETSUITE_ACCOUNT, accountId: '1234567-sb1' }))).resolves.toMatchObject({ invoiceId: expect.any(String) });
+    expect(fake.rejections).toEqual([]);
+  });
+
+  it('fails without retrying when the token secret is wrong (401), because the signature does not match', async () => {
+    const before = fake.invoices.length;
+
+    const err = await thrown(() => createInvoice(invoice(), context({ ...NETSUITE_ACCOUNT, tokenSecret: 'not-the-secret' })));
+
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.message).toMatch(/HTTP 401/);
+    expect(err.message).toMatch(/Invalid login attempt/);
+    expect(fake.rejections).toEqual(['signature mismatch']);
+    expect(fake.invoices).toHaveLength(before);
+  });
+
+  it('fails without retrying when the consumer secret is wrong', async () => {
+    const err = await thrown(() => createInvoice(invoice(), context({ ...NETSUITE_ACCOUNT, consumerSecret: 'nope' })));
+
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(fake.rejections).toEqual(['signature mismatch']);
+  });
+
+  it('refuses an incomplete credential before calling NetSuite', async () => {
+    const { tokenSecret: _omit, ...partial } = NETSUITE_ACCOUNT;
+
+    const err = await thrown(() => createInvoice(invoice(), context(partial)));
+
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.message).toMatch(/token id and secret/);
+    expect(fake.rejections).toEqual([]);
+  });
+
+  it('fails without retrying when NetSuite refuses a duplicate external id (400)', async () => {
+    const input = invoice();
+    await createInvoice(input);
+
+    const err = await thrown(() => createInvoice(input));
+
+    expect(err).toBeInstanceOf(NonRetriableError);
+    expect(err.message).toMatch(/HTTP 400/);
+    expect(err.message).toMatch(/same external ID/);
+  });
+});

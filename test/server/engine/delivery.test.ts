@@ -1,0 +1,186 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildDefinitions } from '../../../server/definitions/load';
+import { verifyWebhook } from '../../../server/engine/webhook-signature';
+import { startSink } from '../../fakes/sink';
+import { createUser, startTestServer, storeKind, type TestServer } from '../../helpers/server';
+
+const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+
+/** An integration whose workflows stream to the sink: one block, or two chained blocks. */
+function definitions(sinkUrl: string) {
+  return buildDefinitions([
+    {
+      id: 'acme',
+      app: 'AcmeCo',
+      connector: 'streamData',
+      icon: '/icons/stream-data.svg',
+      workflows: [
+        {
+          id: 'order-paid',
+          name: 'Stream paid orders',
+          version: 1,
+          trigger: { type: 'customEvent', event: 'Order Paid', schema: { orderId: 'String', amount: 'Number', apiKey: 'String?' } },
+          blocks: [
+            {
+              id: 'notify',
+              connector: 'streamData',
+              action: 'post',
+              input: { url: `${sinkUrl}/orders`, body: { order: '{{event.orderId}}', amount: '{{event.amount}}', who: '{{user.username}}', region: '{{config.region}}' }, headers: { 'x-api-key': '{{config.apiKey}}' } },
+            },
+            {
+              id: 'confirm',
+              connector: 'streamData',
+              action: 'post',
+              input: { url: `${sinkUrl}/confirm`, body: { previous: '{{steps.notify.output.status}}' } },
+            },
+          ],
+          fields: [
+            { name: 'region', label: 'Region', type: 'text', default: 'eu' },
+            { name: 'apiKey', label: 'API key', type: 'secret', required: true },
+          ],
+        },
+        {
+          id: 'broken-mapping',
+          name: 'Maps a field that does not exist',
+          version: 1,
+          trigger: { type: 'customEvent', event: 'Order Refunded', schema: { orderId: 'String' } },
+          blocks: [{ id: 'send', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/x`, body: '{{event.orderNumber}}' } }],
+        },
+      ],
+    },
+  ]);
+}
+
+describe(`delivery through the engine (${storeKind})`, () => {
+  let server: TestServer;
+  let sink: Awaited<ReturnType<typeof startSink>>;
+  let errorSink: Awaited<ReturnType<typeof startSink>>;
+  let userId: string;
+
+  beforeEach(async () => {
+    sink = await startSink();
+    errorSink = await startSink();
+    server = await startTestServer({
+      env: {
+        WORKERS: 'on',
+        RETRY_SCHEDULE: '30,30,30',
+        ALLOY_ALLOW_PRIVATE_URLS: 'true',
+        ALLOY_WEBHOOK_SECRET: SECRET,
+        ALLOY_ERROR_WEBHOOK_URL: `${errorSink.url}/errors`,
+      },
+      definitions: () => definitions(sink.url),
+    });
+    userId = await createUser(server, 'streamer');
+    const install = await server.request('POST', '/me/installations', {
+      token: (await server.request('GET', `/users/${userId}/token`)).body.token,
+      body: { integrationId: 'acme', config: { apiKey: 'sk_live_supersecret' } },
+    });
+    expect(install.status).toBe(201);
+  });
+  afterEach(async () => {
+    await server.close();
+    await sink.close();
+    await errorSink.close();
+  });
+
+  const run = (event: string, data: Record<string, unknown>) => server.request('POST', '/run/event', { body: { event, userId, data } });
+  const waitForStatus = async (workflowId: string, executionId: string, status: string) => {
+    for (let i = 0; i < 200; i++) {
+      const logs = await server.request('GET', `/workflows/${workflowId}/logs?userId=${userId}`);
+      const execution = logs.body.data.find((e: any) => e.executionId === executionId);
+      if (execution?.status === status) return execution;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`execution ${executionId} never became ${status}`);
+  };
+
+  it('delivers the mapped data, signed, with a delivery id that names the execution and the block', async () => {
+    const res = await run('Order Paid', { orderId: 'A-1', amount: 42 });
+    const [executionId] = res.body.executionIds;
+    const [first, second] = await sink.waitFor(2);
+    expect(first!.path).toBe('/orders');
+    expect(first!.json).toEqual({ order: 'A-1', amount: 42, who: 'streamer', region: 'eu' });
+    expect(first!.headers['webhook-id']).toBe(`${executionId}_notify`);
+    expect(first!.headers['x-api-key']).toBe('sk_live_supersecret');
+    expect(verifyWebhook(SECRET, first!.headers as Record<string, string>, first!.body)).toBe(true);
+    expect(second!.json).toEqual({ previous: 200 });
+    const execution = await waitForStatus('order-paid', executionId, 'succeeded');
+    expect(execution.attempts).toBe(1);
+    expect(execution.steps.map((s: any) => s.blockId)).toEqual(['notify', 'confirm']);
+  });
+
+  it('never shows a secret setting in the execution log', async () => {
+    const res = await run('Order Paid', { orderId: 'A-2', amount: 1 });
+    const execution = await waitForStatus('order-paid', res.body.executionIds[0], 'succeeded');
+    const text = JSON.stringify(execution);
+    expect(text).not.toContain('sk_live_supersecret');
+    expect(execution.steps[0].input.headers['x-api-key']).toBe('[redacted]');
+  });
+
+  it('retries a destination that fails twice, then delivers once with three attempts logged', async () => {
+    sink.failNext(1, 503);
+    sink.failNext(1, 0);
+    const res = await run('Order Paid', { orderId: 'A-3', amount: 3 });
+    const execution = await waitForStatus('order-paid', res.body.executionIds[0], 'succeeded');
+    expect(execution.attempts).toBe(3);
+    const notify = execution.steps.filter((s: any) => s.blockId === 'notify');
+    expect(notify.map((s: any) => s.attempt)).toEqual([1, 2, 3]);
+    expect(notify[0].error).toMatch(/HTTP 503/);
+    expect(notify[1].error).toBeTruthy();
+    expect(notify[2].error).toBeNull();
+    expect(sink.deliveries.filter((d) => d.path === '/orders')).toHaveLength(1);
+  });
+
+  it('does not repeat a block that succeeded when a later block is retried', async () => {
+    sink.failNext(1, 502, undefined, '/confirm');
+    const res = await run('Order Paid', { orderId: 'A-4', amount: 4 });
+    const executionId = res.body.executionIds[0];
+    const execution = await waitForStatus('order-paid', executionId, 'succeeded');
+    expect(execution.attempts).toBe(2);
+    expect(sink.deliveries.filter((d) => d.headers['webhook-id'] === `${executionId}_notify`)).toHaveLength(1);
+    expect(sink.deliveries.filter((d) => d.headers['webhook-id'] === `${executionId}_confirm`)).toHaveLength(1);
+    expect(execution.steps.map((s: any) => `${s.blockId}#${s.attempt}`)).toEqual(['notify#1', 'confirm#1', 'confirm#2']);
+  });
+
+  it('fails for good on a non-retriable answer, logs the error and streams it signed to the error webhook', async () => {
+    sink.failNext(1, 400);
+    const res = await run('Order Paid', { orderId: 'A-5', amount: 5 });
+    const executionId = res.body.executionIds[0];
+    const execution = await waitForStatus('order-paid', executionId, 'failed');
+    expect(execution.attempts).toBe(1);
+    const errors = await server.request('GET', `/workflows/order-paid/errors?userId=${userId}`);
+    expect(errors.body.data[0]).toMatchObject({ workflowId: 'order-paid', block: 'notify', executionId, userId, message: expect.stringMatching(/HTTP 400/) });
+    const [delivery] = await errorSink.waitFor(1);
+    expect(verifyWebhook(SECRET, delivery!.headers as Record<string, string>, delivery!.body)).toBe(true);
+    expect(delivery!.json).toMatchObject({ type: 'workflow.error', data: { executionId, workflowId: 'order-paid', block: 'notify' } });
+  });
+
+  it('gives up after the retry schedule when the destination keeps failing', async () => {
+    sink.failNext(4, 503);
+    const res = await run('Order Paid', { orderId: 'A-6', amount: 6 });
+    const execution = await waitForStatus('order-paid', res.body.executionIds[0], 'failed');
+    expect(execution.attempts).toBe(4);
+    expect(execution.error).toMatch(/gave up after 4 attempts/);
+  });
+
+  it('fails a block whose mapping names a missing field, saying which block and path', async () => {
+    const res = await run('Order Refunded', { orderId: 'R-1' });
+    const execution = await waitForStatus('broken-mapping', res.body.executionIds[0], 'failed');
+    expect(execution.error).toBe('Block "send": "{{event.orderNumber}}" has no value: event has no "orderNumber" (available: orderId)');
+    expect(execution.attempts).toBe(1);
+  });
+
+  it('re-runs a failed execution with its original input', async () => {
+    sink.failNext(1, 400);
+    const res = await run('Order Paid', { orderId: 'A-7', amount: 7 });
+    const executionId = res.body.executionIds[0];
+    await waitForStatus('order-paid', executionId, 'failed');
+    const rerun = await server.request('POST', `/workflows/order-paid/rerun/${executionId}`);
+    expect(rerun.body).toEqual({ success: true, executionId, status: 'queued' });
+    await waitForStatus('order-paid', executionId, 'succeeded');
+    expect(sink.deliveries.find((d) => d.headers['webhook-id'] === `${executionId}_notify`)!.json).toMatchObject({ order: 'A-7', amount: 7 });
+    const again = await server.request('POST', `/workflows/order-paid/rerun/${executionId}`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toMatch(/is succeeded/);
+  });
+});

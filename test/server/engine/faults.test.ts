@@ -1,0 +1,122 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSink } from '../../fakes/sink';
+import { callApi, processStore, startProcess, streamingDefinitions, type RunningProcess } from '../../helpers/process';
+import { storeKind } from '../../helpers/server';
+
+/** Fires `count` events, `parallel` at a time, at the given servers in turn; returns the accepted answers. */
+async function fire(urls: () => string[], userId: string, count: number, parallel: number, offset = 0) {
+  const accepted: string[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      const targets = urls();
+      try {
+        const res = await callApi(`${targets[i % targets.length]}/run/event`, 'POST', { event: 'Order Paid', userId, data: { orderId: `o-${offset + i}` } });
+        if (res.status === 200) accepted.push(...(res.body.executionIds as string[]));
+      } catch {
+        // The server was killed while this request was in flight: it was never accepted.
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, lane));
+  return accepted;
+}
+
+const deliveredIds = (sink: Awaited<ReturnType<typeof startSink>>) => sink.deliveries.map((d) => String(d.headers['webhook-id']));
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe(`faults (${storeKind})`, () => {
+  let sink: Awaited<ReturnType<typeof startSink>>;
+  let store: Awaited<ReturnType<typeof processStore>>;
+  const processes: RunningProcess[] = [];
+  beforeEach(async () => {
+    sink = await startSink();
+    store = await processStore();
+  });
+  afterEach(async () => {
+    await Promise.all(processes.splice(0).map((p) => p.kill('SIGKILL')));
+    await sink.close();
+    await store.dispose();
+  });
+
+  const baseEnv = () => ({
+    ...store.env,
+    INTEGRATIONS_DIR: streamingDefinitions(sink.url),
+    ALLOY_ALLOW_PRIVATE_URLS: 'true',
+    RETRY_SCHEDULE: '100,200,400',
+  });
+
+  async function installFor(url: string) {
+    const userId = (await callApi(`${url}/users`, 'POST', { username: 'load' })).body.userId as string;
+    const start = await callApi(`${url}/headless/startInstallation`, 'POST', { userId, integrationId: 'acme' });
+    const done = await callApi(`${url}/headless/completeInstallation`, 'POST', { userId, installationId: start.body.installationId, data: {} });
+    expect(done.status).toBe(200);
+    return userId;
+  }
+
+  it('completes every accepted execution after the process running them is killed with SIGKILL mid-load', async () => {
+    // A short lease, so the executions the killed process held are taken again soon after restart.
+    const env = { ...baseEnv(), WORKERS: 'on', WORKER_CONCURRENCY: '20', EXECUTION_LEASE_MS: '2000' };
+    let server = await startProcess('server/index.ts', env);
+    processes.push(server);
+    const userId = await installFor(server.url);
+    let url = server.url;
+    const firing = fire(() => [url], userId, 400, 20);
+    await waitUntil(() => sink.deliveries.length >= 50, 20_000, () => `${sink.deliveries.length} deliveries before the kill`);
+    await server.kill('SIGKILL');
+    const accepted = await firing;
+    expect(accepted.length).toBeGreaterThan(50);
+
+    server = await startProcess('server/index.ts', env);
+    processes.push(server);
+    url = server.url;
+    const missing = () => {
+      const delivered = new Set(deliveredIds(sink).map((id) => id.replace(/_send$/, '')));
+      return accepted.filter((id) => !delivered.has(id));
+    };
+    await waitUntil(() => missing().length === 0, 30_000, () => `${missing().length} of ${accepted.length} accepted executions never delivered`);
+    // Every accepted execution ends succeeded (its status is written just after its delivery).
+    let notSucceeded: string[] = accepted;
+    await waitUntil(
+      async () => {
+        const logs = await callApi(`${url}/workflows/order-paid/logs?userId=${userId}&limit=1000`, 'GET');
+        const byId = new Map((logs.body.data as Array<{ executionId: string; status: string }>).map((e) => [e.executionId, e.status]));
+        notSucceeded = accepted.filter((id) => byId.get(id) !== 'succeeded');
+        return notSucceeded.length === 0;
+      },
+      10_000,
+      () => `${notSucceeded.length} executions not succeeded`,
+    );
+  }, 90_000);
+
+  it.runIf(storeKind === 'postgres')(
+    'runs each of 2,000 executions exactly once with two servers and two workers sharing PostgreSQL',
+    async () => {
+      const env = { ...baseEnv(), WORKER_CONCURRENCY: '50' };
+      const servers = await Promise.all([startProcess('server/index.ts', { ...env, WORKERS: 'off' }), startProcess('server/index.ts', { ...env, WORKERS: 'off' })]);
+      const workers = await Promise.all([startProcess('server/worker.ts', env), startProcess('server/worker.ts', env)]);
+      processes.push(...servers, ...workers);
+      const userId = await installFor(servers[0]!.url);
+      const accepted = await fire(() => servers.map((s) => s.url), userId, 2000, 40);
+      expect(accepted).toHaveLength(2000);
+      await waitUntil(() => sink.deliveries.length >= 2000, 60_000, () => `${sink.deliveries.length} of 2000 delivered`);
+      await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now
+      const ids = deliveredIds(sink);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toHaveLength(2000);
+      expect(new Set(ids.map((id) => id.replace(/_send$/, '')))).toEqual(new Set(accepted));
+      // Both workers took part.
+      const owners = workers.map((w) => w.output().match(/worker (\S+) running/)![1]);
+      expect(owners).toHaveLength(2);
+    },
+    120_000,
+  );
+});

@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildDefinitions } from '../../../server/definitions/load';
+import { startSink } from '../../fakes/sink';
+import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../../helpers/server';
+
+function definitions(sinkUrl: string) {
+  return buildDefinitions([
+    {
+      id: 'bigcommerce',
+      app: 'BigCommerce',
+      connector: 'bigcommerce',
+      icon: '/icons/bigcommerce.svg',
+      workflows: [
+        {
+          id: 'order-created',
+          name: 'When a new order is created in BigCommerce, create a new record in AcmeCo',
+          version: 1,
+          trigger: { type: 'app', connector: 'bigcommerce', event: 'store/order/created' },
+          blocks: [{ id: 'stream', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/acmeco`, body: { orderId: '{{event.data.id}}', store: '{{event.producer}}' } } }],
+        },
+        {
+          id: 'order-note',
+          name: 'Send a note for an order',
+          version: 1,
+          trigger: { type: 'customEvent', event: 'Order Note', schema: { orderId: 'Number', note: 'String' } },
+          blocks: [{ id: 'stream', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/notes`, body: '{{event}}' } }],
+        },
+      ],
+    },
+  ]);
+}
+
+// BigCommerce's webhook payload for store/order/created.
+const orderCreated = { scope: 'store/order/created', store_id: '1025646', data: { type: 'order', id: 250 }, hash: 'dd70c0976e06b67aaf671e73f49dcb79230ebf9d', created_at: 1561479335, producer: 'stores/abc123' };
+
+describe(`inbound triggers (${storeKind})`, () => {
+  let server: TestServer;
+  let sink: Awaited<ReturnType<typeof startSink>>;
+  let userId: string;
+  let webhookUrl: string;
+
+  beforeEach(async () => {
+    sink = await startSink();
+    server = await startTestServer({ env: { WORKERS: 'on', ALLOY_ALLOW_PRIVATE_URLS: 'true' }, definitions: () => definitions(sink.url) });
+    userId = await createUser(server, 'merchant');
+    const token = await userToken(server, userId);
+    const credential = await server.request('POST', '/me/credentials', { token, body: { app: 'bigcommerce', data: { storeHash: 'abc123', accessToken: 'bc-token' } } });
+    const install = await server.request('POST', '/me/installations', { token, body: { integrationId: 'bigcommerce', credentialId: credential.body.credentialId, config: {} } });
+    expect(install.status).toBe(201);
+    webhookUrl = install.body.installations.find((i: any) => i.workflowId === 'order-created').webhookUrl;
+    expect(install.body.installations.find((i: any) => i.workflowId === 'order-note').webhookUrl).toBeNull();
+  });
+  afterEach(async () => {
+    await server.close();
+    await sink.close();
+  });
+
+  it('gives each installation of an app-triggered workflow its own unguessable webhook URL', () => {
+    expect(webhookUrl).toMatch(/^http:\/\/localhost\/hooks\/[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('runs the workflow when BigCommerce posts an order to the installation’s URL', async () => {
+    const path = new URL(webhookUrl).pathname;
+    const res = await server.request('POST', path, { apiKey: null, body: orderCreated });
+    expect(res.status).toBe(202);
+    expect(res.body.executionIds).toHaveLength(1);
+    const [delivery] = await sink.waitFor(1);
+    expect(delivery!.json).toEqual({ orderId: 250, store: 'stores/abc123' });
+  });
+
+  it('answers 404 for a webhook URL that belongs to no installation', async () => {
+    const res = await server.request('POST', '/hooks/not-a-real-token', { apiKey: null, body: orderCreated });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+
+  it('runs one installed workflow through POST /run/workflow, checking the data against its schema', async () => {
+    const bad = await server.request('POST', '/run/workflow', { body: { userId, workflowId: 'order-note', data: { orderId: 'x', note: 'hi' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toEqual([{ path: 'data.orderId', message: expect.stringMatching(/number/) }]);
+    const ok = await server.request('POST', '/run/workflow', { body: { userId, workflowId: 'order-note', data: { orderId: 7, note: 'hi' } } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.executionIds).toHaveLength(1);
+    const [delivery] = await sink.waitFor(1);
+    expect(delivery!.json).toEqual({ orderId: 7, note: 'hi' });
+  });
+
+  it('refuses to run a deactivated workflow', async () => {
+    await server.request('PUT', '/workflows/deactivate', { body: { userId, workflowId: 'order-note' } });
+    const res = await server.request('POST', '/run/workflow', { body: { userId, workflowId: 'order-note', data: { orderId: 7, note: 'hi' } } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(/deactivated/);
+  });
+});

@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startOAuthProvider } from '../../fakes/oauth-provider';
+import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../../helpers/server';
+
+const CLIENT = { clientId: 'client-123', clientSecret: 'client-secret-456' };
+const ORIGIN = 'https://app.acme.test';
+
+describe(`OAuth 2.0 connections (${storeKind})`, () => {
+  let provider: Awaited<ReturnType<typeof startOAuthProvider>>;
+  let server: TestServer;
+  let userId: string;
+  let token: string;
+
+  const start = async (expiresIn: number) => {
+    provider = await startOAuthProvider({ ...CLIENT, expiresIn });
+    server = await startTestServer({
+      env: {
+        WORKERS: 'on',
+        RETRY_SCHEDULE: '20,20',
+        SLACK_CLIENT_ID: CLIENT.clientId,
+        SLACK_CLIENT_SECRET: CLIENT.clientSecret,
+        SLACK_OAUTH_URL: provider.authorizeUrl,
+        SLACK_API_URL: provider.apiUrl,
+      },
+    });
+    userId = await createUser(server, 'oauth-user');
+    token = await userToken(server, userId);
+  };
+  beforeEach(() => undefined);
+  afterEach(async () => {
+    await server.close();
+    await provider.close();
+  });
+
+  /** Plays the popup: start, follow the provider's redirect, load the callback page. */
+  const connect = async () => {
+    const started = await server.request('POST', '/me/oauth/slack/start', { token, body: { origin: `${ORIGIN}/settings` } });
+    expect(started.status).toBe(200);
+    const authorize = new URL(started.body.authorizeUrl);
+    const redirect = await fetch(authorize, { redirect: 'manual' });
+    const back = new URL(redirect.headers.get('location')!);
+    const callback = await server.request('GET', `${back.pathname}${back.search}`, { apiKey: null });
+    return { authorize, back, callback };
+  };
+  const credentialIdOf = (html: string) => html.match(/"credentialId":"([0-9a-f]+)"/)?.[1];
+
+  it('connects through the popup with PKCE and state, and hands the credential to the opener only', async () => {
+    await start(3600);
+    const { authorize, back, callback } = await connect();
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorize.searchParams.get('client_id')).toBe(CLIENT.clientId);
+    expect(authorize.searchParams.get('scope')).toBe('chat:write,channels:read,groups:read');
+    expect(authorize.searchParams.get('redirect_uri')).toBe('http://localhost/oauth/callback');
+    expect(callback.status).toBe(200);
+    expect(callback.body).toContain(`"${ORIGIN}"`);
+    expect(callback.body).toMatch(/"type":"alloy:oauth","success":true,"app":"slack"/);
+    expect(callback.body).not.toMatch(/xoxe/);
+    const credentialId = credentialIdOf(callback.body)!;
+    const detail = await server.request('GET', `/me/integrations/slack`, { token });
+    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok' }]);
+
+    const replay = await server.request('GET', `${back.pathname}${back.search}`, { apiKey: null });
+    expect(replay.status).toBe(400);
+    expect(replay.body).toMatch(/expired or was already used/);
+  });
+
+  it('refuses an origin that is not allowed', async () => {
+    await start(3600);
+    await server.close();
+    server = await startTestServer({ env: { SLACK_CLIENT_ID: 'a', SLACK_CLIENT_SECRET: 'b', ALLOY_ALLOWED_ORIGINS: 'https://only.test' } });
+    const other = await userToken(server, await createUser(server, 'o'));
+    const res = await server.request('POST', '/me/oauth/slack/start', { token: other, body: { origin: ORIGIN } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ path: 'origin', message: 'not allowed' }]);
+  });
+
+  it('posts with the OAuth token, refreshing it before it expires', async () => {
+    await start(30); // inside the refresh margin: every use refreshes
+    const credentialId = credentialIdOf((await connect()).callback.body)!;
+    const install = await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    expect(install.status).toBe(201);
+    await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    for (let i = 0; i < 100 && provider.posts.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(provider.posts).toHaveLength(1);
+    expect(provider.grants).toEqual(['authorization_code', 'refresh_token']);
+    expect(provider.posts[0]!.channel).toBe('C1');
+  });
+
+  it('marks the credential as needing reconnection when the refresh is refused, without retrying', async () => {
+    await start(30);
+    const credentialId = credentialIdOf((await connect()).callback.body)!;
+    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    provider.refuseRefresh();
+    const run = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    let execution: any;
+    for (let i = 0; i < 100; i++) {
+      execution = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body.data[0];
+      if (execution?.status === 'failed') break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(execution.executionId).toBe(run.body.executionIds[0]);
+    expect(execution.status).toBe('failed');
+    expect(execution.attempts).toBe(1);
+    expect(execution.error).toMatch(/refreshing the access token was refused .*invalid_refresh_token.*reconnect/);
+    const detail = await server.request('GET', `/integrations/slack?userId=${userId}`);
+    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'needs_reconnect' }]);
+    expect(provider.posts).toHaveLength(0);
+  });
+
+  it('says OAuth is not configured when the server has no client', async () => {
+    await start(3600);
+    await server.close();
+    server = await startTestServer();
+    const other = await userToken(server, await createUser(server, 'n'));
+    const res = await server.request('POST', '/me/oauth/slack/start', { token: other, body: {} });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/SLACK_CLIENT_ID and SLACK_CLIENT_SECRET/);
+  });
+});

@@ -1,0 +1,259 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createUser, startTestServer, storeKind, type TestServer } from '../helpers/server';
+
+type Res = Awaited<ReturnType<TestServer['request']>>;
+
+/**
+ * The one error shape: `{ error: { code, message, details? } }` as JSON, nothing else, no stack;
+ * `path` (when given) must be among the details with `message` (when given).
+ */
+function expectError(res: Res, status: number, code: string, detail?: { path: string; message?: string | RegExp }) {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(Object.keys(res.body)).toEqual(['error']);
+  const { error } = res.body;
+  expect(error.code).toBe(code);
+  expect(typeof error.message).toBe('string');
+  expect(error.message.length).toBeGreaterThan(0);
+  for (const key of Object.keys(error)) expect(['code', 'message', 'details']).toContain(key);
+  if (error.details !== undefined) {
+    expect(error.details.length).toBeGreaterThan(0);
+    for (const d of error.details) expect(d).toEqual({ path: expect.any(String), message: expect.any(String) });
+  }
+  if (detail) {
+    const found = (error.details ?? []).find((d: { path: string }) => d.path === detail.path);
+    expect(found, `no detail for ${detail.path} in ${JSON.stringify(error)}`).toBeDefined();
+    if (typeof detail.message === 'string') expect(found.message).toBe(detail.message);
+    else if (detail.message) expect(found.message).toMatch(detail.message);
+  }
+  const text = JSON.stringify(res.body);
+  expect(text).not.toMatch(/at .*\.ts:\d+/);
+  expect(text).not.toMatch(/node_modules/);
+  expect(text).not.toMatch(/\.(ts|js):\d+:\d+/);
+}
+
+const TICKET = { ticketName: 'T-1', customerEmail: 'a@b.c', description: 'printer on fire' };
+
+describe(`bad input (${storeKind})`, () => {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await startTestServer();
+  });
+  afterEach(() => server.close());
+
+  describe('request bodies', () => {
+    it('refuses broken JSON with 400 invalid_json', async () => {
+      const res = await server.request('POST', '/users', { rawBody: '{"username": "gregg",', headers: { 'content-type': 'application/json' } });
+      expectError(res, 400, 'invalid_json');
+      expect(res.body.error.message).toMatch(/not valid JSON/);
+      expect((await server.request('GET', '/users')).body.data).toEqual([]);
+    });
+
+    it('refuses a body of another media type with 415 unsupported_media_type', async () => {
+      const res = await server.request('POST', '/users', { rawBody: 'username=gregg', headers: { 'content-type': 'text/plain' } });
+      expectError(res, 415, 'unsupported_media_type');
+      expect(res.body.error.message).toMatch(/application\/json/);
+      expect(res.body.error.message).toMatch(/text\/plain/);
+      const form = await server.request('POST', '/users', { rawBody: 'username=gregg', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expectError(form, 415, 'unsupported_media_type');
+    });
+
+    it('accepts JSON under a +json media type with a charset', async () => {
+      const res = await server.request('POST', '/users', { rawBody: '{"username":"gregg"}', headers: { 'content-type': 'application/vnd.api+json; charset=utf-8' } });
+      expect(res.status).toBe(201);
+    });
+
+    it('refuses a missing body where one is required, naming the root', async () => {
+      const res = await server.request('POST', '/users');
+      expectError(res, 400, 'invalid_request', { path: '(root)', message: 'required' });
+      expect(res.body.error.message).toMatch(/JSON request body is required/);
+    });
+
+    it('refuses a JSON body that is not an object', async () => {
+      expectError(await server.request('POST', '/users', { body: ['gregg'] }), 400, 'invalid_request', { path: '(root)', message: /expected object/ });
+      expectError(await server.request('POST', '/users', { body: null }), 400, 'invalid_request', { path: '(root)' });
+    });
+
+    it('refuses a wrongly typed field, naming it', async () => {
+      const res = await server.request('POST', '/users', { body: { username: 5 } });
+      expectError(res, 400, 'invalid_request', { path: 'username', message: /expected string, received number/ });
+      expect(res.body.error.message).toContain('username');
+    });
+
+    it('names every bad field at once', async () => {
+      const res = await server.request('POST', '/users', { body: { username: 5, fullName: 7 } });
+      expectError(res, 400, 'invalid_request');
+      expect(res.body.error.details.map((d: any) => d.path).sort()).toEqual(['fullName', 'username']);
+    });
+
+    it('refuses a body over the limit with 413 payload_too_large', async () => {
+      const small = await startTestServer({ env: { BODY_LIMIT_BYTES: '2048' } });
+      try {
+        const big = { username: 'gregg', fullName: 'x'.repeat(4096) };
+        const res = await small.request('POST', '/users', { body: big });
+        expectError(res, 413, 'payload_too_large');
+        expect(res.body.error.message).toContain('2048');
+        // Declared up front with content-length, it is refused the same way.
+        const declared = await small.request('POST', '/users', { body: big, headers: { 'content-length': String(JSON.stringify(big).length) } });
+        expectError(declared, 413, 'payload_too_large');
+        expect((await small.request('GET', '/users')).body.data).toEqual([]);
+        // Just under the limit the same route works (unknown keys are ignored).
+        const under = { username: 'gregg', padding: 'x'.repeat(1900) };
+        expect(JSON.stringify(under).length).toBeLessThan(2048);
+        expect((await small.request('POST', '/users', { body: under })).status).toBe(201);
+      } finally {
+        await small.close();
+      }
+    });
+  });
+
+  describe('routes and queries', () => {
+    it('answers an unknown route with a JSON 404 not_found', async () => {
+      for (const [method, url] of [
+        ['GET', '/nope'],
+        ['POST', '/users/batch/extra'],
+        ['PATCH', '/users'],
+        ['GET', '/2023-12/nope'],
+      ] as const) {
+        const res = await server.request(method, url);
+        expectError(res, 404, 'not_found');
+        expect(res.body.error.message).toContain(method);
+      }
+    });
+
+    it('answers an unknown route with a JSON 404 even without an API key', async () => {
+      expectError(await server.request('GET', '/nope', { apiKey: null }), 404, 'not_found');
+    });
+
+    it('refuses a query parameter of the wrong type, naming it', async () => {
+      const res = await server.request('GET', '/users?limit=abc');
+      expectError(res, 400, 'invalid_request', { path: 'limit' });
+      expect(res.body.error.message).toContain('limit');
+    });
+
+    it('refuses a missing required query parameter with message required', async () => {
+      expectError(await server.request('GET', '/installations'), 400, 'invalid_request', { path: 'userId', message: 'required' });
+    });
+
+    it('serves the API under a version prefix exactly as at the root', async () => {
+      const created = await server.request('POST', '/2024-03/users', { body: { username: 'gregg' } });
+      expect(created.status).toBe(201);
+      const id = created.body.userId;
+
+      const atRoot = await server.request('GET', `/users/${id}`);
+      for (const prefix of ['/2024-03', '/2023-12']) {
+        const got = await server.request('GET', `${prefix}/users/${id}`);
+        expect(got.status).toBe(200);
+        expect(got.body).toEqual(atRoot.body);
+        expect((await server.request('GET', `${prefix}/users`)).body).toEqual(await server.request('GET', '/users').then((r) => r.body));
+        expectError(await server.request('POST', `${prefix}/users`, { body: { username: 'gregg' } }), 409, 'conflict', { path: 'username' });
+        expectError(await server.request('GET', `${prefix}/users/nobody`), 404, 'not_found');
+        expectError(await server.request('GET', `${prefix}/users?limit=abc`), 400, 'invalid_request', { path: 'limit' });
+        expectError(await server.request('GET', `${prefix}/users`, { apiKey: null }), 401, 'unauthorized');
+      }
+    });
+
+    it('does not take just any first path segment for a version prefix', async () => {
+      expectError(await server.request('GET', '/v1/users'), 404, 'not_found');
+      expectError(await server.request('GET', '/2023-1/users'), 404, 'not_found');
+    });
+  });
+
+  describe('NUL characters (PostgreSQL cannot keep them)', () => {
+    it('refuses U+0000 in a body field, a path parameter, a query value or a nested key, naming where, on every store', async () => {
+      const userId = await createUser(server, 'gregg');
+      const cases: Array<[string, string, unknown, string]> = [
+        ['POST', '/users', { username: 'a\u0000b' }, 'username'],
+        ['PUT', '/users/gregg', { fullName: 'G\u0000' }, 'fullName'],
+        ['GET', '/users/a%00b', undefined, 'userId'],
+        ['GET', '/users?cursor=a%00b', undefined, 'cursor'],
+        ['GET', '/installations?userId=a%00b', undefined, 'userId'],
+        ['POST', '/run/event', { event: 'Ticket Created', userId, id: 'key\u0000', data: TICKET }, 'id'],
+        ['POST', '/run/event', { event: 'Ticket Created', userId, data: { ...TICKET, extra: { list: ['ok', 'no\u0000'] } } }, 'data.extra.list.1'],
+        ['POST', '/run/event', { event: 'Ticket Created', userId, data: { ...TICKET, ['k\u0000']: 1 } }, 'data.k\u0000'],
+        ['POST', '/headless/startInstallation', { userId, integrationId: 'slack', credentialId: 'c\u0000' }, 'credentialId'],
+      ];
+      for (const [method, url, body, path] of cases) {
+        const res = await server.request(method, url, { body });
+        expectError(res, 400, 'invalid_request', { path, message: 'must not contain the NUL character' });
+        expect(res.body.error.message).toMatch(/NUL/);
+      }
+      expect((await server.request('GET', '/users')).body.data.map((u: any) => u.username)).toEqual(['gregg']);
+      expect((await server.request('GET', '/users/gregg')).body.fullName).toBeNull();
+    });
+
+    it('refuses U+0000 in the path of an end-user route', async () => {
+      const userId = await createUser(server, 'gregg');
+      const token = (await server.request('GET', `/users/${userId}/token`)).body.token;
+      const res = await server.request('PUT', '/me/installations/a%00/deactivate', { token });
+      expectError(res, 400, 'invalid_request', { path: 'installationId' });
+    });
+
+    it('checks a deeply nested body without failing', async () => {
+      const userId = await createUser(server, 'gregg');
+      const depth = 50_000;
+      const rawBody = `{"event":"Ticket Created","userId":"${userId}","data":{"ticketName":"T","customerEmail":"a@b.c","description":"d","deep":${'['.repeat(depth)}"\\u0000"${']'.repeat(depth)}}}`;
+      const res = await server.request('POST', '/run/event', { rawBody, headers: { 'content-type': 'application/json' } });
+      expectError(res, 400, 'invalid_request', { path: `data.deep${'.0'.repeat(depth)}` });
+    });
+  });
+
+  describe('POST /run/event', () => {
+    let userId: string;
+    beforeEach(async () => {
+      userId = await createUser(server, 'gregg');
+    });
+
+    it('accepts data that matches the event schema', async () => {
+      const res = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: TICKET } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ eventId: expect.any(String), executionIds: [] });
+    });
+
+    it('refuses data missing a field, naming data.<field> as required', async () => {
+      const { ticketName: _omit, ...data } = TICKET;
+      const res = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data } });
+      expectError(res, 400, 'invalid_request', { path: 'data.ticketName', message: 'required' });
+      expect(res.body.error.details).toHaveLength(1);
+      expect(res.body.error.message).toContain('Ticket Created');
+    });
+
+    it('refuses a wrongly typed data field, naming its path', async () => {
+      const res = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ...TICKET, customerEmail: 42 } } });
+      expectError(res, 400, 'invalid_request', { path: 'data.customerEmail', message: /expected string, received number/ });
+    });
+
+    it('refuses data that is not an object, naming data', async () => {
+      const res = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: 'ticket' } });
+      expectError(res, 400, 'invalid_request', { path: 'data' });
+    });
+
+    it('refuses a body without event or userId, naming each', async () => {
+      const res = await server.request('POST', '/run/event', { body: { data: TICKET } });
+      expectError(res, 400, 'invalid_request', { path: 'event', message: 'required' });
+      expectError(res, 400, 'invalid_request', { path: 'userId', message: 'required' });
+    });
+
+    it('refuses an unknown event with 404 unknown_event listing the known events', async () => {
+      const res = await server.request('POST', '/run/event', { body: { event: 'Ticket Deleted', userId, data: TICKET } });
+      expectError(res, 404, 'unknown_event', { path: 'event' });
+      expect(res.body.error.message).toContain('"Ticket Deleted"');
+      expect(res.body.error.message).toContain('"Ticket Created"');
+      expect(res.body.error.message).toContain('"Fulfillment Updated"');
+    });
+
+    it('refuses an event for an unknown user with 404 not_found', async () => {
+      const res = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId: 'nobody', data: TICKET } });
+      expectError(res, 404, 'not_found');
+      expect(res.body.error.message).toContain('"nobody"');
+    });
+
+    it('refuses an Idempotency-Key header over 255 characters, naming the header', async () => {
+      const res = await server.request('POST', '/run/event', {
+        body: { event: 'Ticket Created', userId, data: TICKET },
+        headers: { 'idempotency-key': 'k'.repeat(256) },
+      });
+      expectError(res, 400, 'invalid_request', { path: 'Idempotency-Key' });
+    });
+  });
+});
