@@ -85,6 +85,7 @@ export const IntegrationView = z
     app: z.string(),
     description: z.string().optional(),
     installed: z.boolean(),
+    needsReconnect: z.boolean().meta({ description: 'The account an installed workflow uses must be connected again.' }),
     icon: z.string(),
     workflows: z.array(WorkflowView),
   })

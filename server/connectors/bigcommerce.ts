@@ -53,7 +53,11 @@ export const bigcommerce: Connector = {
   actions: {
     updateOrderStatus: defineAction({
       description: "Update an order's status (PUT /stores/{store_hash}/v2/orders/{order_id})",
-      input: z.object({ orderId: z.union([z.string().regex(/^\d+$/, 'an order id is a number'), z.number().int().positive()]), status: z.union([z.string().min(1), z.number().int()]) }),
+      input: z.object({
+        orderId: z.union([z.string().regex(/^\d+$/, 'an order id is a number'), z.number().int().positive()]),
+        status: z.union([z.string().min(1), z.number().int()]),
+        staffNotes: z.string().nullish(),
+      }),
       async run(input, ctx) {
         const storeHash = ctx.credential?.storeHash;
         const accessToken = ctx.credential?.accessToken;
@@ -63,7 +67,7 @@ export const bigcommerce: Connector = {
           method: 'PUT',
           url: `${ctx.settings.apiUrls.bigcommerce}/stores/${encodeURIComponent(storeHash)}/v2/orders/${input.orderId}`,
           headers: { 'x-auth-token': accessToken, accept: 'application/json' },
-          body: { status_id: statusId },
+          body: { status_id: statusId, ...(input.staffNotes ? { staff_notes: input.staffNotes } : {}) },
         });
         const order = res.body as { id?: number; status_id?: number; status?: string };
         return { orderId: order.id ?? Number(input.orderId), statusId: order.status_id ?? statusId, status: order.status };

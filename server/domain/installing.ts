@@ -146,7 +146,7 @@ export async function integrationDetail(services: Services, userId: string, inte
   const credentials = (await services.store.credentials.list(userId)).filter((c) => c.app === connector?.id);
   const byWorkflow = new Map(installations.map((i) => [i.workflowId, i]));
   return {
-    ...integrationView(integration, installations, baseUrl),
+    ...integrationView(integration, installations, baseUrl, credentials),
     connector: integration.connector,
     auth: connector?.auth ?? [],
     credentials: credentials.map((c) => ({ credentialId: c.credentialId, app: c.app, status: c.status })),

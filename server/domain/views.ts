@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { findConnector } from '../connectors';
 import type { IntegrationDefinition, WorkflowDefinition } from '../definitions/schema';
+import type { Credential } from '../store/credentials';
 import type { Installation } from '../store/installations';
 import type { BlockView, IntegrationView, WorkflowView, InstallationView } from '../schemas';
 import { redactSecrets } from './config-fields';
@@ -52,14 +53,18 @@ export function integrationView(
   integration: IntegrationDefinition,
   installations: readonly Installation[],
   baseUrl: string,
+  credentials: readonly Pick<Credential, 'credentialId' | 'status'>[] = [],
 ): z.input<typeof IntegrationView> {
   const byWorkflow = new Map(installations.map((i) => [i.workflowId, i]));
   const workflows = integration.workflows.map((w) => workflowView(integration, w, byWorkflow.get(w.id), baseUrl));
+  const broken = new Set(credentials.filter((c) => c.status === 'needs_reconnect').map((c) => c.credentialId));
   return {
     integrationId: integration.id,
     app: integration.app,
     description: integration.description,
     installed: workflows.some((w) => w.installed),
+    // The account an installed workflow uses was revoked or expired: the user must connect it again.
+    needsReconnect: installations.some((i) => i.integrationId === integration.id && i.credentialIds.some((id) => broken.has(id))),
     icon: absoluteUrl(baseUrl, integration.icon),
     workflows,
   };

@@ -68,7 +68,8 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
 
     const credentialId = installation.credentialIds[0];
     const credential = credentialId ? await usableCredential(deps, claimed.userId, credentialId) : undefined;
-    const config = openSecrets(installation.config, deps.vault);
+    // Every declared field is in scope, an unset optional one as null, so mapping it is not an error.
+    const config = { ...Object.fromEntries(version.definition.fields.map((f) => [f.name, null])), ...openSecrets(installation.config, deps.vault) };
     for (const value of Object.values(credential?.data ?? {})) if (typeof value === 'string') secrets.push(value);
     for (const field of version.definition.fields) if (field.type === 'secret' && typeof config[field.name] === 'string') secrets.push(config[field.name] as string);
 

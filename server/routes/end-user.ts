@@ -23,7 +23,8 @@ export function endUserRoutes(api: Api, services: Services) {
 
   api.get('/me/integrations', { summary: 'The user’s integrations', tags, response: S.IntegrationsResponse }, async (c) => {
     const installations = await store.installations.list(c.get('userId'));
-    return c.json({ data: services.definitions.integrations.map((i) => integrationView(i, installations, base(c))) });
+    const credentials = await store.credentials.list(c.get('userId'));
+    return c.json({ data: services.definitions.integrations.map((i) => integrationView(i, installations, base(c), credentials)) });
   });
 
   api.get('/me/integrations/:integrationId', { summary: 'One integration with its fields and the account it needs', tags, response: S.IntegrationDetail }, async (c) =>

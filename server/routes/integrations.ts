@@ -16,8 +16,9 @@ export function integrationRoutes(api: Api, services: Services) {
   api.get('/integrations', { summary: 'List integrations with a user’s installation state', tags, query: S.UserIdQuery, response: S.IntegrationsResponse }, async (c, { query }) => {
     const user = await requireUser(store, query.userId);
     const installations = await store.installations.list(user.userId);
+    const credentials = await store.credentials.list(user.userId);
     const base = publicBaseUrl(c, services.config.publicUrl);
-    return c.json({ data: definitions.integrations.map((i) => integrationView(i, installations, base)) });
+    return c.json({ data: definitions.integrations.map((i) => integrationView(i, installations, base, credentials)) });
   });
 
   api.get('/integrations/:integrationId', { summary: 'One integration, with its fields and the account it needs', tags, query: S.UserIdQuery, response: S.IntegrationDetail }, async (c, { query }) => {

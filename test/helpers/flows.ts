@@ -35,7 +35,7 @@ export async function installSlack(server: TestServer, userId: string, channel =
 /** Installs the demo BigCommerce "Fulfillment Updated" workflow with a fresh credential. */
 export async function installFulfillment(server: TestServer, userId: string): Promise<any> {
   const credentialId = await addCredential(server, userId, 'bigcommerce', { storeHash: 'abc', accessToken: 'bc-token' });
-  return installHeadless(server, userId, 'bigcommerce', { credentialId, workflowIds: ['bigcommerce-fulfillment-updated'], data: { notifyCustomer: true } });
+  return installHeadless(server, userId, 'bigcommerce', { credentialId, workflowIds: ['bigcommerce-fulfillment-updated'], data: { staffNote: 'Updated by AcmeCo' } });
 }
 
 export const ticket = { ticketName: 'Printer on fire', customerEmail: 'ann@example.com', description: 'Smoke' };

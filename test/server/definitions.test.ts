@@ -68,7 +68,7 @@ describe('shipped examples', () => {
   it('finds a workflow with its integration, and fills defaults', () => {
     const found = definitions.workflow('bigcommerce-fulfillment-updated');
     expect(found?.integration.id).toBe('bigcommerce');
-    expect(found?.workflow.fields[0]).toMatchObject({ name: 'notifyCustomer', required: false, default: false });
+    expect(found?.workflow.fields[0]).toMatchObject({ name: 'staffNote', type: 'text', required: false });
     expect(definitions.integration('slack')?.app).toBe('Slack');
     expect(definitions.workflow('nope')).toBeUndefined();
   });

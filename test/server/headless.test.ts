@@ -116,7 +116,7 @@ describe(`headless installation (${storeKind})`, () => {
       expect(res.status).toBe(200);
       expect(res.body.workflows.map((w: any) => w.workflowId)).toEqual(['bigcommerce-fulfillment-updated']);
       expect(res.body.workflows[0].fields).toEqual([
-        { name: 'notifyCustomer', label: 'Email the customer when the status changes', type: 'boolean', required: false, default: false },
+        { name: 'staffNote', label: 'Staff note added to the order', type: 'text', required: false, description: "Written to the order's staff notes on each status update (optional)." },
       ]);
     });
 
@@ -246,9 +246,9 @@ describe(`headless installation (${storeKind})`, () => {
       const userId = await createUser(server, 'ann');
       const credentialId = await addCredential(server, userId, 'bigcommerce', { storeHash: 'h', accessToken: 't' });
       const started = await start(server, { userId, integrationId: 'bigcommerce', credentialId, workflowIds: ['bigcommerce-fulfillment-updated'] });
-      const res = await complete(server, { userId, installationId: started.body.installationId, data: { notifyCustomer: 'yes' } });
+      const res = await complete(server, { userId, installationId: started.body.installationId, data: { staffNote: 5 } });
       expect(res.status).toBe(400);
-      expect(res.body.error.details).toEqual([{ path: 'data.notifyCustomer', message: expect.stringContaining('expected boolean') }]);
+      expect(res.body.error.details).toEqual([{ path: 'data.staffNote', message: expect.stringContaining('expected string') }]);
     });
 
     it('answers 404 for an unknown installation id', async () => {

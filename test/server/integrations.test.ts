@@ -28,6 +28,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
         app: 'Slack',
         description: 'Post messages to your Slack workspace',
         installed: false,
+        needsReconnect: false,
         icon: `${base}/icons/slack.svg`,
         workflows: [
           {

@@ -36,9 +36,9 @@ describe(`the seed's curl sequence (${storeKind})`, () => {
       body: { userId, integrationId: 'bigcommerce', workflowIds: ['bigcommerce-fulfillment-updated'], credentialId: credential.body.credentialId },
     });
     expect(start.status).toBe(200);
-    expect(start.body.workflows[0].fields.map((f: any) => f.name)).toEqual(['notifyCustomer']);
+    expect(start.body.workflows[0].fields.map((f: any) => f.name)).toEqual(['staffNote']);
     const complete = await server.request('POST', '/2023-12/headless/completeInstallation', {
-      body: { userId, installationId: start.body.installationId, data: { notifyCustomer: true } },
+      body: { userId, installationId: start.body.installationId, data: { staffNote: 'Updated by AcmeCo' } },
     });
     expect(complete.status).toBe(200);
     expect(complete.body).toMatchObject({ success: true, workflowIds: ['bigcommerce-fulfillment-updated'] });

@@ -56,6 +56,14 @@ describe('BigCommerce updateOrderStatus', () => {
     expect(JSON.parse(req!.body)).toEqual({ status_id: 2 });
   });
 
+  it('writes a staff note with the status when one is given, and none when it is empty', async () => {
+    await update({ orderId: '100', status: 'Shipped', staffNotes: 'Shipped from AcmeCo' });
+    await update({ orderId: '100', status: 'Shipped', staffNotes: null });
+    const [withNote, without] = fake.requests.slice(-2);
+    expect(JSON.parse(withNote!.body)).toEqual({ status_id: 2, staff_notes: 'Shipped from AcmeCo' });
+    expect(JSON.parse(without!.body)).toEqual({ status_id: 2 });
+  });
+
   it('accepts a status by its BigCommerce name and a numeric order id', async () => {
     await expect(update({ orderId: 101, status: 'Completed' })).resolves.toEqual({ orderId: 101, statusId: 10, status: 'Completed' });
     expect(fake.orders.get(101)!.status_id).toBe(10);

@@ -104,6 +104,10 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(execution.error).toMatch(/refreshing the access token was refused .*invalid_refresh_token.*reconnect/);
     const detail = await server.request('GET', `/integrations/slack?userId=${userId}`);
     expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'needs_reconnect' }]);
+    expect(detail.body.needsReconnect).toBe(true);
+    const list = await server.request('GET', `/integrations?userId=${userId}`);
+    expect(list.body.data.find((i: any) => i.integrationId === 'slack').needsReconnect).toBe(true);
+    expect(list.body.data.find((i: any) => i.integrationId === 'bigcommerce').needsReconnect).toBe(false);
     expect(provider.posts).toHaveLength(0);
   });
 
