@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { connectorSettingsFromEnv } from './connectors/settings';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -38,12 +39,6 @@ export const EnvSchema = z.object({
   ALLOY_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must be a Standard Webhooks secret (whsec_…)').optional(),
   ALLOY_ERROR_WEBHOOK_URL: z.string().url().optional(),
   ALLOY_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
-  SLACK_API_URL: z.string().url().default('https://slack.com/api'),
-  BIGCOMMERCE_API_URL: z.string().url().default('https://api.bigcommerce.com'),
-  NETSUITE_API_URL: z.string().url().optional(),
-  SLACK_CLIENT_ID: z.string().optional(),
-  SLACK_CLIENT_SECRET: z.string().optional(),
-  SLACK_OAUTH_URL: z.string().url().default('https://slack.com/oauth/v2/authorize'),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -115,15 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: e.ALLOY_WEBHOOK_SECRET,
     errorWebhookUrl: e.ALLOY_ERROR_WEBHOOK_URL,
     allowPrivateUrls: e.ALLOY_ALLOW_PRIVATE_URLS === 'true',
-    apiUrls: {
-      slack: e.SLACK_API_URL.replace(/\/$/, ''),
-      bigcommerce: e.BIGCOMMERCE_API_URL.replace(/\/$/, ''),
-      ...(e.NETSUITE_API_URL ? { netsuite: e.NETSUITE_API_URL.replace(/\/$/, '') } : {}),
-    },
-    oauthClients: {
-      ...(e.SLACK_CLIENT_ID && e.SLACK_CLIENT_SECRET
-        ? { slack: { clientId: e.SLACK_CLIENT_ID, clientSecret: e.SLACK_CLIENT_SECRET, authorizeUrl: e.SLACK_OAUTH_URL } }
-        : {}),
-    },
+    // Each connector declares its own variables (SLACK_API_URL, SLACK_CLIENT_ID…).
+    ...connectorSettingsFromEnv(env),
   };
 }

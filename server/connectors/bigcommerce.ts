@@ -41,6 +41,7 @@ export const bigcommerce: Connector = {
   id: 'bigcommerce',
   name: 'BigCommerce',
   icon: '/icons/bigcommerce.svg',
+  apiUrl: { env: 'BIGCOMMERCE_API_URL', default: 'https://api.bigcommerce.com' },
   auth: [
     {
       type: 'apiKey',

@@ -37,6 +37,8 @@ export const netsuite: Connector = {
   id: 'netsuite',
   name: 'NetSuite',
   icon: '/icons/netsuite.svg',
+  // No default: each account has its own host, https://<account>.suitetalk.api.netsuite.com.
+  apiUrl: { env: 'NETSUITE_API_URL' },
   auth: [
     {
       type: 'apiKey',

@@ -36,7 +36,8 @@ export const slack: Connector = {
     { type: 'oauth2', scopes: ['chat:write', 'channels:read', 'groups:read'] },
   ],
   // Slack's OAuth v2 (https://api.slack.com/authentication/oauth-v2): the token endpoint is a Web API method.
-  oauth: { tokenUrl: (settings) => `${settings.apiUrls.slack}/oauth.v2.access`, scopeSeparator: ',' },
+  apiUrl: { env: 'SLACK_API_URL', default: 'https://slack.com/api' },
+  oauth: { env: 'SLACK', authorizeUrl: 'https://slack.com/oauth/v2/authorize', tokenUrl: (settings) => `${settings.apiUrls.slack}/oauth.v2.access`, scopeSeparator: ',' },
   actions: {
     postMessage: defineAction({
       description: 'Post a message to a channel (chat.postMessage)',

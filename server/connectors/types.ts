@@ -31,8 +31,14 @@ export interface ConnectorSettings {
   oauthClients: Record<string, { clientId: string; clientSecret: string; authorizeUrl: string }>;
 }
 
-/** Where a connector's OAuth 2.0 provider takes codes and refresh tokens. */
+/**
+ * A connector's OAuth 2.0 provider. The client comes from `<ENV>_CLIENT_ID` and
+ * `<ENV>_CLIENT_SECRET` (OAuth is offered only when both are set); `<ENV>_OAUTH_URL` overrides
+ * the authorization URL.
+ */
 export interface ConnectorOAuth {
+  env: string;
+  authorizeUrl: string;
   tokenUrl(settings: ConnectorSettings): string;
   /** Scopes joined as the provider wants them (Slack: commas; RFC 6749: spaces). */
   scopeSeparator: ',' | ' ';
@@ -77,6 +83,8 @@ export interface Connector {
   icon: string;
   /** Ways to connect an account, preferred first; empty when the app needs no account. */
   auth: ConnectorAuth[];
+  /** The app's API base URL and the environment variable that overrides it (tests point it at a fake). */
+  apiUrl?: { env: string; default?: string };
   actions: Record<string, ConnectorAction>;
   oauth?: ConnectorOAuth;
   optionSources?: Record<string, (ctx: Omit<ConnectorContext, 'deliveryId'>) => Promise<FieldOption[]>>;

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../server/config';
+
+describe('configuration', () => {
+  it('uses the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, workers: true, workerConcurrency: 50, allowPrivateUrls: false, tokenTtlSeconds: 3600, logRetentionDays: 60 });
+    expect(config.retrySchedule).toEqual([1000, 5000, 30000, 120000, 600000]);
+    expect(config.apiUrls).toEqual({ slack: 'https://slack.com/api', bigcommerce: 'https://api.bigcommerce.com' });
+    expect(config.oauthClients).toEqual({});
+  });
+
+  it('takes each connector’s API URL and OAuth client from the variables it declares', () => {
+    const config = loadConfig({ SLACK_API_URL: 'http://127.0.0.1:9/api/', SLACK_CLIENT_ID: 'id', SLACK_CLIENT_SECRET: 'secret', NETSUITE_API_URL: 'http://127.0.0.1:8' });
+    expect(config.apiUrls).toMatchObject({ slack: 'http://127.0.0.1:9/api', netsuite: 'http://127.0.0.1:8' });
+    expect(config.oauthClients).toEqual({ slack: { clientId: 'id', clientSecret: 'secret', authorizeUrl: 'https://slack.com/oauth/v2/authorize' } });
+  });
+
+  it('stops with the variable and the reason when a value is bad', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT: /);
+    expect(() => loadConfig({ RETRY_SCHEDULE: '1s,5s' })).toThrow(/RETRY_SCHEDULE: comma-separated delays/);
+    expect(() => loadConfig({ SLACK_API_URL: 'not a url' })).toThrow(/SLACK_API_URL: expected a URL, got "not a url"/);
+    expect(() => loadConfig({ ALLOY_WEBHOOK_SECRET: 'secret' })).toThrow(/ALLOY_WEBHOOK_SECRET: must be a Standard Webhooks secret/);
+  });
+
+  it('allows no browser origin in production unless told', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).allowedOrigins).toEqual([]);
+    expect(loadConfig({}).allowedOrigins).toBeUndefined();
+    expect(loadConfig({ ALLOY_ALLOWED_ORIGINS: 'https://a.test, https://b.test' }).allowedOrigins).toEqual(['https://a.test', 'https://b.test']);
+  });
+});

@@ -1,0 +1,63 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../../helpers/server';
+
+// The queue itself, with no worker running: what a claim takes, and when.
+describe(`the execution queue (${storeKind})`, () => {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await startTestServer();
+  });
+  afterEach(() => server.close());
+
+  async function userWithSlack(name: string) {
+    const userId = await createUser(server, name);
+    const token = await userToken(server, userId);
+    const credential = await server.request('POST', '/me/credentials', { token, body: { app: 'slack', data: { botToken: 'xoxb-1' } } });
+    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId: credential.body.credentialId, config: { channel: 'C1' } } });
+    return userId;
+  }
+  const fire = (userId: string, n: number) =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: `T${i}`, customerEmail: 'a@b.co', description: 'd' } } }),
+      ),
+    );
+
+  it('lets users take turns, so one busy user cannot starve another', async () => {
+    const busy = await userWithSlack('busy');
+    const quiet = await userWithSlack('quiet');
+    await fire(busy, 30);
+    await fire(quiet, 1);
+    const claimed = await server.services.store.executions.claim('w1', 4, 60_000, Date.now() + 1000);
+    expect(claimed).toHaveLength(4);
+    expect(claimed.filter((c) => c.userId === quiet)).toHaveLength(1);
+  });
+
+  it('never hands the same execution to two claims while its lease holds, and takes it back after', async () => {
+    const userId = await userWithSlack('leased');
+    await fire(userId, 3);
+    const { executions } = server.services.store;
+    const now = Date.now() + 1000;
+    const [first, second] = await Promise.all([executions.claim('w1', 3, 5_000, now), executions.claim('w2', 3, 5_000, now)]);
+    const ids = [...first, ...second].map((c) => c.executionId);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids).toHaveLength(3);
+    expect(await executions.claim('w3', 3, 5_000, now + 4_000)).toEqual([]);
+    const retaken = await executions.claim('w3', 3, 5_000, now + 6_000);
+    expect(retaken.map((c) => c.executionId).sort()).toEqual([...ids].sort());
+    expect(retaken.every((c) => c.attempt === 2)).toBe(true);
+    // The first owners lost their lease: their late results are not written over the new owner's.
+    expect(await executions.succeed(ids[0]!, first.length ? 'w1' : 'w2')).toBe(false);
+  });
+
+  it('gives back what a stopping worker still holds, without counting the attempt', async () => {
+    const userId = await userWithSlack('stopping');
+    await fire(userId, 2);
+    const { executions } = server.services.store;
+    const claimed = await executions.claim('w1', 2, 60_000, Date.now() + 1000);
+    expect(await executions.release('w1')).toBe(2);
+    const again = await executions.claim('w2', 2, 60_000, Date.now() + 1000);
+    expect(again.map((c) => c.executionId).sort()).toEqual(claimed.map((c) => c.executionId).sort());
+    expect(again.every((c) => c.attempt === 1)).toBe(true);
+  });
+});
