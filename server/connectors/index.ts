@@ -20,3 +20,11 @@ export function listConnectors(): readonly Connector[] {
 export function findConnector(id: string): Connector | undefined {
   return byId.get(id.toLowerCase());
 }
+
+/**
+ * The ways this server can connect an account of the connector: OAuth 2.0 only where a client
+ * is configured for it, so nobody is offered a button that cannot work.
+ */
+export function availableAuth(connector: Connector, oauthClients: Record<string, unknown>): Connector['auth'] {
+  return connector.auth.filter((a) => a.type !== 'oauth2' || (connector.oauth && oauthClients[connector.id]));
+}

@@ -1,4 +1,4 @@
-import { findConnector, listConnectors } from '../connectors';
+import { availableAuth, findConnector, listConnectors } from '../connectors';
 import { credentialDataSchema } from '../connectors/types';
 import { ApiError, validationError } from '../errors';
 import type { IntegrationDefinition } from '../definitions/schema';
@@ -148,7 +148,7 @@ export async function integrationDetail(services: Services, userId: string, inte
   return {
     ...integrationView(integration, installations, baseUrl, credentials),
     connector: integration.connector,
-    auth: connector?.auth ?? [],
+    auth: connector ? availableAuth(connector, services.config.oauthClients) : [],
     credentials: credentials.map((c) => ({ credentialId: c.credentialId, app: c.app, status: c.status })),
     workflows: integration.workflows.map((w) => {
       const installation = byWorkflow.get(w.id);

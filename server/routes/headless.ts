@@ -1,5 +1,5 @@
 import { publicBaseUrl, type Api } from '../api';
-import { findConnector } from '../connectors';
+import { availableAuth, findConnector } from '../connectors';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
 import { createCredential, installIntegration, requireCredentialFor, requireIntegration, selectWorkflows } from '../domain/installing';
@@ -36,7 +36,8 @@ export function headlessRoutes(api: Api, services: Services) {
       credentialId: body.credentialId ?? null,
       expiresAt: Date.now() + PENDING_TTL_MS,
     });
-    const auth = findConnector(integration.connector)?.auth ?? [];
+    const connector = findConnector(integration.connector);
+    const auth = connector ? availableAuth(connector, services.config.oauthClients) : [];
     return c.json({
       installationId: pending.installationId,
       integrationId: integration.id,

@@ -1,5 +1,5 @@
 import { param, publicBaseUrl, type Api } from '../api';
-import { listConnectors, findConnector } from '../connectors';
+import { availableAuth, listConnectors, findConnector } from '../connectors';
 import { eventSchemaToJsonSchema } from '../definitions/event-schema';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
@@ -41,13 +41,13 @@ export function integrationRoutes(api: Api, services: Services) {
   api.get('/apps', { summary: 'The connectors and their icons', tags, response: S.AppsResponse }, (c) => {
     const base = publicBaseUrl(c, services.config.publicUrl);
     return c.json({
-      data: listConnectors().map((a) => ({ app: a.id, name: a.name, icon: absoluteUrl(base, a.icon), authTypes: a.auth.map((x) => x.type) })),
+      data: listConnectors().map((a) => ({ app: a.id, name: a.name, icon: absoluteUrl(base, a.icon), authTypes: availableAuth(a, services.config.oauthClients).map((x) => x.type) })),
     });
   });
 
   api.get('/metadata/credentials/:app', { summary: 'The fields a credential of an app needs', tags, response: S.CredentialMetadataResponse }, (c) => {
     const app = findConnector(param(c, 'app'));
     if (!app) throw new ApiError(404, 'not_found', `No app "${param(c, 'app')}" (known: ${listConnectors().map((a) => a.id).join(', ')})`);
-    return c.json({ data: { app: app.id, name: app.name, auth: app.auth } });
+    return c.json({ data: { app: app.id, name: app.name, auth: availableAuth(app, services.config.oauthClients) } });
   });
 }

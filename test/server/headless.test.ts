@@ -91,7 +91,7 @@ describe(`headless installation (${storeKind})`, () => {
 
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ installationId: expect.stringMatching(/^[0-9a-f]{24}$/), integrationId: 'slack', credentialRequired: true });
-      expect(res.body.auth.map((a: any) => a.type)).toEqual(['apiKey', 'oauth2']);
+      expect(res.body.auth.map((a: any) => a.type)).toEqual(['apiKey']);
       expect(res.body.workflows).toEqual([
         { workflowId: 'slack-ticket-created', name: 'Post to Slack when a ticket is created', fields: [expect.objectContaining({ name: 'channel', type: 'select', required: true })] },
       ]);

@@ -129,7 +129,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
 
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ integrationId: 'slack', app: 'Slack', installed: true, connector: 'slack', icon: `${base}/icons/slack.svg` });
-      expect(res.body.auth.map((a: any) => a.type)).toEqual(['apiKey', 'oauth2']);
+      expect(res.body.auth.map((a: any) => a.type)).toEqual(['apiKey']);
       expect(res.body.auth[0].fields).toEqual([expect.objectContaining({ name: 'botToken', type: 'secret', required: true })]);
       // Only the Slack credential, and nothing of its secret.
       expect(res.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok' }]);
@@ -219,7 +219,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
       expect(res.status).toBe(200);
       // The demo's apps are there (the list grows with the connectors).
       expect(res.body.data.slice(0, 4)).toEqual([
-        { app: 'slack', name: 'Slack', icon: `${base}/icons/slack.svg`, authTypes: ['apiKey', 'oauth2'] },
+        { app: 'slack', name: 'Slack', icon: `${base}/icons/slack.svg`, authTypes: ['apiKey'] },
         { app: 'bigcommerce', name: 'BigCommerce', icon: `${base}/icons/bigcommerce.svg`, authTypes: ['apiKey'] },
         { app: 'netsuite', name: 'NetSuite', icon: `${base}/icons/netsuite.svg`, authTypes: ['apiKey'] },
         { app: 'streamData', name: 'Stream Data', icon: `${base}/icons/stream-data.svg`, authTypes: [] },
@@ -228,6 +228,14 @@ describe(`integrations, events and apps (${storeKind})`, () => {
         expect(Object.keys(app).sort()).toEqual(['app', 'authTypes', 'icon', 'name']);
         expect(app.icon).toMatch(/^http:\/\/localhost\/icons\/[\w-]+\.svg$/);
       }
+    });
+
+    it('offers OAuth for an app only when the server has a client for it', async () => {
+      server = await startTestServer({ env: { SLACK_CLIENT_ID: 'id', SLACK_CLIENT_SECRET: 'secret' } });
+      const apps = await server.request('GET', '/apps');
+      expect(apps.body.data[0]).toMatchObject({ app: 'slack', authTypes: ['apiKey', 'oauth2'] });
+      const metadata = await server.request('GET', '/metadata/credentials/slack');
+      expect(metadata.body.data.auth.map((a: any) => a.type)).toEqual(['apiKey', 'oauth2']);
     });
   });
 
