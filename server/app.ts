@@ -19,6 +19,7 @@ import { optionRoutes } from './routes/options';
 import { integrationRoutes } from './routes/integrations';
 import { runRoutes } from './routes/run';
 import { userRoutes } from './routes/users';
+import { widgetFileRoutes } from './routes/widget-files';
 import { workflowRoutes } from './routes/workflows';
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
@@ -87,6 +88,7 @@ export function createApp(services: Services): Hono<AppEnv> {
         `<h1>Alloy Embedded Kit is running</h1><p>API reference: <a href="/docs">/docs</a> · OpenAPI: <a href="/openapi.json">/openapi.json</a></p></body>`,
     ),
   );
+  widgetFileRoutes(app);
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, publicBaseUrl(c, services.config.publicUrl))));
   app.get('/docs', (c) => c.html(referencePage(docs)));
   app.get('/icons/:name', (c) => {

@@ -1,4 +1,27 @@
 import { z } from 'zod';
+import { AuthView, ConfigValues, CredentialData, FieldView, WorkflowView } from '../widget/schema';
+
+// The shapes the widget shares live in widget/schema.ts; the ISV-only ones are here.
+export {
+  BlockView,
+  FieldView,
+  WorkflowView,
+  CredentialFieldView,
+  AuthView,
+  IntegrationView,
+  IntegrationDetail,
+  IntegrationsResponse,
+  CredentialData,
+  CredentialResponse,
+  InstallationView,
+  InstallResponse,
+  InstallationsResponse,
+  RunEventResponse,
+  AppEventBody,
+  EndUserCredentialBody,
+  EndUserInstallBody,
+  EndUserReconfigureBody,
+} from '../widget/schema';
 
 // A missing key reads "required" rather than zod's "expected string, received undefined".
 z.config({
@@ -38,65 +61,6 @@ export const UsersPage = z.object({ data: z.array(User), nextCursor: z.string().
 export const TokenResponse = z.object({ token: z.string(), expiresAt: z.string() });
 
 // ── integrations ────────────────────────────────────────────────────────────
-export const BlockView = z.object({ name: z.string(), id: z.string(), type: z.string(), icon: z.string() });
-export const FieldView = z
-  .object({
-    name: z.string(),
-    label: z.string(),
-    type: z.enum(['text', 'secret', 'number', 'boolean', 'select', 'multiselect']),
-    required: z.boolean(),
-    description: z.string().optional(),
-    placeholder: z.string().optional(),
-    default: z.unknown().optional(),
-    options: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
-    optionsSource: z.object({ connector: z.string(), source: z.string() }).optional(),
-  })
-  ;
-export const WorkflowView = z
-  .object({
-    workflowId: z.string(),
-    integrationId: z.string(),
-    name: z.string(),
-    description: z.string().optional(),
-    installed: z.boolean(),
-    version: z.number(),
-    installedVersion: z.number().nullable(),
-    active: z.boolean(),
-    trigger: z.object({ type: z.string(), event: z.string().optional() }),
-    blocks: z.array(BlockView),
-  })
-  ;
-export const CredentialFieldView = z.object({
-  name: z.string(),
-  label: z.string(),
-  type: z.enum(['text', 'secret']),
-  required: z.boolean(),
-  description: z.string().optional(),
-  placeholder: z.string().optional(),
-});
-export const AuthView = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('none') }),
-  z.object({ type: z.literal('apiKey'), fields: z.array(CredentialFieldView) }),
-  z.object({ type: z.literal('oauth2'), scopes: z.array(z.string()) }),
-]);
-export const IntegrationView = z
-  .object({
-    integrationId: z.string(),
-    app: z.string(),
-    description: z.string().optional(),
-    installed: z.boolean(),
-    needsReconnect: z.boolean().meta({ description: 'The account an installed workflow uses must be connected again.' }),
-    icon: z.string(),
-    workflows: z.array(WorkflowView),
-  })
-  ;
-export const IntegrationDetail = IntegrationView.extend({
-  connector: z.string(),
-  auth: z.array(AuthView).meta({ description: 'Ways to connect the account the integration needs; empty when none is needed.' }),
-  credentials: z.array(z.object({ credentialId: z.string(), app: z.string(), status: z.string() })),
-  workflows: z.array(WorkflowView.extend({ fields: z.array(FieldView), config: z.record(z.string(), z.unknown()).nullable() })),
-});
-export const IntegrationsResponse = z.object({ data: z.array(IntegrationView) });
 export const EventsResponse = z.object({
   data: z.array(z.object({ event: z.string(), schema: z.record(z.string(), z.unknown()), jsonSchema: z.record(z.string(), z.unknown()), browser: z.boolean(), workflowIds: z.array(z.string()) })),
 });
@@ -108,13 +72,10 @@ export const CredentialMetadataResponse = z.object({
 });
 
 // ── credentials and installations ───────────────────────────────────────────
-const ConfigValues = z.record(z.string(), z.unknown()).default({});
-export const CredentialData = z.record(z.string(), z.unknown());
 export const HeadlessCredentialBody = z.object({
   userId: UserRef,
   credential: z.object({ type: z.string().min(1).meta({ description: 'The app, e.g. "slack".' }), data: CredentialData }),
 });
-export const CredentialResponse = z.object({ credentialId: z.string() });
 export const StartInstallationBody = z.object({
   userId: UserRef,
   integrationId: z.string().min(1),
@@ -135,23 +96,6 @@ export const CompleteInstallationBody = z.object({
   credentialId: z.string().optional(),
   data: ConfigValues.meta({ description: 'The configurable field values, by field name.' }),
 });
-export const InstallationView = z
-  .object({
-    installationId: z.string(),
-    userId: z.string(),
-    integrationId: z.string(),
-    workflowId: z.string(),
-    version: z.number(),
-    active: z.boolean(),
-    config: z.record(z.string(), z.unknown()),
-    credentialIds: z.array(z.string()),
-    webhookUrl: z.string().nullable(),
-    installedAt: z.string(),
-    updatedAt: z.string(),
-  })
-  ;
-export const InstallResponse = z.object({ success: z.literal(true), installationId: z.string(), workflowIds: z.array(z.string()), installations: z.array(InstallationView) });
-export const InstallationsResponse = z.object({ data: z.array(InstallationView) });
 
 // ── events ──────────────────────────────────────────────────────────────────
 export const IdempotencyKey = z.string().min(1).max(255);
@@ -161,10 +105,8 @@ export const RunEventBody = z.object({
   data: z.record(z.string(), z.unknown()).default({}),
   id: IdempotencyKey.optional().meta({ description: 'Idempotency key; the Idempotency-Key header does the same.' }),
 });
-export const RunEventResponse = z.object({ message: z.string(), eventId: z.string(), executionIds: z.array(z.string()) });
 export const RunWorkflowBody = z.object({ userId: UserRef, workflowId: z.string().min(1), data: z.record(z.string(), z.unknown()).default({}) });
 export const RerunResponse = z.object({ success: z.literal(true), executionId: z.string(), status: z.literal('queued') });
-export const AppEventBody = z.record(z.string(), z.unknown());
 
 // ── workflows ───────────────────────────────────────────────────────────────
 export const WorkflowUserBody = z.object({ userId: UserRef, workflowId: z.string().min(1) });
@@ -216,12 +158,4 @@ export const DeactivatedResponse = z.object({ success: z.literal(true), deactiva
 export const InstallUrlResponse = z.object({ url: z.string(), expiresAt: z.string() });
 
 // ── end user (widget) ───────────────────────────────────────────────────────
-export const EndUserCredentialBody = z.object({ app: z.string().min(1), data: CredentialData });
-export const EndUserInstallBody = z.object({
-  integrationId: z.string().min(1),
-  workflowIds: z.array(z.string().min(1)).min(1).optional(),
-  credentialId: z.string().optional(),
-  config: ConfigValues,
-});
-export const EndUserReconfigureBody = z.object({ config: ConfigValues, credentialId: z.string().optional() });
 export const EndUserWorkflowPath = z.object({ workflowId: z.string().min(1) });

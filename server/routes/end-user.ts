@@ -3,6 +3,7 @@ import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
 import { runEvent } from '../domain/events';
 import { createCredential, installIntegration, integrationDetail } from '../domain/installing';
+import { upgradeInstallation } from '../domain/upgrade';
 import { integrationView, installationView } from '../domain/views';
 import * as S from '../schemas';
 
@@ -71,6 +72,13 @@ export function endUserRoutes(api: Api, services: Services) {
     const installation = await requireInstallation(c);
     await store.installations.uninstall(c.get('userId'), installation.workflowId);
     return c.json({ success: true as const });
+  });
+
+  api.put('/me/installations/:installationId/upgrade', { summary: 'Upgrade an installation to the released version of its workflow', tags, response: S.UpgradeResponse }, async (c) => {
+    const installation = await requireInstallation(c);
+    const found = services.definitions.workflow(installation.workflowId);
+    if (!found) throw new ApiError(404, 'not_found', `The workflow "${installation.workflowId}" is no longer offered`);
+    return c.json(await upgradeInstallation(services, installation, found.workflow));
   });
 
   for (const action of ['activate', 'deactivate'] as const) {

@@ -1,7 +1,7 @@
 import { param, publicBaseUrl, type Api } from '../api';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
-import { fieldChanges } from '../domain/config-fields';
+import { upgradeInstallation } from '../domain/upgrade';
 import { requireUser } from '../domain/users';
 import { workflowView } from '../domain/views';
 import * as S from '../schemas';
@@ -80,25 +80,7 @@ export function workflowRoutes(api: Api, services: Services) {
     const user = await requireUser(store, body.userId);
     const installation = await store.installations.find(user.userId, workflow.id);
     if (!installation) throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${workflow.id}"`);
-    if (installation.version === workflow.version) return c.json({ success: true as const, version: workflow.version, upgraded: false });
-    const from = await store.versions.get(workflow.id, installation.version);
-    const changes = fieldChanges(from?.definition.fields ?? [], workflow.fields);
-    const changed = [...changes.added, ...changes.removed, ...changes.changed];
-    if (changed.length > 0) {
-      const parts = [
-        changes.added.length ? `new fields: ${changes.added.join(', ')}` : '',
-        changes.removed.length ? `removed fields: ${changes.removed.join(', ')}` : '',
-        changes.changed.length ? `changed fields: ${changes.changed.join(', ')}` : '',
-      ].filter(Boolean);
-      throw new ApiError(
-        409,
-        'upgrade_blocked',
-        `Version ${workflow.version} changes the configurable fields (${parts.join('; ')}); the user must reinstall the workflow`,
-        changed.map((name) => ({ path: `fields.${name}`, message: changes.added.includes(name) ? 'added' : changes.removed.includes(name) ? 'removed' : 'changed' })),
-      );
-    }
-    await store.installations.setVersion(user.userId, workflow.id, workflow.version);
-    return c.json({ success: true as const, version: workflow.version, upgraded: true });
+    return c.json(await upgradeInstallation(services, installation, workflow));
   });
 
   api.get(['/workflows/:workflowId/logs', '/workflow/:workflowId/logs'], { summary: 'Executions of a workflow, newest first, paged', tags, query: S.LogsQuery, response: S.LogsResponse }, async (c, { query }) => {

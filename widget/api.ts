@@ -1,0 +1,36 @@
+import type { ErrorBody } from './schema';
+import { AlloyError, type AlloyErrorCode } from './errors';
+import { baseUrl, currentToken } from './session';
+
+const CODES: Record<number, AlloyErrorCode> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict' };
+
+/**
+ * Calls an end-user endpoint with the user token. A 401 is tried once more with a fresh token
+ * when a provider is set; errors come back as `AlloyError` with the server's own words.
+ */
+export async function request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const token = await currentToken(attempt > 0);
+    let res: Response;
+    try {
+      res = await fetch(baseUrl() + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new AlloyError('network', 'Could not reach the server; check the connection and try again');
+    }
+    const json = (await res.json().catch(() => ({}))) as T & Partial<ErrorBody>;
+    if (res.ok) return json;
+    if (res.status === 401 && attempt === 0) {
+      try {
+        await currentToken(true);
+        continue;
+      } catch {
+        // no provider: fall through to the server's answer
+      }
+    }
+    throw new AlloyError(CODES[res.status] ?? 'server', json.error?.message ?? `The server answered ${res.status}`, json.error?.details);
+  }
+}

@@ -1,0 +1,133 @@
+import { useEffect, useState } from 'preact/hooks';
+import { request } from '../api';
+import type { Integration, Installation } from '../schema';
+import type { Strings } from '../strings';
+
+interface Props {
+  strings: Strings;
+  /** Opens the install (or edit) modal; resolves when it closes. */
+  onInstall(integrationId: string): Promise<unknown>;
+}
+
+type Load = { status: 'loading' } | { status: 'error'; message: string } | { status: 'ready'; integrations: Integration[]; installations: Installation[] };
+
+/** The integrations page: a card per integration with its state and what the user can do. */
+export function IntegrationsPage({ strings, onInstall }: Props) {
+  const [state, setState] = useState<Load>({ status: 'loading' });
+  const [query, setQuery] = useState('');
+  const [busy, setBusy] = useState('');
+
+  const reload = async () => {
+    try {
+      const [list, installs] = await Promise.all([
+        request<{ data: Integration[] }>('GET', '/me/integrations'),
+        request<{ data: Installation[] }>('GET', '/me/installations'),
+      ]);
+      setState({ status: 'ready', integrations: list.data, installations: installs.data });
+    } catch (err) {
+      setState({ status: 'error', message: (err as Error).message });
+    }
+  };
+  useEffect(() => void reload(), []);
+
+  if (state.status === 'loading') return <p aria-busy="true">{strings.loading}</p>;
+  if (state.status === 'error')
+    return (
+      <div role="alert" class="alert">
+        {strings.integrationsFailed} {state.message}{' '}
+        <button type="button" class="btn sec" onClick={() => void reload()}>
+          {strings.retry}
+        </button>
+      </div>
+    );
+  if (state.integrations.length === 0) return <p>{strings.integrationsEmpty}</p>;
+
+  const act = async (key: string, work: () => Promise<unknown>) => {
+    setBusy(key);
+    try {
+      await work();
+    } catch (err) {
+      setState({ status: 'error', message: (err as Error).message });
+      return;
+    } finally {
+      setBusy('');
+    }
+    await reload();
+  };
+  const q = query.trim().toLowerCase();
+  const shown = state.integrations.filter((i) => !q || `${i.app} ${i.description ?? ''}`.toLowerCase().includes(q));
+  return (
+    <div>
+      {state.integrations.length > 6 && (
+        <input class="search" type="search" aria-label={strings.search} placeholder={strings.search} value={query} onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)} />
+      )}
+      <ul class="grid" role="list" style="list-style:none;padding:0;margin:0">
+        {shown.map((i) => {
+          const mine = state.installations.filter((x) => x.integrationId === i.integrationId);
+          const outdated = i.workflows.filter((w) => w.installed && w.installedVersion !== null && w.version > w.installedVersion);
+          const active = mine.length > 0 && mine.every((x) => x.active);
+          return (
+            <li class="card" aria-labelledby={`i-${i.integrationId}`}>
+              <div class="hd">
+                <img src={i.icon} alt="" />
+                <h3 id={`i-${i.integrationId}`} style="margin:0;flex:1">
+                  {i.app}
+                </h3>
+                <span class={`badge${i.installed ? ' on' : ''}`}>{i.installed ? strings.installed : strings.notInstalled}</span>
+              </div>
+              {i.description && <p style="margin:0">{i.description}</p>}
+              {i.needsReconnect && <span class="badge up">{strings.reconnect}</span>}
+              {outdated.length > 0 && <span class="badge up">{strings.updateAvailable}</span>}
+              <div class="row">
+                {!i.installed && (
+                  <button type="button" class="btn" onClick={() => void onInstall(i.integrationId).then(reload)}>
+                    {strings.install}
+                  </button>
+                )}
+                {i.installed && (
+                  <>
+                    <label class="chk" style="margin:0">
+                      <input
+                        type="checkbox"
+                        role="switch"
+                        checked={active}
+                        disabled={busy === i.integrationId}
+                        onChange={() =>
+                          void act(i.integrationId, () => Promise.all(mine.map((x) => request('PUT', `/me/installations/${x.installationId}/${active ? 'deactivate' : 'activate'}`))))
+                        }
+                      />
+                      {strings.active}
+                    </label>
+                    {outdated.length > 0 && (
+                      <button
+                        type="button"
+                        class="btn"
+                        onClick={() =>
+                          void act(i.integrationId, () =>
+                            Promise.all(mine.filter((x) => outdated.some((w) => w.workflowId === x.workflowId)).map((x) => request('PUT', `/me/installations/${x.installationId}/upgrade`))),
+                          )
+                        }
+                      >
+                        {strings.upgrade}
+                      </button>
+                    )}
+                    <button type="button" class="btn sec" onClick={() => void onInstall(i.integrationId).then(reload)}>
+                      {strings.configure}
+                    </button>
+                    <button
+                      type="button"
+                      class="btn sec"
+                      onClick={() => void act(i.integrationId, () => Promise.all(mine.map((x) => request('DELETE', `/me/installations/${x.installationId}`))))}
+                    >
+                      {strings.uninstall}
+                    </button>
+                  </>
+                )}
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}

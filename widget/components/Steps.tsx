@@ -1,0 +1,91 @@
+import { useState } from 'preact/hooks';
+import type { InstallModel } from '../state/install';
+import { fill, type Strings } from '../strings';
+import { FieldInput } from './FieldInput';
+
+/** Connect the account: OAuth in a popup, and/or the app's credential form. */
+export function ConnectStep({ model, strings }: { model: InstallModel; strings: Strings }) {
+  const detail = model.detail.value!;
+  const keyForm = detail.auth.find((a) => a.type === 'apiKey');
+  const oauth = detail.auth.some((a) => a.type === 'oauth2');
+  const [data, setData] = useState<Record<string, string>>({});
+  return (
+    <div>
+      <h3>{fill(strings.connectTitle, { app: detail.app })}</h3>
+      {oauth && (
+        <button
+          type="button"
+          class="btn"
+          disabled={model.busy.value}
+          // Opened here, in the click, so popup blockers let it through.
+          onClick={() => void model.connectWithOAuth(window.open('about:blank', 'alloy-oauth', 'width=600,height=700'))}
+        >
+          {fill(strings.connectWith, { app: detail.app })}
+        </button>
+      )}
+      {keyForm?.type === 'apiKey' && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void model.connectWithKey(data);
+          }}
+        >
+          {oauth && <h3>{strings.orUseKey}</h3>}
+          {keyForm.fields.map((f) => (
+            <div>
+              <label for={`c-${f.name}`}>{f.label}</label>
+              {f.description && <div class="hint">{f.description}</div>}
+              <input
+                id={`c-${f.name}`}
+                name={f.name}
+                type={f.type === 'secret' ? 'password' : 'text'}
+                autoComplete="off"
+                required={f.required}
+                placeholder={f.placeholder}
+                value={data[f.name] ?? ''}
+                onInput={(e) => setData({ ...data, [f.name]: (e.currentTarget as HTMLInputElement).value })}
+              />
+            </div>
+          ))}
+          <button type="submit" class="btn" disabled={model.busy.value}>
+            {strings.connect}
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}
+
+/** The configurable fields, then install. */
+export function SettingsStep({ model, strings }: { model: InstallModel; strings: Strings }) {
+  const fields = model.fields();
+  const installed = model.detail.value!.installed;
+  return (
+    <form
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        void model.submit();
+      }}
+    >
+      {fields.length > 0 && <h3>{strings.settingsTitle}</h3>}
+      {fields.map((f) => (
+        <FieldInput
+          field={f}
+          value={model.values.value[f.name]}
+          error={model.fieldErrors.value[f.name]}
+          options={model.options.value[f.name]}
+          strings={strings}
+          onChange={(v) => {
+            model.values.value = { ...model.values.value, [f.name]: v };
+            if (model.fieldErrors.value[f.name]) model.fieldErrors.value = { ...model.fieldErrors.value, [f.name]: '' };
+          }}
+          onRetry={() => void model.loadOptions(f)}
+        />
+      ))}
+      <button type="submit" class="btn" disabled={model.busy.value}>
+        {model.busy.value ? strings.installing : installed ? strings.save : strings.install}
+      </button>
+    </form>
+  );
+}

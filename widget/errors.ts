@@ -1,0 +1,29 @@
+/** What went wrong, as a string callers can `switch` on. */
+export type AlloyErrorCode =
+  | 'no_token'
+  | 'token_expired'
+  | 'network'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'invalid_request'
+  | 'conflict'
+  | 'server'
+  | 'popup_blocked'
+  | 'popup_closed';
+
+/**
+ * The one error the widget rejects with. Misusing the API (a missing option, a wrong type) is a
+ * `TypeError` instead: that is the calling programmer's to fix, not the world's.
+ * @example try { await Alloy.getIntegrations() } catch (e) { if (e.code === 'token_expired') … }
+ */
+export class AlloyError extends Error {
+  constructor(
+    readonly code: AlloyErrorCode,
+    message: string,
+    readonly details?: Array<{ path: string; message: string }>,
+  ) {
+    super(message);
+    this.name = 'AlloyError';
+  }
+}

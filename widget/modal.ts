@@ -1,0 +1,71 @@
+import { effect } from '@preact/signals';
+import { h } from 'preact';
+import { Modal } from './components/Modal';
+import type { AlloyError } from './errors';
+import { mountInShadow, type Theme } from './mount';
+import { createInstallModel, type InstallTarget } from './state/install';
+import { defaultStrings, type Strings } from './strings';
+
+export interface InstallResultCallback {
+  success: boolean;
+  installationId?: string;
+  workflowIds?: string[];
+  credentialId?: string;
+}
+
+export interface ModalOptions {
+  callback?: (result: InstallResultCallback) => void;
+  onClose?: () => void;
+  onError?: (error: AlloyError | Error) => void;
+  title?: string;
+  theme?: Theme;
+  strings?: Partial<Strings>;
+  /** Install without showing the modal when nothing needs asking (an account is connected and every field has a value). */
+  hide?: boolean;
+}
+
+let open: { close(): void } | undefined;
+
+export const isOpen = () => Boolean(open);
+
+/** Closes the open modal, if any, removing everything it added to the page. */
+export function closeModal(): void {
+  open?.close();
+}
+
+/** Opens the modal for a target; a no-op while one is open. */
+export function openModal(target: InstallTarget, options: ModalOptions): void {
+  if (open) return;
+  const strings = { ...defaultStrings, ...options.strings };
+  const model = createInstallModel(target, strings);
+  const opener = document.activeElement as HTMLElement | null;
+  let called = false;
+  const report = (result: InstallResultCallback) => {
+    if (called) return;
+    called = true;
+    options.callback?.(result);
+  };
+  let unmount = () => {};
+  const stopWatching = effect(() => {
+    const r = model.result.value;
+    if (model.step.value === 'done') report({ success: true, installationId: r?.installationId, workflowIds: r?.workflowIds, credentialId: model.credentialId.value });
+    if (model.error.value) options.onError?.(new Error(model.error.value));
+  });
+  const close = () => {
+    stopWatching();
+    unmount();
+    open = undefined;
+    report({ success: false });
+    options.onClose?.();
+    opener?.focus?.();
+  };
+  open = { close };
+  const mounted = mountInShadow(document.body, h(Modal, { model, strings, title: options.title, onClose: close }), options.theme);
+  unmount = mounted.unmount;
+  if (options.hide) mounted.host.style.display = 'none';
+  void model.load().then(async () => {
+    // `hide`: when nothing needs asking, install without ever showing the modal.
+    if (options.hide && model.step.value === 'settings' && (await model.submit())) return close();
+    mounted.host.style.display = '';
+  });
+}

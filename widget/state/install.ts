@@ -1,0 +1,186 @@
+import { batch, signal } from '@preact/signals';
+import { request } from '../api';
+import { AlloyError } from '../errors';
+import { baseUrl } from '../session';
+import type { Field, FieldOption, InstallResult, IntegrationDetailView } from '../schema';
+import { fill, type Strings } from '../strings';
+
+export type Step = 'loading' | 'connect' | 'settings' | 'done' | 'error';
+export type OptionsState = { status: 'loading' } | { status: 'ready'; items: FieldOption[] } | { status: 'error'; message: string };
+
+export interface InstallTarget {
+  integrationId: string;
+  workflowIds?: string[];
+  alwaysShowAuthentication?: boolean;
+  /** Only connect an account (Alloy.authenticate): done once connected. */
+  authenticateOnly?: boolean;
+}
+
+/** The fields of the workflows being installed, once each (workflows of one integration may share one). */
+export function fieldsOf(detail: IntegrationDetailView, workflowIds?: string[]): Field[] {
+  const byName = new Map<string, Field>();
+  for (const w of detail.workflows) if (!workflowIds || workflowIds.includes(w.workflowId)) for (const f of w.fields) if (!byName.has(f.name)) byName.set(f.name, f);
+  return [...byName.values()];
+}
+
+/** Checks the values as the server will, so the user sees what is missing next to the field. */
+export function validate(fields: Field[], values: Record<string, unknown>, strings: Strings): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const f of fields) {
+    const v = values[f.name];
+    const empty = v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
+    if (f.required && empty && f.type !== 'boolean') errors[f.name] = fill(strings.required, { label: f.label });
+    else if (f.type === 'number' && !empty && typeof v !== 'number') errors[f.name] = fill(strings.notANumber, { label: f.label });
+  }
+  return errors;
+}
+
+/** The state and actions of one install modal, as signals the components read. */
+export function createInstallModel(target: InstallTarget, strings: Strings) {
+  const step = signal<Step>('loading');
+  const detail = signal<IntegrationDetailView | undefined>(undefined);
+  const error = signal('');
+  const busy = signal(false);
+  const credentialId = signal<string | undefined>(undefined);
+  const values = signal<Record<string, unknown>>({});
+  const fieldErrors = signal<Record<string, string>>({});
+  const options = signal<Record<string, OptionsState>>({});
+  const result = signal<InstallResult | undefined>(undefined);
+  const fields = () => (detail.value ? fieldsOf(detail.value, target.workflowIds) : []);
+
+  const fail = (err: unknown) => {
+    error.value = err instanceof Error ? err.message : String(err);
+  };
+
+  async function loadOptions(field: Field) {
+    if (!field.optionsSource) return;
+    options.value = { ...options.value, [field.name]: { status: 'loading' } };
+    try {
+      const q = new URLSearchParams({ credentialId: credentialId.value ?? '' });
+      const res = await request<{ data: FieldOption[] }>('GET', `/me/options/${field.optionsSource.connector}/${field.optionsSource.source}?${q}`);
+      options.value = { ...options.value, [field.name]: { status: 'ready', items: res.data } };
+    } catch (err) {
+      options.value = { ...options.value, [field.name]: { status: 'error', message: `${strings.optionsFailed} ${(err as Error).message}` } };
+    }
+  }
+
+  function toSettings() {
+    if (target.authenticateOnly) {
+      step.value = 'done';
+      return;
+    }
+    step.value = 'settings';
+    for (const f of fields()) void loadOptions(f);
+  }
+
+  async function load() {
+    try {
+      const d = await request<IntegrationDetailView>('GET', `/me/integrations/${encodeURIComponent(target.integrationId)}`);
+      // Pre-fill with what an existing installation holds (an edit), else the defaults.
+      const initial: Record<string, unknown> = {};
+      for (const f of fieldsOf(d, target.workflowIds)) if (f.default !== undefined) initial[f.name] = f.default;
+      for (const w of d.workflows) if (w.config) Object.assign(initial, w.config);
+      const usable = d.credentials.filter((c) => c.status === 'ok');
+      batch(() => {
+        detail.value = d;
+        values.value = initial;
+        credentialId.value = usable.at(-1)?.credentialId;
+      });
+      if (d.auth.length > 0 && (!usable.length || target.alwaysShowAuthentication || target.authenticateOnly)) step.value = 'connect';
+      else toSettings();
+    } catch (err) {
+      fail(err);
+      step.value = 'error';
+    }
+  }
+
+  async function connectWithKey(data: Record<string, string>) {
+    busy.value = true;
+    error.value = '';
+    try {
+      const res = await request<{ credentialId: string }>('POST', '/me/credentials', { app: detail.value!.connector, data });
+      credentialId.value = res.credentialId;
+      toSettings();
+    } catch (err) {
+      fail(err);
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  /**
+   * OAuth in a popup. The window must be opened in the click handler itself (popup blockers allow
+   * only that), so the caller opens it and hands it here to be pointed at the provider.
+   */
+  async function connectWithOAuth(popup: Window | null) {
+    error.value = '';
+    if (!popup) return fail(new AlloyError('popup_blocked', strings.popupBlocked));
+    busy.value = true;
+    try {
+      const { authorizeUrl } = await request<{ authorizeUrl: string }>('POST', `/me/oauth/${detail.value!.connector}/start`, { origin: location.origin });
+      popup.location.href = authorizeUrl;
+      const server = new URL(baseUrl()).origin;
+      const id = await new Promise<string>((resolve, reject) => {
+        const onMessage = (e: MessageEvent) => {
+          if (e.origin !== server || e.data?.type !== 'alloy:oauth') return;
+          done();
+          if (e.data.success) resolve(e.data.credentialId);
+          else reject(new AlloyError('unauthorized', String(e.data.error)));
+        };
+        const timer = setInterval(() => {
+          if (popup.closed) {
+            done();
+            reject(new AlloyError('popup_closed', strings.popupClosed));
+          }
+        }, 500);
+        const done = () => {
+          clearInterval(timer);
+          removeEventListener('message', onMessage);
+        };
+        addEventListener('message', onMessage);
+      });
+      credentialId.value = id;
+      toSettings();
+    } catch (err) {
+      popup.close();
+      fail(err);
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  async function submit(): Promise<InstallResult | undefined> {
+    const errors = validate(fields(), values.value, strings);
+    fieldErrors.value = errors;
+    if (Object.keys(errors).length) return undefined;
+    busy.value = true;
+    error.value = '';
+    try {
+      const config = Object.fromEntries(Object.entries(values.value).filter(([k]) => fields().some((f) => f.name === k)));
+      const res = await request<InstallResult>('POST', '/me/installations', {
+        integrationId: target.integrationId,
+        workflowIds: target.workflowIds,
+        credentialId: credentialId.value,
+        config,
+      });
+      batch(() => {
+        result.value = res;
+        step.value = 'done';
+      });
+      return res;
+    } catch (err) {
+      if (err instanceof AlloyError && err.details) {
+        // The server names fields as `config.<name>`: show each next to its field.
+        fieldErrors.value = Object.fromEntries(err.details.map((d) => [d.path.replace(/^config\./, ''), d.message]));
+      }
+      fail(err);
+      return undefined;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  return { target, step, detail, error, busy, credentialId, values, fieldErrors, options, result, fields, load, loadOptions, connectWithKey, connectWithOAuth, submit };
+}
+
+export type InstallModel = ReturnType<typeof createInstallModel>;
