@@ -9,7 +9,7 @@ const GOAL_BYTES = 12 * 1024;
 const SERVER_ONLY = /[\\/](node_modules[\\/](hono|@hono|jose|better-sqlite3|pg|pg-[\w-]+|mysql2|undici|zod)[\\/]|server[\\/])/;
 
 /** Prints the widget's gzip size and fails the build over budget or when server code leaked in. */
-function widgetChecks(): Plugin {
+export function widgetChecks(): Plugin {
   return {
     name: 'alloy-widget-checks',
     generateBundle(_, bundle) {

@@ -29,7 +29,7 @@ const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'publi
 const VERSION_PREFIX = /^\/\d{4}-\d{2}(?=\/)/;
 
 /** The HTTP application: every route, its auth, its validation and one error handler. */
-export function createApp(services: Services): Hono<AppEnv> {
+export function createApp(services: Services, options: { extraRoutes?: (app: Hono<AppEnv>) => void } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>({
     getPath: (req) => {
       const url = new URL(req.url);
@@ -82,6 +82,8 @@ export function createApp(services: Services): Hono<AppEnv> {
     await services.store.db.get('SELECT 1 AS ok');
     return c.json({ ok: true });
   });
+  // The demo (or an embedding app) adds its pages here; they win over the landing page below.
+  options.extraRoutes?.(app);
   app.get('/', (c) =>
     c.html(
       `<!doctype html><meta charset="utf-8"><title>Alloy Embedded Kit</title><body style="font:16px system-ui;max-width:40rem;margin:3rem auto">` +

@@ -34,13 +34,14 @@ async function main() {
     stopping = true;
     console.log(`${signal}: shutting down`);
     stopSweep();
-    server.close(() => {
-      services.engine
-        .stop()
-        .then(() => services.store.close())
-        .finally(() => process.exit(0));
-    });
-    setTimeout(() => process.exit(1), 10_000).unref();
+    // Stop accepting; idle keep-alive connections would otherwise hold the close open.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    // The worker stops claiming, lets running executions finish (up to 10 s) and releases the rest.
+    Promise.all([closed, services.engine.stop()])
+      .then(() => services.store.close())
+      .then(() => process.exit(0), () => process.exit(1));
+    setTimeout(() => process.exit(1), 15_000).unref();
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

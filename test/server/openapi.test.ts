@@ -63,6 +63,18 @@ describe(`the API description and hosted pages (${storeKind})`, () => {
     expect(res.body.error.message).toContain('slack');
   });
 
+  it('serves the built widget with an ETag, and answers 304 when it has not changed', async () => {
+    const first = await server.request('GET', '/widget/alloy.js', { apiKey: null });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toMatch(/javascript/);
+    expect(first.body).toMatch(/^var Alloy=/);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[\w-]{16}"$/);
+    const again = await server.request('GET', '/widget/alloy.js', { apiKey: null, headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    expect((await server.request('GET', '/widget/other.js', { apiKey: null })).status).toBe(404);
+  });
+
   it('serves the connector icons and answers its health check', async () => {
     const icon = await server.request('GET', '/icons/slack.svg', { apiKey: null });
     expect(icon.status).toBe(200);

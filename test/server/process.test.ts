@@ -40,6 +40,15 @@ describe(`the server process (${storeKind})`, () => {
     }
   });
 
+  it('shuts down cleanly on SIGTERM, its worker stopping with it', async () => {
+    const server = await startProcess('server/index.ts', { ...env, WORKERS: 'on' });
+    const started = Date.now();
+    await server.kill('SIGTERM');
+    expect(server.child.exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(server.output()).toMatch(/SIGTERM: shutting down/);
+  });
+
   it('refuses to start on a bad definition file, naming the file, the path and the reason', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-defs-'));
     const slack = JSON.parse(fs.readFileSync(path.join(root, 'demo/integrations/slack.json'), 'utf8'));
