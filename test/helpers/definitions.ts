@@ -29,6 +29,9 @@ export function demoWorkflow(demo: any[], workflowId: string): any {
   throw new Error(`no demo workflow ${workflowId}`);
 }
 
+/** AcmeCo (the ISV's own app) on the account-less `streamData` connector, with `workflows`. */
+export const acmeIntegration = (workflows: unknown[]) => ({ id: 'acme', app: 'AcmeCo', connector: 'streamData', icon: '/icons/stream-data.svg', workflows });
+
 /**
  * An integration on the account-less `streamData` connector whose workflow has a secret field,
  * a required text field and a select: enough to show validation and secret handling.

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { TestServer } from './server';
+import { createUser, type TestServer } from './server';
 
 /** Stores an API-key credential for `app` through the headless API and returns its id. */
 export async function addCredential(server: TestServer, userId: string, app: string, data: Record<string, string>): Promise<string> {
@@ -30,6 +30,13 @@ export async function installHeadless(
 export async function installSlack(server: TestServer, userId: string, channel = 'C123'): Promise<any> {
   const credentialId = await addCredential(server, userId, 'slack', { botToken: 'xoxb-test' });
   return installHeadless(server, userId, 'slack', { credentialId, data: { channel } });
+}
+
+/** Creates the user `username` with the demo Slack workflow installed, and returns the user's id. */
+export async function createUserWithSlack(server: TestServer, username: string): Promise<string> {
+  const userId = await createUser(server, username);
+  await installSlack(server, userId);
+  return userId;
 }
 
 /** Installs the demo BigCommerce "Fulfillment Updated" workflow with a fresh credential. */

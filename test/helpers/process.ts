@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { acmeIntegration } from './definitions';
 import { storeKind } from './server';
 
 export const root = path.resolve(import.meta.dirname, '../..');
@@ -98,12 +99,8 @@ export function streamingDefinitions(sinkUrl: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-defs-'));
   fs.writeFileSync(
     path.join(dir, 'acme.json'),
-    JSON.stringify({
-      id: 'acme',
-      app: 'AcmeCo',
-      connector: 'streamData',
-      icon: '/icons/stream-data.svg',
-      workflows: [
+    JSON.stringify(
+      acmeIntegration([
         {
           id: 'order-paid',
           name: 'Stream paid orders',
@@ -111,8 +108,8 @@ export function streamingDefinitions(sinkUrl: string): string {
           trigger: { type: 'customEvent', event: 'Order Paid', schema: { orderId: 'String' } },
           blocks: [{ id: 'send', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/orders`, body: { orderId: '{{event.orderId}}' } } }],
         },
-      ],
-    }),
+      ]),
+    ),
   );
   return dir;
 }

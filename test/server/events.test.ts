@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definitionsWith } from '../helpers/definitions';
-import { countRows, installHeadless, installSlack, ticket } from '../helpers/flows';
+import { countRows, createUserWithSlack, installHeadless, installSlack, ticket } from '../helpers/flows';
 import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../helpers/server';
 
 // Two workflows on the account-less stream connector listen to one event with a nested schema.
@@ -77,8 +77,7 @@ describe(`running events (${storeKind})`, () => {
 
     it('queues nothing for an event no installed workflow listens to', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
       const res = await run(server, { event: 'Fulfillment Updated', userId, data: { orderId: '1', status: 'SHIPPED' } });
       expect(res.status).toBe(200);
       expect(res.body.executionIds).toEqual([]);
@@ -208,8 +207,7 @@ describe(`running events (${storeKind})`, () => {
   describe('idempotency', () => {
     it('returns the first answer for a repeat with the same Idempotency-Key header, running nothing twice', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
 
       const first = await runTicket(server, userId, { 'Idempotency-Key': 'ticket-1' });
       const repeat = await runTicket(server, userId, { 'Idempotency-Key': 'ticket-1' });
@@ -226,8 +224,7 @@ describe(`running events (${storeKind})`, () => {
 
     it('treats "id" in the body as the same key as the header', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
 
       const first = await run(server, { event: 'Ticket Created', userId, data: ticket, id: 'ticket-2' });
       const byBody = await run(server, { event: 'Ticket Created', userId, data: ticket, id: 'ticket-2' });
@@ -245,8 +242,7 @@ describe(`running events (${storeKind})`, () => {
 
     it('runs again without a key: two sends are two events', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
       const a = await runTicket(server, userId);
       const b = await runTicket(server, userId);
       expect(a.body.eventId).not.toBe(b.body.eventId);
@@ -255,8 +251,7 @@ describe(`running events (${storeKind})`, () => {
 
     it('answers 409 conflict for the same key with different data, and records nothing', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
       await runTicket(server, userId, { 'Idempotency-Key': 'ticket-3' });
 
       const res = await run(server, { event: 'Ticket Created', userId, data: { ...ticket, description: 'other' } }, { 'Idempotency-Key': 'ticket-3' });
@@ -310,8 +305,7 @@ describe(`running events (${storeKind})`, () => {
 
     it('records one event and one execution for five concurrent sends with one key', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
 
       const results = await Promise.all(Array.from({ length: 5 }, () => runTicket(server!, userId, { 'Idempotency-Key': 'burst' })));
 
@@ -330,8 +324,7 @@ describe(`running events (${storeKind})`, () => {
     for (const path of ['/plugins/appmixer/utils/appevents/events/', '/me/events/']) {
       it(`runs a browser-enabled event with the user token (${path})`, async () => {
         server = await startTestServer();
-        const userId = await createUser(server, 'ann');
-        await installSlack(server, userId);
+        const userId = await createUserWithSlack(server, 'ann');
         const token = await userToken(server, userId);
 
         const res = await appEvent(server, `${path}Ticket%20Created`, token, ticket);
@@ -387,8 +380,7 @@ describe(`running events (${storeKind})`, () => {
 
     it('replays a resend with the same Idempotency-Key', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
       const token = await userToken(server, userId);
       const first = await appEvent(server, '/me/events/Ticket%20Created', token, ticket, { 'Idempotency-Key': 'tab-1' });
       const again = await appEvent(server, '/plugins/appmixer/utils/appevents/events/Ticket%20Created', token, ticket, { 'Idempotency-Key': 'tab-1' });

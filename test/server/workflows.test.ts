@@ -4,7 +4,7 @@ import type { Definitions } from '../../server/definitions/load';
 import { startServices } from '../../server/services';
 import type { StoreOptions } from '../../server/store';
 import { definitionsWith, demoWorkflow } from '../helpers/definitions';
-import { countRows, installFulfillment, installSlack, ticket } from '../helpers/flows';
+import { countRows, createUserWithSlack, installFulfillment, installSlack, ticket } from '../helpers/flows';
 import { createUser, startTestServer, storeKind, type TestServer } from '../helpers/server';
 
 const SLACK = 'slack-ticket-created';
@@ -35,8 +35,7 @@ describe(`workflows (${storeKind})`, () => {
   describe('listing and reading', () => {
     it('lists every workflow with the user’s installation state', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
 
       const res = await server.request('GET', `/workflows?userId=${userId}`);
 
@@ -58,8 +57,7 @@ describe(`workflows (${storeKind})`, () => {
 
     it('reads one workflow with the user’s state', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
 
       const res = await server.request('GET', `/workflows/${SLACK}?userId=${userId}`);
 
@@ -80,8 +78,7 @@ describe(`workflows (${storeKind})`, () => {
   describe('uninstalling, activating and deactivating', () => {
     it('uninstalls a workflow, after which it is not installed and runs no more', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
 
       const res = await server.request('DELETE', `/workflows/${SLACK}?userId=${userId}`);
 
@@ -102,8 +99,7 @@ describe(`workflows (${storeKind})`, () => {
 
     it('deactivates and activates with the seed body { userId, workflowId }', async () => {
       server = await startTestServer();
-      const userId = await createUser(server, 'ann');
-      await installSlack(server, userId);
+      const userId = await createUserWithSlack(server, 'ann');
 
       const off = await server.request('PUT', '/workflows/deactivate', { body: { userId, workflowId: SLACK } });
       expect(off.status).toBe(200);
@@ -330,8 +326,7 @@ describe(`workflows (${storeKind})`, () => {
     it('keeps an installation on v1 when v2 is released, runs it at v1, and upgrades it on request', async () => {
       let definitions: Definitions = definitionsWith();
       server = await startTestServer({ definitions: () => definitions });
-      const ann = await createUser(server, 'ann');
-      await installSlack(server, ann);
+      const ann = await createUserWithSlack(server, 'ann');
 
       definitions = slackChanged((w) => {
         w.version = 2;
@@ -371,16 +366,14 @@ describe(`workflows (${storeKind})`, () => {
         w.description = 'second';
       });
       await server.restart();
-      const bob = await createUser(server, 'bob');
-      await installSlack(server, bob);
+      const bob = await createUserWithSlack(server, 'bob');
       expect((await server.request('GET', `/workflows/${SLACK}?userId=${bob}`)).body).toMatchObject({ version: 2, installedVersion: 2 });
     });
 
     it('answers 409 upgrade_blocked naming a field v2 adds, until the user reinstalls', async () => {
       let definitions: Definitions = definitionsWith();
       server = await startTestServer({ definitions: () => definitions });
-      const ann = await createUser(server, 'ann');
-      await installSlack(server, ann);
+      const ann = await createUserWithSlack(server, 'ann');
       definitions = slackChanged((w) => {
         w.version = 2;
         w.fields.push({ name: 'mention', label: 'Who to mention', type: 'text' });
@@ -439,8 +432,7 @@ describe(`workflows (${storeKind})`, () => {
   describe('retention', () => {
     it('deletes old finished executions, errors and events, but keeps queued work and its event', async () => {
       server = await startTestServer();
-      const ann = await createUser(server, 'ann');
-      await installSlack(server, ann);
+      const ann = await createUserWithSlack(server, 'ann');
       const old = Date.now() - 90 * DAY;
       const db = server.services.store.db;
       const finishedOld = await runTicket(server, ann);

@@ -1,33 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bigcommerce, orderStatusId } from '../../../server/connectors/bigcommerce';
-import type { ConnectorContext } from '../../../server/connectors/types';
 import { NonRetriableError } from '../../../server/engine/errors';
-import { createHttpClient } from '../../../server/engine/http';
 import { startFakeBigCommerce, type FakeBigCommerce } from '../../fakes/bigcommerce';
+import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 
 let fake: FakeBigCommerce;
-const http = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1_000_000 });
-
-function context(credential: Record<string, string> = { storeHash: 'abc123', accessToken: 'bc-token' }): ConnectorContext {
-  return {
-    http,
-    credential,
-    deliveryId: 'exec1_block1',
-    settings: { apiUrls: { bigcommerce: fake.url }, webhookSecret: `whsec_${randomBytes(24).toString('base64')}`, allowPrivateUrls: true, oauthClients: {} },
-  };
-}
+const http = connectorHttp();
+const context = (credential: Record<string, string> = { storeHash: 'abc123', accessToken: 'bc-token' }) => connectorContext({ http, credential, apiUrls: { bigcommerce: fake.url } });
 
 const update = (input: unknown, ctx = context()) => bigcommerce.actions.updateOrderStatus!.run(bigcommerce.actions.updateOrderStatus!.input.parse(input), ctx);
-
-async function thrown(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw, got none');
-}
 
 beforeAll(async () => {
   fake = await startFakeBigCommerce();
@@ -35,7 +16,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fake.close();
-  await http.close();
 });
 
 beforeEach(() => {

@@ -2,32 +2,20 @@ import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlConnector } from '../../../server/connectors/mysql';
-import type { ConnectorContext } from '../../../server/connectors/types';
 import { NonRetriableError, RetryAfterError } from '../../../server/engine/errors';
-import { createHttpClient } from '../../../server/engine/http';
+import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 
 // A real MariaDB (or MySQL) on this machine (CI starts it): 127.0.0.1:3306, user root, empty
 // password. Each run works in a database of its own and drops it afterwards. Not reachable → fail.
 const database = `d_${randomBytes(6).toString('hex')}`;
 const server = { host: '127.0.0.1', port: '3306', database, user: 'root', password: '' };
-const http = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1e6 });
+const http = connectorHttp();
 let admin: mysql.Connection;
 
-function context(credential: Record<string, string> = server, allowPrivateUrls = true): ConnectorContext {
-  return { http, credential, deliveryId: 'e1_b1', settings: { apiUrls: {}, webhookSecret: 'whsec_AAAA', allowPrivateUrls, oauthClients: {} } };
-}
+const context = (credential: Record<string, string> = server, allowPrivateUrls = true) => connectorContext({ http, credential, allowPrivateUrls, deliveryId: 'e1_b1' });
 
 const action = mysqlConnector.actions.insertRow!;
 const insertRow = (input: unknown, ctx = context()) => action.run(action.input.parse(input), ctx);
-
-async function thrown(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw, got none');
-}
 
 const rows = async (sql: string) => (await admin.query(sql))[0] as Record<string, unknown>[];
 
@@ -46,7 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
   await admin?.end();
-  await http.close();
 });
 
 describe('MySQL insertRow', () => {

@@ -1,35 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { netsuite } from '../../../server/connectors/netsuite';
-import type { ConnectorContext } from '../../../server/connectors/types';
 import { NonRetriableError } from '../../../server/engine/errors';
-import { createHttpClient } from '../../../server/engine/http';
 import { NETSUITE_ACCOUNT, startFakeNetSuite, type FakeNetSuite } from '../../fakes/netsuite';
+import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 
 let fake: FakeNetSuite;
-const http = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1_000_000 });
-
-function context(credential: Record<string, string> = { ...NETSUITE_ACCOUNT }): ConnectorContext {
-  return {
-    http,
-    credential,
-    deliveryId: 'exec1_block1',
-    settings: { apiUrls: { netsuite: fake.url }, webhookSecret: `whsec_${randomBytes(24).toString('base64')}`, allowPrivateUrls: true, oauthClients: {} },
-  };
-}
+const http = connectorHttp();
+const context = (credential: Record<string, string> = { ...NETSUITE_ACCOUNT }) => connectorContext({ http, credential, apiUrls: { netsuite: fake.url } });
 
 let n = 0;
 const invoice = () => ({ externalId: `acme-inv-${++n}`, invoiceNumber: `INV-${1000 + n}`, amount: 249.5, subsidiary: '1', customer: '42', item: '7' });
 const createInvoice = (input: unknown, ctx = context()) => netsuite.actions.createInvoice!.run(netsuite.actions.createInvoice!.input.parse(input), ctx);
-
-async function thrown(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw, got none');
-}
 
 beforeAll(async () => {
   fake = await startFakeNetSuite();
@@ -37,7 +18,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fake.close();
-  await http.close();
 });
 
 beforeEach(() => {

@@ -2,32 +2,20 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgres } from '../../../server/connectors/postgres';
-import type { ConnectorContext } from '../../../server/connectors/types';
 import { NonRetriableError, RetryAfterError } from '../../../server/engine/errors';
-import { createHttpClient } from '../../../server/engine/http';
+import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 
 // A real PostgreSQL on this machine (CI starts it): 127.0.0.1:5432, user postgres, trust auth,
 // database `test`. Each run works in a schema of its own and drops it afterwards.
 const server = { host: '127.0.0.1', port: '5432', database: 'test', user: 'postgres', password: '' };
 const schema = `d_${randomBytes(6).toString('hex')}`;
-const http = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1e6 });
+const http = connectorHttp();
 const admin = new pg.Client({ host: server.host, port: Number(server.port), database: server.database, user: server.user });
 
-function context(credential: Record<string, string> = server, allowPrivateUrls = true): ConnectorContext {
-  return { http, credential, deliveryId: 'e1_b1', settings: { apiUrls: {}, webhookSecret: 'whsec_AAAA', allowPrivateUrls, oauthClients: {} } };
-}
+const context = (credential: Record<string, string> = server, allowPrivateUrls = true) => connectorContext({ http, credential, allowPrivateUrls, deliveryId: 'e1_b1' });
 
 const action = postgres.actions.insertRow!;
 const insertRow = (input: unknown, ctx = context()) => action.run(action.input.parse(input), ctx);
-
-async function thrown(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw, got none');
-}
 
 const rows = async (sql: string) => (await admin.query(sql)).rows;
 
@@ -45,7 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
   await admin.end();
-  await http.close();
 });
 
 describe('PostgreSQL insertRow', () => {

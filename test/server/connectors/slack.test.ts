@@ -1,34 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { slack } from '../../../server/connectors/slack';
-import type { ConnectorContext } from '../../../server/connectors/types';
 import { NonRetriableError, RetryAfterError } from '../../../server/engine/errors';
-import { createHttpClient } from '../../../server/engine/http';
 import { startFakeSlack, type FakeSlack } from '../../fakes/slack';
+import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 
 let fake: FakeSlack;
-const http = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1_000_000 });
-
-function context(credential: Record<string, string> | undefined = { botToken: 'xoxb-111-222-abc' }): ConnectorContext {
-  return {
-    http,
-    credential,
-    deliveryId: 'exec1_block1',
-    settings: { apiUrls: { slack: fake.url }, webhookSecret: `whsec_${randomBytes(24).toString('base64')}`, allowPrivateUrls: true, oauthClients: {} },
-  };
-}
+const http = connectorHttp();
+const context = (credential: Record<string, string> | undefined = { botToken: 'xoxb-111-222-abc' }) => connectorContext({ http, credential, apiUrls: { slack: fake.url } });
 
 const postMessage = (input: unknown, ctx = context()) => slack.actions.postMessage!.run(input, ctx);
-
-/** Runs `fn`, which must throw, and returns what it threw. */
-async function thrown(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw, got none');
-}
 
 beforeAll(async () => {
   fake = await startFakeSlack();
@@ -36,7 +16,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fake.close();
-  await http.close();
 });
 
 beforeEach(() => {

@@ -3,36 +3,20 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { streamData } from '../../../server/connectors/stream-data';
-import type { ConnectorContext } from '../../../server/connectors/types';
 import { NonRetriableError, RetryAfterError } from '../../../server/engine/errors';
 import { createHttpClient, retryAfterMs } from '../../../server/engine/http';
 import { assertPublicUrl, isPrivateAddress } from '../../../server/engine/url-guard';
 import { verifyWebhook } from '../../../server/engine/webhook-signature';
 import { startSink } from '../../fakes/sink';
+import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 
 type Sink = Awaited<ReturnType<typeof startSink>>;
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
-const http = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1_000_000 });
-
-function context(allowPrivateUrls = true): ConnectorContext {
-  return { http, deliveryId: 'exec1_block1', settings: { apiUrls: {}, webhookSecret: secret, allowPrivateUrls, oauthClients: {} } };
-}
+const http = connectorHttp();
+const context = (allowPrivateUrls = true) => connectorContext({ http, webhookSecret: secret, allowPrivateUrls });
 
 const post = (input: unknown, ctx = context()) => streamData.actions.post!.run(streamData.actions.post!.input.parse(input), ctx);
-
-async function thrown(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw, got none');
-}
-
-afterAll(async () => {
-  await http.close();
-});
 
 describe('Stream Data post', () => {
   let sink: Sink;

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildDefinitions } from '../../../server/definitions/load';
 import { verifyWebhook } from '../../../server/engine/webhook-signature';
 import { startSink } from '../../fakes/sink';
+import { acmeIntegration } from '../../helpers/definitions';
 import { createUser, startTestServer, storeKind, type TestServer } from '../../helpers/server';
 
 const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
@@ -9,45 +10,39 @@ const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString
 /** An integration whose workflows stream to the sink: one block, or two chained blocks. */
 function definitions(sinkUrl: string) {
   return buildDefinitions([
-    {
-      id: 'acme',
-      app: 'AcmeCo',
-      connector: 'streamData',
-      icon: '/icons/stream-data.svg',
-      workflows: [
-        {
-          id: 'order-paid',
-          name: 'Stream paid orders',
-          version: 1,
-          trigger: { type: 'customEvent', event: 'Order Paid', schema: { orderId: 'String', amount: 'Number', apiKey: 'String?' } },
-          blocks: [
-            {
-              id: 'notify',
-              connector: 'streamData',
-              action: 'post',
-              input: { url: `${sinkUrl}/orders`, body: { order: '{{event.orderId}}', amount: '{{event.amount}}', who: '{{user.username}}', region: '{{config.region}}' }, headers: { 'x-api-key': '{{config.apiKey}}' } },
-            },
-            {
-              id: 'confirm',
-              connector: 'streamData',
-              action: 'post',
-              input: { url: `${sinkUrl}/confirm`, body: { previous: '{{steps.notify.output.status}}' } },
-            },
-          ],
-          fields: [
-            { name: 'region', label: 'Region', type: 'text', default: 'eu' },
-            { name: 'apiKey', label: 'API key', type: 'secret', required: true },
-          ],
-        },
-        {
-          id: 'broken-mapping',
-          name: 'Maps a field that does not exist',
-          version: 1,
-          trigger: { type: 'customEvent', event: 'Order Refunded', schema: { orderId: 'String' } },
-          blocks: [{ id: 'send', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/x`, body: '{{event.orderNumber}}' } }],
-        },
-      ],
-    },
+    acmeIntegration([
+      {
+        id: 'order-paid',
+        name: 'Stream paid orders',
+        version: 1,
+        trigger: { type: 'customEvent', event: 'Order Paid', schema: { orderId: 'String', amount: 'Number', apiKey: 'String?' } },
+        blocks: [
+          {
+            id: 'notify',
+            connector: 'streamData',
+            action: 'post',
+            input: { url: `${sinkUrl}/orders`, body: { order: '{{event.orderId}}', amount: '{{event.amount}}', who: '{{user.username}}', region: '{{config.region}}' }, headers: { 'x-api-key': '{{config.apiKey}}' } },
+          },
+          {
+            id: 'confirm',
+            connector: 'streamData',
+            action: 'post',
+            input: { url: `${sinkUrl}/confirm`, body: { previous: '{{steps.notify.output.status}}' } },
+          },
+        ],
+        fields: [
+          { name: 'region', label: 'Region', type: 'text', default: 'eu' },
+          { name: 'apiKey', label: 'API key', type: 'secret', required: true },
+        ],
+      },
+      {
+        id: 'broken-mapping',
+        name: 'Maps a field that does not exist',
+        version: 1,
+        trigger: { type: 'customEvent', event: 'Order Refunded', schema: { orderId: 'String' } },
+        blocks: [{ id: 'send', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/x`, body: '{{event.orderNumber}}' } }],
+      },
+    ]),
   ]);
 }
 
