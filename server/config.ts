@@ -39,6 +39,8 @@ export const EnvSchema = z.object({
   ALLOY_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must be a Standard Webhooks secret (whsec_…)').optional(),
   ALLOY_ERROR_WEBHOOK_URL: z.string().url().optional(),
   ALLOY_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+  /** `on`: serve the AcmeCo demo app at `/` with fake Slack and BigCommerce (`npm start` sets it; read by server/index.ts). */
+  DEMO: z.enum(['on', 'off']).default('off'),
 });
 
 export type Env = z.output<typeof EnvSchema>;

@@ -54,7 +54,7 @@ export function validationError(error: z.ZodError, prefix?: string, message?: st
     message: issue.message,
   }));
   const summary = details.map((d) => `${d.path}: ${d.message}`).join('; ');
-  return new ApiError(400, 'invalid_request', message ?? `Invalid request: ${summary}`, details);
+  return new ApiError(400, 'invalid_request', message ? `${message}: ${summary}` : `Invalid request: ${summary}`, details);
 }
 
 export function errorBody(code: ErrorCode, message: string, details?: ErrorDetail[]) {

@@ -3,15 +3,26 @@ import { createApp } from './app';
 import { loadConfig } from './config';
 import { startServices } from './services';
 import { startRetentionSweep } from './retention';
+import { startDemo } from '../demo/index';
 
 async function main() {
+  if (process.env.DEMO === 'on' && process.env.NODE_ENV === 'production') {
+    throw new Error('DEMO=on serves a page that gets a user token without signing in: not with NODE_ENV=production. Set DEMO=off.');
+  }
+  // The demo's fake apps start before the configuration loads: it points SLACK_API_URL and BIGCOMMERCE_API_URL at them.
+  const demo = process.env.DEMO === 'on' ? await startDemo() : undefined;
   const config = loadConfig();
   const { services, devApiKey, devApiKeyCreated, newWebhookSecret, released } = await startServices(config);
-  const app = createApp(services);
+  const extraRoutes = demo?.routes({ apiKey: config.apiKey ?? devApiKey!, webhookSecret: services.engine.deps.settings.webhookSecret });
+  const app = createApp(services, { extraRoutes });
   const stopSweep = startRetentionSweep(services.store, config.logRetentionDays);
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const url = config.publicUrl ?? `http://localhost:${info.port}`;
+    // This process's own address: Stream Data paths (`/demo/sink/acmeco`) and the demo backend use it.
+    const local = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    services.engine.deps.settings.selfUrl ??= `http://${local}:${info.port}`;
+    demo?.listening(`http://${local}:${info.port}`);
     const store = config.databaseUrl ? 'PostgreSQL' : `SQLite (${config.dataDir})`;
     console.log(`Alloy Embedded Kit listening on ${url} — store: ${store}`);
     console.log(`  integrations: ${services.definitions.integrations.map((i) => i.id).join(', ')} (from ${config.integrationsDir})`);
@@ -26,6 +37,7 @@ async function main() {
     }
     console.log(`  workers: ${config.workers ? `${config.workerConcurrency} in this process` : 'off (run npm run worker)'}`);
     console.log(`  API reference: ${url}/docs`);
+    for (const line of demo?.banner() ?? []) console.log(line);
   });
 
   let stopping = false;
@@ -38,7 +50,7 @@ async function main() {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
     // The worker stops claiming, lets running executions finish (up to 10 s) and releases the rest.
-    Promise.all([closed, services.engine.stop()])
+    Promise.all([closed, services.engine.stop(), demo?.close()])
       .then(() => services.store.close())
       .then(() => process.exit(0), () => process.exit(1));
     setTimeout(() => process.exit(1), 15_000).unref();

@@ -2,7 +2,7 @@ import type { ErrorBody } from './schema';
 import { AlloyError, type AlloyErrorCode } from './errors';
 import { baseUrl, currentToken } from './session';
 
-const CODES: Record<number, AlloyErrorCode> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict' };
+const CODES: Record<number, AlloyErrorCode> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'invalid_request', 415: 'invalid_request' };
 
 /**
  * Calls an end-user endpoint with the user token. A 401 is tried once more with a fresh token
@@ -10,7 +10,8 @@ const CODES: Record<number, AlloyErrorCode> = { 400: 'invalid_request', 401: 'un
  */
 export async function request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const token = await currentToken(attempt > 0);
+    // After a 401 the token is the fresh one the provider just gave.
+    const token = await currentToken();
     let res: Response;
     try {
       res = await fetch(baseUrl() + path, {

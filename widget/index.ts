@@ -122,4 +122,4 @@ export function renderIntegrations(element: Element, options: { theme?: Theme; s
 }
 
 // Events queued while offline go out when the page is back online.
-if (typeof window !== 'undefined') addEventListener('online', () => void flushOutbox());
+if (typeof window !== 'undefined') window.addEventListener('online', () => void flushOutbox());

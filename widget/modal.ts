@@ -38,34 +38,40 @@ export function openModal(target: InstallTarget, options: ModalOptions): void {
   if (open) return;
   const strings = { ...defaultStrings, ...options.strings };
   const model = createInstallModel(target, strings);
-  const opener = document.activeElement as HTMLElement | null;
-  let called = false;
+  let opener = document.activeElement as HTMLElement | null;
+  // Focus inside a shadow root (our integrations page's buttons) shows as its host: look inside.
+  while (opener?.shadowRoot?.activeElement) opener = opener.shadowRoot.activeElement as HTMLElement;
+  let callback = options.callback;
   const report = (result: InstallResultCallback) => {
-    if (called) return;
-    called = true;
-    options.callback?.(result);
+    callback?.(result);
+    callback = undefined;
   };
-  let unmount = () => {};
   const stopWatching = effect(() => {
     const r = model.result.value;
     if (model.step.value === 'done') report({ success: true, installationId: r?.installationId, workflowIds: r?.workflowIds, credentialId: model.credentialId.value });
-    if (model.error.value) options.onError?.(new Error(model.error.value));
+    if (model.error.value) options.onError?.(model.error.value);
   });
-  const close = () => {
+  const me = (open = { close });
+  const mounted = mountInShadow(document.body, h(Modal, { model, strings, title: options.title, onClose: close }), options.theme);
+  // Once only, and only this modal: a late call (a hidden install finishing after Alloy.close()) changes nothing.
+  function close() {
+    if (open !== me) return;
     stopWatching();
-    unmount();
+    mounted.unmount();
     open = undefined;
     report({ success: false });
     options.onClose?.();
     opener?.focus?.();
-  };
-  open = { close };
-  const mounted = mountInShadow(document.body, h(Modal, { model, strings, title: options.title, onClose: close }), options.theme);
-  unmount = mounted.unmount;
+  }
   if (options.hide) mounted.host.style.display = 'none';
   void model.load().then(async () => {
+    if (open !== me) return;
     // `hide`: when nothing needs asking, install without ever showing the modal.
-    if (options.hide && model.step.value === 'settings' && (await model.submit())) return close();
+    if (options.hide && model.step.value === 'settings') {
+      if (await model.submit()) return close();
+      // Shown to ask: nothing is flagged before the user has done anything.
+      model.fieldErrors.value = {};
+    }
     mounted.host.style.display = '';
   });
 }

@@ -28,7 +28,7 @@ async function deliver(item: Pending): Promise<SendResult> {
     await del(item.id, outbox());
     return { status: 'delivered', id: item.id, eventId: res.eventId, executionIds: res.executionIds };
   } catch (err) {
-    const keep = err instanceof AlloyError && (err.code === 'network' || err.code === 'server' || err.code === 'no_token' || err.code === 'token_expired');
+    const keep = err instanceof AlloyError && (['network', 'server', 'no_token', 'token_expired', 'unauthorized'].includes(err.code));
     if (keep) return { status: 'queued', id: item.id };
     await del(item.id, outbox());
     throw err;

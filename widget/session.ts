@@ -49,11 +49,14 @@ export function setRegion(region: string, url?: string): void {
 export const baseUrl = () => state.baseUrl;
 export const hasToken = () => Boolean(state.token || state.provider);
 
-/** A token good for the next request: the current one, or a fresh one from the provider. */
+/** The provider's answer while it is awaited: calls made meanwhile share it. */
+let fresh: Promise<void> | undefined;
+
+/** A token good for the next request: the current one, or a fresh one from the provider (asked once at a time). */
 export async function currentToken(forceFresh = false): Promise<string> {
   if (!state.token && !state.provider) throw new AlloyError('no_token', 'Call Alloy.setToken(token) first');
   if (!forceFresh && state.token && state.expiresAt - MARGIN_MS > Date.now()) return state.token;
   if (!state.provider) throw new AlloyError('token_expired', 'The user token has expired: set a new one with Alloy.setToken, or give Alloy.setTokenProvider');
-  setToken(await state.provider());
+  await (fresh ??= (async () => setToken(await state.provider!()))().finally(() => (fresh = undefined)));
   return state.token;
 }

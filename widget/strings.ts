@@ -18,7 +18,6 @@ export const defaultStrings = {
   choose: 'Choose…',
   optionsFailed: 'Could not load the choices.',
   retry: 'Retry',
-  notANumber: '{label} must be a number',
   integrationsEmpty: 'No integrations are available yet.',
   integrationsFailed: 'Could not load the integrations.',
   search: 'Search integrations',

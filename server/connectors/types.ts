@@ -27,6 +27,11 @@ export interface ConnectorSettings {
   webhookSecret: string;
   /** Allow Stream Data and webhook targets on private, loopback and link-local addresses. */
   allowPrivateUrls: boolean;
+  /**
+   * This server's own base URL (`PUBLIC_URL`, else where this process listens, set once it does):
+   * a Stream Data URL that is a path (`/demo/sink/acmeco`) is resolved against it.
+   */
+  selfUrl?: string;
   /** OAuth 2.0 clients by connector id (from SLACK_CLIENT_ID and the like). */
   oauthClients: Record<string, { clientId: string; clientSecret: string; authorizeUrl: string }>;
 }

@@ -18,7 +18,14 @@ export interface Engine {
 /** The engine's parts from the configuration: HTTP client, connector settings, and a worker when asked. */
 export function createEngine(config: Config, store: Store, vault: Vault, webhookSecret: string, options: { worker: boolean }): Engine {
   const http = createHttpClient({ timeoutMs: config.httpTimeoutMs, maxResponseBytes: config.httpMaxResponseBytes });
-  const settings: ConnectorSettings = { apiUrls: config.apiUrls, webhookSecret, allowPrivateUrls: config.allowPrivateUrls, oauthClients: config.oauthClients };
+  const settings: ConnectorSettings = {
+    apiUrls: config.apiUrls,
+    webhookSecret,
+    allowPrivateUrls: config.allowPrivateUrls,
+    oauthClients: config.oauthClients,
+    // A server without PUBLIC_URL fills this in once it listens (server/index.ts).
+    selfUrl: config.publicUrl,
+  };
   const deps: ExecutorDeps = {
     store,
     vault,

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeSlack } from '../fakes/slack';
+import { startFakeSlack } from '../../demo/fakes/slack';
 import { launchBrowser, listen } from '../helpers/browser';
 import { createUser, startTestServer, type TestServer } from '../helpers/server';
 

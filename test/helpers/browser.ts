@@ -16,12 +16,25 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** Serves a test server's app over real HTTP on 127.0.0.1, for a browser to load. */
-export async function listen(server: TestServer): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * Serves a test server's app over real HTTP on 127.0.0.1, for a browser to load. `port` 0 (the
+ * default) takes a free one; give the port of a closed listener to serve again at the same URL.
+ * `close` drops open connections too, so the next request finds the server gone.
+ */
+export async function listen(server: TestServer, port = 0): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const app = createApp(server.services);
-  const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  const http = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => resolve(s));
+    s.once('error', reject);
   });
-  const { port } = http.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => http.close(() => resolve())) };
+  const bound = (http.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    close: () =>
+      new Promise((resolve) => {
+        http.close(() => resolve());
+        (http as import('node:http').Server).closeAllConnections?.();
+      }),
+  };
 }

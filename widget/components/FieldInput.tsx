@@ -90,7 +90,8 @@ export function FieldInput({ field, value, error, options, strings, onChange, on
         value={value === undefined || value === null ? '' : String(value)}
         onInput={(e) => {
           const raw = (e.currentTarget as HTMLInputElement).value;
-          onChange(raw === '' ? undefined : number ? (Number.isNaN(Number(raw)) ? raw : Number(raw)) : raw);
+          // A number input holds "" or a valid number (browsers sanitize what is typed).
+          onChange(raw === '' ? undefined : number ? Number(raw) : raw);
         }}
       />
     );

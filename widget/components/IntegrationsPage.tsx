@@ -16,6 +16,8 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
   const [state, setState] = useState<Load>({ status: 'loading' });
   const [query, setQuery] = useState('');
   const [busy, setBusy] = useState('');
+  /** Why the last action failed, shown above the list (which stays). */
+  const [failed, setFailed] = useState('');
 
   const reload = async () => {
     try {
@@ -44,20 +46,24 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
 
   const act = async (key: string, work: () => Promise<unknown>) => {
     setBusy(key);
+    setFailed('');
     try {
       await work();
     } catch (err) {
-      setState({ status: 'error', message: (err as Error).message });
-      return;
-    } finally {
-      setBusy('');
+      setFailed((err as Error).message);
     }
+    setBusy('');
     await reload();
   };
   const q = query.trim().toLowerCase();
   const shown = state.integrations.filter((i) => !q || `${i.app} ${i.description ?? ''}`.toLowerCase().includes(q));
   return (
     <div>
+      {failed && (
+        <p role="alert" class="alert">
+          {failed}
+        </p>
+      )}
       {state.integrations.length > 6 && (
         <input class="search" type="search" aria-label={strings.search} placeholder={strings.search} value={query} onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)} />
       )}

@@ -67,7 +67,7 @@ export function Modal({ model, strings, title, onClose }: Props) {
           )}
           {model.error.value && (
             <p role="alert" class="alert">
-              {model.error.value}
+              {model.error.value.message}
             </p>
           )}
         </div>

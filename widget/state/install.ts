@@ -26,12 +26,8 @@ export function fieldsOf(detail: IntegrationDetailView, workflowIds?: string[]):
 /** Checks the values as the server will, so the user sees what is missing next to the field. */
 export function validate(fields: Field[], values: Record<string, unknown>, strings: Strings): Record<string, string> {
   const errors: Record<string, string> = {};
-  for (const f of fields) {
-    const v = values[f.name];
-    const empty = v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
-    if (f.required && empty && f.type !== 'boolean') errors[f.name] = fill(strings.required, { label: f.label });
-    else if (f.type === 'number' && !empty && typeof v !== 'number') errors[f.name] = fill(strings.notANumber, { label: f.label });
-  }
+  // Empty: missing, "" or [] (a checkbox is never empty: it starts as false).
+  for (const f of fields) if (f.required && String(values[f.name] ?? '') === '') errors[f.name] = fill(strings.required, { label: f.label });
   return errors;
 }
 
@@ -39,7 +35,8 @@ export function validate(fields: Field[], values: Record<string, unknown>, strin
 export function createInstallModel(target: InstallTarget, strings: Strings) {
   const step = signal<Step>('loading');
   const detail = signal<IntegrationDetailView | undefined>(undefined);
-  const error = signal('');
+  /** What went wrong last, shown in words and given to `onError` as is (an `AlloyError` with its code). */
+  const error = signal<Error | undefined>(undefined);
   const busy = signal(false);
   const credentialId = signal<string | undefined>(undefined);
   const values = signal<Record<string, unknown>>({});
@@ -48,8 +45,9 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
   const result = signal<InstallResult | undefined>(undefined);
   const fields = () => (detail.value ? fieldsOf(detail.value, target.workflowIds) : []);
 
+  // Everything that fails here rejects with an Error (an AlloyError from the server calls).
   const fail = (err: unknown) => {
-    error.value = err instanceof Error ? err.message : String(err);
+    error.value = err as Error;
   };
 
   async function loadOptions(field: Field) {
@@ -78,7 +76,8 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
       const d = await request<IntegrationDetailView>('GET', `/me/integrations/${encodeURIComponent(target.integrationId)}`);
       // Pre-fill with what an existing installation holds (an edit), else the defaults.
       const initial: Record<string, unknown> = {};
-      for (const f of fieldsOf(d, target.workflowIds)) if (f.default !== undefined) initial[f.name] = f.default;
+      // An unticked checkbox is an answer too: false, not missing (a required one would fail).
+      for (const f of fieldsOf(d, target.workflowIds)) initial[f.name] = f.default ?? (f.type === 'boolean' ? false : undefined);
       for (const w of d.workflows) if (w.config) Object.assign(initial, w.config);
       const usable = d.credentials.filter((c) => c.status === 'ok');
       batch(() => {
@@ -89,14 +88,15 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
       if (d.auth.length > 0 && (!usable.length || target.alwaysShowAuthentication || target.authenticateOnly)) step.value = 'connect';
       else toSettings();
     } catch (err) {
-      fail(err);
+      // The step first: the modal reports the error once, when it is set.
       step.value = 'error';
+      fail(err);
     }
   }
 
   async function connectWithKey(data: Record<string, string>) {
     busy.value = true;
-    error.value = '';
+    error.value = undefined;
     try {
       const res = await request<{ credentialId: string }>('POST', '/me/credentials', { app: detail.value!.connector, data });
       credentialId.value = res.credentialId;
@@ -113,7 +113,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
    * only that), so the caller opens it and hands it here to be pointed at the provider.
    */
   async function connectWithOAuth(popup: Window | null) {
-    error.value = '';
+    error.value = undefined;
     if (!popup) return fail(new AlloyError('popup_blocked', strings.popupBlocked));
     busy.value = true;
     try {
@@ -154,7 +154,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     fieldErrors.value = errors;
     if (Object.keys(errors).length) return undefined;
     busy.value = true;
-    error.value = '';
+    error.value = undefined;
     try {
       const config = Object.fromEntries(Object.entries(values.value).filter(([k]) => fields().some((f) => f.name === k)));
       const res = await request<InstallResult>('POST', '/me/installations', {

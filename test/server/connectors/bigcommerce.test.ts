@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bigcommerce, orderStatusId } from '../../../server/connectors/bigcommerce';
 import { NonRetriableError } from '../../../server/engine/errors';
-import { startFakeBigCommerce, type FakeBigCommerce } from '../../fakes/bigcommerce';
+import { startFakeBigCommerce, type FakeBigCommerce } from '../../../demo/fakes/bigcommerce';
 import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 
 let fake: FakeBigCommerce;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { slack } from '../../../server/connectors/slack';
 import { NonRetriableError, RetryAfterError } from '../../../server/engine/errors';
-import { startFakeSlack, type FakeSlack } from '../../fakes/slack';
+import { startFakeSlack, type FakeSlack } from '../../../demo/fakes/slack';
 import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 
 let fake: FakeSlack;

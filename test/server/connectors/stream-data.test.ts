@@ -7,7 +7,7 @@ import { NonRetriableError, RetryAfterError } from '../../../server/engine/error
 import { createHttpClient, retryAfterMs } from '../../../server/engine/http';
 import { assertPublicUrl, isPrivateAddress } from '../../../server/engine/url-guard';
 import { verifyWebhook } from '../../../server/engine/webhook-signature';
-import { startSink } from '../../fakes/sink';
+import { startSink } from '../../../demo/fakes/sink';
 import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 
 type Sink = Awaited<ReturnType<typeof startSink>>;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildDefinitions } from '../../../server/definitions/load';
 import { verifyWebhook } from '../../../server/engine/webhook-signature';
-import { startSink } from '../../fakes/sink';
+import { startSink } from '../../../demo/fakes/sink';
 import { acmeIntegration } from '../../helpers/definitions';
 import { createUser, startTestServer, storeKind, type TestServer } from '../../helpers/server';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSink } from '../../fakes/sink';
+import { startSink } from '../../../demo/fakes/sink';
 import { callApi, processStore, startProcess, streamingDefinitions, type RunningProcess } from '../../helpers/process';
 import { storeKind } from '../../helpers/server';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildDefinitions } from '../../../server/definitions/load';
-import { startSink } from '../../fakes/sink';
+import { startSink } from '../../../demo/fakes/sink';
 import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../../helpers/server';
 
 function definitions(sinkUrl: string) {

@@ -26,6 +26,13 @@ export interface FakeOrder {
   status: string;
 }
 
+export interface FakeOrderUpdate {
+  storeHash: string;
+  /** The order after the update. */
+  order: FakeOrder;
+  staffNotes?: string;
+}
+
 export interface FakeBigCommerceRequest {
   method: string;
   path: string;
@@ -37,9 +44,10 @@ export interface FakeBigCommerceRequest {
  * BigCommerce's REST API v2 orders endpoint on 127.0.0.1: `PUT /stores/:hash/v2/orders/:id` with
  * `X-Auth-Token`, answering like BigCommerce (errors as `[{ status, message }]`). `tokens` maps a
  * store hash to its access token (default store `abc123`, token `bc-token`); `orders` starts with
- * orders 100 and 101 awaiting fulfillment.
+ * orders 100 and 101 awaiting fulfillment. `onUpdate` hears each order update it applied (the
+ * demo's live feed).
  */
-export async function startFakeBigCommerce() {
+export async function startFakeBigCommerce(options: { onUpdate?: (update: FakeOrderUpdate) => void } = {}) {
   const tokens = new Map<string, string>([['abc123', 'bc-token']]);
   const orders = new Map<number, FakeOrder>([
     [100, { id: 100, status_id: 11, status: ORDER_STATUSES[11]! }],
@@ -72,7 +80,7 @@ export async function startFakeBigCommerce() {
       }
       const order = /^\d+$/.test(rawId!) ? orders.get(Number(rawId)) : undefined;
       if (!order) return error(res, 404, 'The requested resource was not found.');
-      let update: { status_id?: unknown };
+      let update: { status_id?: unknown; staff_notes?: unknown };
       try {
         update = JSON.parse(body);
       } catch {
@@ -84,6 +92,7 @@ export async function startFakeBigCommerce() {
       }
       order.status_id = statusId;
       order.status = ORDER_STATUSES[statusId]!;
+      options.onUpdate?.({ storeHash: decodeURIComponent(storeHash!), order: { ...order }, staffNotes: typeof update.staff_notes === 'string' ? update.staff_notes : undefined });
       return send(res, 200, { ...order, custom_status: order.status, date_modified: new Date().toUTCString() });
     });
   });

@@ -23,8 +23,9 @@ interface Failure {
  * Slack's Web API (https://api.slack.com/web) on 127.0.0.1: `chat.postMessage` and
  * `conversations.list`, with Slack's envelope `{ ok, error?, … }`. `url` ends in `/api` like
  * `https://slack.com/api`. A token is accepted when `acceptToken` says so (default: `xoxb-`/`xoxp-`).
+ * `onMessage` hears each message posted (the demo's live feed).
  */
-export async function startFakeSlack() {
+export async function startFakeSlack(options: { onMessage?: (message: FakeSlackMessage) => void } = {}) {
   const messages: FakeSlackMessage[] = [];
   const requests: Array<{ method: string; path: string; query: Record<string, string>; token: string | undefined }> = [];
   let failures: Failure[] = [];
@@ -72,7 +73,9 @@ export async function startFakeSlack() {
         const channel = state.channels.find((c) => c.id === wanted || c.name === wanted);
         if (!channel) return send(res, 200, { ok: false, error: 'channel_not_found' });
         const text = typeof args.text === 'string' ? args.text : '';
-        messages.push({ channel: channel.id, text, token });
+        const message = { channel: channel.id, text, token };
+        messages.push(message);
+        options.onMessage?.(message);
         const ts = `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, '0')}`;
         return send(res, 200, { ok: true, channel: channel.id, ts, message: { type: 'message', text, ts } });
       }

@@ -12,8 +12,9 @@ export interface Delivery {
 /**
  * A Stream Data destination on 127.0.0.1 that records what it receives. `failNext(n, status)`
  * makes the next n requests fail with that status (or reset the connection with status 0).
+ * `onDelivery` hears each delivery it accepted (the demo's live feed).
  */
-export async function startSink() {
+export async function startSink(options: { onDelivery?: (delivery: Delivery) => void } = {}) {
   const deliveries: Delivery[] = [];
   let failures: Array<{ status: number; headers?: Record<string, string>; path?: string }> = [];
   const waiters: Array<() => void> = [];
@@ -38,7 +39,9 @@ export async function startSink() {
       } catch {
         // keep null
       }
-      deliveries.push({ path: req.url ?? '/', headers: req.headers, body, json, at: Date.now() });
+      const delivery = { path: req.url ?? '/', headers: req.headers, body, json, at: Date.now() };
+      deliveries.push(delivery);
+      options.onDelivery?.(delivery);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
       for (const w of waiters.splice(0)) w();
     });
@@ -64,6 +67,10 @@ export async function startSink() {
       }
       return deliveries;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -1,0 +1,97 @@
+import { startFakeBigCommerce, ORDER_STATUSES } from './fakes/bigcommerce';
+import { startSink } from './fakes/sink';
+import { startFakeSlack } from './fakes/slack';
+
+/** Who received something: the fake apps, the spare Stream Data sink, or AcmeCo's own receiver. */
+export type Destination = 'slack' | 'bigcommerce' | 'sink' | 'acmeco';
+
+export interface FeedEntry {
+  /** 1, 2, 3…: the live panel asks for the entries after the last one it has. */
+  seq: number;
+  destination: Destination;
+  /** ISO 8601. */
+  at: string;
+  /** One line for the panel, e.g. `#support: New ticket: …`. */
+  summary: string;
+  /** What arrived (never a token). */
+  data: unknown;
+}
+
+/** Everything every destination received, in arrival order; the oldest go beyond `limit`. */
+export class Feed {
+  private readonly entries: FeedEntry[] = [];
+  private seq = 0;
+
+  constructor(private readonly limit = 500) {}
+
+  add(destination: Destination, summary: string, data: unknown): FeedEntry {
+    const entry = { seq: ++this.seq, destination, at: new Date().toISOString(), summary, data };
+    this.entries.push(entry);
+    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
+    return entry;
+  }
+
+  /** The entries after `seq`, oldest first. */
+  after(seq: number): FeedEntry[] {
+    return this.entries.filter((e) => e.seq > seq);
+  }
+
+  get last(): number {
+    return this.seq;
+  }
+}
+
+/** The demo's BigCommerce store: any of these credentials work in the install modal. */
+export const DEMO_STORE = { storeHash: 'acme-store', accessToken: 'bc-demo-token' };
+
+export interface DemoFakes {
+  slackUrl: string;
+  bigcommerceUrl: string;
+  sinkUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The third parties of the demo on 127.0.0.1, each on a free port: Slack (any `xoxb-` token,
+ * channels #support and #sales), a BigCommerce store with a few orders, and a spare Stream Data
+ * sink. What each receives goes into `feed`.
+ */
+export async function startFakes(feed: Feed): Promise<DemoFakes> {
+  const slack = await startFakeSlack({
+    onMessage: (m) => {
+      const channel = slack.channels.find((c) => c.id === m.channel);
+      const name = channel ? `#${channel.name}` : m.channel;
+      feed.add('slack', `${name}: ${m.text}`, { channel: name, channelId: m.channel, text: m.text });
+    },
+  });
+  slack.channels = [
+    { id: 'C0SUPPORT', name: 'support' },
+    { id: 'C0SALES', name: 'sales' },
+  ];
+
+  const bigcommerce = await startFakeBigCommerce({
+    onUpdate: ({ storeHash, order, staffNotes }) =>
+      feed.add('bigcommerce', `Order ${order.id} is now ${order.status}${staffNotes ? ` (note: ${staffNotes})` : ''}`, {
+        store: storeHash,
+        orderId: order.id,
+        statusId: order.status_id,
+        status: order.status,
+        ...(staffNotes ? { staffNotes } : {}),
+      }),
+  });
+  bigcommerce.tokens.set(DEMO_STORE.storeHash, DEMO_STORE.accessToken);
+  for (let id = 100; id <= 105; id++) bigcommerce.orders.set(id, { id, status_id: 11, status: ORDER_STATUSES[11]! });
+
+  const sink = await startSink({
+    onDelivery: (d) => feed.add('sink', `${d.path}: ${d.body.slice(0, 120)}`, { path: d.path, webhookId: d.headers['webhook-id'], body: d.json ?? d.body }),
+  });
+
+  return {
+    slackUrl: slack.url,
+    bigcommerceUrl: bigcommerce.url,
+    sinkUrl: sink.url,
+    close: async () => {
+      await Promise.all([slack.close(), bigcommerce.close(), sink.close()]);
+    },
+  };
+}

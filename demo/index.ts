@@ -1,0 +1,50 @@
+import type { Hono } from 'hono';
+import type { AppEnv } from '../server/api';
+import { demoRoutes } from './backend';
+import { DEMO_STORE, Feed, startFakes } from './fakes';
+
+export interface Demo {
+  /** AcmeCo's backend routes and page, for `createApp(services, { extraRoutes })`. */
+  routes(secrets: { apiKey: string; webhookSecret: string }): (app: Hono<AppEnv>) => void;
+  /** Tells the backend where the server listens (it calls the API there); call once it does. */
+  listening(selfUrl: string): void;
+  /** Lines for the start banner. */
+  banner(): string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The AcmeCo demo (`DEMO=on`, which `npm start` sets): starts the fake Slack, BigCommerce and Stream
+ * Data sink, and points the connectors at them through `SLACK_API_URL` and `BIGCOMMERCE_API_URL`
+ * unless those are set. Call it before the configuration is loaded.
+ */
+export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<Demo> {
+  const feed = new Feed();
+  const fakes = await startFakes(feed);
+  const usesFake = { slack: !env.SLACK_API_URL, bigcommerce: !env.BIGCOMMERCE_API_URL };
+  if (usesFake.slack) env.SLACK_API_URL = fakes.slackUrl;
+  if (usesFake.bigcommerce) env.BIGCOMMERCE_API_URL = fakes.bigcommerceUrl;
+  let selfUrl: string | undefined;
+
+  return {
+    routes: (secrets) =>
+      demoRoutes({
+        feed,
+        ...secrets,
+        selfUrl: () => {
+          if (!selfUrl) throw new Error('The demo backend was used before the server listened');
+          return selfUrl;
+        },
+      }),
+    listening(url) {
+      selfUrl = url.replace(/\/$/, '');
+    },
+    banner: () => [
+      `  demo: the AcmeCo app is at / (DEMO=off to turn it off)`,
+      `    Slack: ${usesFake.slack ? `fake at ${fakes.slackUrl}, any xoxb- token, channels #support and #sales` : env.SLACK_API_URL}`,
+      `    BigCommerce: ${usesFake.bigcommerce ? `fake at ${fakes.bigcommerceUrl}, store hash ${DEMO_STORE.storeHash}, access token ${DEMO_STORE.accessToken}` : env.BIGCOMMERCE_API_URL}`,
+      `    Stream Data sink: ${fakes.sinkUrl}`,
+    ],
+    close: () => fakes.close(),
+  };
+}

@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser';
+import { PROCESS_API_KEY, root, startProcess, type RunningProcess } from '../helpers/process';
+
+const screenshots = path.join(root, 'test', 'e2e', 'screenshots');
+
+// The AcmeCo demo as `npm start` serves it: the real server process with DEMO=on (its fake Slack
+// and BigCommerce), the page in Chromium, the widget installing apps, events reaching the fakes.
+describe('the AcmeCo demo (npm start)', () => {
+  let server: RunningProcess;
+  let browser: Browser;
+  let page: Page;
+  let dataDir: string;
+  const sentHeaders: string[] = [];
+
+  const shot = (name: string) => page.screenshot({ path: path.join(screenshots, `${name}.png`) });
+  const card = (app: string) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: app, exact: true }) });
+  const feedItem = (destination: string, text: string) => page.locator(`#feed li[data-destination="${destination}"]`).filter({ hasText: text });
+  const closeDone = (dialog: Locator) => dialog.getByRole('button', { name: 'Close' }).last().click();
+  // The app icons load after the cards appear: wait for them before a screenshot.
+  const iconsLoaded = () =>
+    page.waitForFunction(() => [...document.querySelectorAll('alloy-embedded')].every((host) => [...host.shadowRoot!.querySelectorAll('img')].every((img) => img.complete)));
+
+  beforeAll(async () => {
+    // `npm start` builds the widget first; a bare `vitest run` may come before any build.
+    if (!fs.existsSync(path.join(root, 'dist', 'widget', 'alloy.js'))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
+    fs.mkdirSync(screenshots, { recursive: true });
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-demo-'));
+    server = await startProcess('server/index.ts', { DEMO: 'on', DATA_DIR: dataDir, ALLOY_ALLOW_PRIVATE_URLS: 'true' });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.on('request', (r) => sentHeaders.push(JSON.stringify(r.headers())));
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.kill();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('installs Slack through the modal; a ticket from the form and one from the browser reach the channel', async () => {
+    expect(server.output()).toMatch(/demo: the AcmeCo app is at \//);
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { name: 'AcmeCo Helpdesk' }).waitFor();
+    await card('Slack').getByRole('button', { name: 'Install' }).waitFor();
+    await expect(page.getByText('use any xoxb- token in the demo').count()).resolves.toBe(1);
+    await iconsLoaded();
+    await shot('demo-1-integrations');
+
+    await card('Slack').getByRole('button', { name: 'Install' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('heading', { name: 'Connect your Slack account' }).waitFor();
+    await dialog.getByLabel('Bot token').fill('xoxb-demo');
+    await shot('demo-2-slack-connect');
+    await dialog.getByRole('button', { name: 'Connect', exact: true }).click();
+
+    const channel = dialog.getByLabel('Slack channel');
+    await channel.locator('option', { hasText: '#support' }).waitFor({ state: 'attached' });
+    expect(await channel.locator('option').allTextContents()).toEqual(['Choose…', '#support', '#sales']);
+    await channel.selectOption({ label: '#support' });
+    await shot('demo-3-slack-settings');
+    await dialog.getByRole('button', { name: 'Install', exact: true }).click();
+    await dialog.getByRole('heading', { name: 'Slack is ready' }).waitFor();
+    await shot('demo-4-slack-done');
+    await closeDone(dialog);
+    await card('Slack').getByText('Installed', { exact: true }).waitFor();
+    await shot('demo-5-slack-installed');
+
+    // The ISV backend path: the form posts to AcmeCo's backend, which calls POST /run/event.
+    await page.getByLabel('Ticket name').fill('Printer on fire');
+    await page.getByLabel('Customer email').fill('ann@acme.test');
+    await page.getByLabel('Description').fill('Floor 3, smoke');
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+    await page.getByRole('status').filter({ hasText: 'Ticket “Printer on fire” created: 1 workflow running.' }).waitFor();
+    const message = feedItem('slack', 'New ticket: Printer on fire');
+    await message.waitFor({ timeout: 5000 });
+    expect(await message.textContent()).toContain('Slack · #support');
+    expect(await message.textContent()).toContain('New ticket: Printer on fire from ann@acme.test\nFloor 3, smoke');
+
+    // The browser path: Alloy.sendAppEvent with the user token.
+    await page.getByLabel('Ticket name').fill('Sent from the browser');
+    await page.getByRole('button', { name: 'Send from the browser' }).click();
+    await page.getByRole('status').filter({ hasText: 'Sent from the browser: 1 workflow running.' }).waitFor();
+    await feedItem('slack', 'New ticket: Sent from the browser from ann@acme.test').waitFor({ timeout: 5000 });
+
+    // The logs view: both runs succeeded, each with its block.
+    await page.getByRole('button', { name: 'Refresh logs' }).click();
+    const runs = page.locator('#executions details').filter({ hasText: 'Post to Slack when a ticket is created' });
+    await expect.poll(() => runs.filter({ hasText: 'succeeded' }).count(), { timeout: 5000 }).toBe(2);
+    await runs.first().locator('summary').click();
+    await runs.first().getByText('post-message').waitFor();
+    await shot('demo-6-live-feed-and-logs');
+  }, 60_000);
+
+  it('updates a BigCommerce order and streams a new order, signed, to AcmeCo’s own receiver', async () => {
+    await card('BigCommerce').getByRole('button', { name: 'Install' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Store hash').fill('acme-store');
+    await dialog.getByLabel('Access token').fill('bc-demo-token');
+    await dialog.getByRole('button', { name: 'Connect', exact: true }).click();
+    await dialog.getByLabel('Staff note added to the order').fill('Fulfilled by AcmeCo');
+    await dialog.getByRole('button', { name: 'Install', exact: true }).click();
+    await dialog.getByRole('heading', { name: 'BigCommerce is ready' }).waitFor();
+    await closeDone(dialog);
+
+    await page.getByLabel('Order number').fill('101');
+    await page.getByLabel('Fulfilment status').selectOption('Completed');
+    await page.getByRole('button', { name: 'Update fulfilment' }).click();
+    const update = feedItem('bigcommerce', 'order 101');
+    await update.waitFor({ timeout: 5000 });
+    expect(await update.textContent()).toContain('Status: Completed · staff note: Fulfilled by AcmeCo');
+
+    await page.getByRole('button', { name: 'Simulate a new BigCommerce order' }).click();
+    const record = feedItem('acmeco', 'signature verified');
+    await record.waitFor({ timeout: 5000 });
+    expect(await record.textContent()).toContain('"scope": "store/order/created"');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('demo-7-bigcommerce-and-acmeco');
+
+    // A delivery without the signature is refused by the receiver.
+    const forged = await fetch(`${server.url}/demo/sink/acmeco`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"forged":true}' });
+    expect(forged.status).toBe(401);
+  }, 60_000);
+
+  it('has no serious or critical accessibility violation (axe-core, widget included)', async () => {
+    await page.addScriptTag({ path: path.join(root, 'node_modules', 'axe-core', 'axe.min.js') });
+    const violations = await page.evaluate(async () => {
+      const result = await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe.run();
+      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
+    });
+    expect(violations).toEqual([]);
+  });
+
+  it('keeps the API key on the server', async () => {
+    const session = await (await fetch(`${server.url}/demo/session`)).text();
+    expect(JSON.parse(session)).toMatchObject({ token: expect.any(String) });
+    expect(session).not.toContain(PROCESS_API_KEY);
+    expect(await page.content()).not.toContain(PROCESS_API_KEY);
+    expect(sentHeaders.length).toBeGreaterThan(0);
+    expect(sentHeaders.join('\n')).not.toContain(PROCESS_API_KEY);
+  });
+});

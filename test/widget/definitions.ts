@@ -1,0 +1,115 @@
+// Integrations the widget tests install: every field type, options from Slack, a required checkbox.
+
+const post = [{ id: 'post', connector: 'streamData', action: 'post', input: { url: 'https://hooks.example.com/forms' } }];
+
+/** Every field type, on an account-less connector. */
+export const forms = {
+  id: 'forms',
+  app: 'Forms',
+  connector: 'streamData',
+  icon: '/icons/stream-data.svg',
+  workflows: [
+    {
+      id: 'forms-forward',
+      name: 'Forward forms',
+      version: 1,
+      trigger: { type: 'customEvent', event: 'Form Sent', schema: { formId: 'String' } },
+      blocks: post,
+      fields: [
+        { name: 'title', label: 'Title', type: 'text', required: true, placeholder: 'A title' },
+        { name: 'apiKey', label: 'API key', type: 'secret', required: true },
+        { name: 'limit', label: 'Limit', type: 'number', required: true },
+        { name: 'notify', label: 'Notify the team', type: 'boolean' },
+        { name: 'region', label: 'Region', type: 'select', required: true, options: [{ label: 'US', value: 'us' }, { label: 'EU', value: 'eu' }] },
+        { name: 'tags', label: 'Tags', type: 'multiselect', options: [{ label: 'Red', value: 'red' }, { label: 'Green', value: 'green' }, { label: 'Blue', value: 'blue' }] },
+      ],
+    },
+  ],
+};
+
+/** A second integration on Slack whose select takes its options from Slack. */
+export const alerts = {
+  id: 'alerts',
+  app: 'Alerts',
+  connector: 'slack',
+  icon: '/icons/slack.svg',
+  workflows: [
+    {
+      id: 'alerts-post',
+      name: 'Post alerts',
+      version: 1,
+      trigger: { type: 'customEvent', event: 'Alert Raised', schema: { text: 'String' } },
+      blocks: [{ id: 'post', connector: 'slack', action: 'postMessage', input: { channel: '{{config.alertChannel}}', text: '{{event.text}}' } }],
+      fields: [{ name: 'alertChannel', label: 'Alert channel', type: 'select', required: true, optionsSource: { connector: 'slack', source: 'channels' } }],
+    },
+  ],
+};
+
+/** A required text field, a secret and a select (as test/helpers/definitions.ts's vault). */
+export const vault = {
+  id: 'vault',
+  app: 'Vault',
+  connector: 'streamdata',
+  icon: '/icons/stream-data.svg',
+  workflows: [
+    {
+      id: 'vault-forward',
+      name: 'Forward records to the vault',
+      version: 1,
+      trigger: { type: 'customEvent', event: 'Record Saved', schema: { recordId: 'String' } },
+      blocks: [{ id: 'post', connector: 'streamData', action: 'post', input: { url: '{{config.url}}', token: '{{config.apiToken}}' } }],
+      fields: [
+        { name: 'url', label: 'Endpoint URL', type: 'text', required: true },
+        { name: 'apiToken', label: 'API token', type: 'secret', required: true },
+        { name: 'region', label: 'Region', type: 'select', options: [{ label: 'US', value: 'us' }, { label: 'EU', value: 'eu' }] },
+      ],
+    },
+  ],
+};
+
+/** A required checkbox: ticking it is optional, answering it is not. */
+export const consent = {
+  id: 'consent',
+  app: 'Consent',
+  connector: 'streamData',
+  icon: '/icons/stream-data.svg',
+  workflows: [
+    {
+      id: 'consent-forward',
+      name: 'Forward consents',
+      version: 1,
+      trigger: { type: 'customEvent', event: 'Consent Given', schema: { id: 'String' } },
+      blocks: post,
+      fields: [{ name: 'archive', label: 'Archive a copy', type: 'boolean', required: true }],
+    },
+  ],
+};
+
+/** Two workflows sharing a field (asked once), one with a field of its own. */
+export const pair = {
+  id: 'pair',
+  app: 'Pair',
+  connector: 'streamData',
+  icon: '/icons/stream-data.svg',
+  workflows: [
+    {
+      id: 'pair-orders',
+      name: 'Forward orders',
+      version: 1,
+      trigger: { type: 'customEvent', event: 'Order Placed', schema: { orderId: 'String' } },
+      blocks: post,
+      fields: [
+        { name: 'target', label: 'Target', type: 'text', required: true },
+        { name: 'note', label: 'Note', type: 'text', default: 'from the widget' },
+      ],
+    },
+    {
+      id: 'pair-refunds',
+      name: 'Forward refunds',
+      version: 1,
+      trigger: { type: 'customEvent', event: 'Refund Issued', schema: { orderId: 'String' } },
+      blocks: post,
+      fields: [{ name: 'target', label: 'Target', type: 'text', required: true }],
+    },
+  ],
+};
