@@ -29,6 +29,10 @@ export function userRoutes(api: Api, services: Services) {
   });
 
   api.get('/users', { summary: 'List users', tags, query: S.PageQuery, response: S.UsersPage }, async (c, { query }) => {
+    // A cursor that names no user would page from nowhere: say so instead of an empty page.
+    if (query.cursor && (await store.users.find(query.cursor))?.userId !== query.cursor) {
+      throw new ApiError(400, 'invalid_request', `Unknown cursor "${query.cursor}": use nextCursor from the previous page`, [{ path: 'cursor', message: 'unknown' }]);
+    }
     const users = await store.users.list(query.limit, query.cursor);
     return c.json({ data: users, nextCursor: users.length === query.limit ? users.at(-1)!.userId : null });
   });

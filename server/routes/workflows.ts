@@ -86,6 +86,9 @@ export function workflowRoutes(api: Api, services: Services) {
   api.get(['/workflows/:workflowId/logs', '/workflow/:workflowId/logs'], { summary: 'Executions of a workflow, newest first, paged', tags, query: S.LogsQuery, response: S.LogsResponse }, async (c, { query }) => {
     const { workflow } = requireWorkflow(param(c, 'workflowId'));
     const userId = query.userId ? (await requireUser(store, query.userId)).userId : undefined;
+    if (query.cursor && !(await store.executions.status(query.cursor))) {
+      throw new ApiError(400, 'invalid_request', `Unknown cursor "${query.cursor}": use nextCursor from the previous page`, [{ path: 'cursor', message: 'unknown' }]);
+    }
     const data = await store.logs.executions(workflow.id, userId, query.limit, query.cursor);
     return c.json({ data, nextCursor: data.length === query.limit ? data.at(-1)!.executionId : null });
   });

@@ -144,6 +144,12 @@ describe(`users (${storeKind})`, () => {
   });
 
   describe('GET /users', () => {
+    it('refuses a cursor that names no user, rather than answering an empty last page', async () => {
+      const res = await server.request('GET', '/users?cursor=000000000000000000000000');
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual([{ path: 'cursor', message: 'unknown' }]);
+    });
+
     it('pages through every user with limit and cursor, ending with a null nextCursor', async () => {
       const ids: string[] = [];
       for (const name of ['a', 'b', 'c', 'd', 'e']) ids.push(await createUser(server, name));

@@ -233,6 +233,13 @@ describe(`workflows (${storeKind})`, () => {
   });
 
   describe('logs and errors', () => {
+    it('refuses a logs cursor that names no execution', async () => {
+      server = await startTestServer();
+      const res = await server.request('GET', `/workflows/${SLACK}/logs?cursor=nope`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(/Unknown cursor "nope"/);
+    });
+
     it('pages the executions newest first with limit and cursor', async () => {
       server = await startTestServer();
       const ann = await createUser(server, 'ann');
