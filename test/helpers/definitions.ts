@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { buildDefinitions, type Definitions } from '../../server/definitions/load';
 
-const demoDir = fileURLToPath(new URL('../../demo/integrations', import.meta.url));
+// import.meta.dirname, not new URL(…, import.meta.url): under happy-dom Vite turns the latter into a page URL.
+const demoDir = resolve(import.meta.dirname, '../../demo/integrations');
 
 /** The shipped demo integrations as raw objects (a fresh copy each call, safe to change). */
 export function demoIntegrations(): any[] {

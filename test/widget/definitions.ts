@@ -1,3 +1,4 @@
+import { vaultIntegration } from '../helpers/definitions';
 // Integrations the widget tests install: every field type, options from Slack, a required checkbox.
 
 const post = [{ id: 'post', connector: 'streamData', action: 'post', input: { url: 'https://hooks.example.com/forms' } }];
@@ -45,27 +46,8 @@ export const alerts = {
   ],
 };
 
-/** A required text field, a secret and a select (as test/helpers/definitions.ts's vault). */
-export const vault = {
-  id: 'vault',
-  app: 'Vault',
-  connector: 'streamdata',
-  icon: '/icons/stream-data.svg',
-  workflows: [
-    {
-      id: 'vault-forward',
-      name: 'Forward records to the vault',
-      version: 1,
-      trigger: { type: 'customEvent', event: 'Record Saved', schema: { recordId: 'String' } },
-      blocks: [{ id: 'post', connector: 'streamData', action: 'post', input: { url: '{{config.url}}', token: '{{config.apiToken}}' } }],
-      fields: [
-        { name: 'url', label: 'Endpoint URL', type: 'text', required: true },
-        { name: 'apiToken', label: 'API token', type: 'secret', required: true },
-        { name: 'region', label: 'Region', type: 'select', options: [{ label: 'US', value: 'us' }, { label: 'EU', value: 'eu' }] },
-      ],
-    },
-  ],
-};
+/** A required text field, a secret and a select. */
+export const vault = vaultIntegration;
 
 /** A required checkbox: ticking it is optional, answering it is not. */
 export const consent = {

@@ -1,28 +1,12 @@
 import './setup';
-import fs from 'node:fs';
-import path from 'node:path';
 import { within } from '@testing-library/preact';
 import { clear, createStore, entries } from 'idb-keyval';
 import { listen } from '../helpers/browser';
 import { createUser, startTestServer, userToken, type TestServer } from '../helpers/server';
-import { buildDefinitions, type Definitions } from '../../server/definitions/load';
+import type { Definitions } from '../../server/definitions/load';
 import { close, setBaseUrl, setToken } from '../../widget/index';
 
-const demoDir = path.resolve(import.meta.dirname, '../../demo/integrations');
-
-/**
- * The demo integrations plus `extra` ones. (test/helpers/definitions.ts cannot load here: in the
- * happy-dom environment Vite rewrites its `new URL(…, import.meta.url)` into a page URL.)
- */
-export function definitionsWith(extra: unknown[] = [], change: (demo: any[]) => void = () => {}): Definitions {
-  const demo = fs
-    .readdirSync(demoDir)
-    .filter((n) => n.endsWith('.json'))
-    .sort()
-    .map((n) => JSON.parse(fs.readFileSync(path.join(demoDir, n), 'utf8')));
-  change(demo);
-  return buildDefinitions([...demo, ...extra]);
-}
+export { definitionsWith } from '../helpers/definitions';
 
 export type Http = Awaited<ReturnType<typeof listen>>;
 
