@@ -8,6 +8,7 @@ import { readJson, type AppEnv } from '../server/api';
 import { verifyWebhook } from '../server/engine/webhook-signature';
 import { ApiError, validationError } from '../server/errors';
 import type { Feed } from './fakes';
+import { reactDemoRoutes } from './react-routes';
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 
@@ -77,6 +78,7 @@ export function demoRoutes(options: BackendOptions): (app: Hono<AppEnv>) => void
       new Response(fs.readFileSync(path.join(publicDir, file)), { headers: { 'content-type': type, 'cache-control': 'no-cache' } });
     app.get('/', page('index.html', 'text/html; charset=utf-8'));
     app.get('/demo/app.js', page('app.js', 'text/javascript; charset=utf-8'));
+    reactDemoRoutes(app);
 
     // The page's user token, minted with the API key; the key itself stays here.
     app.get('/demo/session', async (c) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { startFakeBigCommerce, ORDER_STATUSES } from './fakes/bigcommerce';
 import { startSink } from './fakes/sink';
 import { startFakeSlack } from './fakes/slack';
@@ -46,22 +47,28 @@ export const DEMO_STORE = { storeHash: 'acme-store', accessToken: 'bc-demo-token
 
 export interface DemoFakes {
   slackUrl: string;
+  /** The fake Slack's OAuth app, for SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_OAUTH_URL. */
+  slackOAuth: { clientId: string; clientSecret: string; authorizeUrl: string };
   bigcommerceUrl: string;
   sinkUrl: string;
   close(): Promise<void>;
 }
 
 /**
- * The third parties of the demo on 127.0.0.1, each on a free port: Slack (any `xoxb-` token,
- * channels #support and #sales), a BigCommerce store with a few orders, and a spare Stream Data
+ * The third parties of the demo on 127.0.0.1, each on a free port: Slack (any `xoxb-` token, or
+ * "Connect with Slack" through its OAuth v2, approved at once; channels #support and #sales), a BigCommerce store with a few orders, and a spare Stream Data
  * sink. What each receives goes into `feed`.
  */
 export async function startFakes(feed: Feed): Promise<DemoFakes> {
+  // A secret of this process: only this server, told through SLACK_CLIENT_SECRET, knows it.
+  const oauth = { clientId: 'acme-demo-slack-app', clientSecret: randomBytes(16).toString('hex') };
   const slack = await startFakeSlack({
+    oauth,
     onMessage: (m) => {
       const channel = slack.channels.find((c) => c.id === m.channel);
       const name = channel ? `#${channel.name}` : m.channel;
-      feed.add('slack', `${name}: ${m.text}`, { channel: name, channelId: m.channel, text: m.text });
+      // How it was authorised (never the token itself): a token issued by "Connect with Slack", or a bot token typed in.
+      feed.add('slack', `${name}: ${m.text}`, { channel: name, channelId: m.channel, text: m.text, auth: slack.isOAuthToken(m.token) ? 'oauth' : 'token' });
     },
   });
   slack.channels = [
@@ -88,6 +95,7 @@ export async function startFakes(feed: Feed): Promise<DemoFakes> {
 
   return {
     slackUrl: slack.url,
+    slackOAuth: { ...oauth, authorizeUrl: slack.authorizeUrl },
     bigcommerceUrl: bigcommerce.url,
     sinkUrl: sink.url,
     close: async () => {

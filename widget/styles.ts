@@ -1,8 +1,10 @@
-// Inside a shadow root: the host page's CSS cannot reach in, ours cannot leak out. `:host`
-// resets what inherits through the boundary (font, color, line-height) so a hostile page
-// (`* { all: unset }`, `font-size: 5px`) changes nothing here.
+// Inside a shadow root: the host page's CSS cannot reach in, ours cannot leak out. What inherits
+// through the boundary (font, color, line-height, letter-spacing…) is reset on our top element,
+// not on `:host`: a hostile page's `* { all: unset !important; font-size: 5px !important }` wins
+// over `:host` rules (it styles the host element itself), but it cannot reach our element.
 export const css = `
-:host{all:initial;--a:var(--alloy-accent,#4f46e5);--r:var(--alloy-radius,10px);--f:var(--alloy-font,system-ui,-apple-system,"Segoe UI",sans-serif);font:15px/1.5 var(--f);color:#1f2937}
+:host{all:initial;--a:var(--alloy-accent,#4f46e5);--r:var(--alloy-radius,10px);--f:var(--alloy-font,system-ui,-apple-system,"Segoe UI",sans-serif)}
+:host>div{all:initial;display:block;font:15px/1.5 var(--f);color:#1f2937}
 *{box-sizing:border-box;font:inherit}
 .bd{position:fixed;inset:0;z-index:2147483647;background:rgba(17,24,39,.55);display:flex;align-items:center;justify-content:center;padding:12px}
 .dlg{background:#fff;border-radius:var(--r);width:100%;max-width:440px;max-height:calc(100vh - 24px);overflow:auto;padding:20px;box-shadow:0 20px 50px rgba(0,0,0,.3)}
@@ -14,7 +16,7 @@ input,select{width:100%;padding:9px 10px;border:1px solid #d1d5db;border-radius:
 input[type=checkbox]{width:18px;height:18px;vertical-align:middle;margin:0 8px 0 0}
 .chk{display:flex;align-items:center;font-weight:600;margin:12px 0}
 .btn{display:block;width:100%;margin-top:16px;padding:10px;border:0;border-radius:calc(var(--r) - 4px);background:var(--a);color:#fff;font-weight:650;cursor:pointer}
-.btn[disabled]{opacity:.6;cursor:default}.btn.sec{background:#eef2ff;color:var(--a)}
+.btn[aria-disabled=true]{opacity:.6;cursor:default}.btn.sec{background:#eef2ff;color:var(--a)}
 .err{color:#b91c1c;font-size:13px;margin:4px 0 0}.alert{background:#fef2f2;color:#991b1b;border-radius:8px;padding:8px 10px;margin-top:12px}
 :focus-visible{outline:3px solid var(--a);outline-offset:2px}
 .grid{display:grid;gap:12px;grid-template-columns:repeat(auto-fill,minmax(240px,1fr))}

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -19,14 +20,34 @@ interface Failure {
   retryAfter: string;
 }
 
+/** The OAuth app the fake Slack knows (Slack's "Client ID" and "Client Secret"). */
+export interface FakeSlackOAuthClient {
+  clientId: string;
+  clientSecret: string;
+  /** Lifetime of the access tokens it issues, in seconds (Slack's token rotation); default 12 h. */
+  expiresIn?: number;
+}
+
 /**
  * Slack's Web API (https://api.slack.com/web) on 127.0.0.1: `chat.postMessage` and
  * `conversations.list`, with Slack's envelope `{ ok, error?, … }`. `url` ends in `/api` like
- * `https://slack.com/api`. A token is accepted when `acceptToken` says so (default: `xoxb-`/`xoxp-`).
- * `onMessage` hears each message posted (the demo's live feed).
+ * `https://slack.com/api`. A token is accepted when `acceptToken` says so (default: `xoxb-`/`xoxp-`)
+ * or when this fake issued it through OAuth. `onMessage` hears each message posted (the demo's live feed).
+ *
+ * With `oauth`, it is also Slack's OAuth v2 (https://api.slack.com/authentication/oauth-v2):
+ * `/oauth/v2/authorize` (`authorizeUrl`) approves at once and redirects back with a code;
+ * `/api/oauth.v2.access` exchanges codes (checking the client, the redirect URI and the PKCE S256
+ * verifier) and refresh tokens, answering as Slack does (`{ ok, access_token, refresh_token, expires_in }`).
  */
-export async function startFakeSlack(options: { onMessage?: (message: FakeSlackMessage) => void } = {}) {
+export async function startFakeSlack(options: { onMessage?: (message: FakeSlackMessage) => void; oauth?: FakeSlackOAuthClient } = {}) {
   const messages: FakeSlackMessage[] = [];
+  const codes = new Map<string, { challenge: string; redirectUri: string }>();
+  const refreshTokens = new Set<string>();
+  /** The access tokens issued through OAuth (`xoxe.xoxb-…`): always accepted. */
+  const oauthTokens = new Set<string>();
+  /** The grant of each token request: `authorization_code` or `refresh_token`. */
+  const grants: string[] = [];
+  let refusingRefresh = false;
   const requests: Array<{ method: string; path: string; query: Record<string, string>; token: string | undefined }> = [];
   let failures: Failure[] = [];
   let seq = 0;
@@ -40,6 +61,64 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
 
   const send = (res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}) =>
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+
+  const issue = (oauth: FakeSlackOAuthClient) => {
+    const access = `xoxe.xoxb-${randomBytes(6).toString('hex')}`;
+    const refresh = `xoxe-1-${randomBytes(6).toString('hex')}`;
+    oauthTokens.add(access);
+    refreshTokens.add(refresh);
+    return { ok: true, token_type: 'bot', scope: 'chat:write,channels:read,groups:read', access_token: access, refresh_token: refresh, expires_in: oauth.expiresIn ?? 43_200 };
+  };
+
+  /** Slack's OAuth v2 endpoints; false when the request is for another one. */
+  const serveOAuth = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string): boolean => {
+    const oauth = options.oauth;
+    if (!oauth) return false;
+    if (url.pathname === '/oauth/v2/authorize' && req.method === 'GET') {
+      const redirectUri = url.searchParams.get('redirect_uri') ?? '';
+      let back: URL;
+      try {
+        back = new URL(redirectUri);
+      } catch {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('bad redirect_uri');
+        return true;
+      }
+      if (url.searchParams.get('client_id') !== oauth.clientId || url.searchParams.get('code_challenge_method') !== 'S256') {
+        back.searchParams.set('error', 'invalid_request');
+      } else {
+        // The user approves at once.
+        const code = randomBytes(8).toString('hex');
+        codes.set(code, { challenge: url.searchParams.get('code_challenge') ?? '', redirectUri });
+        back.searchParams.set('code', code);
+      }
+      back.searchParams.set('state', url.searchParams.get('state') ?? '');
+      res.writeHead(302, { location: back.toString() }).end();
+      return true;
+    }
+    if (url.pathname === '/api/oauth.v2.access' && req.method === 'POST') {
+      const form = new URLSearchParams(body);
+      if (form.get('client_id') !== oauth.clientId || form.get('client_secret') !== oauth.clientSecret) send(res, 200, { ok: false, error: 'invalid_client_id' });
+      else {
+        const grant = form.get('grant_type') ?? 'authorization_code';
+        grants.push(grant);
+        if (grant === 'refresh_token') {
+          if (refusingRefresh || !refreshTokens.delete(form.get('refresh_token') ?? '')) send(res, 200, { ok: false, error: 'invalid_refresh_token' });
+          else send(res, 200, issue(oauth));
+        } else {
+          const code = form.get('code') ?? '';
+          const pending = codes.get(code);
+          codes.delete(code);
+          const challenge = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
+          if (!pending) send(res, 200, { ok: false, error: 'invalid_code' });
+          else if (challenge !== pending.challenge) send(res, 200, { ok: false, error: 'invalid_code_verifier' });
+          else if (form.get('redirect_uri') !== pending.redirectUri) send(res, 200, { ok: false, error: 'bad_redirect_uri' });
+          else send(res, 200, issue(oauth));
+        }
+      }
+      return true;
+    }
+    return false;
+  };
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -55,8 +134,9 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
         const headers: Record<string, string> = failure.status === 429 ? { 'retry-after': failure.retryAfter } : {};
         return send(res, failure.status, { ok: false, error: failure.error }, headers);
       }
+      if (serveOAuth(req, res, url, Buffer.concat(chunks).toString('utf8'))) return;
       if (!token) return send(res, 200, { ok: false, error: 'not_authed' });
-      if (!state.acceptToken(token)) return send(res, 200, { ok: false, error: 'invalid_auth' });
+      if (!state.acceptToken(token) && !oauthTokens.has(token)) return send(res, 200, { ok: false, error: 'invalid_auth' });
 
       if (url.pathname === '/api/chat.postMessage' && req.method === 'POST') {
         if (!/^application\/json/i.test(req.headers['content-type'] ?? '')) return send(res, 200, { ok: false, error: 'invalid_arguments' });
@@ -102,12 +182,21 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    url,
+    url: `${base}/api`,
+    /** Slack's authorize page (`SLACK_OAUTH_URL`); served only with the `oauth` option. */
+    authorizeUrl: `${base}/oauth/v2/authorize`,
     messages,
     requests,
+    grants,
+    /** Whether this fake issued `token` through OAuth. */
+    isOAuthToken: (token: string) => oauthTokens.has(token),
+    /** From now on every refresh is refused, as when the user revoked the app. */
+    refuseRefresh() {
+      refusingRefresh = true;
+    },
     get channels() {
       return state.channels;
     },

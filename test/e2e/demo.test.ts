@@ -47,7 +47,7 @@ describe('the AcmeCo demo (npm start)', () => {
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: 'AcmeCo Helpdesk' }).waitFor();
     await card('Slack').getByRole('button', { name: 'Install' }).waitFor();
-    await expect(page.getByText('use any xoxb- token in the demo').count()).resolves.toBe(1);
+    await expect(page.getByText('or use any xoxb- token').count()).resolves.toBe(1);
     await iconsLoaded();
     await shot('demo-1-integrations');
 

@@ -67,7 +67,8 @@ describe('connecting an account through OAuth (popup)', () => {
     const authorize = new URL(popup!.location.href);
     expect(authorize.searchParams.get('client_id')).toBe('client-1');
     expect(authorize.searchParams.get('redirect_uri')).toBe(`${http.url}/oauth/callback`);
-    expect(ui.getByRole('button', { name: 'Connect with Slack' }).hasAttribute('disabled')).toBe(true);
+    // Busy: aria-disabled, not disabled, so the focus stays on it (in the dialog).
+    expect(ui.getByRole('button', { name: 'Connect with Slack' }).getAttribute('aria-disabled')).toBe('true');
 
     // What the callback page posts to the opener once the provider sent the user back.
     const token = await userToken(server, userId);
@@ -97,7 +98,7 @@ describe('connecting an account through OAuth (popup)', () => {
     expect((await ui.findByRole('alert')).textContent).toBe('access_denied');
     expect(popup!.close).toHaveBeenCalled();
     expect(onError.mock.calls[0]![0]).toMatchObject({ code: 'unauthorized', message: 'access_denied' });
-    expect(ui.getByRole('button', { name: 'Connect with Slack' }).hasAttribute('disabled')).toBe(false);
+    expect(ui.getByRole('button', { name: 'Connect with Slack' }).getAttribute('aria-disabled')).toBe('false');
   });
 
   it('says so when the user closes the popup first', async () => {

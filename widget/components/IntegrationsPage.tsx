@@ -85,11 +85,10 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
               {i.needsReconnect && <span class="badge up">{strings.reconnect}</span>}
               {outdated.length > 0 && <span class="badge up">{strings.updateAvailable}</span>}
               <div class="row">
-                {!i.installed && (
-                  <button type="button" class="btn" onClick={() => void onInstall(i.integrationId).then(reload)}>
-                    {strings.install}
-                  </button>
-                )}
+                {/* One button, Install then Configure: the modal gives focus back to it after an install. */}
+                <button type="button" class={i.installed ? 'btn sec' : 'btn'} onClick={() => void onInstall(i.integrationId).then(reload)}>
+                  {i.installed ? strings.configure : strings.install}
+                </button>
                 {i.installed && (
                   <>
                     <label class="chk" style="margin:0">
@@ -117,9 +116,6 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
                         {strings.upgrade}
                       </button>
                     )}
-                    <button type="button" class="btn sec" onClick={() => void onInstall(i.integrationId).then(reload)}>
-                      {strings.configure}
-                    </button>
                     <button
                       type="button"
                       class="btn sec"

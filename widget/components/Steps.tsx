@@ -3,7 +3,11 @@ import type { InstallModel } from '../state/install';
 import { fill, type Strings } from '../strings';
 import { FieldInput } from './FieldInput';
 
-/** Connect the account: OAuth in a popup, and/or the app's credential form. */
+/**
+ * Connect the account: OAuth in a popup, and/or the app's credential form. Busy buttons are
+ * `aria-disabled`, not `disabled`: a disabled button drops the focus out of the dialog (to the
+ * page's body), where Esc and the Tab trap no longer work. The model ignores a second go while busy.
+ */
 export function ConnectStep({ model, strings }: { model: InstallModel; strings: Strings }) {
   const detail = model.detail.value!;
   const keyForm = detail.auth.find((a) => a.type === 'apiKey');
@@ -16,9 +20,9 @@ export function ConnectStep({ model, strings }: { model: InstallModel; strings: 
         <button
           type="button"
           class="btn"
-          disabled={model.busy.value}
+          aria-disabled={model.busy.value}
           // Opened here, in the click, so popup blockers let it through.
-          onClick={() => void model.connectWithOAuth(window.open('about:blank', 'alloy-oauth', 'width=600,height=700'))}
+          onClick={() => model.busy.value || void model.connectWithOAuth(window.open('about:blank', 'alloy-oauth', 'width=600,height=700'))}
         >
           {fill(strings.connectWith, { app: detail.app })}
         </button>
@@ -47,7 +51,7 @@ export function ConnectStep({ model, strings }: { model: InstallModel; strings: 
               />
             </div>
           ))}
-          <button type="submit" class="btn" disabled={model.busy.value}>
+          <button type="submit" class="btn" aria-disabled={model.busy.value}>
             {strings.connect}
           </button>
         </form>
@@ -83,7 +87,7 @@ export function SettingsStep({ model, strings }: { model: InstallModel; strings:
           onRetry={() => void model.loadOptions(f)}
         />
       ))}
-      <button type="submit" class="btn" disabled={model.busy.value}>
+      <button type="submit" class="btn" aria-disabled={model.busy.value}>
         {model.busy.value ? strings.installing : installed ? strings.save : strings.install}
       </button>
     </form>

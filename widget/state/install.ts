@@ -95,6 +95,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
   }
 
   async function connectWithKey(data: Record<string, string>) {
+    if (busy.value) return;
     busy.value = true;
     error.value = undefined;
     try {
@@ -150,6 +151,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
   }
 
   async function submit(): Promise<InstallResult | undefined> {
+    if (busy.value) return undefined;
     const errors = validate(fields(), values.value, strings);
     fieldErrors.value = errors;
     if (Object.keys(errors).length) return undefined;

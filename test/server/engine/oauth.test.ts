@@ -1,18 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startOAuthProvider } from '../../fakes/oauth-provider';
+import { startFakeSlack, type FakeSlack } from '../../../demo/fakes/slack';
 import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../../helpers/server';
 
 const CLIENT = { clientId: 'client-123', clientSecret: 'client-secret-456' };
 const ORIGIN = 'https://app.acme.test';
 
 describe(`OAuth 2.0 connections (${storeKind})`, () => {
-  let provider: Awaited<ReturnType<typeof startOAuthProvider>>;
+  let provider: FakeSlack;
   let server: TestServer;
   let userId: string;
   let token: string;
 
   const start = async (expiresIn: number) => {
-    provider = await startOAuthProvider({ ...CLIENT, expiresIn });
+    provider = await startFakeSlack({ oauth: { ...CLIENT, expiresIn } });
+    provider.channels = [{ id: 'C1', name: 'support' }];
     server = await startTestServer({
       env: {
         WORKERS: 'on',
@@ -20,7 +21,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
         SLACK_CLIENT_ID: CLIENT.clientId,
         SLACK_CLIENT_SECRET: CLIENT.clientSecret,
         SLACK_OAUTH_URL: provider.authorizeUrl,
-        SLACK_API_URL: provider.apiUrl,
+        SLACK_API_URL: provider.url,
       },
     });
     userId = await createUser(server, 'oauth-user');
@@ -80,10 +81,12 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     const install = await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
     expect(install.status).toBe(201);
     await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
-    for (let i = 0; i < 100 && provider.posts.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(provider.posts).toHaveLength(1);
+    for (let i = 0; i < 100 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(provider.messages).toHaveLength(1);
     expect(provider.grants).toEqual(['authorization_code', 'refresh_token']);
-    expect(provider.posts[0]!.channel).toBe('C1');
+    expect(provider.messages[0]!.channel).toBe('C1');
+    // The refreshed access token, issued through OAuth: no bot token was ever given.
+    expect(provider.isOAuthToken(provider.messages[0]!.token)).toBe(true);
   });
 
   it('marks the credential as needing reconnection when the refresh is refused, without retrying', async () => {
@@ -108,7 +111,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     const list = await server.request('GET', `/integrations?userId=${userId}`);
     expect(list.body.data.find((i: any) => i.integrationId === 'slack').needsReconnect).toBe(true);
     expect(list.body.data.find((i: any) => i.integrationId === 'bigcommerce').needsReconnect).toBe(false);
-    expect(provider.posts).toHaveLength(0);
+    expect(provider.messages).toHaveLength(0);
   });
 
   it('says OAuth is not configured when the server has no client', async () => {
