@@ -1,24 +1,12 @@
 import { z } from 'zod';
 import type { HttpClient } from '../engine/http';
+import type { AuthView, CredentialFieldView } from '../../widget/schema';
 
+// The account form and the ways to connect are wire shapes the widget reads: one schema each, in widget/schema.ts.
 /** One field of the account form the end user fills to connect an app. */
-export const CredentialFieldSchema = z.object({
-  name: z.string(),
-  label: z.string(),
-  type: z.enum(['text', 'secret']),
-  required: z.boolean(),
-  description: z.string().optional(),
-  placeholder: z.string().optional(),
-});
-export type CredentialField = z.infer<typeof CredentialFieldSchema>;
-
+export type CredentialField = z.infer<typeof CredentialFieldView>;
 /** How a connector authenticates: `none`, an API-key style form, or OAuth 2.0. */
-export const ConnectorAuthSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('none') }),
-  z.object({ type: z.literal('apiKey'), fields: z.array(CredentialFieldSchema) }),
-  z.object({ type: z.literal('oauth2'), scopes: z.array(z.string()) }),
-]);
-export type ConnectorAuth = z.infer<typeof ConnectorAuthSchema>;
+export type ConnectorAuth = z.infer<typeof AuthView>;
 
 /** Engine-wide settings a connector may need: where each app's API lives, how to sign, what to allow. */
 export interface ConnectorSettings {
