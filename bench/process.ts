@@ -1,0 +1,103 @@
+/** Child processes of the benchmark: the servers under test and the load generator. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const root = path.resolve(import.meta.dirname, '..');
+
+export interface Server {
+  url: string;
+  output(): string;
+  kill(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Kills whatever is still running (on an error or Ctrl-C of the benchmark itself). */
+export function killAll(): void {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+  });
+}
+
+/**
+ * Starts a TypeScript entry with tsx, as test/helpers/process.ts does, on a free port of 127.0.0.1,
+ * and resolves with its URL once it prints `listening on http://…`.
+ */
+export function startServer(entry: string, env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`${entry} exited with ${code}: ${out}`));
+    child.once('exit', onExit);
+    const onData = () => {
+      const match = out.match(/listening on (http:\/\/\S+)/);
+      if (!match) return;
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      resolve({
+        url: match[1]!.replace('localhost', '127.0.0.1'),
+        output: () => out,
+        kill: async () => {
+          const gone = exited(child);
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          await gone;
+          clearTimeout(timer);
+        },
+      });
+    };
+    child.stdout!.on('data', onData);
+  });
+}
+
+export interface LoadResult {
+  /** Mean requests per second over the run. */
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  total: number;
+}
+
+/** Runs autocannon in a process of its own (`--json`), POSTing `body` to `url`. */
+export async function autocannon(url: string, body: string, headers: Record<string, string>, opts: { connections: number; seconds: number }): Promise<LoadResult> {
+  const args = ['-c', String(opts.connections), '-d', String(opts.seconds), '-m', 'POST', '--json', '-b', body];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
+  args.push(url);
+  const child = spawn(path.join(root, 'node_modules/.bin/autocannon'), args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+  if (code !== 0) throw new Error(`autocannon exited with ${code}: ${err}`);
+  const r = JSON.parse(out.slice(out.indexOf('{')));
+  return {
+    reqPerSec: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    ok2xx: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    total: r.requests.total,
+  };
+}
