@@ -33,7 +33,6 @@ const UserRef = z.string().trim().min(1).max(255).meta({ description: 'A userId,
 const Limit = z.coerce.number().int().min(1).max(1000).default(100);
 
 export const UserIdQuery = z.object({ userId: UserRef });
-export const OptionalUserIdQuery = z.object({ userId: UserRef.optional() });
 export const PageQuery = z.object({ limit: Limit, cursor: z.string().optional() });
 export const LogsQuery = z.object({ userId: UserRef.optional(), limit: Limit, cursor: z.string().optional() });
 export const ErrorsQuery = z.object({ userId: UserRef.optional(), limit: Limit });
@@ -158,4 +157,3 @@ export const DeactivatedResponse = z.object({ success: z.literal(true), deactiva
 export const InstallUrlResponse = z.object({ url: z.string(), expiresAt: z.string() });
 
 // ── end user (widget) ───────────────────────────────────────────────────────
-export const EndUserWorkflowPath = z.object({ workflowId: z.string().min(1) });

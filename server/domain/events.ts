@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ApiError, validationError } from '../errors';
-import type { AcceptedEvent } from '../store/events';
+import type { AcceptedEvent, EventInput } from '../store/events';
 import type { Services } from './context';
 
 export interface RunEventInput {
@@ -28,18 +28,20 @@ export async function runEvent(services: Services, input: RunEventInput): Promis
   }
   const parsed = definition.validator.safeParse(input.data);
   if (!parsed.success) throw validationError(parsed.error, input.source === 'isv' ? 'data' : undefined, `The data does not match the schema of "${input.event}"`);
-  const requestHash = createHash('sha256').update(JSON.stringify([input.event, parsed.data])).digest('hex');
-  const result = await services.store.events.accept({
-    userId: input.userId,
-    name: input.event,
-    data: parsed.data,
-    source: input.source,
-    idempotencyKey: input.idempotencyKey,
-    requestHash,
-  });
+  return recordEvent(services, { userId: input.userId, name: input.event, data: parsed.data, source: input.source, idempotencyKey: input.idempotencyKey });
+}
+
+/**
+ * Records a checked event with its executions (one transaction, in the store) and wakes the local
+ * worker. The request hash tells an honest repeat of an idempotency key from a reused one (409).
+ */
+export async function recordEvent(
+  services: Services,
+  input: Omit<EventInput, 'requestHash'>,
+): Promise<{ replayed: boolean; body: AcceptedEvent }> {
+  const requestHash = createHash('sha256').update(JSON.stringify([input.name, input.installationId ?? null, input.data])).digest('hex');
+  const result = await services.store.events.accept({ ...input, requestHash });
+  if (result.kind === 'key_reused') throw new ApiError(409, 'conflict', 'This idempotency key was already used for a different event or data');
   if (result.kind === 'accepted' && result.response.executionIds.length > 0) services.engine.wake();
-  if (result.kind === 'key_reused') {
-    throw new ApiError(409, 'conflict', 'This idempotency key was already used for a different event or data');
-  }
   return { replayed: result.kind === 'repeat', body: result.response };
 }

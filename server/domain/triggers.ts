@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { compileEventSchema } from '../definitions/event-schema';
 import { ApiError, validationError } from '../errors';
 import type { Installation } from '../store/installations';
 import { triggerKey } from '../store/versions';
 import type { AcceptedEvent } from '../store/events';
 import type { Services } from './context';
+import { recordEvent } from './events';
 
 /**
  * Starts one installation's workflow with the given data (an inbound webhook, or
@@ -23,21 +23,25 @@ export async function runInstallation(
   const trigger = version.definition.trigger;
   let checked = data;
   if (trigger.type === 'customEvent') {
-    const parsed = compileEventSchema(trigger.schema).safeParse(data);
+    const parsed = validatorOf(trigger.schema).safeParse(data);
     if (!parsed.success) throw validationError(parsed.error, 'data', `The data does not match the schema of "${trigger.event}"`);
     checked = parsed.data;
   }
-  const name = triggerKey(trigger) ?? `webhook:${installation.workflowId}`;
-  const result = await services.store.events.accept({
+  return recordEvent(services, {
     userId: installation.userId,
-    name,
+    name: triggerKey(trigger) ?? `webhook:${installation.workflowId}`,
     data: checked,
     source,
     idempotencyKey,
     installationId: installation.installationId,
-    requestHash: createHash('sha256').update(JSON.stringify([name, installation.installationId, checked])).digest('hex'),
   });
-  if (result.kind === 'key_reused') throw new ApiError(409, 'conflict', 'This idempotency key was already used for a different event or data');
-  if (result.kind === 'accepted') services.engine.wake();
-  return { replayed: result.kind === 'repeat', body: result.response };
+}
+
+// Released versions are cached and never change, so their schema objects key the compiled
+// validators: nothing is compiled again on the request path.
+const validators = new WeakMap<object, ReturnType<typeof compileEventSchema>>();
+function validatorOf(schema: Record<string, unknown>) {
+  let validator = validators.get(schema);
+  if (!validator) validators.set(schema, (validator = compileEventSchema(schema)));
+  return validator;
 }

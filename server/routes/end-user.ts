@@ -6,6 +6,7 @@ import { createCredential, installIntegration, integrationDetail } from '../doma
 import { upgradeInstallation } from '../domain/upgrade';
 import { integrationView, installationView } from '../domain/views';
 import * as S from '../schemas';
+import { eventAnswer, idempotencyKeyHeader } from './idempotency';
 
 /**
  * What the widget calls with the user token. The user is always the token's subject
@@ -99,13 +100,8 @@ export function endUserRoutes(api: Api, services: Services) {
       response: S.RunEventResponse,
     },
     async (c, { body }) => {
-      const key = c.req.header('idempotency-key');
-      if (key !== undefined && !S.IdempotencyKey.safeParse(key).success) {
-        throw new ApiError(400, 'invalid_request', 'The Idempotency-Key header must be 1 to 255 characters', [{ path: 'Idempotency-Key', message: 'invalid' }]);
-      }
-      const result = await runEvent(services, { userId: c.get('userId'), event: param(c, 'event'), data: body, source: 'browser', idempotencyKey: key || undefined });
-      if (result.replayed) c.header('Idempotent-Replayed', 'true');
-      return c.json(result.body);
+      const idempotencyKey = idempotencyKeyHeader(c);
+      return eventAnswer(c, await runEvent(services, { userId: c.get('userId'), event: param(c, 'event'), data: body, source: 'browser', idempotencyKey }));
     },
   );
 }

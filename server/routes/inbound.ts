@@ -7,6 +7,7 @@ import { runInstallation } from '../domain/triggers';
 import { requireUser } from '../domain/users';
 import { findInstallationByWebhookToken } from '../store/installations';
 import * as S from '../schemas';
+import { eventAnswer, idempotencyKeyHeader } from './idempotency';
 
 /** Starting workflows other than by custom event: one workflow directly, inbound webhooks, re-runs. */
 export function inboundRoutes(api: Api, app: Hono<AppEnv>, services: Services) {
@@ -19,9 +20,7 @@ export function inboundRoutes(api: Api, app: Hono<AppEnv>, services: Services) {
       const user = await requireUser(store, body.userId);
       const installation = await store.installations.find(user.userId, body.workflowId);
       if (!installation) throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${body.workflowId}"`);
-      const result = await runInstallation(services, installation, body.data, 'isv', c.req.header('idempotency-key') || undefined);
-      if (result.replayed) c.header('Idempotent-Replayed', 'true');
-      return c.json(result.body);
+      return eventAnswer(c, await runInstallation(services, installation, body.data, 'isv', idempotencyKeyHeader(c)));
     },
   );
 
@@ -47,8 +46,8 @@ export function inboundRoutes(api: Api, app: Hono<AppEnv>, services: Services) {
     const body = await readJson(c);
     const parsed = z.record(z.string(), z.unknown()).safeParse(body ?? {});
     if (!parsed.success) throw validationError(parsed.error, undefined, 'A webhook body must be a JSON object');
-    const key = c.req.header('idempotency-key') || c.req.header('webhook-id') || undefined;
-    const result = await runInstallation(services, installation, parsed.data, 'webhook', key);
-    return c.json(result.body, 202);
+    // A sender that signs its webhooks (Standard Webhooks) names each delivery: a redelivery is a repeat.
+    const key = idempotencyKeyHeader(c) ?? (c.req.header('webhook-id') || undefined);
+    return eventAnswer(c, await runInstallation(services, installation, parsed.data, 'webhook', key), 202);
   });
 }

@@ -4,6 +4,7 @@ import type { Services } from '../domain/context';
 import { runEvent } from '../domain/events';
 import { requireUser } from '../domain/users';
 import * as S from '../schemas';
+import { eventAnswer, idempotencyKeyHeader } from './idempotency';
 
 /** `POST /run/event`: the ISV backend fires a custom event for one user. */
 export function runRoutes(api: Api, services: Services) {
@@ -19,10 +20,7 @@ export function runRoutes(api: Api, services: Services) {
       response: S.RunEventResponse,
     },
     async (c, { body }) => {
-      const header = c.req.header('idempotency-key');
-      if (header !== undefined && !S.IdempotencyKey.safeParse(header).success) {
-        throw new ApiError(400, 'invalid_request', 'The Idempotency-Key header must be 1 to 255 characters', [{ path: 'Idempotency-Key', message: 'invalid' }]);
-      }
+      const header = idempotencyKeyHeader(c);
       if (header && body.id && header !== body.id) {
         throw new ApiError(400, 'invalid_request', 'The Idempotency-Key header and "id" differ; send one of them', [{ path: 'id', message: 'differs from Idempotency-Key' }]);
       }
@@ -32,10 +30,9 @@ export function runRoutes(api: Api, services: Services) {
         event: body.event,
         data: body.data,
         source: 'isv',
-        idempotencyKey: header || body.id,
+        idempotencyKey: header ?? body.id,
       });
-      if (result.replayed) c.header('Idempotent-Replayed', 'true');
-      return c.json(result.body);
+      return eventAnswer(c, result);
     },
   );
 }

@@ -22,10 +22,6 @@ export class Keys {
     ]);
   }
 
-  async apiKeyHashes(): Promise<string[]> {
-    return (await this.db.all<{ hash: string }>('SELECT hash FROM api_keys')).map((r) => r.hash);
-  }
-
   async signingKeys(): Promise<SigningKeyRow[]> {
     return this.db.all<SigningKeyRow>('SELECT * FROM signing_keys ORDER BY created_at, kid');
   }

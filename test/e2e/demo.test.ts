@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browser';
+import { launchBrowser, seriousAxeViolations } from '../helpers/browser';
 import { PROCESS_API_KEY, root, startProcess, type RunningProcess } from '../helpers/process';
 
 const screenshots = path.join(root, 'test', 'e2e', 'screenshots');
@@ -127,12 +127,7 @@ describe('the AcmeCo demo (npm start)', () => {
   }, 60_000);
 
   it('has no serious or critical accessibility violation (axe-core, widget included)', async () => {
-    await page.addScriptTag({ path: path.join(root, 'node_modules', 'axe-core', 'axe.min.js') });
-    const violations = await page.evaluate(async () => {
-      const result = await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe.run();
-      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
-    });
-    expect(violations).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
   it('keeps the API key on the server', async () => {

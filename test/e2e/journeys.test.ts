@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browser';
+import { launchBrowser, seriousAxeViolations } from '../helpers/browser';
 import { callApi, root, startProcess, type RunningProcess } from '../helpers/process';
 
 const screenshots = path.join(root, 'test', 'e2e', 'screenshots');
@@ -65,13 +65,6 @@ describe('browser journeys through the AcmeCo demo', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const axe = async (page: Page) => {
-    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: path.join(root, 'node_modules', 'axe-core', 'axe.min.js') });
-    return page.evaluate(async () => {
-      const result = await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe.run();
-      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
-    });
-  };
   /** Installs Slack with a bot token through the modal opened from the card, by mouse. */
   const installSlackWithToken = async (page: Page, dialog: Locator) => {
     await card(page, 'Slack').getByRole('button', { name: 'Install' }).click();
@@ -114,7 +107,7 @@ describe('browser journeys through the AcmeCo demo', () => {
     expect(server.output()).toMatch(/Slack: fake at \S+, any xoxb- token or "Connect with Slack"/);
 
     // The open modal passes axe too (the demo test scans the page with the modals closed).
-    expect(await axe(page)).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
 
     const [popup] = await Promise.all([page.waitForEvent('popup'), dialog.getByRole('button', { name: 'Connect with Slack' }).click()]);
     // The fake Slack approves at once and redirects to the callback, whose page posts the result to the opener and closes.
@@ -133,7 +126,7 @@ describe('browser journeys through the AcmeCo demo', () => {
     // The modal moved on to the settings step with the new connection.
     const channel = dialog.getByLabel('Slack channel');
     await channel.locator('option', { hasText: '#support' }).waitFor({ state: 'attached' });
-    expect(await axe(page)).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await channel.selectOption({ label: '#support' });
     await dialog.getByRole('button', { name: 'Install', exact: true }).click();
     await dialog.getByRole('heading', { name: 'Slack is ready' }).waitFor();

@@ -1,7 +1,8 @@
+import path from 'node:path';
 import fs from 'node:fs';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { createApp } from '../../server/app';
 import type { TestServer } from './server';
 
@@ -37,4 +38,15 @@ export async function listen(server: TestServer, port = 0): Promise<{ url: strin
         (http as import('node:http').Server).closeAllConnections?.();
       }),
   };
+}
+
+/** Runs axe-core on the page (loading it once) and lists the serious and critical violations, `id (nodes)`. */
+export async function seriousAxeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) {
+    await page.addScriptTag({ path: path.resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js') });
+  }
+  return page.evaluate(async () => {
+    const result = await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe.run();
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
+  });
 }

@@ -17,6 +17,18 @@ export async function serve(options: { env?: Record<string, string>; definitions
   return { server, http };
 }
 
+/**
+ * Restarts the server on its store (e.g. to release new definitions) and serves it again; the
+ * widget is pointed at the new address. The user's token stays good: the signing keys are stored.
+ */
+export async function restartAndServe(server: TestServer, http: Http): Promise<Http> {
+  await server.restart();
+  await http.close();
+  const next = await listen(server);
+  setBaseUrl(next.url);
+  return next;
+}
+
 /** Creates a user and points the widget at the server with that user's token. */
 export async function signIn(server: TestServer, http: Http, name = `user${Math.random().toString(36).slice(2, 8)}`): Promise<string> {
   const userId = await createUser(server, name);

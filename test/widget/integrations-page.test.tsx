@@ -6,8 +6,8 @@ import { listen } from '../helpers/browser';
 import { userToken, type TestServer } from '../helpers/server';
 import { buildDefinitions, type Definitions } from '../../server/definitions/load';
 import { alerts, consent, forms, vault } from './definitions';
-import { definitionsWith, hosts, inside, installationsOf, modal, resetWidget, serve, signIn, type Http } from './helpers';
-import { close, renderIntegrations, setBaseUrl } from '../../widget/index';
+import { definitionsWith, hosts, inside, installationsOf, modal, resetWidget, restartAndServe, serve, signIn, type Http } from './helpers';
+import { close, renderIntegrations } from '../../widget/index';
 
 /** Renders the page into a container of the host page; queries inside its shadow root. */
 function renderPage(options: Parameters<typeof renderIntegrations>[1] = {}) {
@@ -229,10 +229,7 @@ describe('the integrations page', () => {
       // Version 2 adds a field: the user must reinstall (Configure) rather than update.
       const v1 = vault.workflows[0]!;
       definitions = definitionsWith([{ ...vault, workflows: [{ ...v1, version: 2, fields: [...v1.fields, { name: 'mention', label: 'Who to mention', type: 'text' }] }] }]);
-      await server.restart();
-      await http.close();
-      http = await listen(server);
-      setBaseUrl(http.url);
+      http = await restartAndServe(server, http);
 
       const { ui } = renderPage();
       await ui.findByRole('list');
@@ -258,11 +255,7 @@ describe('the integrations page', () => {
       await installVault(server, userId);
       // Version 2 of the vault workflow: a new description, the same fields.
       definitions = definitionsWith([{ ...vault, workflows: [{ ...vault.workflows[0]!, version: 2, description: 'Now with retries' }] }]);
-      await server.restart();
-      await http.close();
-      http = await listen(server);
-      // The user's token is still good: the signing keys are in the store.
-      setBaseUrl(http.url);
+      http = await restartAndServe(server, http);
 
       const { ui } = renderPage();
       await ui.findByRole('list');
