@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import type { Db, SqlExecutor } from './db';
 import { newId } from '../ids';
 
 export interface AcceptedEvent {
@@ -25,57 +25,204 @@ export type AcceptResult =
   | { kind: 'repeat'; response: AcceptedEvent }
   | { kind: 'key_reused' };
 
-/** Events and the executions they start. */
+interface Waiting {
+  input: EventInput;
+  resolve(result: AcceptResult): void;
+  reject(err: unknown): void;
+}
+
+interface Listener {
+  id: string;
+  user_id: string;
+  workflow_id: string;
+  version: number;
+  trigger_key?: string;
+}
+
+/** Rows per multi-row INSERT: well under both databases' bound-parameter limits. */
+const ROWS_PER_STATEMENT = 200;
+/** Events per transaction. */
+const MAX_BATCH = 500;
+
+/**
+ * Events and the executions they start.
+ *
+ * Group commit: the events that arrive together are recorded in one transaction, and each
+ * caller is answered only when that transaction has committed. Nothing is answered before it
+ * is durable, so a kill -9 loses no accepted event; but a burst costs one commit instead of one
+ * per event. A batch is taken when the event loop has read every request that was ready
+ * (`setImmediate`), or, while a batch is committing, when it finishes; no timer adds latency.
+ */
 export class Events {
-  constructor(private readonly db: Db) {}
+  private waiting: Waiting[] = [];
+  private committing = 0;
+  private scheduled = false;
+  private idle: (() => void)[] = [];
+  /** SQLite has one writer; PostgreSQL commits several batches at once on its pool. */
+  private readonly concurrency: number;
+
+  constructor(private readonly db: Db) {
+    this.concurrency = db.dialect === 'sqlite' ? 1 : 4;
+  }
 
   /**
    * Records an event and one queued execution per active installation of that user whose
-   * installed version listens to it, in one transaction, before anyone is answered. With an
-   * idempotency key, a repeat returns the first answer and records nothing.
+   * installed version listens to it, durably, before resolving. With an idempotency key, a
+   * repeat resolves to the first answer and records nothing.
    */
-  async accept(input: EventInput): Promise<AcceptResult> {
-    return this.db.transaction(async (tx) => {
-      const key = input.idempotencyKey ?? null;
-      const eventId = newId();
-      const now = Date.now();
-      const inserted = await tx.get<{ id: string }>(
-        `INSERT INTO events (id, user_id, idempotency_key, request_hash, name, data, source, response, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, '', ?) ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
-        [eventId, input.userId, key, input.requestHash, input.name, JSON.stringify(input.data ?? null), input.source, now],
-      );
-      if (!inserted) {
-        const first = await tx.get<{ request_hash: string; response: string }>(
-          'SELECT request_hash, response FROM events WHERE user_id = ? AND idempotency_key = ?',
-          [input.userId, key],
-        );
-        if (!first || first.request_hash !== input.requestHash) return { kind: 'key_reused' };
-        return { kind: 'repeat', response: JSON.parse(first.response) as AcceptedEvent };
-      }
-      const listeners = input.installationId
-        ? await tx.all<{ id: string; workflow_id: string; version: number }>(
-            'SELECT id, workflow_id, version FROM installations WHERE id = ? AND user_id = ? AND active = 1',
-            [input.installationId, input.userId],
-          )
-        : await tx.all<{ id: string; workflow_id: string; version: number }>(
-            `SELECT i.id, i.workflow_id, i.version FROM installations i
-             JOIN workflow_versions v ON v.workflow_id = i.workflow_id AND v.version = i.version
-             WHERE i.user_id = ? AND i.active = 1 AND v.trigger_key = ? ORDER BY i.installed_at, i.id`,
-            [input.userId, input.name],
-          );
-      const executionIds: string[] = [];
-      for (const listener of listeners) {
-        const executionId = newId();
-        executionIds.push(executionId);
-        await tx.run(
-          `INSERT INTO executions (id, event_id, user_id, installation_id, workflow_id, version, status, attempts, next_attempt_at, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)`,
-          [executionId, eventId, input.userId, listener.id, listener.workflow_id, listener.version, now, now],
-        );
-      }
-      const response: AcceptedEvent = { message: 'Event successfully triggered', eventId, executionIds };
-      await tx.run('UPDATE events SET response = ? WHERE id = ?', [JSON.stringify(response), eventId]);
-      return { kind: 'accepted', response };
+  accept(input: EventInput): Promise<AcceptResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ input, resolve, reject });
+      this.schedule();
     });
   }
+
+  /** Resolves when every event handed to `accept` so far has been committed or refused. */
+  drain(): Promise<void> {
+    if (this.waiting.length === 0 && this.committing === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.waiting.length === 0 || this.committing >= this.concurrency) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.waiting.length > 0 && this.committing < this.concurrency) {
+        const batch = this.waiting.splice(0, MAX_BATCH);
+        this.committing++;
+        void this.commit(batch).finally(() => {
+          this.committing--;
+          this.schedule();
+          if (this.waiting.length === 0 && this.committing === 0) for (const done of this.idle.splice(0)) done();
+        });
+      }
+    });
+  }
+
+  private async commit(batch: Waiting[]): Promise<void> {
+    try {
+      const results = await this.db.transaction((tx) => acceptAll(tx, batch.map((w) => w.input)));
+      batch.forEach((w, i) => w.resolve(results[i]!));
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.reject(err);
+      // The transaction rolled back, so nothing of it is stored: one bad event must not fail
+      // the others, so each is tried again on its own and gets its own answer or error.
+      await Promise.all(
+        batch.map((w) =>
+          this.db.transaction((tx) => acceptAll(tx, [w.input])).then(
+            (results) => w.resolve(results[0]!),
+            (error: unknown) => w.reject(error),
+          ),
+        ),
+      );
+    }
+  }
+}
+
+/** Records a batch of events in the caller's transaction: a few multi-row statements, whatever its size. */
+async function acceptAll(tx: SqlExecutor, inputs: EventInput[]): Promise<AcceptResult[]> {
+  const listeners = await listenersOf(tx, inputs);
+  const now = Date.now();
+  const planned = inputs.map((input, i) => {
+    const eventId = newId();
+    const executions = listeners[i]!.map((listener) => ({ id: newId(), listener }));
+    const response: AcceptedEvent = { message: 'Event successfully triggered', eventId, executionIds: executions.map((e) => e.id) };
+    return { input, eventId, executions, response };
+  });
+
+  const inserted = new Set<string>();
+  for (const rows of chunks(planned, ROWS_PER_STATEMENT)) {
+    const ids = await tx.all<{ id: string }>(
+      `INSERT INTO events (id, user_id, idempotency_key, request_hash, name, data, source, response, received_at)
+       VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
+      rows.flatMap(({ input, eventId, response }) => [
+        eventId,
+        input.userId,
+        input.idempotencyKey ?? null,
+        input.requestHash,
+        input.name,
+        JSON.stringify(input.data ?? null),
+        input.source,
+        JSON.stringify(response),
+        now,
+      ]),
+    );
+    for (const { id } of ids) inserted.add(id);
+  }
+
+  const executions = planned
+    .filter((p) => inserted.has(p.eventId))
+    .flatMap((p) => p.executions.map((e) => ({ ...e, eventId: p.eventId, userId: p.input.userId })));
+  for (const rows of chunks(executions, ROWS_PER_STATEMENT)) {
+    await tx.run(
+      `INSERT INTO executions (id, event_id, user_id, installation_id, workflow_id, version, status, attempts, next_attempt_at, created_at)
+       VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)").join(', ')}`,
+      rows.flatMap((e) => [e.id, e.eventId, e.userId, e.listener.id, e.listener.workflow_id, e.listener.version, now, now]),
+    );
+  }
+
+  const results: AcceptResult[] = [];
+  for (const p of planned) {
+    if (inserted.has(p.eventId)) {
+      results.push({ kind: 'accepted', response: p.response });
+      continue;
+    }
+    // The key was used before (or earlier in this batch): the first answer, if this is the same request.
+    const first = await tx.get<{ request_hash: string; response: string }>(
+      'SELECT request_hash, response FROM events WHERE user_id = ? AND idempotency_key = ?',
+      [p.input.userId, p.input.idempotencyKey ?? null],
+    );
+    results.push(
+      !first || first.request_hash !== p.input.requestHash
+        ? { kind: 'key_reused' }
+        : { kind: 'repeat', response: JSON.parse(first.response) as AcceptedEvent },
+    );
+  }
+  return results;
+}
+
+/**
+ * Each event's listeners: the active installations of its user whose installed version is
+ * triggered by its name (in installation order), or the one installation it names.
+ */
+async function listenersOf(tx: SqlExecutor, inputs: EventInput[]): Promise<Listener[][]> {
+  const byUser = new Map<string, Listener[]>();
+  const users = [...new Set(inputs.filter((i) => !i.installationId).map((i) => i.userId))];
+  for (const ids of chunks(users, ROWS_PER_STATEMENT)) {
+    const rows = await tx.all<Listener>(
+      `SELECT i.id, i.user_id, i.workflow_id, i.version, v.trigger_key FROM installations i
+       JOIN workflow_versions v ON v.workflow_id = i.workflow_id AND v.version = i.version
+       WHERE i.user_id IN (${ids.map(() => '?').join(', ')}) AND i.active = 1 ORDER BY i.installed_at, i.id`,
+      ids,
+    );
+    for (const row of rows) {
+      const list = byUser.get(row.user_id);
+      if (list) list.push(row);
+      else byUser.set(row.user_id, [row]);
+    }
+  }
+  const byId = new Map<string, Listener>();
+  const installations = [...new Set(inputs.flatMap((i) => (i.installationId ? [i.installationId] : [])))];
+  for (const ids of chunks(installations, ROWS_PER_STATEMENT)) {
+    const rows = await tx.all<Listener>(
+      `SELECT id, user_id, workflow_id, version FROM installations WHERE id IN (${ids.map(() => '?').join(', ')}) AND active = 1`,
+      ids,
+    );
+    for (const row of rows) byId.set(row.id, row);
+  }
+  return inputs.map((input) => {
+    if (input.installationId) {
+      const one = byId.get(input.installationId);
+      return one && one.user_id === input.userId ? [one] : [];
+    }
+    return (byUser.get(input.userId) ?? []).filter((l) => l.trigger_key === input.name);
+  });
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

@@ -43,6 +43,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await db.close().catch(() => undefined);
     throw err;
   }
+  const events = new Events(db);
   return {
     db,
     users: new Users(db),
@@ -51,10 +52,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     credentials: new Credentials(db),
     installations: new Installations(db),
     pending: new PendingInstallations(db),
-    events: new Events(db),
+    events,
     logs: new Logs(db),
     executions: new Executions(db),
-    close: () => db.close(),
+    // Events handed to the group commit are answered only once committed: finish them first.
+    close: async () => {
+      await events.drain();
+      await db.close();
+    },
   };
 }
 
