@@ -202,7 +202,7 @@ export async function widgetSizeRows(): Promise<Row[]> {
       }
       const size = gzip(chunk.code);
       const thrown = await throwsInBrowser(browser, chunk.code);
-      const versus = `ours ${(iife / size).toFixed(2)}×`;
+      const versus = `ours is ${(iife / size).toFixed(2)}× this`;
       rows.push([figure, thrown ? `${bytes(size)}, but it throws on load in Chromium: ${thrown}` : `${bytes(size)}; ${versus}`, peer.ui, '', '']);
     }
   } finally {
