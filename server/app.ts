@@ -7,7 +7,8 @@ import { cors } from 'hono/cors';
 import { Api, publicBaseUrl, type AppEnv, type RouteDoc } from './api';
 import type { Services } from './domain/context';
 import { ApiError, errorBody, handleError } from './errors';
-import { apiKeyAuth } from './middleware/api-key';
+import { apiKeyAuth, bearerToken } from './middleware/api-key';
+import { authThenLimit, rateLimit } from './middleware/rate-limit';
 import { userTokenAuth } from './middleware/user-token';
 import { openApiDocument, referencePage } from './openapi';
 import { endUserRoutes } from './routes/end-user';
@@ -57,13 +58,24 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
     origin: (origin) => (allowed === undefined ? origin : allowed.includes(origin) ? origin : null),
     allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
     allowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
-    exposeHeaders: ['Idempotent-Replayed'],
+    exposeHeaders: ['Idempotent-Replayed', 'Retry-After'],
     maxAge: 600,
   });
   app.use('/me/*', browserCors);
   app.use('/plugins/*', browserCors);
 
-  const isv = new Api(app, 'apiKey', docs, apiKeyAuth(() => services.apiKeyHashes));
+  // Rate limits sit behind the auth of each kind of route, so only a known key or user has a
+  // bucket: ISV routes count per API key (also those naming a userId), end-user routes per user.
+  const limits = services.config.rateLimits;
+  const isvGuard = authThenLimit(
+    apiKeyAuth(() => services.apiKeyHashes),
+    limits.apiKey && rateLimit(limits.apiKey, 'API key', (c) => bearerToken(c.req.header('authorization'))),
+  );
+  const userGuard = authThenLimit(
+    userTokenAuth(services.tokens, services.store),
+    limits.user && rateLimit(limits.user, 'user', (c) => c.get('userId')),
+  );
+  const isv = new Api(app, 'apiKey', docs, isvGuard);
   userRoutes(isv, services);
   integrationRoutes(isv, services);
   headlessRoutes(isv, services);
@@ -71,7 +83,7 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   workflowRoutes(isv, services);
   installPageRoutes(isv, app, services);
   inboundRoutes(isv, app, services);
-  const endUser = new Api(app, 'userToken', docs, userTokenAuth(services.tokens, services.store));
+  const endUser = new Api(app, 'userToken', docs, userGuard);
   endUserRoutes(endUser, services);
   optionRoutes(isv, endUser, services);
   oauthRoutes(endUser, app, services);

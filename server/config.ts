@@ -10,6 +10,15 @@ const csv = z
   .optional()
   .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined));
 
+/** Requests per second (decimals allowed); `0` or `off` turns the limit off. */
+const perSecond = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => /^\s*(off|\d+(\.\d+)?)\s*$/i.test(v), 'requests per second: a number, or 0 / off for no limit')
+    .transform((v) => (/off/i.test(v) ? 0 : Number(v)));
+const burst = z.coerce.number().int().min(1, 'at least 1 request').optional();
+
 /** Every environment variable the server reads, with its default. README.md lists them. */
 export const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -26,6 +35,14 @@ export const EnvSchema = z.object({
   TOKEN_ISSUER: z.string().default('alloy-embedded-kit'),
   TOKEN_AUDIENCE: z.string().default('alloy-embedded-kit:user'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** Time to receive a whole request (headers and body) before a 408 and a closed connection. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Time to receive the headers; default 10 s (or REQUEST_TIMEOUT_MS when lower). */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).optional(),
+  RATE_LIMIT_API_KEY_PER_SECOND: perSecond('off'),
+  RATE_LIMIT_API_KEY_BURST: burst,
+  RATE_LIMIT_USER_PER_SECOND: perSecond('50'),
+  RATE_LIMIT_USER_BURST: burst,
   LOG_RETENTION_DAYS: z.coerce.number().positive().default(60),
   WORKERS: z.enum(['on', 'off']).default('on'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
@@ -45,6 +62,12 @@ export const EnvSchema = z.object({
 
 export type Env = z.output<typeof EnvSchema>;
 
+/** A token bucket: `burst` requests at once, refilled at `perSecond`. */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
 export interface Config {
   production: boolean;
   port: number;
@@ -61,6 +84,10 @@ export interface Config {
   tokenIssuer: string;
   tokenAudience: string;
   bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** Per server process; `undefined` = no limit. */
+  rateLimits: { apiKey?: RateLimit; user?: RateLimit };
   logRetentionDays: number;
   /** Run workers inside this server process (the embedded default). */
   workers: boolean;
@@ -87,6 +114,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  const headersTimeoutMs = e.HEADERS_TIMEOUT_MS ?? Math.min(10_000, e.REQUEST_TIMEOUT_MS);
+  if (headersTimeoutMs > e.REQUEST_TIMEOUT_MS) {
+    throw new Error(`Invalid configuration:\n  HEADERS_TIMEOUT_MS: must not be over REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS})`);
+  }
+  // The burst defaults to two seconds' worth.
+  const rateLimit = (perSecond: number, burst: number | undefined): RateLimit | undefined =>
+    perSecond > 0 ? { perSecond, burst: burst ?? Math.max(1, Math.ceil(2 * perSecond)) } : undefined;
   return {
     production,
     port: e.PORT,
@@ -102,6 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenIssuer: e.TOKEN_ISSUER,
     tokenAudience: e.TOKEN_AUDIENCE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs,
+    rateLimits: {
+      apiKey: rateLimit(e.RATE_LIMIT_API_KEY_PER_SECOND, e.RATE_LIMIT_API_KEY_BURST),
+      user: rateLimit(e.RATE_LIMIT_USER_PER_SECOND, e.RATE_LIMIT_USER_BURST),
+    },
     logRetentionDays: e.LOG_RETENTION_DAYS,
     workers: e.WORKERS === 'on',
     workerConcurrency: e.WORKER_CONCURRENCY,
@@ -114,5 +154,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateUrls: e.ALLOY_ALLOW_PRIVATE_URLS === 'true',
     // Each connector declares its own variables (SLACK_API_URL, SLACK_CLIENT_ID…).
     ...connectorSettingsFromEnv(env),
+  };
+}
+
+/**
+ * Options of the HTTP server (`serve({ serverOptions })`): a client that sends its headers or
+ * body too slowly gets a 408 and its connection closed (slow loris). Node checks for such
+ * requests every `connectionsCheckingInterval` ms (default 30 s, too coarse for these timeouts).
+ */
+export function httpServerOptions(config: Pick<Config, 'requestTimeoutMs' | 'headersTimeoutMs'>) {
+  return {
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: config.headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.floor(config.headersTimeoutMs / 4)),
   };
 }

@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
-import { loadConfig } from './config';
+import { httpServerOptions, loadConfig } from './config';
 import { startServices } from './services';
 import { startRetentionSweep } from './retention';
 import { startDemo } from '../demo/index';
@@ -17,7 +17,7 @@ async function main() {
   const app = createApp(services, { extraRoutes });
   const stopSweep = startRetentionSweep(services.store, config.logRetentionDays);
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, (info) => {
     const url = config.publicUrl ?? `http://localhost:${info.port}`;
     // This process's own address: Stream Data paths (`/demo/sink/acmeco`) and the demo backend use it.
     const local = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
