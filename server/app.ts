@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { Api, publicBaseUrl, type AppEnv, type RouteDoc } from './api';
 import type { Services } from './domain/context';
 import { ApiError, errorBody, handleError } from './errors';
 import { apiKeyAuth, bearerToken } from './middleware/api-key';
+import { bodyLimit } from './middleware/body-limit';
 import { authThenLimit, rateLimit } from './middleware/rate-limit';
 import { userTokenAuth } from './middleware/user-token';
 import { openApiDocument, referencePage } from './openapi';
@@ -42,15 +42,7 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   app.onError(handleError);
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: services.config.bodyLimitBytes,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `The request body is over the limit of ${services.config.bodyLimitBytes} bytes`);
-      },
-    }),
-  );
+  app.use('*', bodyLimit(services.config.bodyLimitBytes));
 
   // The browser calls only the end-user routes; the ISV backend's API key never belongs in a page.
   const allowed = services.config.allowedOrigins;

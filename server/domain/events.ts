@@ -39,7 +39,10 @@ export async function recordEvent(
   services: Services,
   input: Omit<EventInput, 'requestHash'>,
 ): Promise<{ replayed: boolean; body: AcceptedEvent }> {
-  const requestHash = createHash('sha256').update(JSON.stringify([input.name, input.installationId ?? null, input.data])).digest('hex');
+  // Only compared when a key is reused, so only computed when there is a key.
+  const requestHash = input.idempotencyKey
+    ? createHash('sha256').update(JSON.stringify([input.name, input.installationId ?? null, input.data])).digest('hex')
+    : '';
   const result = await services.store.events.accept({ ...input, requestHash });
   if (result.kind === 'key_reused') throw new ApiError(409, 'conflict', 'This idempotency key was already used for a different event or data');
   if (result.kind === 'accepted' && result.response.executionIds.length > 0) services.engine.wake();

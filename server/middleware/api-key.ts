@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors';
-import { constantTimeEqual, hashApiKey } from '../secrets';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** The credential of an `Authorization` header: scheme case-insensitive (`bearer`, `Bearer`). */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -10,14 +10,23 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 const looksLikeJwt = (value: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(value);
 
-/** ISV endpoints: `Authorization: bearer API_KEY`, checked against the stored hashes in constant time. */
+/**
+ * ISV endpoints: `Authorization: bearer API_KEY`. The key's SHA-256 is compared with every
+ * accepted hash in constant time (equal-length digests, `timingSafeEqual`, no early exit).
+ */
 export function apiKeyAuth(acceptedHashes: () => readonly string[]): MiddlewareHandler {
+  const digests = new Map<string, Buffer>();
+  const digestOf = (hex: string) => {
+    let digest = digests.get(hex);
+    if (!digest) digests.set(hex, (digest = Buffer.from(hex, 'hex')));
+    return digest;
+  };
   return async (c, next) => {
     const key = bearerToken(c.req.header('authorization'));
     if (!key) throw new ApiError(401, 'unauthorized', 'Send your API key as "Authorization: bearer YOUR_API_KEY"');
-    const hash = hashApiKey(key);
+    const hash = createHash('sha256').update(key).digest();
     let ok = false;
-    for (const accepted of acceptedHashes()) ok = constantTimeEqual(hash, accepted) || ok;
+    for (const accepted of acceptedHashes()) ok = timingSafeEqual(hash, digestOf(accepted)) || ok;
     if (!ok) {
       const hint = looksLikeJwt(key) ? ': this endpoint takes the ISV API key, not a user token' : '';
       throw new ApiError(401, 'unauthorized', `Invalid API key${hint}`);

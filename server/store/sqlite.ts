@@ -2,12 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Db, SqlExecutor } from './db';
+import { Checkpointer } from './sqlite-checkpointer';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
+/** How often the checkpoint thread copies the write-ahead log into the database file. */
+const CHECKPOINT_INTERVAL_MS = 250;
+
 /**
  * SQLite through better-sqlite3: one connection, WAL, synchronous NORMAL (durable across a
- * process kill; only an OS crash can lose the last commits).
+ * process kill; only an OS crash can lose the last commits). Checkpoints run on a thread of
+ * their own (sqlite-checkpointer.ts), not inside a request's COMMIT.
  */
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
@@ -17,6 +22,7 @@ export class SqliteDb implements Db {
   // any other query waits, so nothing from another request lands inside it.
   private txTail: Promise<void> = Promise.resolve();
   private txOpen = false;
+  private readonly checkpointer?: Checkpointer;
 
   constructor(file: string) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -25,6 +31,13 @@ export class SqliteDb implements Db {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    if (file !== ':memory:') {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(file, CHECKPOINT_INTERVAL_MS, (err) => {
+        console.warn(`sqlite: checkpoint thread failed (${err.message}); checkpointing on commit instead`);
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
   }
 
   private statement(sql: string): Statement {
@@ -97,6 +110,7 @@ export class SqliteDb implements Db {
 
   async close(): Promise<void> {
     await this.txTail;
+    await this.checkpointer?.close();
     this.db.close();
   }
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createUser, startTestServer, storeKind, type TestServer } from '../helpers/server';
+import { API_KEY, createUser, startTestServer, storeKind, type TestServer } from '../helpers/server';
+import { listen } from '../helpers/browser';
 
 type Res = Awaited<ReturnType<TestServer['request']>>;
 
@@ -102,6 +103,38 @@ describe(`bad input (${storeKind})`, () => {
         expect(JSON.stringify(under).length).toBeLessThan(2048);
         expect((await small.request('POST', '/users', { body: under })).status).toBe(201);
       } finally {
+        await small.close();
+      }
+    });
+
+    it('over real HTTP, judges a declared Content-Length up front and counts a chunked body as it streams', async () => {
+      const small = await startTestServer({ env: { BODY_LIMIT_BYTES: '2048' } });
+      const http = await listen(small);
+      try {
+        const post = async (body: string | ReadableStream<Uint8Array>) => {
+          const res = await fetch(`${http.url}/users`, {
+            method: 'POST',
+            headers: { authorization: `bearer ${API_KEY}`, 'content-type': 'application/json' },
+            body,
+            ...(typeof body === 'string' ? {} : { duplex: 'half' }),
+          } as RequestInit);
+          return { status: res.status, body: await res.json(), headers: res.headers };
+        };
+        const chunked = (text: string) =>
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (let i = 0; i < text.length; i += 512) controller.enqueue(new TextEncoder().encode(text.slice(i, i + 512)));
+              controller.close();
+            },
+          });
+        const big = JSON.stringify({ username: 'gregg', fullName: 'x'.repeat(4096) });
+
+        expectError(await post(big), 413, 'payload_too_large');
+        expectError(await post(chunked(big)), 413, 'payload_too_large');
+        expect((await post(JSON.stringify({ username: 'ann' }))).status).toBe(201);
+        expect((await post(chunked(JSON.stringify({ username: 'bob', padding: 'x'.repeat(1500) })))).status).toBe(201);
+      } finally {
+        await http.close();
         await small.close();
       }
     });

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { newId } from '../../../server/ids';
+import { SqliteDb } from '../../../server/store/sqlite';
+
+describe('SQLite store: WAL checkpoints on their own thread', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('copies the log into the database file while running, and leaves an empty log on close', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-sqlite-'));
+    const file = path.join(dir, 'a.sqlite');
+    const db = new SqliteDb(file);
+    await db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, v TEXT)');
+    const sizeAfterCreate = fs.statSync(file).size;
+    const value = 'x'.repeat(1000);
+    for (let batch = 0; batch < 20; batch++) {
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < 100; i++) await tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [newId(), value]);
+      });
+    }
+    // SQLite's own auto-checkpoint is off on the writer: only the thread can have grown the file.
+    await expect.poll(() => fs.statSync(file).size, { timeout: 5000 }).toBeGreaterThan(sizeAfterCreate + 1_000_000);
+
+    await db.close();
+
+    expect(fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0).toBe(0);
+    const again = new SqliteDb(file);
+    expect(await again.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 2000 });
+    await again.close();
+  });
+});
+
+describe('ids', () => {
+  it('are 24 hex characters, unique, and sort after the ids of earlier seconds', () => {
+    const ids = Array.from({ length: 10_000 }, () => newId());
+    expect(ids.every((id) => /^[0-9a-f]{24}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    const older = (Math.floor(Date.now() / 1000) - 1).toString(16).padStart(8, '0') + 'f'.repeat(16);
+    expect(ids.every((id) => id > older)).toBe(true);
+  });
+});
