@@ -4,6 +4,7 @@ import type { AcceptedEvent, EventInput } from '../store/events';
 import type { Services } from './context';
 
 export interface RunEventInput {
+  /** The user's id; for the ISV (`source: 'isv'`), their id or username. */
   userId: string;
   event: string;
   data: Record<string, unknown>;
@@ -28,12 +29,19 @@ export async function runEvent(services: Services, input: RunEventInput): Promis
   }
   const parsed = definition.validator.safeParse(input.data);
   if (!parsed.success) throw validationError(parsed.error, input.source === 'isv' ? 'data' : undefined, `The data does not match the schema of "${input.event}"`);
-  return recordEvent(services, { userId: input.userId, name: input.event, data: parsed.data, source: input.source, idempotencyKey: input.idempotencyKey });
+  return recordEvent(services, {
+    userId: input.userId,
+    byUsername: input.source === 'isv',
+    name: input.event,
+    data: parsed.data,
+    source: input.source,
+    idempotencyKey: input.idempotencyKey,
+  });
 }
 
 /**
- * Records a checked event with its executions (one transaction, in the store) and wakes the local
- * worker. The request hash tells an honest repeat of an idempotency key from a reused one (409).
+ * Records a checked event with its executions (group-committed in the store, which also looks the
+ * user up, so an event costs no query of its own before its batch) and wakes the local worker. The request hash tells an honest repeat of an idempotency key from a reused one (409).
  */
 export async function recordEvent(
   services: Services,
@@ -44,6 +52,7 @@ export async function recordEvent(
     ? createHash('sha256').update(JSON.stringify([input.name, input.installationId ?? null, input.data])).digest('hex')
     : '';
   const result = await services.store.events.accept({ ...input, requestHash });
+  if (result.kind === 'unknown_user') throw new ApiError(404, 'not_found', `No user with id or username "${input.userId}"`);
   if (result.kind === 'key_reused') throw new ApiError(409, 'conflict', 'This idempotency key was already used for a different event or data');
   if (result.kind === 'accepted' && result.response.executionIds.length > 0) services.engine.wake();
   return { replayed: result.kind === 'repeat', body: result.response };

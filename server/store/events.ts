@@ -8,7 +8,9 @@ export interface AcceptedEvent {
 }
 
 export interface EventInput {
+  /** The user's id; or, with `byUsername`, their id or username (as Alloy's API allows). */
   userId: string;
+  byUsername?: boolean;
   /** The trigger key: a custom event's name, or `connector:event` for an app trigger. */
   name: string;
   data: unknown;
@@ -23,7 +25,9 @@ export interface EventInput {
 export type AcceptResult =
   | { kind: 'accepted'; response: AcceptedEvent }
   | { kind: 'repeat'; response: AcceptedEvent }
-  | { kind: 'key_reused' };
+  | { kind: 'key_reused' }
+  /** No such user (any more): nothing recorded. */
+  | { kind: 'unknown_user' };
 
 interface Waiting {
   input: EventInput;
@@ -121,7 +125,9 @@ export class Events {
 }
 
 /** Records a batch of events in the caller's transaction: a few multi-row statements, whatever its size. */
-async function acceptAll(tx: SqlExecutor, inputs: EventInput[]): Promise<AcceptResult[]> {
+async function acceptAll(tx: SqlExecutor, given: EventInput[]): Promise<AcceptResult[]> {
+  const userIds = await resolveUsers(tx, given);
+  const inputs = given.flatMap((input, i) => (userIds[i] ? [{ ...input, userId: userIds[i] }] : []));
   const listeners = await listenersOf(tx, inputs);
   const now = Date.now();
   const planned = inputs.map((input, i) => {
@@ -180,7 +186,25 @@ async function acceptAll(tx: SqlExecutor, inputs: EventInput[]): Promise<AcceptR
         : { kind: 'repeat', response: JSON.parse(first.response) as AcceptedEvent },
     );
   }
-  return results;
+  // Back in the order given, with the unknown users in their places.
+  let next = 0;
+  return userIds.map((id) => (id ? results[next++]! : { kind: 'unknown_user' }));
+}
+
+/** Each event's user id: by id, or by username where the input allows it; undefined for no such user. */
+async function resolveUsers(tx: SqlExecutor, inputs: EventInput[]): Promise<(string | undefined)[]> {
+  const ids = new Set<string>();
+  const names = new Map<string, string>();
+  const refs = [...new Set(inputs.map((i) => i.userId))];
+  for (const chunk of chunks(refs, ROWS_PER_STATEMENT)) {
+    const marks = chunk.map(() => '?').join(', ');
+    const rows = await tx.all<{ id: string; username: string }>(`SELECT id, username FROM users WHERE id IN (${marks}) OR username IN (${marks})`, [...chunk, ...chunk]);
+    for (const row of rows) {
+      ids.add(row.id);
+      names.set(row.username, row.id);
+    }
+  }
+  return inputs.map((input) => (ids.has(input.userId) ? input.userId : input.byUsername ? names.get(input.userId) : undefined));
 }
 
 /**

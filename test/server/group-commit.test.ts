@@ -57,14 +57,32 @@ describe(`group commit of events (${storeKind})`, () => {
     server = await startTestServer();
     const userId = await createUserWithSlack(server, 'ann');
     const events = server.services.store.events;
-    const input = (user: string) => ({ userId: user, name: 'Ticket Created', data: ticket, source: 'isv' as const, requestHash: 'h' });
+    const input = (data: unknown) => ({ userId, name: 'Ticket Created', data, source: 'isv' as const, requestHash: 'h' });
 
-    // A user deleted between the lookup and the commit (a GDPR deletion racing the event).
-    const results = await Promise.allSettled([events.accept(input(userId)), events.accept(input('no-such-user')), events.accept(input(userId))]);
+    // Data that cannot be serialised fails its batch's transaction, which is rolled back.
+    const results = await Promise.allSettled([events.accept(input(ticket)), events.accept(input({ big: 10n })), events.accept(input(ticket))]);
 
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await countRows(server, 'events')).toBe(2);
     expect(await countRows(server, 'executions')).toBe(2);
+  });
+
+  it('looks users up in the batch: by id, by username where allowed, and a missing user records nothing', async () => {
+    server = await startTestServer();
+    const userId = await createUserWithSlack(server, 'ann');
+    const events = server.services.store.events;
+    const input = (ref: string, byUsername: boolean) => ({ userId: ref, byUsername, name: 'Ticket Created', data: ticket, source: 'isv' as const, requestHash: '' });
+
+    const results = await Promise.all([
+      events.accept(input(userId, false)),
+      events.accept(input('ann', true)),
+      events.accept(input('ann', false)),
+      events.accept(input('nobody', true)),
+    ]);
+
+    expect(results.map((r) => r.kind)).toEqual(['accepted', 'accepted', 'unknown_user', 'unknown_user']);
+    expect(await countRows(server, 'events', 'user_id = ?', [userId])).toBe(2);
+    expect(await countRows(server, 'events')).toBe(2);
   });
 
   it('finishes the events it was handed before the store closes', async () => {
