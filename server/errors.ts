@@ -80,13 +80,26 @@ export function handleError(err: Error, c: Context) {
   return c.json(errorBody('internal', `Internal error (request id ${requestId})`), 500);
 }
 
-function isStoreUnavailable(err: Error): boolean {
-  const code = (err as { code?: unknown }).code;
-  return (
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET' ||
-    code === '57P01' /* admin_shutdown */ ||
-    code === '57P03' /* cannot_connect_now */ ||
-    code === 'SQLITE_BUSY'
-  );
+/**
+ * Whether an error means the store cannot be reached right now (PostgreSQL stopped, restarting,
+ * out of connections, cut off; SQLite locked by another writer): the request may succeed if
+ * tried again, so the API answers 503 `unavailable` with Retry-After rather than a 500. The
+ * PostgreSQL store tags such errors `storeUnavailable` (server/store/postgres.ts); a wrapped
+ * error is recognised through its `cause`.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  let e = err as { code?: unknown; storeUnavailable?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++, e = e.cause as typeof e) {
+    if (e.storeUnavailable === true) return true;
+    if (typeof e.code === 'string' && STORE_UNAVAILABLE_CODES.has(e.code)) return true;
+  }
+  return false;
 }
+
+const STORE_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  '57P01' /* admin_shutdown */,
+  '57P03' /* cannot_connect_now */,
+  'SQLITE_BUSY',
+]);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NonRetriableError } from '../engine/errors';
-import { assertPublicUrl } from '../engine/url-guard';
+import { safeUrl } from '../engine/http';
+import { parseOutboundUrl } from '../engine/url-guard';
 import { signedHeaders } from '../engine/webhook-signature';
 import { defineAction, type Connector } from './types';
 
@@ -21,14 +22,26 @@ export const streamData: Connector = {
       description: 'POST the mapped body as JSON to a URL',
       input: z.object({ url: z.string().min(1), body: z.unknown(), headers: z.record(z.string(), z.string()).optional() }),
       async run(input, ctx) {
-        const url = await assertPublicUrl(resolveOwnUrl(input.url, ctx.settings.selfUrl), ctx.settings.allowPrivateUrls);
+        const url = parseOutboundUrl(resolveOwnUrl(input.url, ctx.settings.selfUrl));
         const body = JSON.stringify(input.body ?? null);
         const res = await ctx.http.send({
           method: 'POST',
           url: url.toString(),
           headers: { ...input.headers, 'content-type': 'application/json', ...signedHeaders(ctx.settings.webhookSecret, ctx.deliveryId, body) },
           body,
+          // The URL comes from a definition or a user's settings: its address is checked where the
+          // connection is made (names resolved once, no rebinding), unless private URLs are allowed.
+          allowPrivate: ctx.settings.allowPrivateUrls,
+          // The receiver's 2xx is the acknowledgement; an unreadable body does not undo the delivery.
+          lenientJson: true,
         });
+        // Redirects are not followed (a public URL must not bounce the delivery to a private one),
+        // and a redirect is not a delivery: it fails, saying where it pointed.
+        if (res.status >= 300) {
+          const location = res.headers.location;
+          const to = typeof location === 'string' && URL.canParse(location, url) ? ` to ${safeUrl(new URL(location, url).toString())}` : '';
+          throw new NonRetriableError(`POST ${safeUrl(url.toString())}: HTTP ${res.status} redirect${to} not followed; use the final URL`);
+        }
         return { status: res.status, body: res.body };
       },
     }),

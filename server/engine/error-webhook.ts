@@ -1,4 +1,5 @@
 import type { FailedExecution } from './executor';
+import { NonRetriableError } from './errors';
 import type { HttpClient } from './http';
 import { signedHeaders } from './webhook-signature';
 
@@ -13,7 +14,9 @@ export function errorWebhook(http: HttpClient, url: string, secret: string, dela
     const id = `err_${failure.executionId}`;
     const attempt = async (n: number): Promise<void> => {
       try {
-        await http.send({ method: 'POST', url, headers: { 'content-type': 'application/json', ...signedHeaders(secret, id, body) }, body });
+        // The client refuses a private address unless ALLOY_ALLOW_PRIVATE_URLS=true, as for Stream Data.
+        const res = await http.send({ method: 'POST', url, headers: { 'content-type': 'application/json', ...signedHeaders(secret, id, body) }, body, lenientJson: true });
+        if (res.status >= 300) throw new NonRetriableError(`HTTP ${res.status}: a redirect is not followed`);
       } catch (err) {
         const delay = delaysMs[n];
         if (delay === undefined || (err as { retriable?: boolean }).retriable === false) {

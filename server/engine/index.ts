@@ -17,7 +17,14 @@ export interface Engine {
 
 /** The engine's parts from the configuration: HTTP client, connector settings, and a worker when asked. */
 export function createEngine(config: Config, store: Store, vault: Vault, webhookSecret: string, options: { worker: boolean }): Engine {
-  const http = createHttpClient({ timeoutMs: config.httpTimeoutMs, maxResponseBytes: config.httpMaxResponseBytes });
+  // Every outbound call is refused a private address unless ALLOY_ALLOW_PRIVATE_URLS=true, checked
+  // as it connects; the apps' API URLs the operator set (SLACK_API_URL…) are trusted as they are.
+  const http = createHttpClient({
+    timeoutMs: config.httpTimeoutMs,
+    maxResponseBytes: config.httpMaxResponseBytes,
+    allowPrivate: config.allowPrivateUrls,
+    trustedOrigins: Object.values(config.apiUrls),
+  });
   const settings: ConnectorSettings = {
     apiUrls: config.apiUrls,
     webhookSecret,

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { isStoreUnavailable } from '../errors';
 import { newId } from '../ids';
 import { runExecution, type ExecutorDeps, type Outcome } from './executor';
 
@@ -16,13 +17,15 @@ export interface WorkerOptions {
  * retries coming due and executions whose worker died (their lease ran out).
  */
 export class Worker {
-  readonly owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
+  readonly owner = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
   private readonly running = new Map<string, Promise<void>>();
   private stopped = true;
   private timer: NodeJS.Timeout | undefined;
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** While the store cannot be reached: since when, how many claims failed, executions it cut short. */
+  private outage: { since: number; failures: number; interrupted: number } | undefined;
 
   constructor(
     private readonly deps: ExecutorDeps,
@@ -55,11 +58,16 @@ export class Worker {
       if (free > 0) {
         try {
           const batch = await this.deps.store.executions.claim(this.owner, free, this.options.leaseMs);
+          if (this.outage) this.storeBack();
           claimed = batch.length;
           for (const execution of batch) {
             const task = runExecution(this.deps, execution, this.owner)
               .then((outcome) => this.options.onOutcome?.(execution.executionId, outcome))
-              .catch((err) => console.error(`worker: execution ${execution.executionId} crashed`, err))
+              .catch((err) => {
+                // Cut short by an outage, it is claimed again once its lease runs out.
+                if (isStoreUnavailable(err)) this.storeUnavailable(err, true);
+                else console.error(`worker: execution ${execution.executionId} crashed`, err);
+              })
               .finally(() => {
                 this.running.delete(execution.executionId);
                 this.wake();
@@ -67,19 +75,37 @@ export class Worker {
             this.running.set(execution.executionId, task);
           }
         } catch (err) {
-          // The store is unavailable (PostgreSQL restarting): wait and try again, losing nothing.
-          console.warn(`worker: claim failed (${(err as Error).message}); retrying`);
+          // The store is unavailable (PostgreSQL restarting): wait longer each time and try again, losing nothing.
+          this.storeUnavailable(err, false);
+          this.outage!.failures++;
         }
       }
       if (this.stopped) break;
       if (claimed > 0 && claimed === free) continue;
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
-        this.timer = setTimeout(resolve, pollMs);
+        this.timer = setTimeout(resolve, this.outage ? Math.min(5000, pollMs * 2 ** this.outage.failures) : pollMs);
       });
       clearTimeout(this.timer);
       this.wakeUp = undefined;
     }
+  }
+
+  /** Says once that the store cannot be reached (not on every poll), and counts what it cut short. */
+  private storeUnavailable(err: unknown, interrupted: boolean): void {
+    if (!this.outage) {
+      this.outage = { since: Date.now(), failures: 0, interrupted: 0 };
+      const what = isStoreUnavailable(err) ? 'store unavailable' : 'claim failed';
+      console.warn(`worker: ${what} (${(err as Error).message}); claiming paused, trying again every few seconds`);
+    }
+    if (interrupted) this.outage.interrupted++;
+  }
+
+  private storeBack(): void {
+    const { since, interrupted } = this.outage!;
+    this.outage = undefined;
+    const cut = interrupted ? `; ${interrupted} execution(s) cut short run again when their lease ends` : '';
+    console.log(`worker: store available again after ${((Date.now() - since) / 1000).toFixed(1)} s; claiming resumed${cut}`);
   }
 
   /**

@@ -19,15 +19,47 @@ function toPg(sql: string): string {
   return out;
 }
 
+// Socket errors and SQLSTATEs that say the database cannot be reached right now (stopped,
+// restarting, out of connections, network cut), as opposed to a query it refused.
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  '57P01' /* admin_shutdown */, '57P02' /* crash_shutdown */, '57P03' /* cannot_connect_now */, '53300' /* too_many_connections */,
+]);
+// What pg and pg-pool throw, without a code, when a connection drops, times out or cannot be made.
+const UNREACHABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|timeout expired|Query read timeout|Client has encountered a connection error|Client was closed)/;
+
+/** Whether `err` (or its cause) says the database is unreachable, rather than that the SQL failed. */
+export function isConnectionError(err: unknown): boolean {
+  let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++, e = e.cause as typeof e) {
+    if (typeof e.code === 'string' && (UNREACHABLE_CODES.has(e.code) || e.code.startsWith('08') /* connection_exception */)) return true;
+    if (typeof e.message === 'string' && UNREACHABLE_MESSAGES.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * Tags a connection error with `storeUnavailable`, so the API answers it with a 503 and
+ * Retry-After (server/errors.ts) and the worker waits instead of logging every poll.
+ */
+function tagged(err: unknown): unknown {
+  if (err && typeof err === 'object' && isConnectionError(err)) (err as { storeUnavailable?: boolean }).storeUnavailable = true;
+  return err;
+}
+
+async function query(client: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[]) {
+  try {
+    return await client.query(toPg(sql), params as unknown[]);
+  } catch (err) {
+    throw tagged(err);
+  }
+}
+
 function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
   return {
-    all: async <T>(sql: string, params: readonly unknown[] = []) =>
-      (await client.query(toPg(sql), params as unknown[])).rows as T[],
-    get: async <T>(sql: string, params: readonly unknown[] = []) =>
-      (await client.query(toPg(sql), params as unknown[])).rows[0] as T | undefined,
-    run: async (sql: string, params: readonly unknown[] = []) => ({
-      changes: (await client.query(toPg(sql), params as unknown[])).rowCount ?? 0,
-    }),
+    all: async <T>(sql: string, params: readonly unknown[] = []) => (await query(client, sql, params)).rows as T[],
+    get: async <T>(sql: string, params: readonly unknown[] = []) => (await query(client, sql, params)).rows[0] as T | undefined,
+    run: async (sql: string, params: readonly unknown[] = []) => ({ changes: (await query(client, sql, params)).rowCount ?? 0 }),
   };
 }
 
@@ -37,16 +69,36 @@ export class PostgresDb implements Db {
   private readonly pool: pg.Pool;
   private readonly direct: SqlExecutor;
 
-  constructor(connectionString: string, options: { schema?: string; max?: number } = {}) {
+  private lostLogged = 0;
+
+  /**
+   * `connectTimeoutMs` bounds the wait for a connection (a new one, or a free one of the pool),
+   * `queryTimeoutMs` the wait for a query's answer, so a request never hangs on a database that
+   * stopped answering: it fails, and the API answers 503.
+   */
+  constructor(
+    connectionString: string,
+    options: { schema?: string; max?: number; connectTimeoutMs?: number; queryTimeoutMs?: number } = {},
+  ) {
     this.pool = new pg.Pool({
       connectionString,
       max: options.max ?? 10,
       types,
       options: options.schema ? `-c search_path=${options.schema}` : undefined,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      query_timeout: options.queryTimeoutMs ?? 30_000,
+      keepAlive: true,
     });
-    // An idle client losing its connection (server restart) must not crash the process;
-    // the next query gets a fresh connection or a 503.
-    this.pool.on('error', (err) => console.warn(`postgres: idle connection lost (${err.message})`));
+    // An idle client losing its connection (server restart) must not crash the process; the
+    // next query gets a fresh connection or a 503. A restart drops every idle connection at once:
+    // one line says so, not one per connection.
+    this.pool.on('error', (err) => {
+      const now = Date.now();
+      if (now - this.lostLogged > 10_000) {
+        this.lostLogged = now;
+        console.warn(`postgres: connection lost (${err.message}); queries get a new one when the database answers again`);
+      }
+    });
     this.direct = executor(this.pool);
   }
 
@@ -61,22 +113,47 @@ export class PostgresDb implements Db {
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
     try {
-      await client.query('BEGIN');
-      const value = await fn(executor(client));
-      await client.query('COMMIT');
+      client = await this.pool.connect();
+    } catch (err) {
+      throw tagged(err);
+    }
+    // A checked-out client whose connection drops emits 'error': unheard, that would crash the
+    // process. The query in flight fails with it anyway; keep it to drop the client on release.
+    let lost: Error | undefined;
+    const onError = (err: Error) => {
+      lost = err;
+    };
+    client.on('error', onError);
+    const tx = executor(client);
+    try {
+      await tx.run('BEGIN');
+      const value = await fn(tx);
+      await tx.run('COMMIT');
       return value;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // On a dead or stuck connection a ROLLBACK would only wait; dropping the connection rolls back.
+      if (!lost && !isConnectionError(err)) {
+        await client.query('ROLLBACK').catch((e: Error) => {
+          lost = e;
+        });
+      } else lost ??= err as Error;
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // Released with an error, the pool closes the connection instead of reusing it.
+      client.release(lost);
     }
   }
 
   async exec(script: string): Promise<void> {
-    await this.pool.query(script);
+    // A script of several statements (a schema change on a big table) may take long: no query timeout.
+    try {
+      await this.pool.query({ text: script, query_timeout: 24 * 60 * 60 * 1000 } as pg.QueryConfig);
+    } catch (err) {
+      throw tagged(err);
+    }
   }
 
   async close(): Promise<void> {

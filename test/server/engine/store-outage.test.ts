@@ -1,0 +1,230 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSink } from '../../../demo/fakes/sink';
+import { callApi, PROCESS_API_KEY, processStore, startProcess, streamingDefinitions, type RunningProcess } from '../../helpers/process';
+import { storeKind } from '../../helpers/server';
+import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy';
+
+/** What one `POST /run/event` got. */
+interface Answer {
+  startedAt: number;
+  endedAt: number;
+  status: number;
+  code?: string;
+  retryAfter?: string | null;
+  executionIds: string[];
+  /** The request never got an answer (refused, reset, or over the client's own time limit). */
+  failure?: string;
+}
+
+/** The bound on any one answer, outage or not: a request may be slow, never stuck. */
+const ANSWER_LIMIT_MS = 12_000;
+
+async function runEvent(url: string, userId: string, orderId: string): Promise<Answer> {
+  const startedAt = Date.now();
+  try {
+    const res = await fetch(`${url}/run/event`, {
+      method: 'POST',
+      headers: { authorization: `bearer ${PROCESS_API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'Order Paid', userId, data: { orderId } }),
+      signal: AbortSignal.timeout(ANSWER_LIMIT_MS),
+    });
+    const body = (await res.json()) as { executionIds?: string[]; error?: { code: string } };
+    return {
+      startedAt,
+      endedAt: Date.now(),
+      status: res.status,
+      code: body.error?.code,
+      retryAfter: res.headers.get('retry-after'),
+      executionIds: res.status === 200 ? (body.executionIds ?? []) : [],
+    };
+  } catch (err) {
+    return { startedAt, endedAt: Date.now(), status: 0, executionIds: [], failure: (err as Error).message };
+  }
+}
+
+/** Fires events, `lanes` at a time, until `stop()`; every answer is kept. */
+function fireUntilStopped(url: string, userId: string, lanes: number) {
+  const answers: Answer[] = [];
+  let stopped = false;
+  let n = 0;
+  const lane = async () => {
+    while (!stopped) {
+      answers.push(await runEvent(url, userId, `o-${n++}`));
+      // A refused request comes back at once: pace the loop so an outage is not a busy spin.
+      if (answers.at(-1)!.status !== 200) await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const done = Promise.all(Array.from({ length: lanes }, lane));
+  return {
+    answers,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
+}
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string, proc?: RunningProcess) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (proc && proc.child.exitCode !== null) throw new Error(`the server exited (${proc.child.exitCode}) while waiting: ${what()}\n${proc.output().slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Answers counted by status, for failure messages. */
+function summary(answers: Answer[]): string {
+  const counts = new Map<string, number>();
+  for (const a of answers) counts.set(`${a.status}${a.code ? ` ${a.code}` : ''}${a.failure ? ` ${a.failure}` : ''}`, (counts.get(`${a.status}${a.code ? ` ${a.code}` : ''}${a.failure ? ` ${a.failure}` : ''}`) ?? 0) + 1);
+  return [...counts].map(([k, v]) => `${v}× ${k}`).join(', ');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe(`store outage (${storeKind})`, () => {
+  let sink: Awaited<ReturnType<typeof startSink>>;
+  let store: Awaited<ReturnType<typeof processStore>>;
+  let proxy: TcpProxy;
+  let server: RunningProcess | undefined;
+
+  beforeEach(async () => {
+    if (storeKind !== 'postgres') return;
+    sink = await startSink();
+    store = await processStore();
+    const target = new URL(process.env.TEST_DATABASE_URL!);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  });
+  afterEach(async () => {
+    if (storeKind !== 'postgres') return;
+    await server?.kill('SIGKILL');
+    server = undefined;
+    await proxy.close();
+    await sink.close();
+    await store.dispose();
+  });
+
+  /** A server process whose store is PostgreSQL through the proxy, with a user streaming to the sink. */
+  async function startServer() {
+    server = await startProcess('server/index.ts', {
+      ...store.env,
+      DATABASE_URL: proxy.through(store.env.DATABASE_URL!),
+      INTEGRATIONS_DIR: streamingDefinitions(sink.url),
+      ALLOY_ALLOW_PRIVATE_URLS: 'true',
+      WORKERS: 'on',
+      WORKER_CONCURRENCY: '10',
+      // An execution interrupted by the outage is taken again once its lease runs out.
+      EXECUTION_LEASE_MS: '3000',
+      RETRY_SCHEDULE: '100,200,400,800,1600',
+    });
+    const url = server.url;
+    const userId = (await callApi(`${url}/users`, 'POST', { username: 'load' })).body.userId as string;
+    const start = await callApi(`${url}/headless/startInstallation`, 'POST', { userId, integrationId: 'acme' });
+    const done = await callApi(`${url}/headless/completeInstallation`, 'POST', { userId, installationId: start.body.installationId, data: {} });
+    expect(done.status).toBe(200);
+    return { url, userId };
+  }
+
+  /** Every accepted execution reaches the sink (at least once) and ends succeeded. */
+  async function expectNothingLost(url: string, userId: string, accepted: string[]) {
+    const missing = () => {
+      const delivered = new Set(sink.deliveries.map((d) => String(d.headers['webhook-id']).replace(/_send$/, '')));
+      return accepted.filter((id) => !delivered.has(id));
+    };
+    await waitUntil(() => missing().length === 0, 30_000, () => `${missing().length} of ${accepted.length} accepted executions never delivered: ${missing().slice(0, 5).join(', ')}`);
+    let notSucceeded = accepted;
+    await waitUntil(
+      async () => {
+        const logs = await callApi(`${url}/workflows/order-paid/logs?userId=${userId}&limit=1000`, 'GET');
+        const byId = new Map((logs.body.data as Array<{ executionId: string; status: string }>).map((e) => [e.executionId, e.status]));
+        notSucceeded = accepted.filter((id) => byId.get(id) !== 'succeeded');
+        return notSucceeded.length === 0;
+      },
+      15_000,
+      () => `${notSucceeded.length} executions not succeeded`,
+    );
+  }
+
+  /** Only 200 or a 503 `unavailable` with Retry-After, each within the bound. */
+  function expectOnly200or503(answers: Answer[]) {
+    const failures = answers.filter((a) => a.status === 0);
+    expect(failures.map((a) => a.failure), 'requests without an answer').toEqual([]);
+    const other = answers.filter((a) => a.status !== 200 && !(a.status === 503 && a.code === 'unavailable'));
+    expect(other.map((a) => `${a.status} ${a.code}`), 'answers other than 200 and 503 unavailable').toEqual([]);
+    for (const a of answers.filter((x) => x.status === 503)) expect(Number(a.retryAfter)).toBeGreaterThan(0);
+    const slowest = Math.max(...answers.map((a) => a.endedAt - a.startedAt));
+    expect(slowest).toBeLessThan(ANSWER_LIMIT_MS);
+    return slowest;
+  }
+
+  it.runIf(storeKind === 'postgres')(
+    'answers 503 while PostgreSQL is stopped, recovers by itself when it is back, and loses no accepted event',
+    async () => {
+      const { url, userId } = await startServer();
+      const child = server!.child;
+      const firing = fireUntilStopped(url, userId, 4);
+      await waitUntil(() => sink.deliveries.length >= 30, 20_000, () => `${sink.deliveries.length} deliveries before the outage`, server);
+
+      // PostgreSQL "stops": connections cut mid-query and mid-transaction, new ones refused.
+      const stoppedAt = Date.now();
+      await proxy.stop({ reset: true });
+      await waitUntil(() => firing.answers.filter((a) => a.startedAt > stoppedAt + 200 && a.status === 503).length >= 10, 15_000, () => `no 503 during the outage: ${summary(firing.answers)}`, server);
+      const quietFrom = server!.output().length;
+      await sleep(3000);
+      // Once the outage is known, the process does not log on every poll or request.
+      const outageLog = server!.output().slice(quietFrom);
+      expect(outageLog.split('\n').filter(Boolean), `logged during the outage:\n${outageLog}`).toHaveLength(0);
+
+      const startedAt = Date.now();
+      await proxy.start();
+      await waitUntil(() => firing.answers.some((a) => a.startedAt > startedAt && a.status === 200), 10_000, () => 'no 200 after PostgreSQL came back', server);
+      const recoveredMs = Math.min(...firing.answers.filter((a) => a.startedAt > startedAt && a.status === 200).map((a) => a.endedAt)) - startedAt;
+      // New work after the outage still runs: the worker resumed.
+      const before = sink.deliveries.length;
+      await waitUntil(() => sink.deliveries.length > before + 20, 15_000, () => 'no deliveries after the outage', server);
+      await firing.stop();
+
+      const during = firing.answers.filter((a) => a.startedAt > stoppedAt + 200 && a.endedAt < startedAt);
+      expect(during.length).toBeGreaterThan(10);
+      expect(during.every((a) => a.status === 503)).toBe(true);
+      const slowest = expectOnly200or503(firing.answers);
+      expect(child.exitCode, server!.output()).toBeNull();
+
+      const accepted = firing.answers.flatMap((a) => a.executionIds);
+      await expectNothingLost(url, userId, accepted);
+      const log = server!.output();
+      expect(log).not.toMatch(/unhandled|uncaught/i);
+      expect(log.match(/worker: store unavailable/g) ?? []).toHaveLength(1);
+      expect(log).toMatch(/worker: store available again/);
+      console.log(
+        `store outage: ${firing.answers.length} requests, ${accepted.length} accepted, ${firing.answers.filter((a) => a.status === 503).length} answered 503; ` +
+          `back ${recoveredMs} ms after PostgreSQL; slowest answer ${slowest} ms; ${sink.deliveries.length - new Set(sink.deliveries.map((d) => d.headers['webhook-id'])).size} duplicate deliveries`,
+      );
+    },
+    90_000,
+  );
+
+  it.runIf(storeKind === 'postgres')(
+    'answers 503 within a bounded time when PostgreSQL accepts connections but never answers, and recovers',
+    async () => {
+      const { url, userId } = await startServer();
+      const firing = fireUntilStopped(url, userId, 2);
+      await waitUntil(() => sink.deliveries.length >= 5, 20_000, () => `${sink.deliveries.length} deliveries before the partition`, server);
+
+      const heldAt = Date.now();
+      await proxy.blackhole();
+      await waitUntil(() => firing.answers.filter((a) => a.startedAt > heldAt + 200 && a.status === 503).length >= 2, 20_000, () => `no 503 during the partition: ${summary(firing.answers)}`, server);
+      const startedAt = Date.now();
+      await proxy.start();
+      await waitUntil(() => firing.answers.some((a) => a.startedAt > startedAt && a.status === 200), 15_000, () => `no 200 after the partition healed: ${summary(firing.answers)}`, server);
+      await firing.stop();
+
+      const slowest = expectOnly200or503(firing.answers);
+      expect(server!.child.exitCode).toBeNull();
+      const accepted = firing.answers.flatMap((a) => a.executionIds);
+      await expectNothingLost(url, userId, accepted);
+      console.log(`partition: ${firing.answers.length} requests, ${accepted.length} accepted, ${firing.answers.filter((a) => a.status === 503).length} answered 503; slowest answer ${slowest} ms`);
+    },
+    90_000,
+  );
+});
