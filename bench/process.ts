@@ -6,8 +6,10 @@ export const root = path.resolve(import.meta.dirname, '..');
 
 export interface Server {
   url: string;
+  pid: number;
   output(): string;
-  kill(): Promise<void>;
+  /** SIGTERM (a graceful stop) unless told otherwise; SIGKILL is the crash the store must survive. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -26,9 +28,10 @@ function exited(child: ChildProcess): Promise<void> {
 
 /**
  * Starts a TypeScript entry with tsx, as test/helpers/process.ts does, on a free port of 127.0.0.1,
- * and resolves with its URL once it prints `listening on http://…`.
+ * and resolves with its URL once it prints `listening on http://…` (or `ready`, for a worker, the
+ * line that says it is running).
  */
-export function startServer(entry: string, env: Record<string, string>): Promise<Server> {
+export function startServer(entry: string, env: Record<string, string>, ready = /listening on (http:\/\/\S+)/): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
@@ -43,16 +46,17 @@ export function startServer(entry: string, env: Record<string, string>): Promise
     const onExit = (code: number | null) => reject(new Error(`${entry} exited with ${code}: ${out}`));
     child.once('exit', onExit);
     const onData = () => {
-      const match = out.match(/listening on (http:\/\/\S+)/);
+      const match = out.match(ready);
       if (!match) return;
       child.stdout!.off('data', onData);
       child.off('exit', onExit);
       resolve({
-        url: match[1]!.replace('localhost', '127.0.0.1'),
+        url: (match[1] ?? '').replace('localhost', '127.0.0.1'),
+        pid: child.pid!,
         output: () => out,
-        kill: async () => {
+        kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
           const gone = exited(child);
-          child.kill('SIGTERM');
+          child.kill(signal);
           const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
           await gone;
           clearTimeout(timer);
@@ -76,8 +80,16 @@ export interface LoadResult {
 }
 
 /** Runs autocannon in a process of its own (`--json`), POSTing `body` to `url`. */
-export async function autocannon(url: string, body: string, headers: Record<string, string>, opts: { connections: number; seconds: number }): Promise<LoadResult> {
-  const args = ['-c', String(opts.connections), '-d', String(opts.seconds), '-m', 'POST', '--json', '-b', body];
+export async function autocannon(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  opts: { connections: number; seconds?: number; rate?: number; amount?: number },
+): Promise<LoadResult> {
+  const args = ['-c', String(opts.connections), '-m', 'POST', '--json', '-b', body];
+  if (opts.amount) args.push('-a', String(opts.amount));
+  else args.push('-d', String(opts.seconds ?? 10));
+  if (opts.rate) args.push('-R', String(opts.rate));
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
   args.push(url);
   const child = spawn(path.join(root, 'node_modules/.bin/autocannon'), args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -89,6 +101,7 @@ export async function autocannon(url: string, body: string, headers: Record<stri
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
   if (code !== 0) throw new Error(`autocannon exited with ${code}: ${err}`);
+  if (!out.includes('{')) throw new Error(`autocannon printed no result: ${err}`);
   const r = JSON.parse(out.slice(out.indexOf('{')));
   return {
     reqPerSec: r.requests.average,
