@@ -60,6 +60,7 @@ export class Api {
         rejectNul(c.req.param());
         rejectNul(query);
         rejectNul(body);
+        rejectTooDeep(body);
         return handler(c, { body: body as Parsed<B>, query: query as Parsed<Q> });
       });
     }
@@ -110,19 +111,25 @@ function parseOrThrow(schema: z.ZodType, input: unknown, where: 'query' | 'body'
   return result.data;
 }
 
+type JsonNode = { value: unknown; key?: string; parent?: JsonNode; depth: number };
+
+/** The dotted path of a node (`data.items.0`), from its parent links. */
+function nodePath(node: JsonNode): string {
+  const path: string[] = [];
+  for (let n: JsonNode | undefined = node; n?.key !== undefined; n = n.parent) path.unshift(n.key);
+  return issuePath(undefined, path);
+}
+
 /**
  * PostgreSQL cannot keep U+0000 in text (it fails the query, a 500); SQLite can. Refusing it in
  * every path parameter, query value and body string keeps both stores alike and the answer a 400.
  * Iterative, with parent links, so a deeply nested body costs neither stack nor copied paths.
  */
-function rejectNul(input: unknown): void {
-  type Node = { value: unknown; key?: string; parent?: Node };
-  const stack: Node[] = [{ value: input }];
-  const fail = (node: Node): never => {
-    const path: string[] = [];
-    for (let n: Node | undefined = node; n?.key !== undefined; n = n.parent) path.unshift(n.key);
+export function rejectNul(input: unknown): void {
+  const stack: JsonNode[] = [{ value: input, depth: 0 }];
+  const fail = (node: JsonNode): never => {
     throw new ApiError(400, 'invalid_request', 'The request contains a NUL character (U+0000), which is not accepted', [
-      { path: issuePath(undefined, path), message: 'must not contain the NUL character' },
+      { path: nodePath(node), message: 'must not contain the NUL character' },
     ]);
   };
   while (stack.length > 0) {
@@ -131,7 +138,7 @@ function rejectNul(input: unknown): void {
       if (node.value.includes('\u0000')) fail(node);
     } else if (node.value !== null && typeof node.value === 'object') {
       for (const [key, value] of Object.entries(node.value)) {
-        const child = { value, key, parent: node };
+        const child = { value, key, parent: node, depth: node.depth + 1 };
         if (key.includes('\u0000')) fail(child);
         stack.push(child);
       }
@@ -158,6 +165,24 @@ export async function readJson(c: Context): Promise<unknown> {
     return JSON.parse(text) as unknown;
   } catch (err) {
     throw new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** How deeply a JSON body may nest. Real payloads nest a few levels; JSON.stringify, which stores it, runs out of stack past a few thousand. */
+export const MAX_JSON_DEPTH = 100;
+
+/** A 400 naming where a body nests deeper than MAX_JSON_DEPTH (iterative: the check itself needs no stack). */
+export function rejectTooDeep(input: unknown): void {
+  const stack: JsonNode[] = [{ value: input, depth: 0 }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.value === null || typeof node.value !== 'object') continue;
+    if (node.depth >= MAX_JSON_DEPTH) {
+      throw new ApiError(400, 'invalid_request', `The request body nests deeper than ${MAX_JSON_DEPTH} levels`, [
+        { path: nodePath(node), message: `nested deeper than ${MAX_JSON_DEPTH} levels` },
+      ]);
+    }
+    for (const [key, value] of Object.entries(node.value)) stack.push({ value, key, parent: node, depth: node.depth + 1 });
   }
 }
 

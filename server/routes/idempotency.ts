@@ -3,11 +3,14 @@ import { ApiError } from '../errors';
 import { IdempotencyKey } from '../schemas';
 import type { AcceptedEvent } from '../store/events';
 
-/** The request's `Idempotency-Key` header, checked (1 to 255 characters); `undefined` when absent. */
-export function idempotencyKeyHeader(c: Context): string | undefined {
-  const header = c.req.header('idempotency-key');
+/**
+ * The request's `Idempotency-Key` header (or another header that names a delivery, such as
+ * Standard Webhooks' `webhook-id`), checked (1 to 255 characters); `undefined` when absent.
+ */
+export function idempotencyKeyHeader(c: Context, name = 'Idempotency-Key'): string | undefined {
+  const header = c.req.header(name);
   if (header !== undefined && !IdempotencyKey.safeParse(header).success) {
-    throw new ApiError(400, 'invalid_request', 'The Idempotency-Key header must be 1 to 255 characters', [{ path: 'Idempotency-Key', message: 'invalid' }]);
+    throw new ApiError(400, 'invalid_request', `The ${name} header must be 1 to 255 characters`, [{ path: name, message: 'invalid' }]);
   }
   return header;
 }

@@ -9,6 +9,9 @@ const StartBody = z.object({
   origin: z.string().url().optional().meta({ description: 'The page that opened the popup; the result is posted to it, and only to it.' }),
 });
 
+/** What an OAuth `state` from startOAuth looks like: base64url. */
+const STATE = /^[\w-]{1,128}$/;
+
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** The popup's last page: hands the result to the opener (only at the allowed origin) and closes. */
@@ -43,12 +46,15 @@ export function oauthRoutes(endUser: Api, app: Hono<AppEnv>, services: Services)
     const state = c.req.query('state') ?? '';
     const code = c.req.query('code');
     const headers = { 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'", 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+    // A state startOAuth never issues (base64url) is not looked up: it cannot be pending, and PostgreSQL refuses a NUL in it.
+    const issuable = STATE.test(state);
     if (!code) {
-      const pending = await services.store.credentials.takeOAuthState(state);
+      const pending = issuable ? await services.store.credentials.takeOAuthState(state) : undefined;
       const error = c.req.query('error_description') ?? c.req.query('error') ?? 'the provider sent no code';
       return c.html(callbackPage({ type: 'alloy:oauth', success: false, error }, pending?.origin ?? null), 400, headers);
     }
     try {
+      if (!issuable) throw new ApiError(400, 'invalid_request', 'This sign-in link has expired or was already used; start again');
       const result = await completeOAuth(deps(), state, code);
       return c.html(callbackPage({ type: 'alloy:oauth', success: true, app: result.app, credentialId: result.credentialId }, result.origin), 200, headers);
     } catch (err) {

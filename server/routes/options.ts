@@ -15,7 +15,9 @@ const OptionsResponse = z.object({ data: z.array(z.object({ label: z.string(), v
  */
 async function loadOptions(services: Services, userId: string, connectorId: string, source: string, credentialId: string) {
   const connector = findConnector(connectorId);
-  const load = connector?.optionSources?.[source];
+  // Own properties only: `constructor` or `__proto__` would otherwise name a function of Object.prototype.
+  const sources = connector?.optionSources;
+  const load = sources && Object.hasOwn(sources, source) ? sources[source] : undefined;
   if (!connector || !load) throw new ApiError(404, 'not_found', `No option source "${source}" in connector "${connectorId}"`);
   const row = await services.store.credentials.find(userId, credentialId);
   if (!row || row.app !== connector.id) {
