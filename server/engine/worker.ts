@@ -88,6 +88,9 @@ export class Worker {
       });
       clearTimeout(this.timer);
       this.wakeUp = undefined;
+      // Executions finishing together wake the loop once each: let them all land, then claim
+      // once for the lot instead of once per finished execution.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

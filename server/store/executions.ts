@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import type { Db, SqlExecutor } from './db';
 import { newId } from '../ids';
 
 export interface ClaimedExecution {
@@ -39,36 +39,72 @@ export interface StepRecord {
 export class Executions {
   constructor(private readonly db: Db) {}
 
+  /** Where the last claim's turn among users stopped: the next one starts after it, round-robin. */
+  private lastUser = '';
+
   /**
-   * Claims up to `limit` due executions for `owner` until `now + leaseMs`: queued ones whose time
-   * has come, and running ones whose lease ran out (their worker died). Users take turns (the
-   * oldest due execution of each user first), so one busy user cannot starve the others. On
+   * Claims up to `limit` due executions for `owner` until `now + leaseMs`: running ones whose
+   * lease ran out (their worker died) first, then queued ones whose time has come, users taking
+   * turns: each claim serves the next users with due work after the previous claim's last (a
+   * round robin over users), interleaving their oldest executions, so one busy user cannot starve
+   * the others. Its cost follows `limit` and the users served, not the size of the backlog. On
    * PostgreSQL, SKIP LOCKED lets several workers claim at once without taking the same row.
    */
   async claim(owner: string, limit: number, leaseMs: number, now = Date.now()): Promise<ClaimedExecution[]> {
-    const lock = this.db.dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    const postgres = this.db.dialect === 'postgres';
+    const lock = postgres ? 'FOR UPDATE SKIP LOCKED' : '';
     return this.db.transaction(async (tx) => {
-      // The due condition stands in the outer query too: when another worker claimed a row
-      // between our snapshot and our lock, PostgreSQL re-checks it on the row's new version and
-      // skips the row, instead of handing the same execution to two workers.
-      const isDue = "((status = 'queued' AND next_attempt_at <= ?) OR (status = 'running' AND lease_until < ?))";
-      const due = await tx.all<{ id: string }>(
-        `SELECT id FROM executions WHERE ${isDue} AND id IN (
-           SELECT id FROM (
-             SELECT id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY next_attempt_at, id) AS turn, next_attempt_at
-             FROM executions WHERE ${isDue}
-           ) AS ranked ORDER BY turn, next_attempt_at LIMIT ?
-         ) ${lock}`,
-        [now, now, now, now, limit],
+      const expired = await tx.all<{ id: string }>(
+        `SELECT id FROM executions WHERE status = 'running' AND lease_until < ? ORDER BY lease_until LIMIT ? ${lock}`,
+        [now, limit],
       );
-      if (due.length === 0) return [];
+      const ids = expired.map((r) => r.id);
+      if (ids.length < limit) {
+        const users = await this.usersWithDueWork(tx, limit - ids.length, now);
+        // Every user found has at least one due execution, so no user can take more than this.
+        const share = limit - ids.length - Math.max(0, users.length - 1);
+        const perUser = new Map<string, string[]>(users.map((u) => [u, []]));
+        const rows = postgres
+          ? await tx.all<{ id: string; user_id: string }>(
+              `SELECT e.id, e.user_id FROM unnest(?::text[]) AS u(user_id) CROSS JOIN LATERAL (
+                 SELECT id, user_id FROM executions
+                 WHERE status = 'queued' AND user_id = u.user_id AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ? ${lock}
+               ) AS e`,
+              [users, now, share],
+            )
+          : (
+              await Promise.all(
+                users.map((user) =>
+                  tx.all<{ id: string; user_id: string }>(
+                    "SELECT id, user_id FROM executions WHERE status = 'queued' AND user_id = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+                    [user, now, share],
+                  ),
+                ),
+              )
+            ).flat();
+        for (const row of rows) perUser.get(row.user_id)?.push(row.id);
+        // Turns: every user's oldest, then every user's second, …
+        for (let turn = 0; ids.length < limit && turn < share; turn++) {
+          for (const user of users) {
+            const id = perUser.get(user)![turn];
+            if (id !== undefined && ids.length < limit) ids.push(id);
+          }
+        }
+        if (users.length > 0) this.lastUser = users[users.length - 1]!;
+      }
+      if (ids.length === 0) return [];
+      // The due condition is checked again on the row as it is now: on PostgreSQL a row another
+      // worker claimed since our read is skipped instead of handed out twice.
+      const isDue = "((status = 'queued' AND next_attempt_at <= ?) OR (status = 'running' AND lease_until < ?))";
       const rows = await tx.all<ClaimRow>(
         `UPDATE executions SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?,
            started_at = COALESCE(started_at, ?)
-         WHERE ${isDue} AND id IN (${due.map(() => '?').join(',')})
+         WHERE ${isDue} AND id IN (${ids.map(() => '?').join(',')})
          RETURNING id, event_id, user_id, installation_id, workflow_id, version, attempts, attempt_base`,
-        [owner, now + leaseMs, now, now, now, ...due.map((d) => d.id)],
+        [owner, now + leaseMs, now, now, now, ...ids],
       );
+      const order = new Map(ids.map((id, i) => [id, i]));
+      rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
       return rows.map((r) => ({
         executionId: r.id,
         eventId: r.event_id,
@@ -80,6 +116,32 @@ export class Executions {
         attemptInRun: Number(r.attempts) - Number(r.attempt_base),
       }));
     });
+  }
+
+  /**
+   * Up to `limit` users with queued executions that are due, in user id order starting after the
+   * previous claim's last user and wrapping around. Each step is one index seek (a "loose index
+   * scan" over executions_queue), not a read of the backlog.
+   */
+  private async usersWithDueWork(tx: SqlExecutor, limit: number, now: number): Promise<string[]> {
+    const scan = (after: string, max: number) =>
+      tx.all<{ user_id: string }>(
+        `WITH RECURSIVE due(user_id, n) AS (
+           SELECT (SELECT user_id FROM executions WHERE status = 'queued' AND user_id > ? AND next_attempt_at <= ? ORDER BY user_id LIMIT 1), 1
+           UNION ALL
+           SELECT (SELECT user_id FROM executions WHERE status = 'queued' AND user_id > due.user_id AND next_attempt_at <= ? ORDER BY user_id LIMIT 1), n + 1
+           FROM due WHERE due.user_id IS NOT NULL AND n < ?
+         ) SELECT user_id FROM due WHERE user_id IS NOT NULL`,
+        [after, now, now, max],
+      );
+    const users = (await scan(this.lastUser, limit)).map((r) => r.user_id);
+    if (users.length < limit && this.lastUser !== '') {
+      for (const { user_id } of await scan('', limit - users.length)) {
+        if (user_id > this.lastUser || users.includes(user_id)) break;
+        users.push(user_id);
+      }
+    }
+    return users;
   }
 
   /** Outputs of the blocks that already succeeded in an earlier attempt: a retry skips them. */

@@ -145,6 +145,12 @@ const migrations: string[] = [
     expires_at BIGINT NOT NULL
   );
   `,
+  // The queue by user: a claim finds the users with due work and each one's oldest, without
+  // reading the whole backlog (it replaces the index on status and due time alone).
+  `
+  CREATE INDEX executions_queue ON executions(status, user_id, next_attempt_at);
+  DROP INDEX executions_due;
+  `,
 ];
 
 /**

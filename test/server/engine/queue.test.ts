@@ -33,6 +33,27 @@ describe(`the execution queue (${storeKind})`, () => {
     expect(claimed.filter((c) => c.userId === quiet)).toHaveLength(1);
   });
 
+  it('goes round every user with due work when there are more of them than one claim takes', async () => {
+    const users = [];
+    for (const name of ['u1', 'u2', 'u3', 'u4', 'u5']) {
+      const userId = await userWithSlack(name);
+      await fire(userId, 3);
+      users.push(userId);
+    }
+    const claims = [];
+    for (let i = 0; i < 3; i++) claims.push(await server.services.store.executions.claim('w1', 2, 60_000, Date.now() + 1000));
+
+    // Two users per claim, each claim starting after the last one's users: all five served in three claims.
+    for (const claim of claims) expect(new Set(claim.map((c) => c.userId)).size).toBe(2);
+    expect(new Set(claims.flat().map((c) => c.userId))).toEqual(new Set(users));
+    // Each user's oldest first.
+    const first = await server.services.store.db.all<{ id: string }>(
+      "SELECT id FROM executions WHERE user_id = ? ORDER BY next_attempt_at, id LIMIT 1",
+      [claims[0]![0]!.userId],
+    );
+    expect(claims[0]![0]!.executionId).toBe(first[0]!.id);
+  });
+
   it('never hands the same execution to two claims while its lease holds, and takes it back after', async () => {
     const userId = await userWithSlack('leased');
     await fire(userId, 3);
