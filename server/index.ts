@@ -9,6 +9,12 @@ async function main() {
   if (process.env.DEMO === 'on' && process.env.NODE_ENV === 'production') {
     throw new Error('DEMO=on serves a page that gets a user token without signing in: not with NODE_ENV=production. Set DEMO=off.');
   }
+  if (process.env.DEMO === 'on') {
+    // The demo hands a user token to whoever opens its page: only this machine, unless HOST says
+    // otherwise. Its fake apps and AcmeCo's receiver are on loopback, so private URLs are allowed.
+    process.env.HOST ??= '127.0.0.1';
+    process.env.ALLOY_ALLOW_PRIVATE_URLS ??= 'true';
+  }
   // The demo's fake apps start before the configuration loads: it points SLACK_API_URL and BIGCOMMERCE_API_URL at them.
   const demo = process.env.DEMO === 'on' ? await startDemo() : undefined;
   const config = loadConfig();

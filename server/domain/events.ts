@@ -41,7 +41,10 @@ export async function runEvent(services: Services, input: RunEventInput): Promis
 
 /**
  * Records a checked event with its executions (group-committed in the store, which also looks the
- * user up, so an event costs no query of its own before its batch) and wakes the local worker. The request hash tells an honest repeat of an idempotency key from a reused one (409).
+ * user up, so an event costs no query of its own before its batch) and wakes the local worker.
+ * The request hash tells an honest repeat of an idempotency key from a reused one (409). Keys
+ * are scoped by who sent them: a key from the browser (or a webhook) lives apart from the ISV's,
+ * so an end user cannot take a key the ISV backend will use for them later.
  */
 export async function recordEvent(
   services: Services,
@@ -51,7 +54,8 @@ export async function recordEvent(
   const requestHash = input.idempotencyKey
     ? createHash('sha256').update(JSON.stringify([input.name, input.installationId ?? null, input.data])).digest('hex')
     : '';
-  const result = await services.store.events.accept({ ...input, requestHash });
+  const idempotencyKey = input.idempotencyKey && input.source !== 'isv' ? `${input.source}:${input.idempotencyKey}` : input.idempotencyKey;
+  const result = await services.store.events.accept({ ...input, idempotencyKey, requestHash });
   if (result.kind === 'unknown_user') throw new ApiError(404, 'not_found', `No user with id or username "${input.userId}"`);
   if (result.kind === 'key_reused') throw new ApiError(409, 'conflict', 'This idempotency key was already used for a different event or data');
   if (result.kind === 'accepted' && result.response.executionIds.length > 0) services.engine.wake();

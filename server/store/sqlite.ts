@@ -27,6 +27,8 @@ export class SqliteDb implements Db {
   constructor(file: string) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
+    // The store holds event data and execution logs in plain text: owner-only, like the key files.
+    if (file !== ':memory:') fs.chmodSync(file, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');

@@ -205,6 +205,22 @@ describe(`running events (${storeKind})`, () => {
   });
 
   describe('idempotency', () => {
+    it('keeps the browser\'s idempotency keys apart from the ISV\'s: an end user cannot take a key the backend will use', async () => {
+      server = await startTestServer();
+      const userId = await createUserWithSlack(server, 'ann');
+      const token = await userToken(server, userId);
+
+      const fromBrowser = await server.request('POST', '/me/events/Ticket%20Created', { token, body: ticket, headers: { 'Idempotency-Key': 'order-7' } });
+      const fromIsv = await runTicket(server, userId, { 'Idempotency-Key': 'order-7' });
+      const isvAgain = await runTicket(server, userId, { 'Idempotency-Key': 'order-7' });
+
+      expect(fromBrowser.status).toBe(200);
+      expect(fromIsv.status).toBe(200);
+      expect(fromIsv.body.eventId).not.toBe(fromBrowser.body.eventId);
+      expect(isvAgain.body).toEqual(fromIsv.body);
+      expect(await countRows(server, 'events')).toBe(2);
+    });
+
     it('returns the first answer for a repeat with the same Idempotency-Key header, running nothing twice', async () => {
       server = await startTestServer();
       const userId = await createUserWithSlack(server, 'ann');

@@ -46,7 +46,7 @@ describe('app events and the outbox', () => {
     expect(result).toEqual({ status: 'delivered', id: expect.any(String), eventId: expect.any(String), executionIds: [expect.any(String)] });
     const stored = await events();
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ id: result.status === 'delivered' && result.eventId, name: 'Ticket Created', idempotency_key: result.id });
+    expect(stored[0]).toMatchObject({ id: result.status === 'delivered' && result.eventId, name: 'Ticket Created', idempotency_key: `browser:${result.id}` }); // browser keys are scoped apart from the ISV's
     expect(JSON.parse(stored[0]!.data)).toEqual(ticket);
     expect(await pendingCount()).toBe(0);
   });
@@ -66,7 +66,7 @@ describe('app events and the outbox', () => {
     await vi.waitFor(async () => expect(await pendingCount()).toBe(0));
     const stored = await events();
     expect(stored).toHaveLength(1);
-    expect(stored[0]!.idempotency_key).toBe(result.id);
+    expect(stored[0]!.idempotency_key).toBe(`browser:${result.id}`);
   });
 
   it('sends a queued event once when two flushes run at the same time', async () => {

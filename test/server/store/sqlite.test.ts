@@ -26,6 +26,9 @@ describe('SQLite store: WAL checkpoints on their own thread', () => {
     }
     // SQLite's own auto-checkpoint is off on the writer: only the thread can have grown the file.
     await expect.poll(() => fs.statSync(file).size, { timeout: 5000 }).toBeGreaterThan(sizeAfterCreate + 1_000_000);
+    // Event data and logs are in it in plain text: readable by its owner only, the log too.
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
 
     await db.close();
 
