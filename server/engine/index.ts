@@ -43,11 +43,14 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
   };
   const worker = options.worker ? new Worker(deps, { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }) : undefined;
   worker?.start();
+  // Scaled out on PostgreSQL, events committed by any process wake this worker at once.
+  const unsubscribe = worker && store.db.onNewWork?.(() => worker.wake());
   return {
     deps,
     worker,
     wake: () => worker?.wake(),
     async stop() {
+      unsubscribe?.();
       await worker?.stop();
       await http.close();
     },

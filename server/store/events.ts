@@ -1,4 +1,5 @@
 import type { Db, SqlExecutor } from './db';
+import { WORK_CHANNEL } from './postgres';
 import { newId } from '../ids';
 
 export interface AcceptedEvent {
@@ -65,8 +66,12 @@ export class Events {
   /** SQLite has one writer; PostgreSQL commits several batches at once on its pool. */
   private readonly concurrency: number;
 
+  /** On PostgreSQL, wakes the workers of every process (LISTEN in server/store/postgres.ts) when the batch commits. */
+  private readonly notify?: string;
+
   constructor(private readonly db: Db) {
     this.concurrency = db.dialect === 'sqlite' ? 1 : 4;
+    if (db.dialect === 'postgres') this.notify = `SELECT pg_notify(${WORK_CHANNEL}, '')`;
   }
 
   /**
@@ -106,7 +111,7 @@ export class Events {
 
   private async commit(batch: Waiting[]): Promise<void> {
     try {
-      const results = await this.db.transaction((tx) => acceptAll(tx, batch.map((w) => w.input)));
+      const results = await this.db.transaction((tx) => acceptAll(tx, batch.map((w) => w.input), this.notify));
       batch.forEach((w, i) => w.resolve(results[i]!));
     } catch (err) {
       if (batch.length === 1) return batch[0]!.reject(err);
@@ -114,7 +119,7 @@ export class Events {
       // the others, so each is tried again on its own and gets its own answer or error.
       await Promise.all(
         batch.map((w) =>
-          this.db.transaction((tx) => acceptAll(tx, [w.input])).then(
+          this.db.transaction((tx) => acceptAll(tx, [w.input], this.notify)).then(
             (results) => w.resolve(results[0]!),
             (error: unknown) => w.reject(error),
           ),
@@ -125,7 +130,7 @@ export class Events {
 }
 
 /** Records a batch of events in the caller's transaction: a few multi-row statements, whatever its size. */
-async function acceptAll(tx: SqlExecutor, given: EventInput[]): Promise<AcceptResult[]> {
+async function acceptAll(tx: SqlExecutor, given: EventInput[], notify?: string): Promise<AcceptResult[]> {
   const userIds = await resolveUsers(tx, given);
   const inputs = given.flatMap((input, i) => (userIds[i] ? [{ ...input, userId: userIds[i] }] : []));
   const listeners = await listenersOf(tx, inputs);
@@ -161,6 +166,7 @@ async function acceptAll(tx: SqlExecutor, given: EventInput[]): Promise<AcceptRe
   const executions = planned
     .filter((p) => inserted.has(p.eventId))
     .flatMap((p) => p.executions.map((e) => ({ ...e, eventId: p.eventId, userId: p.input.userId })));
+  if (notify && executions.length > 0) await tx.get(notify);
   for (const rows of chunks(executions, ROWS_PER_STATEMENT)) {
     await tx.run(
       `INSERT INTO executions (id, event_id, user_id, installation_id, workflow_id, version, status, attempts, next_attempt_at, created_at)

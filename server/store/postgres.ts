@@ -63,6 +63,9 @@ function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
   };
 }
 
+/** The NOTIFY channel of new executions: one per schema, as several stores may share a database. */
+export const WORK_CHANNEL = "'alloy_work_' || current_schema()";
+
 /** PostgreSQL through a `pg` pool; several server and worker processes share one database. */
 export class PostgresDb implements Db {
   readonly dialect = 'postgres' as const;
@@ -70,6 +73,10 @@ export class PostgresDb implements Db {
   private readonly direct: SqlExecutor;
 
   private lostLogged = 0;
+  private readonly connection: pg.ClientConfig;
+  private readonly workListeners = new Set<() => void>();
+  private listener?: pg.Client;
+  private closed = false;
 
   /**
    * `connectTimeoutMs` bounds the wait for a connection (a new one, or a free one of the pool),
@@ -80,15 +87,15 @@ export class PostgresDb implements Db {
     connectionString: string,
     options: { schema?: string; max?: number; connectTimeoutMs?: number; queryTimeoutMs?: number } = {},
   ) {
-    this.pool = new pg.Pool({
+    this.connection = {
       connectionString,
-      max: options.max ?? 10,
       types,
       options: options.schema ? `-c search_path=${options.schema}` : undefined,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
       query_timeout: options.queryTimeoutMs ?? 30_000,
       keepAlive: true,
-    });
+    };
+    this.pool = new pg.Pool({ ...this.connection, max: options.max ?? 10 });
     // An idle client losing its connection (server restart) must not crash the process; the
     // next query gets a fresh connection or a 503. A restart drops every idle connection at once:
     // one line says so, not one per connection.
@@ -147,6 +154,43 @@ export class PostgresDb implements Db {
     }
   }
 
+  onNewWork(listener: () => void): () => void {
+    this.workListeners.add(listener);
+    if (!this.listener) void this.listen();
+    return () => this.workListeners.delete(listener);
+  }
+
+  /**
+   * One connection of its own LISTENs on the schema's channel (server/store/events.ts notifies it
+   * in the commit that queues executions). If it drops, it connects again; until then the
+   * workers' polling still finds the work.
+   */
+  private async listen(delayMs = 0): Promise<void> {
+    if (this.closed) return;
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs).unref());
+    if (this.closed) return;
+    const client = new pg.Client(this.connection);
+    this.listener = client;
+    const retry = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      void client.end().catch(() => undefined);
+      if (!this.closed && this.workListeners.size > 0) void this.listen(Math.min(5000, Math.max(500, delayMs * 2)));
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', () => {
+      for (const listener of this.workListeners) listener();
+    });
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ channel: string }>(`SELECT ${WORK_CHANNEL} AS channel`);
+      await client.query(`LISTEN "${rows[0]!.channel.replaceAll('"', '""')}"`);
+    } catch {
+      retry();
+    }
+  }
+
   async exec(script: string): Promise<void> {
     // A script of several statements (a schema change on a big table) may take long: no query timeout.
     try {
@@ -157,6 +201,10 @@ export class PostgresDb implements Db {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
     await this.pool.end();
   }
 }
