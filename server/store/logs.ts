@@ -152,21 +152,30 @@ export class Logs {
     });
   }
 
-  /** Retention: deletes finished executions, errors and events older than `cutoff` (epoch ms). */
-  async deleteOlderThan(cutoff: number): Promise<{ executions: number; errors: number; events: number }> {
-    return this.db.transaction(async (tx) => {
-      const errors = (await tx.run('DELETE FROM errors WHERE occurred_at < ?', [cutoff])).changes;
-      const executions = (
-        await tx.run("DELETE FROM executions WHERE created_at < ? AND status IN ('succeeded', 'failed')", [cutoff])
-      ).changes;
-      // An event whose work is still pending stays: nothing accepted is lost to the sweep.
-      const events = (
-        await tx.run(
-          `DELETE FROM events WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = events.id)`,
-          [cutoff],
-        )
-      ).changes;
-      return { executions, errors, events };
-    });
+  /**
+   * Retention: deletes finished executions, errors and events older than `cutoff` (epoch ms), at
+   * most `batchSize` rows per statement (chosen by primary key), so that no statement of a large
+   * backlog runs into PostgreSQL's query timeout or holds SQLite's write lock for long. Each batch
+   * commits on its own: a sweep cut short leaves nothing half done, and the next one goes on.
+   */
+  async deleteOlderThan(cutoff: number, batchSize = 5000): Promise<{ executions: number; errors: number; events: number }> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, not ${batchSize}`);
+    const inBatches = async (sql: string) => {
+      let total = 0;
+      for (;;) {
+        const { changes } = await this.db.run(sql, [cutoff, batchSize]);
+        total += changes;
+        if (changes < batchSize) return total;
+      }
+    };
+    const errors = await inBatches('DELETE FROM errors WHERE id IN (SELECT id FROM errors WHERE occurred_at < ? LIMIT ?)');
+    const executions = await inBatches(
+      "DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE created_at < ? AND status IN ('succeeded', 'failed') LIMIT ?)",
+    );
+    // An event whose work is still pending stays: nothing accepted is lost to the sweep.
+    const events = await inBatches(
+      'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = events.id) LIMIT ?)',
+    );
+    return { executions, errors, events };
   }
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Definitions } from '../../server/definitions/load';
 import { startServices } from '../../server/services';
 import type { StoreOptions } from '../../server/store';
@@ -465,6 +465,45 @@ describe(`workflows (${storeKind})`, () => {
       expect((await server.request('GET', `/workflows/${SLACK}/errors`)).body.data.map((e: any) => e.message)).toEqual(['recent']);
       // A second sweep finds nothing more.
       expect(await server.services.store.logs.deleteOlderThan(Date.now() - 60 * DAY)).toEqual({ executions: 0, errors: 0, events: 0 });
+    });
+
+    it('deletes a backlog larger than one batch in bounded statements, and keeps what is newer or pending', async () => {
+      server = await startTestServer();
+      const ann = await createUserWithSlack(server, 'ann');
+      const old = Date.now() - 90 * DAY;
+      const db = server.services.store.db;
+      const oldRuns = [];
+      for (let i = 0; i < 7; i++) oldRuns.push(await runTicket(server, ann));
+      const queuedOld = await runTicket(server, ann);
+      const recent = await runTicket(server, ann);
+      for (const run of [...oldRuns, queuedOld]) {
+        await db.run('UPDATE events SET received_at = ? WHERE id = ?', [old, run.body.eventId]);
+        await db.run('UPDATE executions SET created_at = ? WHERE event_id = ?', [old, run.body.eventId]);
+      }
+      await db.run("UPDATE executions SET status = 'succeeded', finished_at = ? WHERE status = 'queued' AND event_id <> ?", [old, queuedOld.body.eventId]);
+      for (let i = 0; i < 7; i++) await insertError(server, { userId: ann, message: `old ${i}`, at: old });
+      await db.run('INSERT INTO steps (execution_id, block_id, attempt, started_at) VALUES (?, ?, 1, ?)', [oldRuns[0].body.executionIds[0], 'post-message', old]);
+      await insertError(server, { userId: ann, message: 'recent', at: Date.now() });
+      const deletes: number[] = [];
+      const run = db.run.bind(db);
+      const spy = vi.spyOn(db, 'run').mockImplementation(async (sql, params) => {
+        const result = await run(sql, params);
+        if (/^\s*DELETE/i.test(sql)) deletes.push(result.changes);
+        return result;
+      });
+
+      const deleted = await server.services.store.logs.deleteOlderThan(Date.now() - 60 * DAY, 3);
+      spy.mockRestore();
+
+      expect(deleted).toEqual({ executions: 7, errors: 7, events: 7 });
+      // 3 + 3 + 1 rows per table: every statement bounded by the batch.
+      expect(deletes).toEqual([3, 3, 1, 3, 3, 1, 3, 3, 1]);
+      const events = await db.all<{ id: string }>('SELECT id FROM events');
+      expect(events.map((e) => e.id).sort()).toEqual([queuedOld.body.eventId, recent.body.eventId].sort());
+      const executions = await db.all<{ id: string }>('SELECT id FROM executions');
+      expect(executions.map((e) => e.id).sort()).toEqual([queuedOld.body.executionIds[0], recent.body.executionIds[0]].sort());
+      expect((await db.all<{ message: string }>('SELECT message FROM errors')).map((e) => e.message)).toEqual(['recent']);
+      expect(await countRows(server, 'steps')).toBe(0);
     });
   });
 });
