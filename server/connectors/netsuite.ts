@@ -32,6 +32,15 @@ export function netsuiteAuthorization(
   return `OAuth realm="${realm}", ${Object.entries({ ...oauth, oauth_signature: signature }).map(([k, v]) => `${k}="${enc(v)}"`).join(', ')}`;
 }
 
+/**
+ * A NetSuite account id (`1234567`, `1234567_SB1`, `TSTDRV1234567`; `1234567-sb1` as in its
+ * hostnames): letters, digits, `_` and `-`, starting and ending with a letter or digit, at most 63
+ * characters. Its host form (lower case, `_` as `-`) is then exactly one DNS label, so the default
+ * API host is always a subdomain of suitetalk.api.netsuite.com.
+ */
+export const NETSUITE_ACCOUNT_ID = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/;
+const ACCOUNT_ID_MESSAGE = 'must be a NetSuite account id: letters, digits, "_" and "-", such as 1234567 or 1234567_SB1';
+
 /** NetSuite SuiteTalk REST (record API). NETSUITE_API_URL overrides `https://<account>.suitetalk.api.netsuite.com`. */
 export const netsuite: Connector = {
   id: 'netsuite',
@@ -51,6 +60,7 @@ export const netsuite: Connector = {
       ],
     },
   ],
+  credentialChecks: { accountId: z.string().regex(NETSUITE_ACCOUNT_ID, ACCOUNT_ID_MESSAGE) },
   actions: {
     createInvoice: defineAction({
       description: 'Create an invoice (POST /services/rest/record/v1/invoice)',
@@ -67,6 +77,8 @@ export const netsuite: Connector = {
         if (!c?.accountId || !c.consumerKey || !c.consumerSecret || !c.tokenId || !c.tokenSecret) {
           throw new NonRetriableError('NetSuite: the credential needs the account id, consumer key and secret, token id and secret');
         }
+        // Credentials stored before the id was checked on the way in are checked here too.
+        if (!NETSUITE_ACCOUNT_ID.test(c.accountId)) throw new NonRetriableError(`NetSuite: the credential's account id ${ACCOUNT_ID_MESSAGE}`);
         const base = ctx.settings.apiUrls.netsuite ?? `https://${c.accountId.toLowerCase().replace(/_/g, '-')}.suitetalk.api.netsuite.com`;
         const url = `${base}/services/rest/record/v1/invoice`;
         const res = await ctx.http.send({

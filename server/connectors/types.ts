@@ -81,13 +81,26 @@ export interface Connector {
   actions: Record<string, ConnectorAction>;
   oauth?: ConnectorOAuth;
   optionSources?: Record<string, (ctx: Omit<ConnectorContext, 'deliveryId'>) => Promise<FieldOption[]>>;
+  /**
+   * Shape checks of API-key credential fields, by field name, run on the (trimmed) value when a
+   * credential is accepted: e.g. a field that becomes part of a URL.
+   */
+  credentialChecks?: Record<string, z.ZodType<string, string>>;
 }
 
-/** The credential schema for an app's API-key form: every declared field, required ones non-empty. */
-export function credentialDataSchema(fields: readonly CredentialField[]) {
+/**
+ * The credential schema for an app's API-key form: every declared field, required ones non-empty,
+ * each also passing its check from `checks` (the connector's `credentialChecks`).
+ */
+export function credentialDataSchema(fields: readonly CredentialField[], checks: Record<string, z.ZodType<string, string>> = {}) {
   return z.strictObject(
     Object.fromEntries(
-      fields.map((f) => [f.name, f.required ? z.string().trim().min(1, `${f.label} is required`) : z.string().optional()]),
+      fields.map((f) => {
+        const value = f.required ? z.string().trim().min(1, `${f.label} is required`) : z.string();
+        const check = checks[f.name];
+        const checked = check ? value.pipe(check) : value;
+        return [f.name, f.required ? checked : checked.optional()];
+      }),
     ),
   );
 }

@@ -38,7 +38,7 @@ export async function createCredential(
     const how = connector.auth.some((a) => a.type === 'oauth2') ? 'connect it through OAuth' : 'it needs no account';
     throw new ApiError(400, 'invalid_request', `${connector.name} takes no API-key credential: ${how}`);
   }
-  const parsed = credentialDataSchema(form.fields).safeParse(data);
+  const parsed = credentialDataSchema(form.fields, connector.credentialChecks).safeParse(data);
   if (!parsed.success) throw validationError(parsed.error, paths.data, `Invalid ${connector.name} credential`);
   return services.store.credentials.create({
     userId,

@@ -45,6 +45,33 @@ describe(`headless installation (${storeKind})`, () => {
       ]);
     });
 
+    it('answers 400 naming credential.data.accountId when the NetSuite account id is not one, and stores nothing', async () => {
+      server = await startTestServer();
+      const userId = await createUser(server, 'ann');
+      const netsuite = (accountId: string) =>
+        server!.request('POST', '/headless/credentials', {
+          body: { userId, credential: { type: 'netsuite', data: { accountId, consumerKey: 'ck', consumerSecret: 'cs', tokenId: 'tk', tokenSecret: 'ts' } } },
+        });
+
+      // Anything that would make the default host https://<id>.suitetalk.api.netsuite.com another one.
+      for (const accountId of ['attacker.example', '1234567.attacker.example/x', '1234567@attacker.example', 'attacker.example:443#', '127.0.0.1', 'a b', '-1234567', '1234567_', 'a'.repeat(64)]) {
+        const res = await netsuite(accountId);
+        expect(res.status, accountId).toBe(400);
+        expect(res.body.error).toEqual({
+          code: 'invalid_request',
+          message: 'Invalid NetSuite credential: credential.data.accountId: must be a NetSuite account id: letters, digits, "_" and "-", such as 1234567 or 1234567_SB1',
+          details: [{ path: 'credential.data.accountId', message: 'must be a NetSuite account id: letters, digits, "_" and "-", such as 1234567 or 1234567_SB1' }],
+        });
+      }
+      expect(await server.services.store.credentials.list(userId)).toEqual([]);
+
+      // Real ids, as NetSuite shows them or as in its hostnames, are taken (trimmed).
+      for (const accountId of ['1234567', '1234567_SB1', ' 1234567_SB1 ', 'TSTDRV1234567', '1234567-sb1']) {
+        expect((await netsuite(accountId)).status, accountId).toBe(201);
+      }
+      expect(await server.services.store.credentials.list(userId)).toHaveLength(5);
+    });
+
     it('answers 400 naming credential.data.botToken when it is blank', async () => {
       server = await startTestServer();
       const userId = await createUser(server, 'ann');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { netsuite } from '../../../server/connectors/netsuite';
 import { NonRetriableError } from '../../../server/engine/errors';
 import { NETSUITE_ACCOUNT, startFakeNetSuite, type FakeNetSuite } from '../../fakes/netsuite';
+import type { HttpClient } from '../../../server/engine/http';
 import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 
 let fake: FakeNetSuite;
@@ -87,6 +88,19 @@ describe('NetSuite createInvoice', () => {
     expect(err).toBeInstanceOf(NonRetriableError);
     expect(err.message).toMatch(/token id and secret/);
     expect(fake.rejections).toEqual([]);
+  });
+
+  it('refuses a stored account id that is not one (a host, a path) before calling anything', async () => {
+    const sent: unknown[] = [];
+    const recording = { send: async (req: unknown) => (sent.push(req), { status: 204, headers: {}, body: null }) } as unknown as HttpClient;
+
+    for (const accountId of ['attacker.example', '1234567.attacker.example/x', '1234567@attacker.example', '"a', '-1234567']) {
+      const err = await thrown(() => createInvoice(invoice(), connectorContext({ http: recording, credential: { ...NETSUITE_ACCOUNT, accountId } })));
+
+      expect(err).toBeInstanceOf(NonRetriableError);
+      expect(err.message).toBe('NetSuite: the credential\'s account id must be a NetSuite account id: letters, digits, "_" and "-", such as 1234567 or 1234567_SB1');
+    }
+    expect(sent).toEqual([]);
   });
 
   it('fails without retrying when NetSuite refuses a duplicate external id (400)', async () => {

@@ -254,9 +254,10 @@ describe('Stream Data and connectors whose host a user can influence', () => {
       const byDns = await run('ACME');
       expect(byDns).toBeInstanceOf(NonRetriableError);
       expect(byDns.message).toContain('private address (10.20.30.40)');
+      // An id that is not one (a host, a path) is refused before any lookup (and when it is entered).
       const byUrl = await run('169.254.169.254/latest/meta-data#');
       expect(byUrl).toBeInstanceOf(NonRetriableError);
-      expect(byUrl.message).toContain('private address (169.254.169.254)');
+      expect(byUrl.message).toContain('must be a NetSuite account id');
     } finally {
       await guarded.close();
     }
