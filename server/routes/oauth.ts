@@ -33,10 +33,12 @@ export function oauthRoutes(endUser: Api, app: Hono<AppEnv>, services: Services)
     async (c, { body }) => {
       const origin = body?.origin ? new URL(body.origin).origin : null;
       const allowed = services.config.allowedOrigins;
-      if (origin && allowed && !allowed.includes(origin)) {
+      const base = publicBaseUrl(c, services.config.publicUrl);
+      // This server's own origin is always allowed: the hosted install page (/install/:id) is served from it.
+      if (origin && allowed && origin !== new URL(base).origin && !allowed.includes(origin)) {
         throw new ApiError(400, 'invalid_request', `The origin ${origin} is not in ALLOY_ALLOWED_ORIGINS`, [{ path: 'origin', message: 'not allowed' }]);
       }
-      const redirectUri = `${publicBaseUrl(c, services.config.publicUrl)}/oauth/callback`;
+      const redirectUri = `${base}/oauth/callback`;
       const authorizeUrl = await startOAuth(deps(), { userId: c.get('userId'), app: param(c, 'app'), redirectUri, origin });
       return c.json({ authorizeUrl });
     },

@@ -75,6 +75,44 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(res.body.error.details).toEqual([{ path: 'origin', message: 'not allowed' }]);
   });
 
+  it('always allows the server’s own origin (the hosted install page) in production, where no other origin is listed', async () => {
+    await start(3600);
+    await server.close();
+    const production = {
+      NODE_ENV: 'production',
+      ALLOY_ENCRYPTION_KEY: 'ab'.repeat(32),
+      ALLOY_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+      SLACK_CLIENT_ID: CLIENT.clientId,
+      SLACK_CLIENT_SECRET: CLIENT.clientSecret,
+      SLACK_OAUTH_URL: provider.authorizeUrl,
+      SLACK_API_URL: provider.url,
+    };
+    const startFrom = async (origin: string) => {
+      const user = await userToken(server, await createUser(server, `p-${Math.random().toString(36).slice(2)}`));
+      return server.request('POST', '/me/oauth/slack/start', { token: user, body: { origin } });
+    };
+
+    // PUBLIC_URL unset: the request's own origin (the test requests go to http://localhost).
+    server = await startTestServer({ env: production });
+    expect(server.services.config.allowedOrigins).toEqual([]);
+    const own = await startFrom('http://localhost/install/slack');
+    expect(own.status, JSON.stringify(own.body)).toBe(200);
+    const back = new URL((await fetch(own.body.authorizeUrl, { redirect: 'manual' })).headers.get('location')!);
+    const callback = await server.request('GET', `${back.pathname}${back.search}`, { apiKey: null });
+    expect(callback.status).toBe(200);
+    expect(callback.body).toContain('"success":true');
+    expect(callback.body).toContain('"http://localhost")');
+    expect((await startFrom(ORIGIN)).status).toBe(400);
+    await server.close();
+
+    // PUBLIC_URL set: its origin, and no longer the origin the request came in on.
+    server = await startTestServer({ env: { ...production, PUBLIC_URL: 'https://integrations.acme.test/alloy' } });
+    expect((await startFrom('https://integrations.acme.test/install/slack')).status).toBe(200);
+    const other = await startFrom('http://localhost/install/slack');
+    expect(other.status).toBe(400);
+    expect(other.body.error.details).toEqual([{ path: 'origin', message: 'not allowed' }]);
+  });
+
   it('posts with the OAuth token, refreshing it before it expires', async () => {
     await start(30); // inside the refresh margin: every use refreshes
     const credentialId = credentialIdOf((await connect()).callback.body)!;
