@@ -52,6 +52,12 @@ export interface HttpClientOptions {
    * `allowPrivate: false` is checked anyway.
    */
   trustedOrigins?: string[];
+  /**
+   * Tests only: the lookup connections that are not allowed private addresses resolve with
+   * (default `guardedLookup`), so a test can see the addresses a socket is handed and keep the
+   * connection on this machine.
+   */
+  lookup?: typeof guardedLookup;
 }
 
 const RETRYABLE_STATUS = (s: number) => s === 408 || s === 429 || s >= 500;
@@ -114,7 +120,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient & { clo
   const pool = { connections: 64, pipelining: 1, keepAliveTimeout: 10_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs };
   const open = new Agent(pool);
   // Connects only to addresses the guard checked, resolving each name once (no rebinding).
-  const guarded = new Agent({ ...pool, connect: { lookup: guardedLookup } });
+  const guarded = new Agent({ ...pool, connect: { lookup: options.lookup ?? guardedLookup } });
   const trusted = new Set<string>();
   for (const origin of options.trustedOrigins ?? []) {
     try {

@@ -151,17 +151,41 @@ describe('the outbound HTTP client, refusing private addresses (ALLOY_ALLOW_PRIV
   it('resolves a name once per connection and connects where it checked: a rebinding answer is never used unchecked', async () => {
     // First answer public, every later one 127.0.0.1: a second lookup by the socket would land on the target.
     const dns = fakeDns({ 'rebind.example.com': [['93.184.216.34'], ['127.0.0.1']] });
-    const err = await thrown(() => client.send({ url: `http://rebind.example.com:${target.port}/` }));
-    // It went to 93.184.216.34, which does not answer here (offline) or not on that port.
-    expect(err).toBeInstanceOf(RetryAfterError);
-    expect(err.message).not.toMatch(/private/);
-    expect(dns.calls).toEqual(['rebind.example.com']);
-    expect(target.hits).toEqual([]);
-    // The next connection resolves again, gets the private answer, and is refused.
-    const again = await thrown(() => client.send({ url: `http://rebind.example.com:${target.port}/` }));
-    expect(again).toBeInstanceOf(NonRetriableError);
-    expect(again.message).toContain('private address (127.0.0.1)');
-    expect(target.hits).toEqual([]);
+    // The client's own lookup (guardedLookup), watched: what it hands the socket is recorded, and a
+    // public address is swapped for 127.0.0.2, where nothing listens on the target's port (the target
+    // listens on 127.0.0.1 only), so no packet leaves this machine.
+    const handed: string[] = [];
+    const stayHome = (address: string) => (handed.push(address), isPrivateAddress(address) ? address : '127.0.0.2');
+    const watched = createHttpClient({
+      timeoutMs: 1000,
+      maxResponseBytes: 100_000,
+      allowPrivate: false,
+      lookup: (host, options, callback) =>
+        guardedLookup(host, options, (err, address, family) => {
+          if (err) return callback(err, address, family);
+          if (typeof address === 'string') return callback(null, stayHome(address), family);
+          callback(null, address.map((a) => ({ ...a, address: stayHome(a.address) })));
+        }),
+    });
+    try {
+      const err = await thrown(() => watched.send({ url: `http://rebind.example.com:${target.port}/` }));
+      // The socket was handed the checked public answer and connected there (refused: nothing
+      // listens), not to the target a second lookup would have named.
+      expect(handed).toEqual(['93.184.216.34']);
+      expect(err).toBeInstanceOf(RetryAfterError);
+      expect(err.message).toBe(`GET http://rebind.example.com:${target.port}/: connection refused`);
+      expect(dns.calls).toEqual(['rebind.example.com']);
+      expect(target.hits).toEqual([]);
+      // The next connection resolves again, gets the private answer, and is refused.
+      const again = await thrown(() => watched.send({ url: `http://rebind.example.com:${target.port}/` }));
+      expect(again).toBeInstanceOf(NonRetriableError);
+      expect(again.message).toContain('private address (127.0.0.1)');
+      expect(dns.calls).toEqual(['rebind.example.com', 'rebind.example.com']);
+      expect(handed).toEqual(['93.184.216.34']);
+      expect(target.hits).toEqual([]);
+    } finally {
+      await watched.close();
+    }
   });
 
   it('does not retry a name that does not exist, and retries a DNS failure that may pass', async () => {
