@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { param, type Api } from '../api';
 import { findConnector } from '../connectors';
-import { ApiError } from '../errors';
+import { ApiError, isStoreUnavailable } from '../errors';
 import type { Services } from '../domain/context';
+import { NonRetriableError, RetryAfterError } from '../engine/errors';
 import { usableCredential } from '../engine/oauth';
 import { requireUser } from '../domain/users';
 
@@ -11,7 +12,8 @@ const OptionsResponse = z.object({ data: z.array(z.object({ label: z.string(), v
 
 /**
  * Options of a configurable field that come from the app itself (e.g. Slack channels), fetched
- * with the user's credential. A failure at the app is a 502 that says what the app answered.
+ * with the user's credential. A failure at the app is a 502 that says what the app answered; the
+ * store being unavailable is a 503.
  */
 async function loadOptions(services: Services, userId: string, connectorId: string, source: string, credentialId: string) {
   const connector = findConnector(connectorId);
@@ -27,6 +29,9 @@ async function loadOptions(services: Services, userId: string, connectorId: stri
     const credential = (await usableCredential(services.engine.deps, userId, credentialId))!;
     return await load({ http: services.engine.deps.http, credential: credential.data, settings: services.engine.deps.settings });
   } catch (err) {
+    // The store failing is the error handler's 503 with Retry-After. What the HTTP client classified is
+    // the app's failure, even when its cause carries a code such as ECONNREFUSED.
+    if (isStoreUnavailable(err) && !(err instanceof NonRetriableError || err instanceof RetryAfterError)) throw err;
     throw new ApiError(502, 'upstream_error', `Could not load the options from ${connector.name}: ${(err as Error).message}`);
   }
 }

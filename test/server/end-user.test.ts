@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startFakeSlack } from '../../demo/fakes/slack';
 import { definitionsWith, vaultIntegration } from '../helpers/definitions';
 import { addCredential, countRows, installSlack, ticket } from '../helpers/flows';
 import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../helpers/server';
@@ -288,6 +289,39 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
       }
       const still = await s.request('GET', `/installations?userId=${bob}`);
       expect(still.body.data).toEqual([expect.objectContaining({ installationId: id, active: true, config: { channel: 'C-bob' } })]);
+    });
+  });
+
+  describe('GET /me/options/:connector/:source', () => {
+    it('answers 503 with Retry-After when the store is unavailable, and 502 only when the app fails', async () => {
+      const slack = await startFakeSlack();
+      slack.channels = [{ id: 'C1', name: 'support' }];
+      try {
+        const { s, userId, me } = await setup({ env: { SLACK_API_URL: slack.url } });
+        const credentialId = await addCredential(s, userId, 'slack', { botToken: 'xoxb-test' });
+        const url = `/me/options/slack/channels?credentialId=${credentialId}`;
+
+        // The store drops one query, as PostgreSQL does while it restarts (tagged by server/store/postgres.ts).
+        const outage = Object.assign(new Error('Connection terminated unexpectedly'), { storeUnavailable: true });
+        vi.spyOn(s.services.store.credentials, 'secret').mockRejectedValueOnce(outage);
+        const down = await me('GET', url);
+        expect(down.status).toBe(503);
+        expect(down.body.error.code).toBe('unavailable');
+        expect(down.headers.get('retry-after')).toBe('5');
+        expect(JSON.stringify(down.body)).not.toContain('Connection terminated');
+
+        expect((await me('GET', url)).body).toEqual({ data: [{ label: '#support', value: 'C1' }] });
+
+        // Slack refusing the connection (ECONNREFUSED, like a store error's code) is still the app's failure.
+        await slack.close();
+        const app = await me('GET', url);
+        expect(app.status).toBe(502);
+        expect(app.body.error.code).toBe('upstream_error');
+        expect(app.body.error.message).toMatch(/Could not load the options from Slack: .*connection refused/);
+      } finally {
+        vi.restoreAllMocks();
+        await slack.close().catch(() => undefined);
+      }
     });
   });
 
