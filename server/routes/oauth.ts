@@ -1,8 +1,10 @@
 import type { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { param, publicBaseUrl, type Api, type AppEnv } from '../api';
-import { ApiError } from '../errors';
+import { ApiError, isStoreUnavailable } from '../errors';
 import type { Services } from '../domain/context';
+import { NonRetriableError, RetryAfterError } from '../engine/errors';
 import { completeOAuth, startOAuth } from '../engine/oauth';
 
 const StartBody = z.object({
@@ -21,6 +23,21 @@ function callbackPage(message: Record<string, unknown>, origin: string | null): 
     ? `if (window.opener) window.opener.postMessage(${JSON.stringify(message).replace(/</g, '\\u003c')}, ${JSON.stringify(origin).replace(/</g, '\\u003c')}); window.close();`
     : '';
   return `<!doctype html><meta charset="utf-8"><title>Connect</title><body style="font:15px system-ui;margin:2rem"><p role="status">${escapeHtml(text)}</p><script>${post}</script></body>`;
+}
+
+/**
+ * What the popup says when the callback fails. Known outcomes keep their own message: a state that
+ * is bad, expired or used and OAuth not set up (ApiError), and the app's token endpoint refusing
+ * the code or failing (the HTTP client's classified errors). Anything else is logged here, once,
+ * and shown only as a request id, as the error handler does for the API.
+ */
+function callbackFailure(err: unknown): { status: ContentfulStatusCode; message: string } {
+  if (err instanceof ApiError) return { status: err.status, message: err.message };
+  if (err instanceof NonRetriableError || err instanceof RetryAfterError) return { status: 502, message: err.message };
+  if (isStoreUnavailable(err)) return { status: 503, message: 'The store is unavailable; try again shortly' };
+  const requestId = crypto.randomUUID();
+  console.error(`[${requestId}] GET /oauth/callback`, err);
+  return { status: 500, message: `Internal error (request id ${requestId}); try again` };
 }
 
 /** OAuth 2.0 connections: start (user token) and the provider's callback (popup page). */
@@ -60,8 +77,8 @@ export function oauthRoutes(endUser: Api, app: Hono<AppEnv>, services: Services)
       const result = await completeOAuth(deps(), state, code);
       return c.html(callbackPage({ type: 'alloy:oauth', success: true, app: result.app, credentialId: result.credentialId }, result.origin), 200, headers);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      return c.html(callbackPage({ type: 'alloy:oauth', success: false, error: message }, null), err instanceof ApiError ? err.status : 502, headers);
+      const failed = callbackFailure(err);
+      return c.html(callbackPage({ type: 'alloy:oauth', success: false, error: failed.message }, null), failed.status, headers);
     }
   });
 }

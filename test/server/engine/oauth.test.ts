@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeSlack, type FakeSlack } from '../../../demo/fakes/slack';
 import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../../helpers/server';
 
@@ -63,6 +63,35 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     const replay = await server.request('GET', `${back.pathname}${back.search}`, { apiKey: null });
     expect(replay.status).toBe(400);
     expect(replay.body).toMatch(/expired or was already used/);
+  });
+
+  it('shows the app’s refusal of the code, but only a request id for an unexpected error, which it logs once', async () => {
+    await start(3600);
+    const started = async () => {
+      const res = await server.request('POST', '/me/oauth/slack/start', { token, body: { origin: ORIGIN } });
+      return new URL((await fetch(res.body.authorizeUrl, { redirect: 'manual' })).headers.get('location')!);
+    };
+    const refused = await started();
+    refused.searchParams.set('code', 'not-a-code-slack-issued');
+    const page = await server.request('GET', `${refused.pathname}${refused.search}`, { apiKey: null });
+    expect(page.status).toBe(502);
+    expect(page.body).toContain('Could not connect: Slack token endpoint: invalid_code');
+
+    const back = await started();
+    vi.spyOn(server.services.store.credentials, 'create').mockRejectedValueOnce(new Error('SQLITE_CONSTRAINT: UNIQUE constraint failed: credentials.secret'));
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const failed = await server.request('GET', `${back.pathname}${back.search}`, { apiKey: null });
+      expect(failed.status).toBe(500);
+      expect(failed.body).not.toMatch(/SQLITE|constraint|credentials\.secret/);
+      const requestId = failed.body.match(/Could not connect: Internal error \(request id ([0-9a-f-]{36})\)/)?.[1];
+      expect(requestId, failed.body).toBeDefined();
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(logged.mock.calls[0]![0]).toBe(`[${requestId}] GET /oauth/callback`);
+      expect((logged.mock.calls[0]![1] as Error).message).toMatch(/^SQLITE_CONSTRAINT/);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('refuses an origin that is not allowed', async () => {
