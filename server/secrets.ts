@@ -18,13 +18,24 @@ export class Vault {
     return ['v1', iv, cipher.getAuthTag(), data].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
   }
 
+  /** The plaintext; a `DecryptionError` when the ciphertext was made with another key (or altered). */
   decrypt(ciphertext: string): string {
     const [version, iv, tag, data] = ciphertext.split('.');
     if (version !== 'v1' || !iv || !tag || data === undefined) throw new Error('Unknown ciphertext format');
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    } catch (err) {
+      // GCM's "Unsupported state or unable to authenticate data": the tag does not match.
+      throw new DecryptionError('Cannot decrypt a stored secret: it was encrypted with a different encryption key, or altered', { cause: err });
+    }
   }
+}
+
+/** A stored secret that this key cannot open: encrypted with a different key, or altered. */
+export class DecryptionError extends Error {
+  override name = 'DecryptionError';
 }
 
 /** Parses `ALLOY_ENCRYPTION_KEY`: 32 bytes as 64 hex characters or base64. */

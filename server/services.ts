@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Config } from './config';
 import type { Services } from './domain/context';
 import { loadDefinitions, type Definitions } from './definitions/load';
-import { Vault, hashApiKey, parseEncryptionKey, persistedSecret } from './secrets';
+import { DecryptionError, Vault, hashApiKey, parseEncryptionKey, persistedSecret } from './secrets';
 import { openStore, storeOptionsFor, type Store, type StoreOptions } from './store';
 import { TokenService } from './tokens';
 import { createEngine } from './engine';
@@ -57,6 +58,15 @@ export async function startServices(
       issuer: config.tokenIssuer,
       audience: config.tokenAudience,
       ttlSeconds: config.tokenTtlSeconds,
+    }).catch((err: unknown) => {
+      if (!(err instanceof DecryptionError)) throw err;
+      const using = config.encryptionKey ? 'ALLOY_ENCRYPTION_KEY' : `generated into ${path.join(config.dataDir, 'encryption.key')}, as ALLOY_ENCRYPTION_KEY is unset`;
+      throw new Error(
+        'Cannot decrypt the token signing key stored in the database: the stored secrets were encrypted with a different ' +
+          `ALLOY_ENCRYPTION_KEY (or a different generated key file in DATA_DIR) than the one this process uses (${using}). ` +
+          'Set ALLOY_ENCRYPTION_KEY to the original key (or put back the original DATA_DIR/encryption.key); stored credentials and secret settings need it too.',
+        { cause: err },
+      );
     });
     const webhook = config.webhookSecret ? { value: config.webhookSecret, created: false } : persistedSecret(config.dataDir, 'webhook-secret', generateWebhookSecret);
     const engine = createEngine(config, store, vault, webhook.value, { worker: overrides.worker ?? config.workers });
