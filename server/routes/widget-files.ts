@@ -7,7 +7,11 @@ import type { AppEnv } from '../api';
 import { ApiError } from '../errors';
 
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'widget');
-const files: Record<string, string> = { 'alloy.js': 'text/javascript; charset=utf-8', 'alloy.mjs': 'text/javascript; charset=utf-8' };
+// A Map, not an object: `__proto__`, `constructor` or `toString` must not name a file.
+const files = new Map([
+  ['alloy.js', 'text/javascript; charset=utf-8'],
+  ['alloy.mjs', 'text/javascript; charset=utf-8'],
+]);
 
 /**
  * Serves the built widget (`npm run build`): `/widget/alloy.js` for a script tag, `/widget/alloy.mjs`
@@ -17,7 +21,7 @@ export function widgetFileRoutes(app: Hono<AppEnv>) {
   const cache = new Map<string, { body: Buffer; etag: string; mtime: number }>();
   app.get('/widget/:file', (c) => {
     const name = c.req.param('file');
-    const type = files[name];
+    const type = files.get(name);
     if (!type) throw new ApiError(404, 'not_found', `No widget file "${name}"`);
     const file = path.join(dist, name);
     let stat: fs.Stats;

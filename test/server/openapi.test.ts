@@ -75,6 +75,14 @@ describe(`the API description and hosted pages (${storeKind})`, () => {
     expect((await server.request('GET', '/widget/other.js', { apiKey: null })).status).toBe(404);
   });
 
+  it('answers 404 for a widget file named after a property of every object', async () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const res = await server.request('GET', `/widget/${name}`, { apiKey: null });
+      expect(res.status, name).toBe(404);
+      expect(res.body.error).toEqual({ code: 'not_found', message: `No widget file "${name}"` });
+    }
+  });
+
   it('serves the connector icons and answers its health check', async () => {
     const icon = await server.request('GET', '/icons/slack.svg', { apiKey: null });
     expect(icon.status).toBe(200);
