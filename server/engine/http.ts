@@ -42,8 +42,8 @@ export interface HttpClientOptions {
    * When not, the address is checked where the connection is made: the client resolves the name
    * once, refuses it if any address is private, and connects to the address it checked, so
    * neither DNS rebinding nor a decimal or IPv6 spelling of 127.0.0.1 gets through. Redirects
-   * are never followed. Default true: the engine passes the configuration; a test's client
-   * talks to fakes on 127.0.0.1.
+   * are never followed. Default false: private addresses only when asked (the engine passes
+   * ALLOY_ALLOW_PRIVATE_URLS; tests whose fakes listen on 127.0.0.1 pass true).
    */
   allowPrivate?: boolean;
   /**
@@ -141,7 +141,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient & { clo
         // Not echoing the URL: its query may carry a token.
         throw new NonRetriableError(`${where}: ${/^Only/.test((err as Error).message) ? (err as Error).message : 'not a valid URL'}`);
       }
-      const allowPrivate = req.allowPrivate ?? (options.allowPrivate !== false || trusted.has(url.origin));
+      const allowPrivate = req.allowPrivate ?? (options.allowPrivate === true || trusted.has(url.origin));
       // An IP literal (however spelt: URL parsing makes 2130706433 and 0x7f.1 into 127.0.0.1) is
       // connected to without a lookup, so it is checked here; a name is checked as it is resolved.
       if (!allowPrivate && isIP(url.hostname.replace(/^\[|\]$/g, ''))) {

@@ -3,9 +3,13 @@ import { afterAll } from 'vitest';
 import type { ConnectorContext } from '../../server/connectors/types';
 import { createHttpClient, type HttpClient } from '../../server/engine/http';
 
-/** The pooled HTTP client a connector test file hands its actions, closed after the file's tests. */
+/**
+ * The pooled HTTP client a connector test file hands its actions, closed after the file's tests.
+ * It allows private addresses (the fakes listen on 127.0.0.1); a request that says
+ * `allowPrivate: false` (Stream Data with private URLs not allowed) is checked anyway.
+ */
 export function connectorHttp(): ReturnType<typeof createHttpClient> {
-  const http = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1_000_000 });
+  const http = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1_000_000, allowPrivate: true });
   afterAll(async () => {
     await http.close();
   });

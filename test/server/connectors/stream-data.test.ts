@@ -188,7 +188,7 @@ describe('the HTTP client', () => {
   });
 
   it('fails without retrying when the response is larger than maxResponseBytes', async () => {
-    const client = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1000 });
+    const client = createHttpClient({ timeoutMs: 2000, maxResponseBytes: 1000, allowPrivate: true });
     try {
       const err = await thrown(() => client.send({ url: `${base}/big` }));
       expect(err).toBeInstanceOf(NonRetriableError);
@@ -199,7 +199,7 @@ describe('the HTTP client', () => {
   });
 
   it('retries, naming the timeout, when the server never answers', async () => {
-    const client = createHttpClient({ timeoutMs: 300, maxResponseBytes: 1000 });
+    const client = createHttpClient({ timeoutMs: 300, maxResponseBytes: 1000, allowPrivate: true });
     try {
       const started = Date.now();
       const err = await thrown(() => client.send({ url: `${base}/hang` }));
@@ -212,7 +212,7 @@ describe('the HTTP client', () => {
   });
 
   it('retries, naming the timeout, when the server sends headers but stalls the body', async () => {
-    const client = createHttpClient({ timeoutMs: 300, maxResponseBytes: 1000 });
+    const client = createHttpClient({ timeoutMs: 300, maxResponseBytes: 1000, allowPrivate: true });
     try {
       const err = await thrown(() => client.send({ url: `${base}/stall-body` }));
       expect(err).toBeInstanceOf(RetryAfterError);

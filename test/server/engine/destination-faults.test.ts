@@ -99,7 +99,7 @@ const TIMEOUT_MS = 300;
 
 describe('the HTTP client on a faulty destination', () => {
   let dest: Destination;
-  const client = createHttpClient({ timeoutMs: TIMEOUT_MS, maxResponseBytes: 100_000 });
+  const client = createHttpClient({ timeoutMs: TIMEOUT_MS, maxResponseBytes: 100_000, allowPrivate: true });
   beforeAll(async () => {
     dest = await startFaultyDestination();
   });
@@ -145,7 +145,7 @@ describe('the HTTP client on a faulty destination', () => {
 
 describe('Slack answering HTML or broken JSON', () => {
   let dest: Destination;
-  const client = createHttpClient({ timeoutMs: TIMEOUT_MS, maxResponseBytes: 100_000 });
+  const client = createHttpClient({ timeoutMs: TIMEOUT_MS, maxResponseBytes: 100_000, allowPrivate: true });
   const post = () => {
     const action = slack.actions.postMessage!;
     const ctx = connectorContext({ http: client, apiUrls: { slack: `${dest.url}/api` }, credential: { botToken: 'xoxb-1' } });

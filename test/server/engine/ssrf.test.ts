@@ -128,6 +128,18 @@ describe('the outbound HTTP client, refusing private addresses (ALLOY_ALLOW_PRIV
     expect(target.hits).toEqual(['/']);
   });
 
+  it('refuses private addresses on a client created without allowPrivate: the default is the safe one', async () => {
+    const plain = createHttpClient({ timeoutMs: 1000, maxResponseBytes: 100_000 });
+    try {
+      const err = await thrown(() => plain.send({ url: `${target.url}/` }));
+      expect(err).toBeInstanceOf(NonRetriableError);
+      expect(err.message).toBe(`GET ${target.url}/: 127.0.0.1:${target.port} resolves to a private address (127.0.0.1); set ALLOY_ALLOW_PRIVATE_URLS=true to allow it`);
+      expect(target.hits).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('refuses a name whose DNS answer is private, naming the address', async () => {
     const dns = fakeDns({ 'hooks.example.com': [['10.0.0.7']] });
     const err = await thrown(() => client.send({ url: `http://hooks.example.com:${target.port}/` }));
