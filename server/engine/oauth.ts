@@ -108,6 +108,15 @@ export async function usableCredential(deps: OAuthDeps, userId: string, credenti
   const name = findConnector(credential.app)?.name ?? credential.app;
   if (row?.status === 'needs_reconnect') throw new NonRetriableError(`${name}: the connection needs to be reconnected by the user`);
   if (row?.type !== 'oauth2') return credential;
+  const key = `${userId}:${credentialId}`;
+  const unsaved = unsavedTokens.get(key);
+  if (unsaved) {
+    // A refresh this process got but could not store: store it now, as it may have replaced
+    // the stored refresh token, then use it.
+    await deps.store.credentials.updateSecret(userId, credentialId, deps.vault.encrypt(JSON.stringify(unsaved)), unsaved.expiresAt);
+    unsavedTokens.delete(key);
+    return { ...credential, data: { accessToken: unsaved.accessToken } };
+  }
   const tokens = credential.data as unknown as TokenSet;
   const expiresAt = row.expiresAt ? Date.parse(row.expiresAt) : null;
   if (expiresAt === null || expiresAt - Date.now() > REFRESH_MARGIN_MS) return { ...credential, data: { accessToken: tokens.accessToken } };
@@ -115,14 +124,23 @@ export async function usableCredential(deps: OAuthDeps, userId: string, credenti
     await deps.store.credentials.markNeedsReconnect(userId, credentialId);
     throw new NonRetriableError(`${name}: the access token expired and there is no refresh token; the user must reconnect`);
   }
+  let fresh: TokenSet;
   try {
-    const fresh = await requestToken(deps, findConnector(credential.app)!, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken });
-    const next = { ...fresh, refreshToken: fresh.refreshToken ?? tokens.refreshToken };
-    await deps.store.credentials.updateSecret(userId, credentialId, deps.vault.encrypt(JSON.stringify(next)), next.expiresAt);
-    return { ...credential, data: { accessToken: next.accessToken } };
+    fresh = await requestToken(deps, findConnector(credential.app)!, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken });
   } catch (err) {
     if (err instanceof RetryAfterError) throw err;
     await deps.store.credentials.markNeedsReconnect(userId, credentialId);
     throw new NonRetriableError(`${name}: refreshing the access token was refused (${(err as Error).message}); the user must reconnect`);
   }
+  // Only the provider's refusal needs the user. If the store fails saving the new tokens, the
+  // execution is retried and the tokens are kept here until they are saved: a provider that
+  // rotates refresh tokens has already invalidated the stored one.
+  const next = { ...fresh, refreshToken: fresh.refreshToken ?? tokens.refreshToken };
+  unsavedTokens.set(key, next);
+  await deps.store.credentials.updateSecret(userId, credentialId, deps.vault.encrypt(JSON.stringify(next)), next.expiresAt);
+  unsavedTokens.delete(key);
+  return { ...credential, data: { accessToken: next.accessToken } };
 }
+
+/** Refreshed tokens the store could not save yet, by `userId:credentialId` (this process only). */
+const unsavedTokens = new Map<string, TokenSet>();

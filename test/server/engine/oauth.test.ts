@@ -181,6 +181,22 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(provider.messages).toHaveLength(0);
   });
 
+  it('does not mark the connection when the store, not the app, fails while saving refreshed tokens: the execution is retried and delivers', async () => {
+    await start(30);
+    const credentialId = credentialIdOf((await connect()).callback.body)!;
+    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    const outage = Object.assign(new Error('Connection terminated unexpectedly'), { storeUnavailable: true });
+    vi.spyOn(server.services.store.credentials, 'updateSecret').mockRejectedValueOnce(outage);
+
+    await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+
+    for (let i = 0; i < 200 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    const logs = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body;
+    expect(provider.messages, JSON.stringify(logs)).toHaveLength(1);
+    const detail = await server.request('GET', `/integrations/slack?userId=${userId}`);
+    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok' }]);
+  });
+
   it('says OAuth is not configured when the server has no client', async () => {
     await start(3600);
     await server.close();
