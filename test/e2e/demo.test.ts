@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, seriousAxeViolations } from '../helpers/browser';
+import { launchBrowser, seriousAxeViolations, screenshotDir } from '../helpers/browser';
 import { PROCESS_API_KEY, root, startProcess, type RunningProcess } from '../helpers/process';
 
-const screenshots = path.join(root, 'test', 'e2e', 'screenshots');
+const screenshots = screenshotDir;
 
 // The AcmeCo demo as `npm start` serves it: the real server process with DEMO=on (its fake Slack
 // and BigCommerce), the page in Chromium, the widget installing apps, events reaching the fakes.

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, seriousAxeViolations } from '../helpers/browser';
+import { launchBrowser, seriousAxeViolations, screenshotDir } from '../helpers/browser';
 import { callApi, root, startProcess, type RunningProcess } from '../helpers/process';
 
-const screenshots = path.join(root, 'test', 'e2e', 'screenshots');
+const screenshots = screenshotDir;
 const DEMO_USER = 'acme-demo';
 const TICKET = { ticketName: 'Printer on fire', customerEmail: 'ann@acme.test', description: 'Floor 3, smoke' };
 

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, seriousAxeViolations } from '../helpers/browser';
+import { launchBrowser, seriousAxeViolations, screenshotDir } from '../helpers/browser';
 import { PROCESS_API_KEY, root, startProcess, type RunningProcess } from '../helpers/process';
 
-const screenshots = path.join(root, 'test', 'e2e', 'screenshots');
+const screenshots = screenshotDir;
 const built = (file: string) => fs.existsSync(path.join(root, 'dist', file));
 
 // The React version of the AcmeCo demo (demo/react, built by `npm run build`, served at /react):

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import fs from 'node:fs';
+import os from 'node:os';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -7,6 +8,15 @@ import { createApp } from '../../server/app';
 import type { TestServer } from './server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Where the browser tests save their screenshots: the committed test/e2e/screenshots/ (the README
+ * shows two) with UPDATE_SCREENSHOTS=1, otherwise a temporary folder, so a test run leaves the
+ * working tree as it was.
+ */
+export const screenshotDir = process.env.UPDATE_SCREENSHOTS
+  ? path.resolve(import.meta.dirname, '../e2e/screenshots')
+  : fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-screenshots-'));
 
 /** Debian's Chromium, headless, with the flags this closed network needs (no background calls home). */
 export async function launchBrowser(): Promise<Browser> {
