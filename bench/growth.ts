@@ -1,7 +1,8 @@
 /**
  * 3. Growth: the accept path's latency with 1 k, 100 k and 1 M installations in the store (each
- *    of its own user, seeded in bulk with SQL), one more installation per step's size, measured
- *    as in the accept benchmark (50 connections, 10 s, WORKERS=off).
+ *    of its own user, seeded in bulk with SQL), measured as in the accept benchmark (50
+ *    connections, 10 s after 3 s of warm-up, WORKERS=off). The events and executions of one step
+ *    are deleted before the next, so only the installations grow.
  */
 import { autocannon, startServer, type LoadResult } from './process';
 import { API_KEY, headers, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
@@ -52,6 +53,9 @@ export async function growth(kind: StoreKind, pgUrl?: string): Promise<GrowthRes
     const steps: GrowthResult['steps'] = [];
     let have = 1;
     for (const size of SIZES) {
+      // Only the installations grow: the events and executions of the previous step go first.
+      await store.query('DELETE FROM executions');
+      await store.query('DELETE FROM events');
       const started = Date.now();
       await seed(store, have + 1, size);
       have = size;

@@ -86,7 +86,7 @@ async function main() {
       `Accept: \`POST /run/event\` with the seed's "Ticket Created" body, one user with one matching installation, ${CONNECTIONS} connections for ${SECONDS} s after a 3 s warm-up, ` +
       'our server with `WORKERS=off` and the bare reference a Hono JSON endpoint on @hono/node-server (`bench/bare-hono.ts`), measured in the same run. ' +
       'Delivery: a Stream Data workflow posting to a sink on loopback, executions run in the server process. ' +
-      'Growth: users with one installation each, seeded in bulk with SQL. Scale-out: `npm run worker` processes draining a queue filled beforehand. ' +
+      'Growth: users with one installation each, seeded in bulk with SQL; each step starts with no events or executions, so only the installations grow. Scale-out: `npm run worker` processes draining a queue filled beforehand. ' +
       (pgUrl ? '' : 'PostgreSQL was skipped (no DATABASE_URL / TEST_DATABASE_URL).'),
     '',
     table(rows),
