@@ -27,6 +27,8 @@ export const EnvSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().optional(),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   INTEGRATIONS_DIR: z.string().default(path.join(projectRoot, 'demo', 'integrations')),
   ALLOY_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   ALLOY_ENCRYPTION_KEY: z.string().optional(),
@@ -75,6 +77,9 @@ export interface Config {
   publicUrl?: string;
   dataDir: string;
   databaseUrl?: string;
+  /** PostgreSQL: how long to wait for a connection, and for a query's answer, before a 503. */
+  databaseConnectTimeoutMs: number;
+  databaseQueryTimeoutMs: number;
   integrationsDir: string;
   apiKey?: string;
   encryptionKey?: string;
@@ -128,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.PUBLIC_URL?.replace(/\/$/, ''),
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL || undefined,
+    databaseConnectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+    databaseQueryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
     integrationsDir: path.resolve(e.INTEGRATIONS_DIR),
     apiKey: e.ALLOY_API_KEY,
     encryptionKey: e.ALLOY_ENCRYPTION_KEY,

@@ -29,14 +29,19 @@ export interface Store {
 
 export type StoreOptions =
   | { kind: 'sqlite'; file: string }
-  | { kind: 'postgres'; url: string; schema?: string; maxConnections?: number };
+  | { kind: 'postgres'; url: string; schema?: string; maxConnections?: number; connectTimeoutMs?: number; queryTimeoutMs?: number };
 
 /** Opens the store and migrates its schema. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const db: Db =
     options.kind === 'sqlite'
       ? new SqliteDb(options.file)
-      : new PostgresDb(options.url, { schema: options.schema, max: options.maxConnections });
+      : new PostgresDb(options.url, {
+          schema: options.schema,
+          max: options.maxConnections,
+          connectTimeoutMs: options.connectTimeoutMs,
+          queryTimeoutMs: options.queryTimeoutMs,
+        });
   try {
     await migrate(db);
   } catch (err) {
@@ -64,8 +69,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 /** The store the configuration asks for: PostgreSQL when `DATABASE_URL` is set, else SQLite in `DATA_DIR`. */
-export function storeOptionsFor(config: { databaseUrl?: string; dataDir: string }): StoreOptions {
+export function storeOptionsFor(config: {
+  databaseUrl?: string;
+  dataDir: string;
+  databaseConnectTimeoutMs?: number;
+  databaseQueryTimeoutMs?: number;
+}): StoreOptions {
   return config.databaseUrl
-    ? { kind: 'postgres', url: config.databaseUrl }
+    ? { kind: 'postgres', url: config.databaseUrl, connectTimeoutMs: config.databaseConnectTimeoutMs, queryTimeoutMs: config.databaseQueryTimeoutMs }
     : { kind: 'sqlite', file: path.join(config.dataDir, 'alloy.sqlite') };
 }

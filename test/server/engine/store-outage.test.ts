@@ -116,6 +116,8 @@ describe(`store outage (${storeKind})`, () => {
       // An execution interrupted by the outage is taken again once its lease runs out.
       EXECUTION_LEASE_MS: '3000',
       RETRY_SCHEDULE: '100,200,400,800,1600',
+      // A partition holds queries on open connections until the query timeout: keep it short here.
+      DATABASE_QUERY_TIMEOUT_MS: '3000',
     });
     const url = server.url;
     const userId = (await callApi(`${url}/users`, 'POST', { username: 'load' })).body.userId as string;
