@@ -7,9 +7,9 @@ export async function openCredential(
   vault: Vault,
   userId: string,
   credentialId: string,
-): Promise<{ app: string; status: string; data: Record<string, string> } | undefined> {
-  const credential = await store.credentials.find(userId, credentialId);
-  const secret = credential && (await store.credentials.secret(userId, credentialId));
-  if (!credential || !secret) return undefined;
-  return { app: credential.app, status: credential.status, data: JSON.parse(vault.decrypt(secret)) as Record<string, string> };
+): Promise<{ app: string; type: string; status: string; expiresAt: string | null; data: Record<string, string> } | undefined> {
+  const found = await store.credentials.secret(userId, credentialId);
+  if (!found) return undefined;
+  const { app, type, status, expiresAt } = found.credential;
+  return { app, type, status, expiresAt, data: JSON.parse(vault.decrypt(found.secret)) as Record<string, string> };
 }

@@ -104,10 +104,9 @@ export async function completeOAuth(deps: OAuthDeps, state: string, code: string
 export async function usableCredential(deps: OAuthDeps, userId: string, credentialId: string) {
   const credential = await openCredential(deps.store, deps.vault, userId, credentialId);
   if (!credential) return undefined;
-  const row = await deps.store.credentials.find(userId, credentialId);
   const name = findConnector(credential.app)?.name ?? credential.app;
-  if (row?.status === 'needs_reconnect') throw new NonRetriableError(`${name}: the connection needs to be reconnected by the user`);
-  if (row?.type !== 'oauth2') return credential;
+  if (credential.status === 'needs_reconnect') throw new NonRetriableError(`${name}: the connection needs to be reconnected by the user`);
+  if (credential.type !== 'oauth2') return credential;
   const key = `${userId}:${credentialId}`;
   const unsaved = unsavedTokens.get(key);
   if (unsaved) {
@@ -118,7 +117,7 @@ export async function usableCredential(deps: OAuthDeps, userId: string, credenti
     return { ...credential, data: { accessToken: unsaved.accessToken } };
   }
   const tokens = credential.data as unknown as TokenSet;
-  const expiresAt = row.expiresAt ? Date.parse(row.expiresAt) : null;
+  const expiresAt = credential.expiresAt ? Date.parse(credential.expiresAt) : null;
   if (expiresAt === null || expiresAt - Date.now() > REFRESH_MARGIN_MS) return { ...credential, data: { accessToken: tokens.accessToken } };
   if (!tokens.refreshToken) {
     await deps.store.credentials.markNeedsReconnect(userId, credentialId);

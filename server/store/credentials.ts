@@ -57,10 +57,10 @@ export class Credentials {
     return row && toCredential(row);
   }
 
-  /** The encrypted secret, for the engine only. */
-  async secret(userId: string, credentialId: string): Promise<string | undefined> {
-    const row = await this.db.get<{ secret: string }>('SELECT secret FROM credentials WHERE user_id = ? AND id = ?', [userId, credentialId]);
-    return row?.secret;
+  /** The credential with its encrypted secret, in one query: for the engine only. */
+  async secret(userId: string, credentialId: string): Promise<{ credential: Credential; secret: string } | undefined> {
+    const row = await this.db.get<CredentialRow>('SELECT * FROM credentials WHERE user_id = ? AND id = ?', [userId, credentialId]);
+    return row && { credential: toCredential(row), secret: row.secret };
   }
 
   /** Replaces a credential's secret after an OAuth refresh; it is usable again. */
