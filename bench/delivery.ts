@@ -115,7 +115,7 @@ export function deliveryRows(results: DeliveryResult[]): Row[] {
     [
       `${d.store} delivery at ${int(RATE)} events/s: delivered / accepted`,
       `${int(d.steady.delivered)} / ${int(d.steady.accepted)}`,
-      '',
+      `accepted ${int(d.steady.accepted / SECONDS)}/s of the ${int(RATE)}/s offered (10 connections: a slow answer lowers the rate)`,
       'all',
       mark(d.steady.delivered >= d.steady.accepted),
     ],
