@@ -84,22 +84,15 @@ export function handleError(err: Error, c: Context) {
  * Whether an error means the store cannot be reached right now (PostgreSQL stopped, restarting,
  * out of connections, cut off; SQLite locked by another writer): the request may succeed if
  * tried again, so the API answers 503 `unavailable` with Retry-After rather than a 500. The
- * PostgreSQL store tags such errors `storeUnavailable` (server/store/postgres.ts); a wrapped
- * error is recognised through its `cause`.
+ * PostgreSQL store tags such errors `storeUnavailable` (server/store/postgres.ts), and SQLite says
+ * SQLITE_BUSY; a wrapped error is recognised through its `cause`. A bare socket code such as
+ * ECONNREFUSED is not enough: an app the HTTP client could not reach has it too, and that is the
+ * app's failure, not the store's.
  */
 export function isStoreUnavailable(err: unknown): boolean {
   let e = err as { code?: unknown; storeUnavailable?: unknown; cause?: unknown } | undefined;
   for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++, e = e.cause as typeof e) {
-    if (e.storeUnavailable === true) return true;
-    if (typeof e.code === 'string' && STORE_UNAVAILABLE_CODES.has(e.code)) return true;
+    if (e.storeUnavailable === true || e.code === 'SQLITE_BUSY') return true;
   }
   return false;
 }
-
-const STORE_UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  '57P01' /* admin_shutdown */,
-  '57P03' /* cannot_connect_now */,
-  'SQLITE_BUSY',
-]);

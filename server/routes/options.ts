@@ -3,7 +3,6 @@ import { param, type Api } from '../api';
 import { findConnector } from '../connectors';
 import { ApiError, isStoreUnavailable } from '../errors';
 import type { Services } from '../domain/context';
-import { NonRetriableError, RetryAfterError } from '../engine/errors';
 import { usableCredential } from '../engine/oauth';
 import { requireUser } from '../domain/users';
 
@@ -29,9 +28,8 @@ async function loadOptions(services: Services, userId: string, connectorId: stri
     const credential = (await usableCredential(services.engine.deps, userId, credentialId))!;
     return await load({ http: services.engine.deps.http, credential: credential.data, settings: services.engine.deps.settings });
   } catch (err) {
-    // The store failing is the error handler's 503 with Retry-After. What the HTTP client classified is
-    // the app's failure, even when its cause carries a code such as ECONNREFUSED.
-    if (isStoreUnavailable(err) && !(err instanceof NonRetriableError || err instanceof RetryAfterError)) throw err;
+    // The store failing is the error handler's 503 with Retry-After; anything else is the app's.
+    if (isStoreUnavailable(err)) throw err;
     throw new ApiError(502, 'upstream_error', `Could not load the options from ${connector.name}: ${(err as Error).message}`);
   }
 }
