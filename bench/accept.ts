@@ -25,9 +25,10 @@ export interface AcceptResult {
   kill: { answered2xx: number; storedAfterRestart: number };
 }
 
-/** Warm-up (JIT, connection pools), unmeasured, then the measured run. */
-async function load(url: string, body: string): Promise<LoadResult> {
+/** Warm-up (JIT, connection pools), unmeasured, then `beforeRun`, then the measured run. */
+async function load(url: string, body: string, beforeRun?: () => Promise<void>): Promise<LoadResult> {
   await autocannon(url, body, headers, { connections: CONNECTIONS, seconds: WARMUP_SECONDS });
+  await beforeRun?.();
   return autocannon(url, body, headers, { connections: CONNECTIONS, seconds: SECONDS });
 }
 
@@ -52,9 +53,10 @@ export async function accept(kind: StoreKind, pgUrl?: string): Promise<AcceptRes
     const userId = await installSlack(server.url);
     process.stdout.write(`  ${kind}: ${CONNECTIONS} connections for ${SECONDS} s… `);
     const url = `${server.url}/run/event`;
-    await autocannon(url, seedBody(userId), headers, { connections: CONNECTIONS, seconds: WARMUP_SECONDS });
-    const start = await runs(store);
-    const measured = await autocannon(url, seedBody(userId), headers, { connections: CONNECTIONS, seconds: SECONDS });
+    let start = 0;
+    const measured = await load(url, seedBody(userId), async () => {
+      start = await runs(store);
+    });
     // Requests cut off by the end of the run may still be committing: let them land.
     await new Promise((r) => setTimeout(r, 500));
     const stored = (await runs(store)) - start;

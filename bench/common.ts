@@ -179,6 +179,19 @@ export async function startSink() {
 
 export type Sink = Awaited<ReturnType<typeof startSink>>;
 
+/**
+ * Accept → arrival, in ms, of each delivery the sink holds: from its execution's `created_at`
+ * (written in the event's commit) to the sink's arrival time.
+ */
+export async function acceptToArrival(store: BenchStore, sink: Sink): Promise<number[]> {
+  const rows = await store.query<{ id: string; created_at: number | string }>('SELECT id, created_at FROM executions');
+  const created = new Map(rows.map((r) => [r.id, Number(r.created_at)]));
+  return [...sink.arrivals].flatMap(([webhookId, at]) => {
+    const acceptedAt = created.get(webhookId.split('_')[0]!);
+    return acceptedAt === undefined ? [] : [at - acceptedAt];
+  });
+}
+
 // ---- the machine -----------------------------------------------------------------------------
 
 /** Busy and total CPU time of the whole machine so far (from /proc/stat), to tell how loaded it was. */

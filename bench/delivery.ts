@@ -8,6 +8,7 @@
  */
 import { autocannon, startServer } from './process';
 import {
+  acceptToArrival,
   API_KEY,
   headers,
   installStreaming,
@@ -59,14 +60,7 @@ export async function delivery(kind: StoreKind, pgUrl?: string): Promise<Deliver
     process.stdout.write(`  ${kind}: ${int(RATE)} events/s for ${SECONDS} s… `);
     const steadyLoad = await autocannon(url, body, headers, { connections: 10, seconds: SECONDS, rate: RATE });
     await sink.waitFor(steadyLoad.ok2xx, 60_000);
-    const created = new Map(
-      (await store.query<{ id: string; created_at: number | string }>('SELECT id, created_at FROM executions')).map((r) => [r.id, Number(r.created_at)]),
-    );
-    const latencies: number[] = [];
-    for (const [webhookId, at] of sink.arrivals) {
-      const acceptedAt = created.get(webhookId.split('_')[0]!);
-      if (acceptedAt !== undefined) latencies.push(at - acceptedAt);
-    }
+    const latencies = await acceptToArrival(store, sink);
     const steady = {
       accepted: steadyLoad.ok2xx,
       delivered: sink.arrivals.size,

@@ -7,6 +7,7 @@
  */
 import { autocannon, startServer, type Server } from './process';
 import {
+  acceptToArrival,
   API_KEY,
   busyShare,
   cpuTimes,
@@ -71,13 +72,7 @@ export async function scaleOut(pgUrl: string): Promise<{ steps: ScaleOutStep[]; 
     const steady = await autocannon(`${server.url}/run/event`, orderBody(userId), headers, { connections: 10, seconds: 5, rate: LATENCY_RATE });
     await sink.waitFor(steady.ok2xx, 60_000);
     await Promise.all(workers.splice(0).map((w) => w.kill()));
-    const created = new Map(
-      (await store.query<{ id: string; created_at: number | string }>("SELECT id, created_at FROM executions WHERE status = 'succeeded'")).map((r) => [r.id, Number(r.created_at)]),
-    );
-    const latencies = [...sink.arrivals].flatMap(([id, at]) => {
-      const acceptedAt = created.get(id.split('_')[0]!);
-      return acceptedAt === undefined ? [] : [at - acceptedAt];
-    });
+    const latencies = await acceptToArrival(store, sink);
     const latency = { rate: LATENCY_RATE, accepted: steady.ok2xx, delivered: sink.arrivals.size, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
     console.log(`accept → arrival p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms`);
 

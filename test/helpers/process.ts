@@ -113,3 +113,45 @@ export function streamingDefinitions(sinkUrl: string): string {
   );
   return dir;
 }
+
+/**
+ * Polls `check` until it holds; fails with `what()` after `timeoutMs`, or at once, with its
+ * output, if `proc` exits meanwhile.
+ */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string, proc?: RunningProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (proc && proc.child.exitCode !== null) throw new Error(`the server exited (${proc.child.exitCode}) while waiting: ${what()}\n${proc.output().slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Nothing accepted was lost: every execution in `accepted` reached the sink (its `webhook-id`
+ * is `<executionId>_send`, as streamingDefinitions posts it) and ended `succeeded`.
+ */
+export async function expectDeliveredAndSucceeded(
+  url: string,
+  userId: string,
+  accepted: string[],
+  deliveredWebhookIds: () => string[],
+): Promise<void> {
+  const missing = () => {
+    const delivered = new Set(deliveredWebhookIds().map((id) => id.replace(/_send$/, '')));
+    return accepted.filter((id) => !delivered.has(id));
+  };
+  await waitUntil(() => missing().length === 0, 30_000, () => `${missing().length} of ${accepted.length} accepted executions never delivered: ${missing().slice(0, 5).join(', ')}`);
+  // Its status is written just after its delivery.
+  let notSucceeded = accepted;
+  await waitUntil(
+    async () => {
+      const logs = await callApi(`${url}/workflows/order-paid/logs?userId=${userId}&limit=1000`, 'GET');
+      const byId = new Map((logs.body.data as Array<{ executionId: string; status: string }>).map((e) => [e.executionId, e.status]));
+      notSucceeded = accepted.filter((id) => byId.get(id) !== 'succeeded');
+      return notSucceeded.length === 0;
+    },
+    15_000,
+    () => `${notSucceeded.length} executions not succeeded`,
+  );
+}

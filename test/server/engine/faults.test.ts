@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSink } from '../../../demo/fakes/sink';
-import { callApi, processStore, startProcess, streamingDefinitions, type RunningProcess } from '../../helpers/process';
+import { callApi, expectDeliveredAndSucceeded, processStore, startProcess, streamingDefinitions, waitUntil, type RunningProcess } from '../../helpers/process';
 import { storeKind } from '../../helpers/server';
 
 /** Fires `count` events, `parallel` at a time, at the given servers in turn; returns the accepted answers. */
@@ -24,14 +24,6 @@ async function fire(urls: () => string[], userId: string, count: number, paralle
 }
 
 const deliveredIds = (sink: Awaited<ReturnType<typeof startSink>>) => sink.deliveries.map((d) => String(d.headers['webhook-id']));
-
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe(`faults (${storeKind})`, () => {
   let sink: Awaited<ReturnType<typeof startSink>>;
@@ -78,23 +70,7 @@ describe(`faults (${storeKind})`, () => {
     server = await startProcess('server/index.ts', env);
     processes.push(server);
     url = server.url;
-    const missing = () => {
-      const delivered = new Set(deliveredIds(sink).map((id) => id.replace(/_send$/, '')));
-      return accepted.filter((id) => !delivered.has(id));
-    };
-    await waitUntil(() => missing().length === 0, 30_000, () => `${missing().length} of ${accepted.length} accepted executions never delivered`);
-    // Every accepted execution ends succeeded (its status is written just after its delivery).
-    let notSucceeded: string[] = accepted;
-    await waitUntil(
-      async () => {
-        const logs = await callApi(`${url}/workflows/order-paid/logs?userId=${userId}&limit=1000`, 'GET');
-        const byId = new Map((logs.body.data as Array<{ executionId: string; status: string }>).map((e) => [e.executionId, e.status]));
-        notSucceeded = accepted.filter((id) => byId.get(id) !== 'succeeded');
-        return notSucceeded.length === 0;
-      },
-      10_000,
-      () => `${notSucceeded.length} executions not succeeded`,
-    );
+    await expectDeliveredAndSucceeded(url, userId, accepted, () => deliveredIds(sink));
   }, 90_000);
 
   it.runIf(storeKind === 'postgres')(

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSink } from '../../../demo/fakes/sink';
-import { callApi, PROCESS_API_KEY, processStore, startProcess, streamingDefinitions, type RunningProcess } from '../../helpers/process';
+import { callApi, expectDeliveredAndSucceeded, PROCESS_API_KEY, processStore, startProcess, streamingDefinitions, waitUntil, type RunningProcess } from '../../helpers/process';
 import { storeKind } from '../../helpers/server';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy';
 
@@ -64,16 +64,6 @@ function fireUntilStopped(url: string, userId: string, lanes: number) {
   };
 }
 
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string, proc?: RunningProcess) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (proc && proc.child.exitCode !== null) throw new Error(`the server exited (${proc.child.exitCode}) while waiting: ${what()}\n${proc.output().slice(-3000)}`);
-    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Answers counted by status, for failure messages. */
 function summary(answers: Answer[]): string {
   const counts = new Map<string, number>();
   for (const a of answers) counts.set(`${a.status}${a.code ? ` ${a.code}` : ''}${a.failure ? ` ${a.failure}` : ''}`, (counts.get(`${a.status}${a.code ? ` ${a.code}` : ''}${a.failure ? ` ${a.failure}` : ''}`) ?? 0) + 1);
@@ -128,24 +118,8 @@ describe(`store outage (${storeKind})`, () => {
   }
 
   /** Every accepted execution reaches the sink (at least once) and ends succeeded. */
-  async function expectNothingLost(url: string, userId: string, accepted: string[]) {
-    const missing = () => {
-      const delivered = new Set(sink.deliveries.map((d) => String(d.headers['webhook-id']).replace(/_send$/, '')));
-      return accepted.filter((id) => !delivered.has(id));
-    };
-    await waitUntil(() => missing().length === 0, 30_000, () => `${missing().length} of ${accepted.length} accepted executions never delivered: ${missing().slice(0, 5).join(', ')}`);
-    let notSucceeded = accepted;
-    await waitUntil(
-      async () => {
-        const logs = await callApi(`${url}/workflows/order-paid/logs?userId=${userId}&limit=1000`, 'GET');
-        const byId = new Map((logs.body.data as Array<{ executionId: string; status: string }>).map((e) => [e.executionId, e.status]));
-        notSucceeded = accepted.filter((id) => byId.get(id) !== 'succeeded');
-        return notSucceeded.length === 0;
-      },
-      15_000,
-      () => `${notSucceeded.length} executions not succeeded`,
-    );
-  }
+  const expectNothingLost = (url: string, userId: string, accepted: string[]) =>
+    expectDeliveredAndSucceeded(url, userId, accepted, () => sink.deliveries.map((d) => String(d.headers['webhook-id'])));
 
   /** Only 200 or a 503 `unavailable` with Retry-After, each within the bound. */
   function expectOnly200or503(answers: Answer[]) {
