@@ -1,26 +1,24 @@
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
-// Random bytes for ids are drawn in bulk: one call to the CSPRNG per 512 ids, not one per id.
-const RANDOM_BYTES = 8;
-const pool = Buffer.allocUnsafe(RANDOM_BYTES * 512);
-let offset = pool.length;
+// This process's tag (24 random bits) and a counter that starts at random (40 bits).
+const PROCESS_TAG = randomBytes(3).toString('hex');
+const COUNTER_LIMIT = 2 ** 40;
+let counter = randomBytes(5).readUIntBE(0, 5);
 
 /**
- * A new opaque id: 24 hex characters, the shape Alloy's own ids have. The first 8 are the
- * creation second and the other 16 are random (64 bits), so ids made in the same second
- * differ at random but sort after older ones. New rows then land at the end of each index
- * instead of all over it: a commit writes a few pages rather than one per row. An id is not a
- * secret (newSecretToken is for those).
+ * A new opaque id: 24 hex characters, the shape Alloy's own ids have: the creation second
+ * (8), a tag drawn at random when the process starts (6), then a counter (10) that goes up by
+ * one per id from a random start. Ids made in the same second by one process follow each
+ * other, and sort after older ones: new rows land at the right-hand end of each index, so a
+ * commit writes a few pages instead of one per row (random ids within a second cost a page per
+ * row per index; measured by the accept benchmark). Processes (several servers and workers on
+ * PostgreSQL) differ by their tags. An id is not a secret, and a guessable next one grants
+ * nothing: every route checks who owns what it names (newSecretToken is for secrets).
  */
 export function newId(): string {
-  if (offset === pool.length) {
-    randomFillSync(pool);
-    offset = 0;
-  }
   const seconds = Math.floor(Date.now() / 1000);
-  const id = seconds.toString(16).padStart(8, '0') + pool.toString('hex', offset, offset + RANDOM_BYTES);
-  offset += RANDOM_BYTES;
-  return id;
+  counter = (counter + 1) % COUNTER_LIMIT;
+  return seconds.toString(16).padStart(8, '0') + PROCESS_TAG + counter.toString(16).padStart(10, '0');
 }
 
 /** An unguessable token for URLs (inbound webhooks, hosted install links): 32 bytes, base64url. */

@@ -47,4 +47,13 @@ describe('ids', () => {
     const older = (Math.floor(Date.now() / 1000) - 1).toString(16).padStart(8, '0') + 'f'.repeat(16);
     expect(ids.every((id) => id > older)).toBe(true);
   });
+
+  it('made in the same second by one process follow each other (new rows land at the end of an index)', () => {
+    const ids = Array.from({ length: 1000 }, () => newId());
+    for (let i = 1; i < ids.length; i++) {
+      if (ids[i]!.slice(0, 8) === ids[i - 1]!.slice(0, 8)) expect(ids[i]! > ids[i - 1]!).toBe(true);
+      // The same process tag: one run of ids per process.
+      expect(ids[i]!.slice(8, 14)).toBe(ids[0]!.slice(8, 14));
+    }
+  });
 });
