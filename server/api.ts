@@ -57,10 +57,9 @@ export class Api {
       this.app[method](path, this.guard, async (c) => {
         const query = spec.query ? parseOrThrow(spec.query, c.req.queries(), 'query') : undefined;
         const body = spec.body ? parseOrThrow(spec.body, await readJson(c), 'body') : undefined;
-        rejectNul(c.req.param());
-        rejectNul(query);
-        rejectNul(body);
-        rejectTooDeep(body);
+        rejectUnstorable(c.req.param());
+        rejectUnstorable(query);
+        rejectUnstorable(body, MAX_JSON_DEPTH);
         return handler(c, { body: body as Parsed<B>, query: query as Parsed<Q> });
       });
     }
@@ -111,40 +110,63 @@ function parseOrThrow(schema: z.ZodType, input: unknown, where: 'query' | 'body'
   return result.data;
 }
 
-type JsonNode = { value: unknown; key?: string; parent?: JsonNode; depth: number };
+type JsonNode = { value: object; key?: string; parent?: JsonNode; depth: number };
 
-/** The dotted path of a node (`data.items.0`), from its parent links. */
-function nodePath(node: JsonNode): string {
-  const path: string[] = [];
-  for (let n: JsonNode | undefined = node; n?.key !== undefined; n = n.parent) path.unshift(n.key);
+/** The dotted path of a node (`data.items.0`), from its parent links, plus a last key if given. */
+function nodePath(node: JsonNode | undefined, last?: string): string {
+  const path: string[] = last === undefined ? [] : [last];
+  for (let n = node; n?.key !== undefined; n = n.parent) path.unshift(n.key);
   return issuePath(undefined, path);
 }
 
+const nulError = (path: string) =>
+  new ApiError(400, 'invalid_request', 'The request contains a NUL character (U+0000), which is not accepted', [
+    { path, message: 'must not contain the NUL character' },
+  ]);
+
 /**
- * PostgreSQL cannot keep U+0000 in text (it fails the query, a 500); SQLite can. Refusing it in
- * every path parameter, query value and body string keeps both stores alike and the answer a 400.
- * Iterative, with parent links, so a deeply nested body costs neither stack nor copied paths.
+ * Refuses what the stores cannot keep, in one walk of the input: the NUL character (PostgreSQL
+ * cannot keep U+0000 in text and fails the query, a 500; SQLite can, so both refuse it, a 400)
+ * in any string or key, and nesting deeper than `maxDepth` (JSON.stringify, which stores a body,
+ * runs out of stack past a few thousand). `refuseNul: false` checks the depth alone (an app's
+ * webhook body is stored as JSON, where a NUL is escaped). Iterative, with parent links on objects only, so a
+ * deeply nested body costs neither stack nor copied paths, and a flat one almost nothing.
  */
-export function rejectNul(input: unknown): void {
+export function rejectUnstorable(input: unknown, maxDepth = Infinity, refuseNul = true): void {
+  if (typeof input === 'string') {
+    if (refuseNul && input.includes('\u0000')) throw nulError('');
+    return;
+  }
+  if (input === null || typeof input !== 'object') return;
   const stack: JsonNode[] = [{ value: input, depth: 0 }];
-  const fail = (node: JsonNode): never => {
-    throw new ApiError(400, 'invalid_request', 'The request contains a NUL character (U+0000), which is not accepted', [
-      { path: nodePath(node), message: 'must not contain the NUL character' },
-    ]);
-  };
+  let tooDeep: JsonNode | undefined;
   while (stack.length > 0) {
     const node = stack.pop()!;
-    if (typeof node.value === 'string') {
-      if (node.value.includes('\u0000')) fail(node);
-    } else if (node.value !== null && typeof node.value === 'object') {
-      for (const [key, value] of Object.entries(node.value)) {
-        const child = { value, key, parent: node, depth: node.depth + 1 };
-        if (key.includes('\u0000')) fail(child);
-        stack.push(child);
+    if (node.depth >= maxDepth) {
+      tooDeep ??= node;
+      // A NUL anywhere is named first: the walk goes on only to look for one.
+      if (!refuseNul) break;
+    }
+    for (const key in node.value) {
+      if (!Object.hasOwn(node.value, key)) continue;
+      if (refuseNul && key.includes('\u0000')) throw nulError(nodePath(node, key));
+      const value = (node.value as Record<string, unknown>)[key];
+      if (typeof value === 'string') {
+        if (refuseNul && value.includes('\u0000')) throw nulError(nodePath(node, key));
+      } else if (value !== null && typeof value === 'object') {
+        stack.push({ value, key, parent: node, depth: node.depth + 1 });
       }
     }
   }
+  if (tooDeep) {
+    throw new ApiError(400, 'invalid_request', `The request body nests deeper than ${maxDepth} levels`, [
+      { path: nodePath(tooDeep), message: `nested deeper than ${maxDepth} levels` },
+    ]);
+  }
 }
+
+/** How deeply a JSON body may nest. Real payloads nest a few levels; JSON.stringify, which stores it, runs out of stack past a few thousand. */
+export const MAX_JSON_DEPTH = 100;
 
 function isArrayField(schema: z.ZodType, key: string): boolean {
   const shape = (schema as unknown as { shape?: Record<string, z.ZodType> }).shape;
@@ -165,24 +187,6 @@ export async function readJson(c: Context): Promise<unknown> {
     return JSON.parse(text) as unknown;
   } catch (err) {
     throw new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${(err as Error).message}`);
-  }
-}
-
-/** How deeply a JSON body may nest. Real payloads nest a few levels; JSON.stringify, which stores it, runs out of stack past a few thousand. */
-export const MAX_JSON_DEPTH = 100;
-
-/** A 400 naming where a body nests deeper than MAX_JSON_DEPTH (iterative: the check itself needs no stack). */
-export function rejectTooDeep(input: unknown): void {
-  const stack: JsonNode[] = [{ value: input, depth: 0 }];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (node.value === null || typeof node.value !== 'object') continue;
-    if (node.depth >= MAX_JSON_DEPTH) {
-      throw new ApiError(400, 'invalid_request', `The request body nests deeper than ${MAX_JSON_DEPTH} levels`, [
-        { path: nodePath(node), message: `nested deeper than ${MAX_JSON_DEPTH} levels` },
-      ]);
-    }
-    for (const [key, value] of Object.entries(node.value)) stack.push({ value, key, parent: node, depth: node.depth + 1 });
   }
 }
 

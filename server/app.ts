@@ -29,13 +29,22 @@ const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'publi
 // and under any such prefix, so copied curl lines work unchanged.
 const VERSION_PREFIX = /^\/\d{4}-\d{2}(?=\/)/;
 
+// A path of only these characters is its own URL pathname: nothing to decode or normalize.
+const PLAIN_PATH = /^\/[\w\-/]*$/;
+
+/** The path routes match: the URL's pathname without a version prefix (a plain path is taken as it is, without parsing the URL). */
+function routePath(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  const end = url.indexOf('?', start);
+  const raw = start === -1 ? '/' : url.slice(start, end === -1 ? undefined : end);
+  const path = PLAIN_PATH.test(raw) ? raw : new URL(url).pathname;
+  return path.replace(VERSION_PREFIX, '');
+}
+
 /** The HTTP application: every route, its auth, its validation and one error handler. */
 export function createApp(services: Services, options: { extraRoutes?: (app: Hono<AppEnv>) => void } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>({
-    getPath: (req) => {
-      const url = new URL(req.url);
-      return url.pathname.replace(VERSION_PREFIX, '');
-    },
+    getPath: (req) => routePath(req.url),
   });
   const docs: RouteDoc[] = [];
 

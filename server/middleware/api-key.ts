@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash as digest, timingSafeEqual } from 'node:crypto';
 
 /** The credential of an `Authorization` header: scheme case-insensitive (`bearer`, `Bearer`). */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -24,7 +24,7 @@ export function apiKeyAuth(acceptedHashes: () => readonly string[]): MiddlewareH
   return async (c, next) => {
     const key = bearerToken(c.req.header('authorization'));
     if (!key) throw new ApiError(401, 'unauthorized', 'Send your API key as "Authorization: bearer YOUR_API_KEY"');
-    const hash = createHash('sha256').update(key).digest();
+    const hash = digest('sha256', key, 'buffer');
     let ok = false;
     for (const accepted of acceptedHashes()) ok = timingSafeEqual(hash, digestOf(accepted)) || ok;
     if (!ok) {

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { param, readJson, rejectNul, rejectTooDeep, type Api, type AppEnv } from '../api';
+import { MAX_JSON_DEPTH, param, readJson, rejectUnstorable, type Api, type AppEnv } from '../api';
 import { ApiError, validationError } from '../errors';
 import type { Services } from '../domain/context';
 import { runInstallation } from '../domain/triggers';
@@ -42,11 +42,11 @@ export function inboundRoutes(api: Api, app: Hono<AppEnv>, services: Services) {
   // The token in the URL is the credential: unguessable, one per installation.
   // Not an Api route, so it makes the Api's checks itself: no NUL (PostgreSQL refuses it), no body nested too deep.
   app.post('/hooks/:token', async (c) => {
-    rejectNul(c.req.param());
+    rejectUnstorable(c.req.param());
     const installation = await findInstallationByWebhookToken(store.db, param(c, 'token'));
     if (!installation) throw new ApiError(404, 'not_found', 'No webhook at this URL');
     const body = await readJson(c);
-    rejectTooDeep(body);
+    rejectUnstorable(body, MAX_JSON_DEPTH, false);
     const parsed = z.record(z.string(), z.unknown()).safeParse(body ?? {});
     if (!parsed.success) throw validationError(parsed.error, undefined, 'A webhook body must be a JSON object');
     // A sender that signs its webhooks (Standard Webhooks) names each delivery: a redelivery is a repeat.

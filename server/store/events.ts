@@ -145,9 +145,13 @@ async function acceptAll(tx: SqlExecutor, given: EventInput[], notify?: string):
   const inserted = new Set<string>();
   for (const rows of chunks(planned, ROWS_PER_STATEMENT)) {
     const ids = await tx.all<{ id: string }>(
-      `INSERT INTO events (id, user_id, idempotency_key, request_hash, name, data, source, response, received_at)
-       VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
-       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
+      insertSql(
+        'events',
+        rows.length,
+        'INSERT INTO events (id, user_id, idempotency_key, request_hash, name, data, source, response, received_at) VALUES ',
+        '(?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ' ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id',
+      ),
       rows.flatMap(({ input, eventId, response }) => [
         eventId,
         input.userId,
@@ -169,8 +173,12 @@ async function acceptAll(tx: SqlExecutor, given: EventInput[], notify?: string):
   if (notify && executions.length > 0) await tx.get(notify);
   for (const rows of chunks(executions, ROWS_PER_STATEMENT)) {
     await tx.run(
-      `INSERT INTO executions (id, event_id, user_id, installation_id, workflow_id, version, status, attempts, next_attempt_at, created_at)
-       VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)").join(', ')}`,
+      insertSql(
+        'executions',
+        rows.length,
+        'INSERT INTO executions (id, event_id, user_id, installation_id, workflow_id, version, status, attempts, next_attempt_at, created_at) VALUES ',
+        "(?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
+      ),
       rows.flatMap((e) => [e.id, e.eventId, e.userId, e.listener.id, e.listener.workflow_id, e.listener.version, now, now]),
     );
   }
@@ -249,6 +257,16 @@ async function listenersOf(tx: SqlExecutor, inputs: EventInput[]): Promise<Liste
     }
     return (byUser.get(input.userId) ?? []).filter((l) => l.trigger_key === input.name);
   });
+}
+
+const insertSqls = new Map<string, string>();
+
+/** A multi-row INSERT of `rows` rows, built once per table and size (the drivers cache prepared statements by text). */
+function insertSql(table: string, rows: number, head: string, row: string, tail = ''): string {
+  const key = `${table}:${rows}`;
+  let sql = insertSqls.get(key);
+  if (sql === undefined) insertSqls.set(key, (sql = head + Array.from({ length: rows }, () => row).join(', ') + tail));
+  return sql;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
