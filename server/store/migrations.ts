@@ -151,6 +151,15 @@ const migrations: string[] = [
   CREATE INDEX executions_queue ON executions(status, user_id, next_attempt_at);
   DROP INDEX executions_due;
   `,
+  // The queue and the leases as partial indexes: a finished execution (nearly all of them) is in
+  // neither, a new one only in the queue's, and a status change moves an entry between the two
+  // instead of rewriting both.
+  `
+  DROP INDEX executions_queue;
+  DROP INDEX executions_running;
+  CREATE INDEX executions_queue ON executions(user_id, next_attempt_at) WHERE status = 'queued';
+  CREATE INDEX executions_running ON executions(lease_until) WHERE status = 'running';
+  `,
 ];
 
 /**
