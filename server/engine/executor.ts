@@ -63,8 +63,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     const installation = await store.installations.findById(claimed.userId, claimed.installationId);
     if (!installation) throw new BlockFailure('The installation was removed before this execution ran', null, false);
     const event = await store.executions.eventData(claimed.eventId);
-    const user = await store.users.find(claimed.userId);
-    if (!event || !user) throw new BlockFailure('The event or its user was deleted before this execution ran', null, false);
+    if (!event) throw new BlockFailure('The event or its user was deleted before this execution ran', null, false);
 
     const credentialId = installation.credentialIds[0];
     const credential = credentialId ? await usableCredential(deps, claimed.userId, credentialId) : undefined;
@@ -73,8 +72,8 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     for (const value of Object.values(credential?.data ?? {})) if (typeof value === 'string') secrets.push(value);
     for (const field of version.definition.fields) if (field.type === 'secret' && typeof config[field.name] === 'string') secrets.push(config[field.name] as string);
 
-    const done = await store.executions.succeededSteps(claimed.executionId);
-    const scope: TemplateScope = { event: event.data, config, user: { userId: user.userId, username: user.username }, steps: {} };
+    const done = claimed.hasSteps ? await store.executions.succeededSteps(claimed.executionId) : new Map<string, unknown>();
+    const scope: TemplateScope = { event: event.data, config, user: { userId: claimed.userId, username: event.username }, steps: {} };
     for (const block of version.definition.blocks) {
       if (done.has(block.id)) {
         scope.steps[block.id] = { output: done.get(block.id) };

@@ -12,6 +12,8 @@ export interface ClaimedExecution {
   attempt: number;
   /** Attempts since the execution was last (re)queued by hand: what the retry limit counts. */
   attemptInRun: number;
+  /** Whether an earlier claim recorded steps (a retry, a re-run, or a lease that ran out): only then are they read back. */
+  hasSteps: boolean;
 }
 
 interface ClaimRow {
@@ -23,6 +25,7 @@ interface ClaimRow {
   version: number;
   attempts: number;
   attempt_base: number;
+  has_steps: boolean | number;
 }
 
 export interface StepRecord {
@@ -100,7 +103,8 @@ export class Executions {
         `UPDATE executions SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?,
            started_at = COALESCE(started_at, ?)
          WHERE ${isDue} AND id IN (${ids.map(() => '?').join(',')})
-         RETURNING id, event_id, user_id, installation_id, workflow_id, version, attempts, attempt_base`,
+         RETURNING id, event_id, user_id, installation_id, workflow_id, version, attempts, attempt_base,
+           EXISTS (SELECT 1 FROM steps WHERE steps.execution_id = executions.id) AS has_steps`,
         [owner, now + leaseMs, now, now, now, ...ids],
       );
       const order = new Map(ids.map((id, i) => [id, i]));
@@ -114,6 +118,7 @@ export class Executions {
         version: Number(r.version),
         attempt: Number(r.attempts),
         attemptInRun: Number(r.attempts) - Number(r.attempt_base),
+        hasSteps: Boolean(r.has_steps),
       }));
     });
   }
@@ -246,9 +251,12 @@ export class Executions {
     return (await this.db.get<{ status: string }>('SELECT status FROM executions WHERE id = ?', [executionId]))?.status;
   }
 
-  /** The event data an execution runs with. */
-  async eventData(eventId: string): Promise<{ name: string; data: unknown } | undefined> {
-    const row = await this.db.get<{ name: string; data: string | null }>('SELECT name, data FROM events WHERE id = ?', [eventId]);
-    return row && { name: row.name, data: row.data === null ? null : (JSON.parse(row.data) as unknown) };
+  /** The event an execution runs with and its user's username (one query); undefined if either was deleted. */
+  async eventData(eventId: string): Promise<{ name: string; data: unknown; username: string } | undefined> {
+    const row = await this.db.get<{ name: string; data: string | null; username: string }>(
+      'SELECT e.name, e.data, u.username FROM events e JOIN users u ON u.id = e.user_id WHERE e.id = ?',
+      [eventId],
+    );
+    return row && { name: row.name, data: row.data === null ? null : (JSON.parse(row.data) as unknown), username: row.username };
   }
 }

@@ -81,4 +81,21 @@ describe(`the execution queue (${storeKind})`, () => {
     expect(again.map((c) => c.executionId).sort()).toEqual(claimed.map((c) => c.executionId).sort());
     expect(again.every((c) => c.attempt === 1)).toBe(true);
   });
+
+  it('says whether an earlier claim recorded steps, so a first run skips reading them and a given-back one does not', async () => {
+    const userId = await userWithSlack('steps');
+    await fire(userId, 2);
+    const { executions } = server.services.store;
+    const claimed = await executions.claim('w1', 2, 60_000, Date.now() + 1000);
+    expect(claimed.map((c) => c.hasSteps)).toEqual([false, false]);
+    // One of them got as far as a block before its worker stopped: the same attempt number comes back.
+    const now = Date.now();
+    await executions.recordStep(claimed[0]!.executionId, { blockId: 'post', attempt: 1, input: {}, output: { ok: true }, startedAt: now, finishedAt: now });
+    await executions.release('w1');
+    const again = await executions.claim('w2', 2, 60_000, Date.now() + 1000);
+    const byId = new Map(again.map((c) => [c.executionId, c]));
+    expect(byId.get(claimed[0]!.executionId)).toMatchObject({ attempt: 1, hasSteps: true });
+    expect(byId.get(claimed[1]!.executionId)).toMatchObject({ attempt: 1, hasSteps: false });
+    expect([...(await executions.succeededSteps(claimed[0]!.executionId)).keys()]).toEqual(['post']);
+  });
 });
