@@ -45,14 +45,19 @@ export class Worker {
     this.heartbeat.unref();
   }
 
+  /** Set by a wake that came while the loop was busy claiming: it claims again at once instead of waiting. */
+  private woken = false;
+
   /** Looks for work now instead of at the next poll. */
   wake(): void {
-    this.wakeUp?.();
+    if (this.wakeUp) this.wakeUp();
+    else this.woken = true;
   }
 
   private async run(): Promise<void> {
     const pollMs = this.options.pollMs ?? 250;
     while (!this.stopped) {
+      this.woken = false;
       const free = this.options.concurrency - this.running.size;
       let claimed = 0;
       if (free > 0) {
@@ -82,6 +87,12 @@ export class Worker {
       }
       if (this.stopped) break;
       if (claimed > 0 && claimed === free) continue;
+      if (this.woken) {
+        // Work came in while this claim ran (and may have missed it): look again, without waiting for a poll.
+        this.woken = false;
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
         this.timer = setTimeout(resolve, this.outage ? Math.min(5000, pollMs * 2 ** this.outage.failures) : pollMs);

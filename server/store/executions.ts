@@ -16,7 +16,16 @@ export interface ClaimedExecution {
   hasSteps: boolean;
 }
 
+/** What a claim returns of each row: the execution, and whether an earlier claim recorded steps. */
+const RETURNED = `executions.id, executions.event_id, executions.user_id, executions.installation_id, executions.workflow_id,
+  executions.version, executions.attempts, executions.attempt_base,
+  EXISTS (SELECT 1 FROM steps WHERE steps.execution_id = executions.id) AS has_steps`;
+
 interface ClaimRow {
+  /** The claim's order: 0 for an expired lease, then each user's first, second, … */
+  turn: number | string;
+  /** The user's place in this claim's round (for expired leases, the lease's). */
+  pos: number | string;
   id: string;
   event_id: string;
   user_id: string;
@@ -54,73 +63,116 @@ export class Executions {
    * PostgreSQL, SKIP LOCKED lets several workers claim at once without taking the same row.
    */
   async claim(owner: string, limit: number, leaseMs: number, now = Date.now()): Promise<ClaimedExecution[]> {
-    const postgres = this.db.dialect === 'postgres';
-    const lock = postgres ? 'FOR UPDATE SKIP LOCKED' : '';
+    const rows = this.db.dialect === 'postgres' ? await this.claimInOneStatement(owner, limit, leaseMs, now) : await this.claimInSteps(owner, limit, leaseMs, now);
+    const users = rows.filter((r) => Number(r.turn) > 0);
+    if (users.length > 0) this.lastUser = users.reduce((a, b) => (Number(b.pos) > Number(a.pos) ? b : a)).user_id;
+    // Expired leases first (turn 0, oldest lease first), then every user's oldest, every user's second, …
+    rows.sort((a, b) => Number(a.turn) - Number(b.turn) || Number(a.pos) - Number(b.pos));
+    return rows.map((r) => ({
+      executionId: r.id,
+      eventId: r.event_id,
+      userId: r.user_id,
+      installationId: r.installation_id,
+      workflowId: r.workflow_id,
+      version: Number(r.version),
+      attempt: Number(r.attempts),
+      attemptInRun: Number(r.attempts) - Number(r.attempt_base),
+      hasSteps: Boolean(r.has_steps),
+    }));
+  }
+
+  /**
+   * SQLite: one writer, statements in process, so the claim is a few cheap steps in one
+   * transaction: expired leases, the users with due work, each one's oldest, then the update.
+   */
+  private claimInSteps(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimRow[]> {
     return this.db.transaction(async (tx) => {
-      const expired = await tx.all<{ id: string }>(
-        `SELECT id FROM executions WHERE status = 'running' AND lease_until < ? ORDER BY lease_until LIMIT ? ${lock}`,
-        [now, limit],
-      );
-      const ids = expired.map((r) => r.id);
-      if (ids.length < limit) {
-        const users = await this.usersWithDueWork(tx, limit - ids.length, now);
+      const expired = await tx.all<{ id: string }>("SELECT id FROM executions WHERE status = 'running' AND lease_until < ? ORDER BY lease_until LIMIT ?", [
+        now,
+        limit,
+      ]);
+      const chosen = new Map<string, { turn: number; pos: number }>(expired.map((r, i) => [r.id, { turn: 0, pos: i }]));
+      if (chosen.size < limit) {
+        const users = await this.usersWithDueWork(tx, limit - chosen.size, now);
         // Every user found has at least one due execution, so no user can take more than this.
-        const share = limit - ids.length - Math.max(0, users.length - 1);
-        const perUser = new Map<string, string[]>(users.map((u) => [u, []]));
-        const rows = postgres
-          ? await tx.all<{ id: string; user_id: string }>(
-              `SELECT e.id, e.user_id FROM unnest(?::text[]) AS u(user_id) CROSS JOIN LATERAL (
-                 SELECT id, user_id FROM executions
-                 WHERE status = 'queued' AND user_id = u.user_id AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ? ${lock}
-               ) AS e`,
-              [users, now, share],
-            )
-          : (
-              await Promise.all(
-                users.map((user) =>
-                  tx.all<{ id: string; user_id: string }>(
-                    "SELECT id, user_id FROM executions WHERE status = 'queued' AND user_id = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-                    [user, now, share],
-                  ),
-                ),
-              )
-            ).flat();
-        for (const row of rows) perUser.get(row.user_id)?.push(row.id);
-        // Turns: every user's oldest, then every user's second, …
-        for (let turn = 0; ids.length < limit && turn < share; turn++) {
-          for (const user of users) {
-            const id = perUser.get(user)![turn];
-            if (id !== undefined && ids.length < limit) ids.push(id);
-          }
+        const share = limit - chosen.size - Math.max(0, users.length - 1);
+        const picked: { id: string; turn: number; pos: number }[] = [];
+        for (const [pos, user] of users.entries()) {
+          const own = await tx.all<{ id: string }>(
+            "SELECT id FROM executions WHERE status = 'queued' AND user_id = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+            [user, now, share],
+          );
+          own.forEach((r, i) => picked.push({ id: r.id, turn: i + 1, pos: pos + 1 }));
         }
-        if (users.length > 0) this.lastUser = users[users.length - 1]!;
+        picked.sort((a, b) => a.turn - b.turn || a.pos - b.pos);
+        for (const p of picked.slice(0, limit - chosen.size)) chosen.set(p.id, p);
       }
-      if (ids.length === 0) return [];
-      // The due condition is checked again on the row as it is now: on PostgreSQL a row another
-      // worker claimed since our read is skipped instead of handed out twice.
-      const isDue = "((status = 'queued' AND next_attempt_at <= ?) OR (status = 'running' AND lease_until < ?))";
+      if (chosen.size === 0) return [];
       const rows = await tx.all<ClaimRow>(
-        `UPDATE executions SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?,
-           started_at = COALESCE(started_at, ?)
-         WHERE ${isDue} AND id IN (${ids.map(() => '?').join(',')})
-         RETURNING id, event_id, user_id, installation_id, workflow_id, version, attempts, attempt_base,
-           EXISTS (SELECT 1 FROM steps WHERE steps.execution_id = executions.id) AS has_steps`,
-        [owner, now + leaseMs, now, now, now, ...ids],
+        `UPDATE executions SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?)
+         WHERE ((status = 'queued' AND next_attempt_at <= ?) OR (status = 'running' AND lease_until < ?)) AND id IN (${[...chosen.keys()].map(() => '?').join(',')})
+         RETURNING ${RETURNED}`,
+        [owner, now + leaseMs, now, now, now, ...chosen.keys()],
       );
-      const order = new Map(ids.map((id, i) => [id, i]));
-      rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-      return rows.map((r) => ({
-        executionId: r.id,
-        eventId: r.event_id,
-        userId: r.user_id,
-        installationId: r.installation_id,
-        workflowId: r.workflow_id,
-        version: Number(r.version),
-        attempt: Number(r.attempts),
-        attemptInRun: Number(r.attempts) - Number(r.attempt_base),
-        hasSteps: Boolean(r.has_steps),
-      }));
+      return rows.map((r) => ({ ...r, ...chosen.get(r.id)! }));
     });
+  }
+
+  /**
+   * PostgreSQL: the same claim as one statement, so it costs one round trip instead of six, and
+   * no explicit transaction. SKIP LOCKED lets several workers claim at once without taking the
+   * same row; the users are found by the same loose index scan, from after the previous claim's
+   * last user, wrapping round to the start.
+   */
+  private claimInOneStatement(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimRow[]> {
+    const next = (from: string) =>
+      `(SELECT user_id FROM executions WHERE status = 'queued' AND user_id > ${from} AND next_attempt_at <= ? ORDER BY user_id LIMIT 1)`;
+    return this.db.all<ClaimRow>(
+      `WITH RECURSIVE
+       expired AS (
+         SELECT id, lease_until FROM executions WHERE status = 'running' AND lease_until < ? ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED
+       ),
+       room AS (SELECT ?::int - (SELECT count(*) FROM expired)::int AS n),
+       later(user_id, pos) AS (
+         SELECT ${next('?')}, 1
+         UNION ALL
+         SELECT ${next('later.user_id')}, pos + 1 FROM later WHERE later.user_id IS NOT NULL AND pos < (SELECT n FROM room)
+       ),
+       earlier(user_id, pos) AS (
+         SELECT ${next("''")}, 1
+         UNION ALL
+         SELECT ${next('earlier.user_id')}, pos + 1 FROM earlier
+         WHERE earlier.user_id IS NOT NULL AND earlier.user_id <= ? AND pos < (SELECT n FROM room)
+       ),
+       users AS (
+         SELECT user_id, pos FROM (
+           SELECT user_id, pos FROM later WHERE user_id IS NOT NULL
+           UNION ALL
+           SELECT user_id, 1000000 + pos FROM earlier WHERE user_id IS NOT NULL AND user_id <= ?
+         ) found ORDER BY pos LIMIT (SELECT n FROM room)
+       ),
+       share AS (SELECT (SELECT n FROM room) - GREATEST(0, (SELECT count(*) FROM users)::int - 1) AS n),
+       picked AS (
+         SELECT e.id, row_number() OVER (PARTITION BY u.user_id ORDER BY e.next_attempt_at, e.id) AS turn, u.pos
+         FROM users u CROSS JOIN LATERAL (
+           SELECT id, next_attempt_at FROM executions
+           WHERE status = 'queued' AND user_id = u.user_id AND next_attempt_at <= ?
+           ORDER BY next_attempt_at, id LIMIT (SELECT n FROM share) FOR UPDATE SKIP LOCKED
+         ) e
+       ),
+       chosen AS (
+         SELECT id, 0::bigint AS turn, row_number() OVER (ORDER BY lease_until) AS pos FROM expired
+         UNION ALL
+         (SELECT id, turn, pos FROM picked ORDER BY turn, pos LIMIT (SELECT n FROM room))
+       )
+       UPDATE executions SET status = 'running', attempts = executions.attempts + 1, lease_owner = ?, lease_until = ?,
+         started_at = COALESCE(executions.started_at, ?)
+       FROM chosen
+       WHERE executions.id = chosen.id
+         AND ((executions.status = 'queued' AND executions.next_attempt_at <= ?) OR (executions.status = 'running' AND executions.lease_until < ?))
+       RETURNING ${RETURNED}, chosen.turn, chosen.pos`,
+      [now, limit, limit, this.lastUser, now, now, now, now, this.lastUser, this.lastUser, now, owner, now + leaseMs, now, now, now],
+    );
   }
 
   /**
