@@ -131,9 +131,9 @@ export class Events {
 
 /** Records a batch of events in the caller's transaction: a few multi-row statements, whatever its size. */
 async function acceptAll(tx: SqlExecutor, given: EventInput[], notify?: string): Promise<AcceptResult[]> {
-  const userIds = await resolveUsers(tx, given);
+  const { userIds, listenersByUser } = await usersAndListeners(tx, given);
   const inputs = given.flatMap((input, i) => (userIds[i] ? [{ ...input, userId: userIds[i] }] : []));
-  const listeners = await listenersOf(tx, inputs);
+  const listeners = await listenersOf(tx, inputs, listenersByUser);
   const now = Date.now();
   const planned = inputs.map((input, i) => {
     const eventId = newId();
@@ -205,42 +205,48 @@ async function acceptAll(tx: SqlExecutor, given: EventInput[], notify?: string):
   return userIds.map((id) => (id ? results[next++]! : { kind: 'unknown_user' }));
 }
 
-/** Each event's user id: by id, or by username where the input allows it; undefined for no such user. */
-async function resolveUsers(tx: SqlExecutor, inputs: EventInput[]): Promise<(string | undefined)[]> {
+/**
+ * Each event's user id (by id, or by username where the input allows it; undefined for no such
+ * user) and, in the same query, each found user's active installations with the trigger of their
+ * installed version, in installation order: one round trip for both.
+ */
+async function usersAndListeners(
+  tx: SqlExecutor,
+  inputs: EventInput[],
+): Promise<{ userIds: (string | undefined)[]; listenersByUser: Map<string, Listener[]> }> {
   const ids = new Set<string>();
   const names = new Map<string, string>();
+  const listenersByUser = new Map<string, Listener[]>();
   const refs = [...new Set(inputs.map((i) => i.userId))];
   for (const chunk of chunks(refs, ROWS_PER_STATEMENT)) {
     const marks = chunk.map(() => '?').join(', ');
-    const rows = await tx.all<{ id: string; username: string }>(`SELECT id, username FROM users WHERE id IN (${marks}) OR username IN (${marks})`, [...chunk, ...chunk]);
+    const rows = await tx.all<{ user_id: string; username: string; id: string | null; workflow_id: string; version: number; trigger_key: string | null }>(
+      `SELECT u.id AS user_id, u.username, i.id, i.workflow_id, i.version, v.trigger_key FROM users u
+       LEFT JOIN installations i ON i.user_id = u.id AND i.active = 1
+       LEFT JOIN workflow_versions v ON v.workflow_id = i.workflow_id AND v.version = i.version
+       WHERE u.id IN (${marks}) OR u.username IN (${marks}) ORDER BY i.installed_at, i.id`,
+      [...chunk, ...chunk],
+    );
     for (const row of rows) {
-      ids.add(row.id);
-      names.set(row.username, row.id);
+      ids.add(row.user_id);
+      names.set(row.username, row.user_id);
+      if (row.id === null || row.trigger_key === null) continue;
+      const listener: Listener = { id: row.id, user_id: row.user_id, workflow_id: row.workflow_id, version: row.version, trigger_key: row.trigger_key };
+      const list = listenersByUser.get(row.user_id);
+      if (list) list.push(listener);
+      else listenersByUser.set(row.user_id, [listener]);
     }
   }
-  return inputs.map((input) => (ids.has(input.userId) ? input.userId : input.byUsername ? names.get(input.userId) : undefined));
+  const userIds = inputs.map((input) => (ids.has(input.userId) ? input.userId : input.byUsername ? names.get(input.userId) : undefined));
+  return { userIds, listenersByUser };
 }
 
 /**
  * Each event's listeners: the active installations of its user whose installed version is
- * triggered by its name (in installation order), or the one installation it names.
+ * triggered by its name (in installation order, from `usersAndListeners`), or the one
+ * installation it names.
  */
-async function listenersOf(tx: SqlExecutor, inputs: EventInput[]): Promise<Listener[][]> {
-  const byUser = new Map<string, Listener[]>();
-  const users = [...new Set(inputs.filter((i) => !i.installationId).map((i) => i.userId))];
-  for (const ids of chunks(users, ROWS_PER_STATEMENT)) {
-    const rows = await tx.all<Listener>(
-      `SELECT i.id, i.user_id, i.workflow_id, i.version, v.trigger_key FROM installations i
-       JOIN workflow_versions v ON v.workflow_id = i.workflow_id AND v.version = i.version
-       WHERE i.user_id IN (${ids.map(() => '?').join(', ')}) AND i.active = 1 ORDER BY i.installed_at, i.id`,
-      ids,
-    );
-    for (const row of rows) {
-      const list = byUser.get(row.user_id);
-      if (list) list.push(row);
-      else byUser.set(row.user_id, [row]);
-    }
-  }
+async function listenersOf(tx: SqlExecutor, inputs: EventInput[], byUser: Map<string, Listener[]>): Promise<Listener[][]> {
   const byId = new Map<string, Listener>();
   const installations = [...new Set(inputs.flatMap((i) => (i.installationId ? [i.installationId] : [])))];
   for (const ids of chunks(installations, ROWS_PER_STATEMENT)) {
