@@ -160,7 +160,8 @@ async function acceptAll(tx: SqlExecutor, given: EventInput[], notify?: string):
         input.name,
         JSON.stringify(input.data ?? null),
         input.source,
-        JSON.stringify(response),
+        // Kept only to answer a repeat of the same idempotency key; without a key none can come.
+        input.idempotencyKey ? JSON.stringify(response) : '',
         now,
       ]),
     );
