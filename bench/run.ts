@@ -22,7 +22,7 @@ import { delivery, deliveryRows, type DeliveryResult } from './delivery';
 import { growth, growthRows, type GrowthResult } from './growth';
 import { killAll, root } from './process';
 import { scaleOut, scaleOutRows } from './scale-out';
-import { widgetRows } from './widget';
+import { requireChromium, widgetRows } from './widget';
 
 const SECTIONS = ['accept', 'delivery', 'growth', 'scale-out', 'widget'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -38,6 +38,8 @@ async function main() {
   const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
   if (unknown.length) throw new Error(`unknown section ${unknown.join(', ')}; the sections are: ${SECTIONS.join(', ')}`);
   const sections = new Set<Section>(asked.length ? (asked as Section[]) : SECTIONS);
+  // Said now, not after the other sections' minutes.
+  if (sections.has('widget')) requireChromium();
   const pgUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   const stores: StoreKind[] = pgUrl ? ['SQLite', 'PostgreSQL'] : ['SQLite'];
   const nodeVersion = execSync('node -v', { encoding: 'utf8' }).trim();

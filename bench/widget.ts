@@ -131,8 +131,13 @@ const stubbedBuiltins = (chunk: Rolldown.OutputChunk) =>
     .filter((id) => id.includes('__vite-browser-external'))
     .map((id) => id.slice(id.indexOf('__vite-browser-external') + '__vite-browser-external'.length).replace(/^:/, '') || '?');
 
+/** Throws, saying how to get one, unless the browser the widget section drives is there (checked before a run starts). */
+export function requireChromium(): void {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`The widget section needs Chromium at ${CHROMIUM} (or CHROMIUM_PATH): apt-get install -y chromium`);
+}
+
 function launchBrowser(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  requireChromium();
   // As test/helpers/browser.ts launches it.
   return chromium.launch({
     executablePath: CHROMIUM,
