@@ -26,6 +26,8 @@ export class Worker {
   private heartbeat: NodeJS.Timeout | undefined;
   /** While the store cannot be reached: since when, how many claims failed, executions it cut short. */
   private outage: { since: number; failures: number; interrupted: number } | undefined;
+  /** When the last outage ended: an execution claimed before then and failing now was cut short by it. */
+  private recoveredAt = 0;
 
   constructor(
     private readonly deps: ExecutorDeps,
@@ -65,12 +67,13 @@ export class Worker {
           const batch = await this.deps.store.executions.claim(this.owner, free, this.options.leaseMs);
           if (this.outage) this.storeBack();
           claimed = batch.length;
+          const claimedAt = Date.now();
           for (const execution of batch) {
             const task = runExecution(this.deps, execution, this.owner)
               .then((outcome) => this.options.onOutcome?.(execution.executionId, outcome))
               .catch((err) => {
                 // Cut short by an outage, it is claimed again once its lease runs out.
-                if (isStoreUnavailable(err)) this.storeUnavailable(err, true);
+                if (isStoreUnavailable(err)) this.storeUnavailable(err, claimedAt);
                 else console.error(`worker: execution ${execution.executionId} crashed`, err);
               })
               .finally(() => {
@@ -81,13 +84,14 @@ export class Worker {
           }
         } catch (err) {
           // The store is unavailable (PostgreSQL restarting): wait longer each time and try again, losing nothing.
-          this.storeUnavailable(err, false);
+          this.storeUnavailable(err);
           this.outage!.failures++;
         }
       }
       if (this.stopped) break;
       if (claimed > 0 && claimed === free) continue;
-      if (this.woken) {
+      // (During an outage the backoff below holds: wakes do not make it retry any sooner.)
+      if (this.woken && !this.outage) {
         // Work came in while this claim ran (and may have missed it): look again, without waiting for a poll.
         this.woken = false;
         await new Promise((resolve) => setImmediate(resolve));
@@ -105,19 +109,25 @@ export class Worker {
     }
   }
 
-  /** Says once that the store cannot be reached (not on every poll), and counts what it cut short. */
-  private storeUnavailable(err: unknown, interrupted: boolean): void {
+  /**
+   * Says once that the store cannot be reached (not on every poll), and counts what it cut short.
+   * `claimedAt` marks an execution cut short: one claimed before the last outage ended belongs to
+   * that outage (already said and over), not to a new one.
+   */
+  private storeUnavailable(err: unknown, claimedAt?: number): void {
     if (!this.outage) {
+      if (claimedAt !== undefined && claimedAt < this.recoveredAt) return;
       this.outage = { since: Date.now(), failures: 0, interrupted: 0 };
       const what = isStoreUnavailable(err) ? 'store unavailable' : 'claim failed';
       console.warn(`worker: ${what} (${(err as Error).message}); claiming paused, trying again every few seconds`);
     }
-    if (interrupted) this.outage.interrupted++;
+    if (claimedAt !== undefined) this.outage.interrupted++;
   }
 
   private storeBack(): void {
     const { since, interrupted } = this.outage!;
     this.outage = undefined;
+    this.recoveredAt = Date.now();
     const cut = interrupted ? `; ${interrupted} execution(s) cut short run again when their lease ends` : '';
     console.log(`worker: store available again after ${((Date.now() - since) / 1000).toFixed(1)} s; claiming resumed${cut}`);
   }

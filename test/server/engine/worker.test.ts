@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ExecutorDeps } from '../../../server/engine/executor';
 import { Worker } from '../../../server/engine/worker';
 
@@ -29,5 +29,45 @@ describe('the worker loop', () => {
     // Without the wake remembered, the second claim would come a minute later (the poll).
     expect(claims).toHaveLength(2);
     await worker.stop(0);
+  });
+
+  it('does not report a new outage when an execution cut short by the last one fails after the store came back', async () => {
+    const lost = () => Object.assign(new Error('Connection terminated unexpectedly'), { storeUnavailable: true });
+    const claims = [
+      async () => [{ executionId: 'x1', eventId: 'e1', userId: 'u1', installationId: 'i1', workflowId: 'w', version: 1, attempt: 1, attemptInRun: 1, hasSteps: false }],
+      async () => Promise.reject(lost()),
+      async () => [],
+    ];
+    let failExecution!: () => void;
+    const store = {
+      versions: { get: () => new Promise((_, reject) => (failExecution = () => reject(lost()))) },
+      executions: {
+        claim: () => (claims.shift() ?? (async () => []))(),
+        retryAt: async () => Promise.reject(lost()),
+        extendLease: async () => undefined,
+        release: async () => 0,
+      },
+    };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const worker = new Worker({ store, retrySchedule: [100] } as unknown as ExecutorDeps, { concurrency: 4, leaseMs: 60_000, pollMs: 60_000 });
+      worker.start();
+      const tick = () => new Promise((r) => setTimeout(r, 20));
+      await tick();
+      worker.wake(); // the second claim: the store is gone
+      await tick();
+      worker.wake(); // the third: it is back
+      await tick();
+      failExecution(); // the execution claimed first, cut short by the outage, fails only now
+      await tick();
+      const said = [...warn.mock.calls, ...log.mock.calls].map((c) => String(c[0]));
+      expect(said.filter((l) => l.startsWith('worker: store unavailable'))).toHaveLength(1);
+      expect(said.filter((l) => l.startsWith('worker: store available again'))).toHaveLength(1);
+      await worker.stop(0);
+    } finally {
+      warn.mockRestore();
+      log.mockRestore();
+    }
   });
 });
