@@ -31,8 +31,8 @@ function exited(child: ChildProcess): Promise<void> {
  * and resolves with its URL once it prints `listening on http://…` (or `ready`, for a worker, the
  * line that says it is running).
  */
-export function startServer(entry: string, env: Record<string, string>, ready = /listening on (http:\/\/\S+)/, nodeArgs: string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+export function startServer(entry: string, env: Record<string, string>, ready = /listening on (http:\/\/\S+)/): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
