@@ -25,8 +25,8 @@ export interface AcceptResult {
   kill: { answered2xx: number; storedAfterRestart: number };
 }
 
-/** Warm-up (JIT, connection pools), unmeasured, then `beforeRun`, then the measured run. */
-async function load(url: string, body: string, beforeRun?: () => Promise<void>): Promise<LoadResult> {
+/** Warm-up (JIT, connection pools), unmeasured, then `beforeRun`, then the measured run (the growth section measures the same way). */
+export async function load(url: string, body: string, beforeRun?: () => Promise<void>): Promise<LoadResult> {
   await autocannon(url, body, headers, { connections: CONNECTIONS, seconds: WARMUP_SECONDS });
   await beforeRun?.();
   return autocannon(url, body, headers, { connections: CONNECTIONS, seconds: SECONDS });

@@ -4,11 +4,11 @@
  *    connections, 10 s after 3 s of warm-up, WORKERS=off). The events and executions of one step
  *    are deleted before the next, so only the installations grow.
  */
-import { autocannon, startServer, type LoadResult } from './process';
-import { API_KEY, headers, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
+import { load } from './accept';
+import { startServer, type LoadResult } from './process';
+import { API_KEY, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
 
 export const SIZES = [1_000, 100_000, 1_000_000];
-const SECONDS = 10;
 const TARGET_FACTOR = 1.5;
 
 export interface GrowthResult {
@@ -65,10 +65,9 @@ export async function growth(kind: StoreKind, pgUrl?: string): Promise<GrowthRes
       have = size;
       const seedSeconds = (Date.now() - started) / 1000;
       process.stdout.write(`  ${kind}: ${int(size)} installations (seeded in ${seedSeconds.toFixed(1)} s)… `);
-      await autocannon(url, seedBody(userId), headers, { connections: 50, seconds: 3 });
-      const load = await autocannon(url, seedBody(userId), headers, { connections: 50, seconds: SECONDS });
-      console.log(`${int(load.reqPerSec)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms`);
-      steps.push({ installations: size, load, seedSeconds });
+      const measured = await load(url, seedBody(userId));
+      console.log(`${int(measured.reqPerSec)} req/s, p50 ${measured.p50} ms, p99 ${measured.p99} ms`);
+      steps.push({ installations: size, load: measured, seedSeconds });
     }
     return { store: kind, steps };
   } catch (err) {

@@ -90,19 +90,16 @@ export class Worker {
       }
       if (this.stopped) break;
       if (claimed > 0 && claimed === free) continue;
-      // (During an outage the backoff below holds: wakes do not make it retry any sooner.)
-      if (this.woken && !this.outage) {
-        // Work came in while this claim ran (and may have missed it): look again, without waiting for a poll.
-        this.woken = false;
-        await new Promise((resolve) => setImmediate(resolve));
-        continue;
+      // A wake that came while the claim ran (which may have missed that work) skips the wait;
+      // during an outage the backoff holds, whatever wakes the worker.
+      if (!this.woken || this.outage) {
+        await new Promise<void>((resolve) => {
+          this.wakeUp = resolve;
+          this.timer = setTimeout(resolve, this.outage ? Math.min(5000, pollMs * 2 ** this.outage.failures) : pollMs);
+        });
+        clearTimeout(this.timer);
+        this.wakeUp = undefined;
       }
-      await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
-        this.timer = setTimeout(resolve, this.outage ? Math.min(5000, pollMs * 2 ** this.outage.failures) : pollMs);
-      });
-      clearTimeout(this.timer);
-      this.wakeUp = undefined;
       // Executions finishing together wake the loop once each: let them all land, then claim
       // once for the lot instead of once per finished execution.
       await new Promise((resolve) => setImmediate(resolve));

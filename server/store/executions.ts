@@ -16,6 +16,14 @@ export interface ClaimedExecution {
   hasSteps: boolean;
 }
 
+/** The first user after `from` (an SQL expression) with a queued execution due by `?`: one seek in executions_queue. */
+const nextDueUser = (from: string) =>
+  `(SELECT user_id FROM executions WHERE status = 'queued' AND user_id > ${from} AND next_attempt_at <= ? ORDER BY user_id LIMIT 1)`;
+
+/** What a claim sets (owner, lease end, now), on rows still due (now, now) when it writes them. */
+const CLAIM_SET = "status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?)";
+const STILL_DUE = "((status = 'queued' AND next_attempt_at <= ?) OR (status = 'running' AND lease_until < ?))";
+
 /** What a claim returns of each row: the execution, and whether an earlier claim recorded steps. */
 const RETURNED = `executions.id, executions.event_id, executions.user_id, executions.installation_id, executions.workflow_id,
   executions.version, executions.attempts, executions.attempt_base,
@@ -64,8 +72,8 @@ export class Executions {
    */
   async claim(owner: string, limit: number, leaseMs: number, now = Date.now()): Promise<ClaimedExecution[]> {
     const rows = this.db.dialect === 'postgres' ? await this.claimInOneStatement(owner, limit, leaseMs, now) : await this.claimInSteps(owner, limit, leaseMs, now);
-    const users = rows.filter((r) => Number(r.turn) > 0);
-    if (users.length > 0) this.lastUser = users.reduce((a, b) => (Number(b.pos) > Number(a.pos) ? b : a)).user_id;
+    const served = rows.filter((r) => Number(r.turn) > 0);
+    if (served.length > 0) this.lastUser = served.reduce((a, b) => (Number(b.pos) > Number(a.pos) ? b : a)).user_id;
     // Expired leases first (turn 0, oldest lease first), then every user's oldest, every user's second, …
     rows.sort((a, b) => Number(a.turn) - Number(b.turn) || Number(a.pos) - Number(b.pos));
     return rows.map((r) => ({
@@ -109,8 +117,8 @@ export class Executions {
       }
       if (chosen.size === 0) return [];
       const rows = await tx.all<ClaimRow>(
-        `UPDATE executions SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?)
-         WHERE ((status = 'queued' AND next_attempt_at <= ?) OR (status = 'running' AND lease_until < ?)) AND id IN (${[...chosen.keys()].map(() => '?').join(',')})
+        `UPDATE executions SET ${CLAIM_SET}
+         WHERE ${STILL_DUE} AND id IN (${[...chosen.keys()].map(() => '?').join(',')})
          RETURNING ${RETURNED}`,
         [owner, now + leaseMs, now, now, now, ...chosen.keys()],
       );
@@ -125,8 +133,6 @@ export class Executions {
    * last user, wrapping round to the start.
    */
   private claimInOneStatement(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimRow[]> {
-    const next = (from: string) =>
-      `(SELECT user_id FROM executions WHERE status = 'queued' AND user_id > ${from} AND next_attempt_at <= ? ORDER BY user_id LIMIT 1)`;
     return this.db.all<ClaimRow>(
       `WITH RECURSIVE
        expired AS (
@@ -134,14 +140,14 @@ export class Executions {
        ),
        room AS (SELECT ?::int - (SELECT count(*) FROM expired)::int AS n),
        later(user_id, pos) AS (
-         SELECT ${next('?')}, 1
+         SELECT ${nextDueUser('?')}, 1
          UNION ALL
-         SELECT ${next('later.user_id')}, pos + 1 FROM later WHERE later.user_id IS NOT NULL AND pos < (SELECT n FROM room)
+         SELECT ${nextDueUser('later.user_id')}, pos + 1 FROM later WHERE later.user_id IS NOT NULL AND pos < (SELECT n FROM room)
        ),
        earlier(user_id, pos) AS (
-         SELECT ${next("''")}, 1
+         SELECT ${nextDueUser("''")}, 1
          UNION ALL
-         SELECT ${next('earlier.user_id')}, pos + 1 FROM earlier
+         SELECT ${nextDueUser('earlier.user_id')}, pos + 1 FROM earlier
          WHERE earlier.user_id IS NOT NULL AND earlier.user_id <= ? AND pos < (SELECT n FROM room)
        ),
        users AS (
@@ -165,11 +171,9 @@ export class Executions {
          UNION ALL
          (SELECT id, turn, pos FROM picked ORDER BY turn, pos LIMIT (SELECT n FROM room))
        )
-       UPDATE executions SET status = 'running', attempts = executions.attempts + 1, lease_owner = ?, lease_until = ?,
-         started_at = COALESCE(executions.started_at, ?)
+       UPDATE executions SET ${CLAIM_SET}
        FROM chosen
-       WHERE executions.id = chosen.id
-         AND ((executions.status = 'queued' AND executions.next_attempt_at <= ?) OR (executions.status = 'running' AND executions.lease_until < ?))
+       WHERE executions.id = chosen.id AND ${STILL_DUE}
        RETURNING ${RETURNED}, chosen.turn, chosen.pos`,
       [now, limit, limit, this.lastUser, now, now, now, now, this.lastUser, this.lastUser, now, owner, now + leaseMs, now, now, now],
     );
@@ -184,9 +188,9 @@ export class Executions {
     const scan = (after: string, max: number) =>
       tx.all<{ user_id: string }>(
         `WITH RECURSIVE due(user_id, n) AS (
-           SELECT (SELECT user_id FROM executions WHERE status = 'queued' AND user_id > ? AND next_attempt_at <= ? ORDER BY user_id LIMIT 1), 1
+           SELECT ${nextDueUser('?')}, 1
            UNION ALL
-           SELECT (SELECT user_id FROM executions WHERE status = 'queued' AND user_id > due.user_id AND next_attempt_at <= ? ORDER BY user_id LIMIT 1), n + 1
+           SELECT ${nextDueUser('due.user_id')}, n + 1
            FROM due WHERE due.user_id IS NOT NULL AND n < ?
          ) SELECT user_id FROM due WHERE user_id IS NOT NULL`,
         [after, now, now, max],

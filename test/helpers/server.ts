@@ -121,3 +121,14 @@ export async function userToken(server: TestServer, userId: string): Promise<str
   if (res.status !== 200) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.token as string;
 }
+
+/** Polls the logs API until the execution has `status` (about 10 s at most), and returns it as the API shows it. */
+export async function waitForExecution(server: TestServer, userId: string, workflowId: string, executionId: string, status: string) {
+  for (let i = 0; i < 400; i++) {
+    const logs = await server.request('GET', `/workflows/${workflowId}/logs?userId=${userId}`);
+    const execution = logs.body.data.find((e: { executionId: string }) => e.executionId === executionId);
+    if (execution?.status === status) return execution;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`execution ${executionId} never became ${status}`);
+}

@@ -3,7 +3,7 @@ import { buildDefinitions } from '../../../server/definitions/load';
 import { verifyWebhook } from '../../../server/engine/webhook-signature';
 import { startSink } from '../../../demo/fakes/sink';
 import { acmeIntegration } from '../../helpers/definitions';
-import { createUser, startTestServer, storeKind, type TestServer } from '../../helpers/server';
+import { createUser, startTestServer, storeKind, type TestServer, waitForExecution } from '../../helpers/server';
 
 const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
 
@@ -79,15 +79,7 @@ describe(`delivery through the engine (${storeKind})`, () => {
   });
 
   const run = (event: string, data: Record<string, unknown>) => server.request('POST', '/run/event', { body: { event, userId, data } });
-  const waitForStatus = async (workflowId: string, executionId: string, status: string) => {
-    for (let i = 0; i < 200; i++) {
-      const logs = await server.request('GET', `/workflows/${workflowId}/logs?userId=${userId}`);
-      const execution = logs.body.data.find((e: any) => e.executionId === executionId);
-      if (execution?.status === status) return execution;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`execution ${executionId} never became ${status}`);
-  };
+  const waitForStatus = (workflowId: string, executionId: string, status: string) => waitForExecution(server, userId, workflowId, executionId, status);
 
   it('delivers the mapped data, signed, with a delivery id that names the execution and the block', async () => {
     const res = await run('Order Paid', { orderId: 'A-1', amount: 42 });

@@ -8,7 +8,7 @@ import { createHttpClient } from '../../../server/engine/http';
 import { connectorContext, thrown } from '../../helpers/connector';
 import { acmeIntegration, demoIntegrations } from '../../helpers/definitions';
 import { installHeadless, installSlack, ticket } from '../../helpers/flows';
-import { createUser, startTestServer, storeKind, type TestServer } from '../../helpers/server';
+import { createUser, startTestServer, storeKind, type TestServer, waitForExecution } from '../../helpers/server';
 
 // What a destination can do wrong, beyond a plain error status (covered in delivery.test.ts and
 // connectors/stream-data.test.ts): never answer, answer too slowly, drop the connection before or
@@ -210,15 +210,7 @@ describe(`destination faults through the engine: the execution and error logs sa
     await dest.close();
   });
 
-  const waitFor = async (workflowId: string, executionId: string, status: string) => {
-    for (let i = 0; i < 300; i++) {
-      const logs = await server.request('GET', `/workflows/${workflowId}/logs?userId=${userId}`);
-      const execution = logs.body.data.find((e: any) => e.executionId === executionId);
-      if (execution?.status === status) return execution;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`execution ${executionId} never became ${status}`);
-  };
+  const waitFor = (workflowId: string, executionId: string, status: string) => waitForExecution(server, userId, workflowId, executionId, status);
   const order = async (orderId: string) => {
     const res = await server.request('POST', '/run/event', { body: { event: 'Order Paid', userId, data: { orderId } } });
     return res.body.executionIds[0] as string;

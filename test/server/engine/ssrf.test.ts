@@ -13,7 +13,7 @@ import { guardedLookup, isPrivateAddress, setResolver, type Resolver } from '../
 import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
 import { acmeIntegration, demoIntegrations } from '../../helpers/definitions';
 import { installHeadless, installSlack, ticket } from '../../helpers/flows';
-import { createUser, startTestServer, storeKind, type TestServer } from '../../helpers/server';
+import { createUser, startTestServer, storeKind, type TestServer, waitForExecution } from '../../helpers/server';
 
 /** An HTTP server on 127.0.0.1 that counts what reaches it: the private target an attacker wants. */
 async function startTarget(handler?: (path: string) => { status: number; headers?: Record<string, string> } | undefined) {
@@ -365,15 +365,7 @@ describe(`through the engine, private URLs not allowed (${storeKind})`, () => {
     await Promise.all([sink.close(), errorSink.close(), slack.close()]);
   });
 
-  const waitForExecution = async (workflowId: string, executionId: string, status: string) => {
-    for (let i = 0; i < 200; i++) {
-      const logs = await server.request('GET', `/workflows/${workflowId}/logs?userId=${userId}`);
-      const execution = logs.body.data.find((e: any) => e.executionId === executionId);
-      if (execution?.status === status) return execution;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`execution ${executionId} never became ${status}`);
-  };
+  const executionWith = (workflowId: string, executionId: string, status: string) => waitForExecution(server, userId, workflowId, executionId, status);
 
   it.each([
     ['a decimal IP of this machine', (port: number) => `http://2130706433:${port}/steal`],
@@ -384,7 +376,7 @@ describe(`through the engine, private URLs not allowed (${storeKind})`, () => {
     try {
       await installHeadless(server, userId, 'acme', { workflowIds: ['forward'], data: { url: url(Number(new URL(sink.url).port)) } });
       const res = await server.request('POST', '/run/event', { body: { event: 'Record Saved', userId, data: { recordId: 'r1' } } });
-      const execution = await waitForExecution('forward', res.body.executionIds[0], 'failed');
+      const execution = await executionWith('forward', res.body.executionIds[0], 'failed');
       expect(execution.attempts).toBe(1);
       expect(execution.error).toMatch(/resolves to a private address \(127\.0\.0\.1\); set ALLOY_ALLOW_PRIVATE_URLS=true/);
       const errors = await server.request('GET', `/workflows/forward/errors?userId=${userId}`);
@@ -401,7 +393,7 @@ describe(`through the engine, private URLs not allowed (${storeKind})`, () => {
   it('still reaches an app API the operator pointed at a private address (SLACK_API_URL)', async () => {
     await installSlack(server, userId, 'C123');
     const res = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } });
-    await waitForExecution('slack-ticket-created', res.body.executionIds[0], 'succeeded');
+    await executionWith('slack-ticket-created', res.body.executionIds[0], 'succeeded');
     expect(slack.messages).toHaveLength(1);
   });
 });
