@@ -23,3 +23,17 @@ export interface Db extends SqlExecutor {
   exec(script: string): Promise<void>;
   close(): Promise<void>;
 }
+
+const fixedTexts = new Set<string>();
+
+/**
+ * Marks SQL whose text is one of a bounded set (no list of `?` that grows with the input), so
+ * that PostgreSQL prepares it once per connection instead of parsing and planning it at every
+ * call. Returns the text unchanged. (SQLite caches every statement by text anyway.)
+ */
+export function fixed(sql: string): string {
+  fixedTexts.add(sql);
+  return sql;
+}
+
+export const isFixed = (sql: string): boolean => fixedTexts.has(sql);

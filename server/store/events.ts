@@ -1,4 +1,4 @@
-import type { Db, SqlExecutor } from './db';
+import { fixed, type Db, type SqlExecutor } from './db';
 import { WORK_CHANNEL } from './postgres';
 import { newId } from '../ids';
 
@@ -66,12 +66,8 @@ export class Events {
   /** SQLite has one writer; PostgreSQL commits several batches at once on its pool. */
   private readonly concurrency: number;
 
-  /** On PostgreSQL, wakes the workers of every process (LISTEN in server/store/postgres.ts) when the batch commits. */
-  private readonly notify?: string;
-
   constructor(private readonly db: Db) {
     this.concurrency = db.dialect === 'sqlite' ? 1 : 4;
-    if (db.dialect === 'postgres') this.notify = `SELECT pg_notify(${WORK_CHANNEL}, '')`;
   }
 
   /**
@@ -111,15 +107,15 @@ export class Events {
 
   private async commit(batch: Waiting[]): Promise<void> {
     try {
-      const results = await this.db.transaction((tx) => acceptAll(tx, batch.map((w) => w.input), this.notify));
+      const results = await this.acceptAll(batch.map((w) => w.input));
       batch.forEach((w, i) => w.resolve(results[i]!));
     } catch (err) {
       if (batch.length === 1) return batch[0]!.reject(err);
-      // The transaction rolled back, so nothing of it is stored: one bad event must not fail
+      // The batch's write rolled back, so nothing of it is stored: one bad event must not fail
       // the others, so each is tried again on its own and gets its own answer or error.
       await Promise.all(
         batch.map((w) =>
-          this.db.transaction((tx) => acceptAll(tx, [w.input], this.notify)).then(
+          this.acceptAll([w.input]).then(
             (results) => w.resolve(results[0]!),
             (error: unknown) => w.reject(error),
           ),
@@ -127,62 +123,38 @@ export class Events {
       );
     }
   }
+
+  /**
+   * SQLite: one transaction (in-process, so its BEGIN and COMMIT cost nothing). PostgreSQL: no
+   * BEGIN or COMMIT round trips; the lookup reads committed rows, as it would in a READ COMMITTED
+   * transaction, and the write is one statement, atomic on its own.
+   */
+  private acceptAll(inputs: EventInput[]): Promise<AcceptResult[]> {
+    return this.db.dialect === 'postgres' ? acceptAll(this.db, 'postgres', inputs) : this.db.transaction((tx) => acceptAll(tx, 'sqlite', inputs));
+  }
 }
 
-/** Records a batch of events in the caller's transaction: a few multi-row statements, whatever its size. */
-async function acceptAll(tx: SqlExecutor, given: EventInput[], notify?: string): Promise<AcceptResult[]> {
-  const { userIds, listenersByUser } = await usersAndListeners(tx, given);
+type Dialect = Db['dialect'];
+
+interface PlannedEvent {
+  input: EventInput;
+  eventId: string;
+  executions: { id: string; listener: Listener }[];
+  response: AcceptedEvent;
+}
+
+/** Records a batch of events: a few statements, whatever its size (see `Events.acceptAll` for the transaction). */
+async function acceptAll(sql: SqlExecutor, dialect: Dialect, given: EventInput[]): Promise<AcceptResult[]> {
+  const { userIds, listenersByUser } = await usersAndListeners(sql, dialect, given);
   const inputs = given.flatMap((input, i) => (userIds[i] ? [{ ...input, userId: userIds[i] }] : []));
-  const listeners = await listenersOf(tx, inputs, listenersByUser);
-  const now = Date.now();
-  const planned = inputs.map((input, i) => {
+  const listeners = await listenersOf(sql, dialect, inputs, listenersByUser);
+  const planned: PlannedEvent[] = inputs.map((input, i) => {
     const eventId = newId();
     const executions = listeners[i]!.map((listener) => ({ id: newId(), listener }));
     const response: AcceptedEvent = { message: 'Event successfully triggered', eventId, executionIds: executions.map((e) => e.id) };
     return { input, eventId, executions, response };
   });
-
-  const inserted = new Set<string>();
-  for (const rows of chunks(planned, ROWS_PER_STATEMENT)) {
-    const ids = await tx.all<{ id: string }>(
-      insertSql(
-        'events',
-        rows.length,
-        'INSERT INTO events (id, user_id, idempotency_key, request_hash, name, data, source, response, received_at) VALUES ',
-        '(?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        ' ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id',
-      ),
-      rows.flatMap(({ input, eventId, response }) => [
-        eventId,
-        input.userId,
-        input.idempotencyKey ?? null,
-        input.requestHash,
-        input.name,
-        JSON.stringify(input.data ?? null),
-        input.source,
-        // Kept only to answer a repeat of the same idempotency key; without a key none can come.
-        input.idempotencyKey ? JSON.stringify(response) : '',
-        now,
-      ]),
-    );
-    for (const { id } of ids) inserted.add(id);
-  }
-
-  const executions = planned
-    .filter((p) => inserted.has(p.eventId))
-    .flatMap((p) => p.executions.map((e) => ({ ...e, eventId: p.eventId, userId: p.input.userId })));
-  if (notify && executions.length > 0) await tx.get(notify);
-  for (const rows of chunks(executions, ROWS_PER_STATEMENT)) {
-    await tx.run(
-      insertSql(
-        'executions',
-        rows.length,
-        'INSERT INTO executions (id, event_id, user_id, installation_id, workflow_id, version, status, attempts, next_attempt_at, created_at) VALUES ',
-        "(?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
-      ),
-      rows.flatMap((e) => [e.id, e.eventId, e.userId, e.listener.id, e.listener.workflow_id, e.listener.version, now, now]),
-    );
-  }
+  const inserted = planned.length === 0 ? new Set<string>() : await (dialect === 'postgres' ? writePostgres : writeSqlite)(sql, planned, Date.now());
 
   const results: AcceptResult[] = [];
   for (const p of planned) {
@@ -191,7 +163,7 @@ async function acceptAll(tx: SqlExecutor, given: EventInput[], notify?: string):
       continue;
     }
     // The key was used before (or earlier in this batch): the first answer, if this is the same request.
-    const first = await tx.get<{ request_hash: string; response: string }>(
+    const first = await sql.get<{ request_hash: string; response: string }>(
       'SELECT request_hash, response FROM events WHERE user_id = ? AND idempotency_key = ?',
       [p.input.userId, p.input.idempotencyKey ?? null],
     );
@@ -206,13 +178,86 @@ async function acceptAll(tx: SqlExecutor, given: EventInput[], notify?: string):
   return userIds.map((id) => (id ? results[next++]! : { kind: 'unknown_user' }));
 }
 
+/** An event's row, in the column order of both writers' INSERT. */
+const eventRow = ({ input, eventId, response }: PlannedEvent, now: number) => [
+  eventId,
+  input.userId,
+  input.idempotencyKey ?? null,
+  input.requestHash,
+  input.name,
+  JSON.stringify(input.data ?? null),
+  input.source,
+  // Kept only to answer a repeat of the same idempotency key; without a key none can come.
+  input.idempotencyKey ? JSON.stringify(response) : '',
+  now,
+];
+
+const EVENT_COLUMNS = 'id, user_id, idempotency_key, request_hash, name, data, source, response, received_at';
+const EXECUTION_COLUMNS = 'id, event_id, user_id, installation_id, workflow_id, version, status, attempts, next_attempt_at, created_at';
+
+/** SQLite: multi-row INSERTs in the caller's transaction. Returns the ids of the events inserted (not repeats). */
+async function writeSqlite(tx: SqlExecutor, planned: PlannedEvent[], now: number): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (const rows of chunks(planned, ROWS_PER_STATEMENT)) {
+    const ids = await tx.all<{ id: string }>(
+      insertSql('events', rows.length, `INSERT INTO events (${EVENT_COLUMNS}) VALUES `, '(?, ?, ?, ?, ?, ?, ?, ?, ?)', ' ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id'),
+      rows.flatMap((p) => eventRow(p, now)),
+    );
+    for (const { id } of ids) inserted.add(id);
+  }
+  const executions = planned.filter((p) => inserted.has(p.eventId)).flatMap((p) => p.executions.map((e) => ({ ...e, eventId: p.eventId, userId: p.input.userId })));
+  for (const rows of chunks(executions, ROWS_PER_STATEMENT)) {
+    await tx.run(
+      insertSql('executions', rows.length, `INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES `, "(?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)"),
+      rows.flatMap((e) => [e.id, e.eventId, e.userId, e.listener.id, e.listener.workflow_id, e.listener.version, now, now]),
+    );
+  }
+  return inserted;
+}
+
+/**
+ * PostgreSQL: the whole batch in one statement of fixed text (one array per column), so one
+ * round trip, atomic without a transaction around it: the events, the executions of those that
+ * were not repeats, and, if there are any, the NOTIFY that wakes the workers of every process
+ * (LISTEN in server/store/postgres.ts) when it commits.
+ */
+const WRITE_POSTGRES = fixed(`
+  WITH ev AS (
+    INSERT INTO events (${EVENT_COLUMNS})
+    SELECT e.*, ?::bigint FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS e
+    ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id
+  ), ex AS (
+    INSERT INTO executions (${EXECUTION_COLUMNS})
+    SELECT x.id, x.event_id, x.user_id, x.installation_id, x.workflow_id, x.version, 'queued', 0, ?::bigint, ?::bigint
+    FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[]) AS x(id, event_id, user_id, installation_id, workflow_id, version)
+    WHERE x.event_id IN (SELECT id FROM ev)
+    RETURNING 1
+  ), woken AS (
+    SELECT pg_notify(${WORK_CHANNEL}, '') WHERE EXISTS (SELECT 1 FROM ex)
+  )
+  SELECT id FROM ev WHERE (SELECT count(*) FROM woken) >= 0`);
+
+async function writePostgres(db: SqlExecutor, planned: PlannedEvent[], now: number): Promise<Set<string>> {
+  const eventColumns: unknown[][] = Array.from({ length: 8 }, () => []);
+  for (const p of planned) eventRow(p, now).slice(0, 8).forEach((value, c) => eventColumns[c]!.push(value));
+  const executionColumns: unknown[][] = Array.from({ length: 6 }, () => []);
+  for (const p of planned) {
+    for (const e of p.executions) {
+      [e.id, p.eventId, p.input.userId, e.listener.id, e.listener.workflow_id, e.listener.version].forEach((value, c) => executionColumns[c]!.push(value));
+    }
+  }
+  const rows = await db.all<{ id: string }>(WRITE_POSTGRES, [now, ...eventColumns, now, now, ...executionColumns]);
+  return new Set(rows.map((r) => r.id));
+}
+
 /**
  * Each event's user id (by id, or by username where the input allows it; undefined for no such
  * user) and, in the same query, each found user's active installations with the trigger of their
  * installed version, in installation order: one round trip for both.
  */
 async function usersAndListeners(
-  tx: SqlExecutor,
+  sql: SqlExecutor,
+  dialect: Dialect,
   inputs: EventInput[],
 ): Promise<{ userIds: (string | undefined)[]; listenersByUser: Map<string, Listener[]> }> {
   const ids = new Set<string>();
@@ -220,13 +265,14 @@ async function usersAndListeners(
   const listenersByUser = new Map<string, Listener[]>();
   const refs = [...new Set(inputs.map((i) => i.userId))];
   for (const chunk of chunks(refs, ROWS_PER_STATEMENT)) {
-    const marks = chunk.map(() => '?').join(', ');
-    const rows = await tx.all<{ user_id: string; username: string; id: string | null; workflow_id: string; version: number; trigger_key: string | null }>(
-      `SELECT u.id AS user_id, u.username, i.id, i.workflow_id, i.version, v.trigger_key FROM users u
+    const [among, values] = oneOf(dialect, chunk);
+    const text = `SELECT u.id AS user_id, u.username, i.id, i.workflow_id, i.version, v.trigger_key FROM users u
        LEFT JOIN installations i ON i.user_id = u.id AND i.active = 1
        LEFT JOIN workflow_versions v ON v.workflow_id = i.workflow_id AND v.version = i.version
-       WHERE u.id IN (${marks}) OR u.username IN (${marks}) ORDER BY i.installed_at, i.id`,
-      [...chunk, ...chunk],
+       WHERE u.id ${among} OR u.username ${among} ORDER BY i.installed_at, i.id`;
+    const rows = await sql.all<{ user_id: string; username: string; id: string | null; workflow_id: string; version: number; trigger_key: string | null }>(
+      dialect === 'postgres' ? fixed(text) : text,
+      [...values, ...values],
     );
     for (const row of rows) {
       ids.add(row.user_id);
@@ -247,14 +293,12 @@ async function usersAndListeners(
  * triggered by its name (in installation order, from `usersAndListeners`), or the one
  * installation it names.
  */
-async function listenersOf(tx: SqlExecutor, inputs: EventInput[], byUser: Map<string, Listener[]>): Promise<Listener[][]> {
+async function listenersOf(sql: SqlExecutor, dialect: Dialect, inputs: EventInput[], byUser: Map<string, Listener[]>): Promise<Listener[][]> {
   const byId = new Map<string, Listener>();
   const installations = [...new Set(inputs.flatMap((i) => (i.installationId ? [i.installationId] : [])))];
   for (const ids of chunks(installations, ROWS_PER_STATEMENT)) {
-    const rows = await tx.all<Listener>(
-      `SELECT id, user_id, workflow_id, version FROM installations WHERE id IN (${ids.map(() => '?').join(', ')}) AND active = 1`,
-      ids,
-    );
+    const [among, values] = oneOf(dialect, ids);
+    const rows = await sql.all<Listener>(`SELECT id, user_id, workflow_id, version FROM installations WHERE id ${among} AND active = 1`, values);
     for (const row of rows) byId.set(row.id, row);
   }
   return inputs.map((input) => {
@@ -266,9 +310,17 @@ async function listenersOf(tx: SqlExecutor, inputs: EventInput[], byUser: Map<st
   });
 }
 
+/**
+ * `IN (?, ?, …)` on SQLite; on PostgreSQL `= ANY(?)` with one array, so the statement's text is
+ * the same whatever the number of values.
+ */
+function oneOf(dialect: Dialect, values: string[]): [sql: string, params: unknown[]] {
+  return dialect === 'postgres' ? ['= ANY(?::text[])', [values]] : [`IN (${values.map(() => '?').join(', ')})`, values];
+}
+
 const insertSqls = new Map<string, string>();
 
-/** A multi-row INSERT of `rows` rows, built once per table and size (the drivers cache prepared statements by text). */
+/** A multi-row INSERT of `rows` rows (SQLite), built once per table and size (the driver caches prepared statements by text). */
 function insertSql(table: string, rows: number, head: string, row: string, tail = ''): string {
   const key = `${table}:${rows}`;
   let sql = insertSqls.get(key);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, SqlExecutor } from './db';
+import { isFixed, type Db, type SqlExecutor } from './db';
 
 // BIGINT columns hold epoch milliseconds, well inside Number's exact range.
 const types = {
@@ -47,8 +47,18 @@ function tagged(err: unknown): unknown {
   return err;
 }
 
+/** Names of the prepared statements of `fixed` texts, the same on every connection. */
+const names = new Map<string, string>();
+function nameOf(sql: string): string {
+  let name = names.get(sql);
+  if (name === undefined) names.set(sql, (name = `alloy_${names.size + 1}`));
+  return name;
+}
+
 async function query(client: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[]) {
   try {
+    // A fixed text is parsed once per connection (and its plan cached by PostgreSQL); others each time.
+    if (isFixed(sql)) return await client.query({ name: nameOf(sql), text: toPg(sql), values: params as unknown[] });
     return await client.query(toPg(sql), params as unknown[]);
   } catch (err) {
     throw tagged(err);
@@ -105,6 +115,12 @@ export class PostgresDb implements Db {
         this.lostLogged = now;
         console.warn(`postgres: connection lost (${err.message}); queries get a new one when the database answers again`);
       }
+    });
+    // The `fixed` statements are lookups by key and inserts: one generic plan, made once per
+    // connection, serves every call (left to choose, PostgreSQL plans `= ANY(?)` anew each time).
+    // Set here, not in the connection's options, which a DATABASE_URL with `?options=` replaces.
+    this.pool.on('connect', (client) => {
+      client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
     });
     this.direct = executor(this.pool);
   }
