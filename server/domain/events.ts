@@ -58,6 +58,7 @@ export async function recordEvent(
   const result = await services.store.events.accept({ ...input, idempotencyKey, requestHash });
   if (result.kind === 'unknown_user') throw new ApiError(404, 'not_found', `No user with id or username "${input.userId}"`);
   if (result.kind === 'key_reused') throw new ApiError(409, 'conflict', 'This idempotency key was already used for a different event or data');
-  if (result.kind === 'accepted' && result.response.executionIds.length > 0) services.engine.wake();
+  // Executions the local worker took as they were recorded need no wake; queued ones do.
+  if (result.kind === 'accepted' && result.queued > 0) services.engine.wake();
   return { replayed: result.kind === 'repeat', body: result.response };
 }

@@ -43,6 +43,8 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
   };
   const worker = options.worker ? new Worker(deps, { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }) : undefined;
   worker?.start();
+  // New executions go straight to this worker while it has room (server/store/events.ts).
+  if (worker) store.events.dispatchTo(worker);
   // Scaled out on PostgreSQL, events committed by any process wake this worker at once.
   const unsubscribe = worker && store.db.onNewWork?.(() => worker.wake());
   return {
@@ -50,6 +52,7 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     worker,
     wake: () => worker?.wake(),
     async stop() {
+      if (worker) store.events.dispatchTo(undefined);
       unsubscribe?.();
       await worker?.stop();
       await http.close();

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { isStoreUnavailable } from '../errors';
 import { newId } from '../ids';
+import type { Dispatcher } from '../store/events';
+import type { ClaimedExecution } from '../store/executions';
 import { runExecution, type ExecutorDeps, type Outcome } from './executor';
 
 export interface WorkerOptions {
@@ -16,7 +18,7 @@ export interface WorkerOptions {
  * once (the server calls it after accepting an event); otherwise it polls, which also picks up
  * retries coming due and executions whose worker died (their lease ran out).
  */
-export class Worker {
+export class Worker implements Dispatcher {
   readonly owner = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
   private readonly running = new Map<string, Promise<void>>();
   private stopped = true;
@@ -47,41 +49,73 @@ export class Worker {
     this.heartbeat.unref();
   }
 
-  /** Set by a wake that came while the loop was busy claiming: it claims again at once instead of waiting. */
+  /** Set by a wake (new work queued) until a claim runs: one that came while the loop was busy makes it claim again at once. */
   private woken = false;
+  /**
+   * The last claim filled every free slot (or none ran yet): more may be due, so a finished
+   * execution makes room for a claim, and new executions queue behind that work.
+   */
+  private more = true;
+  /** Slots held for executions being recorded as this worker's (`reserve`), not yet handed over. */
+  private reserved = 0;
+
+  get leaseMs(): number {
+    return this.options.leaseMs;
+  }
 
   /** Looks for work now instead of at the next poll. */
   wake(): void {
-    if (this.wakeUp) this.wakeUp();
-    else this.woken = true;
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /**
+   * Holds free slots for executions about to be recorded as claimed by this worker (see
+   * `Dispatcher`), only while it has no known backlog: work already queued goes first.
+   */
+  reserve(count: number): number {
+    if (this.stopped || this.outage || this.woken || this.more) return 0;
+    const granted = Math.max(0, Math.min(count, this.options.concurrency - this.running.size - this.reserved));
+    this.reserved += granted;
+    return granted;
+  }
+
+  dispatched(executions: ClaimedExecution[], reserved: number): void {
+    this.reserved -= reserved;
+    const claimedAt = Date.now();
+    for (const execution of executions) this.begin(execution, claimedAt);
+  }
+
+  private begin(execution: ClaimedExecution, claimedAt: number): void {
+    const task = runExecution(this.deps, execution, this.owner)
+      .then((outcome) => this.options.onOutcome?.(execution.executionId, outcome))
+      .catch((err) => {
+        // Cut short by an outage, it is claimed again once its lease runs out.
+        if (isStoreUnavailable(err)) this.storeUnavailable(err, claimedAt);
+        else console.error(`worker: execution ${execution.executionId} crashed`, err);
+      })
+      .finally(() => {
+        this.running.delete(execution.executionId);
+        // A slot is free: worth a claim only if work may be waiting for one.
+        if (this.more || this.woken) this.wakeUp?.();
+      });
+    this.running.set(execution.executionId, task);
   }
 
   private async run(): Promise<void> {
     const pollMs = this.options.pollMs ?? 250;
     while (!this.stopped) {
-      this.woken = false;
-      const free = this.options.concurrency - this.running.size;
+      const free = this.options.concurrency - this.running.size - this.reserved;
       let claimed = 0;
       if (free > 0) {
+        this.woken = false;
         try {
           const batch = await this.deps.store.executions.claim(this.owner, free, this.options.leaseMs);
           if (this.outage) this.storeBack();
           claimed = batch.length;
+          this.more = claimed === free;
           const claimedAt = Date.now();
-          for (const execution of batch) {
-            const task = runExecution(this.deps, execution, this.owner)
-              .then((outcome) => this.options.onOutcome?.(execution.executionId, outcome))
-              .catch((err) => {
-                // Cut short by an outage, it is claimed again once its lease runs out.
-                if (isStoreUnavailable(err)) this.storeUnavailable(err, claimedAt);
-                else console.error(`worker: execution ${execution.executionId} crashed`, err);
-              })
-              .finally(() => {
-                this.running.delete(execution.executionId);
-                this.wake();
-              });
-            this.running.set(execution.executionId, task);
-          }
+          for (const execution of batch) this.begin(execution, claimedAt);
         } catch (err) {
           // The store is unavailable (PostgreSQL restarting): wait longer each time and try again, losing nothing.
           this.storeUnavailable(err);
@@ -90,9 +124,9 @@ export class Worker {
       }
       if (this.stopped) break;
       if (claimed > 0 && claimed === free) continue;
-      // A wake that came while the claim ran (which may have missed that work) skips the wait;
-      // during an outage the backoff holds, whatever wakes the worker.
-      if (!this.woken || this.outage) {
+      // A wake that came while the claim ran (which may have missed that work) skips the wait,
+      // unless no slot is free; during an outage the backoff holds, whatever wakes the worker.
+      if (free <= 0 || !this.woken || this.outage) {
         await new Promise<void>((resolve) => {
           this.wakeUp = resolve;
           this.timer = setTimeout(resolve, this.outage ? Math.min(5000, pollMs * 2 ** this.outage.failures) : pollMs);

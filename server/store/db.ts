@@ -27,9 +27,12 @@ export interface Db extends SqlExecutor {
 const fixedTexts = new Set<string>();
 
 /**
- * Marks SQL whose text is one of a bounded set (no list of `?` that grows with the input), so
- * that PostgreSQL prepares it once per connection instead of parsing and planning it at every
- * call. Returns the text unchanged. (SQLite caches every statement by text anyway.)
+ * Marks SQL run often whose text is one of a bounded set (no list of `?` that grows with the
+ * input), so that PostgreSQL prepares it once per connection, with one generic plan, instead of
+ * parsing and planning it at every call. Only for statements whose best plan does not depend on
+ * their values (by key lookups, inserts, updates by id), and never with `SELECT *` or
+ * `RETURNING *` (a prepared statement fails once a migration adds a column). Returns the text
+ * unchanged. (SQLite caches every statement by text anyway.)
  */
 export function fixed(sql: string): string {
   fixedTexts.add(sql);

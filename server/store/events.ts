@@ -1,4 +1,5 @@
 import { fixed, type Db, type SqlExecutor } from './db';
+import type { ClaimedExecution } from './executions';
 import { WORK_CHANNEL } from './postgres';
 import { newId } from '../ids';
 
@@ -24,7 +25,8 @@ export interface EventInput {
 }
 
 export type AcceptResult =
-  | { kind: 'accepted'; response: AcceptedEvent }
+  /** `queued`: how many of its executions were left to the queue (the others went straight to the local worker). */
+  | { kind: 'accepted'; response: AcceptedEvent; queued: number }
   | { kind: 'repeat'; response: AcceptedEvent }
   | { kind: 'key_reused' }
   /** No such user (any more): nothing recorded. */
@@ -42,6 +44,27 @@ interface Listener {
   workflow_id: string;
   version: number;
   trigger_key?: string;
+}
+
+/**
+ * A worker in this process that takes new executions as they are recorded, when it has room and
+ * no backlog to serve first: they are written already claimed by it (status running, its lease,
+ * attempt 1) and handed over once committed, instead of queued and claimed back with another
+ * round trip. If the process dies, the lease runs out and another worker claims them as usual.
+ */
+export interface Dispatcher {
+  readonly owner: string;
+  readonly leaseMs: number;
+  /** Holds up to `count` of its free slots; returns how many it holds. */
+  reserve(count: number): number;
+  /** Runs these executions, recorded as claimed by it, and frees the `reserved` slots they do not fill. */
+  dispatched(executions: ClaimedExecution[], reserved: number): void;
+}
+
+/** What one batch took of the dispatcher: the slots held, and the executions written into them. */
+interface Handover {
+  reserved: number;
+  executions: ClaimedExecution[];
 }
 
 /** Rows per multi-row INSERT: well under both databases' bound-parameter limits. */
@@ -66,8 +89,15 @@ export class Events {
   /** SQLite has one writer; PostgreSQL commits several batches at once on its pool. */
   private readonly concurrency: number;
 
+  private dispatcher?: Dispatcher;
+
   constructor(private readonly db: Db) {
     this.concurrency = db.dialect === 'sqlite' ? 1 : 4;
+  }
+
+  /** Hands new executions straight to this worker when it has room (undefined: queue them all). */
+  dispatchTo(dispatcher: Dispatcher | undefined): void {
+    this.dispatcher = dispatcher;
   }
 
   /**
@@ -129,22 +159,48 @@ export class Events {
    * BEGIN or COMMIT round trips; the lookup reads committed rows, as it would in a READ COMMITTED
    * transaction, and the write is one statement, atomic on its own.
    */
-  private acceptAll(inputs: EventInput[]): Promise<AcceptResult[]> {
-    return this.db.dialect === 'postgres' ? acceptAll(this.db, 'postgres', inputs) : this.db.transaction((tx) => acceptAll(tx, 'sqlite', inputs));
+  private async acceptAll(inputs: EventInput[]): Promise<AcceptResult[]> {
+    const dispatcher = this.dispatcher;
+    const handover: Handover = { reserved: 0, executions: [] };
+    try {
+      const results =
+        this.db.dialect === 'postgres'
+          ? await acceptAll(this.db, 'postgres', inputs, dispatcher, handover)
+          : await this.db.transaction((tx) => acceptAll(tx, 'sqlite', inputs, dispatcher, handover));
+      // Committed: now, and only now, they are the worker's to run.
+      dispatcher?.dispatched(handover.executions, handover.reserved);
+      return results;
+    } catch (err) {
+      dispatcher?.dispatched([], handover.reserved);
+      throw err;
+    }
   }
 }
 
 type Dialect = Db['dialect'];
 
+interface PlannedExecution {
+  id: string;
+  listener: Listener;
+  /** Written as claimed by this lease owner (the local worker), or queued. */
+  owner?: string;
+}
+
 interface PlannedEvent {
   input: EventInput;
   eventId: string;
-  executions: { id: string; listener: Listener }[];
+  executions: PlannedExecution[];
   response: AcceptedEvent;
 }
 
 /** Records a batch of events: a few statements, whatever its size (see `Events.acceptAll` for the transaction). */
-async function acceptAll(sql: SqlExecutor, dialect: Dialect, given: EventInput[]): Promise<AcceptResult[]> {
+async function acceptAll(
+  sql: SqlExecutor,
+  dialect: Dialect,
+  given: EventInput[],
+  dispatcher: Dispatcher | undefined,
+  handover: Handover,
+): Promise<AcceptResult[]> {
   const { userIds, listenersByUser } = await usersAndListeners(sql, dialect, given);
   const inputs = given.flatMap((input, i) => (userIds[i] ? [{ ...input, userId: userIds[i] }] : []));
   const listeners = await listenersOf(sql, dialect, inputs, listenersByUser);
@@ -154,12 +210,27 @@ async function acceptAll(sql: SqlExecutor, dialect: Dialect, given: EventInput[]
     const response: AcceptedEvent = { message: 'Event successfully triggered', eventId, executionIds: executions.map((e) => e.id) };
     return { input, eventId, executions, response };
   });
-  const inserted = planned.length === 0 ? new Set<string>() : await (dialect === 'postgres' ? writePostgres : writeSqlite)(sql, planned, Date.now());
+  const all = planned.flatMap((p) => p.executions);
+  if (dispatcher && all.length > 0) {
+    handover.reserved = dispatcher.reserve(all.length);
+    for (const e of all.slice(0, handover.reserved)) e.owner = dispatcher.owner;
+  }
+  const now = Date.now();
+  const lease = { until: now + (dispatcher?.leaseMs ?? 0), now };
+  const inserted = planned.length === 0 ? new Set<string>() : await (dialect === 'postgres' ? writePostgres : writeSqlite)(sql, planned, lease);
+  for (const p of planned) {
+    if (!inserted.has(p.eventId)) continue;
+    for (const e of p.executions) {
+      if (!e.owner) continue;
+      const { id: installationId, workflow_id: workflowId, version } = e.listener;
+      handover.executions.push({ executionId: e.id, eventId: p.eventId, userId: p.input.userId, installationId, workflowId, version, attempt: 1, attemptInRun: 1, hasSteps: false });
+    }
+  }
 
   const results: AcceptResult[] = [];
   for (const p of planned) {
     if (inserted.has(p.eventId)) {
-      results.push({ kind: 'accepted', response: p.response });
+      results.push({ kind: 'accepted', response: p.response, queued: p.executions.filter((e) => !e.owner).length });
       continue;
     }
     // The key was used before (or earlier in this batch): the first answer, if this is the same request.
@@ -178,6 +249,12 @@ async function acceptAll(sql: SqlExecutor, dialect: Dialect, given: EventInput[]
   return userIds.map((id) => (id ? results[next++]! : { kind: 'unknown_user' }));
 }
 
+/** The batch's time, and the lease end of the executions written as claimed. */
+interface Lease {
+  now: number;
+  until: number;
+}
+
 /** An event's row, in the column order of both writers' INSERT. */
 const eventRow = ({ input, eventId, response }: PlannedEvent, now: number) => [
   eventId,
@@ -193,23 +270,41 @@ const eventRow = ({ input, eventId, response }: PlannedEvent, now: number) => [
 ];
 
 const EVENT_COLUMNS = 'id, user_id, idempotency_key, request_hash, name, data, source, response, received_at';
-const EXECUTION_COLUMNS = 'id, event_id, user_id, installation_id, workflow_id, version, status, attempts, next_attempt_at, created_at';
+const EXECUTION_COLUMNS =
+  'id, event_id, user_id, installation_id, workflow_id, version, status, attempts, lease_owner, lease_until, started_at, next_attempt_at, created_at';
+
+/** An execution's row, in EXECUTION_COLUMNS order: queued, or claimed as a claim would (attempt 1, leased, started). */
+const executionRow = (p: PlannedEvent, e: PlannedExecution, { now, until }: Lease) => [
+  e.id,
+  p.eventId,
+  p.input.userId,
+  e.listener.id,
+  e.listener.workflow_id,
+  e.listener.version,
+  e.owner ? 'running' : 'queued',
+  e.owner ? 1 : 0,
+  e.owner ?? null,
+  e.owner ? until : null,
+  e.owner ? now : null,
+  now,
+  now,
+];
 
 /** SQLite: multi-row INSERTs in the caller's transaction. Returns the ids of the events inserted (not repeats). */
-async function writeSqlite(tx: SqlExecutor, planned: PlannedEvent[], now: number): Promise<Set<string>> {
+async function writeSqlite(tx: SqlExecutor, planned: PlannedEvent[], lease: Lease): Promise<Set<string>> {
   const inserted = new Set<string>();
   for (const rows of chunks(planned, ROWS_PER_STATEMENT)) {
     const ids = await tx.all<{ id: string }>(
       insertSql('events', rows.length, `INSERT INTO events (${EVENT_COLUMNS}) VALUES `, '(?, ?, ?, ?, ?, ?, ?, ?, ?)', ' ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id'),
-      rows.flatMap((p) => eventRow(p, now)),
+      rows.flatMap((p) => eventRow(p, lease.now)),
     );
     for (const { id } of ids) inserted.add(id);
   }
-  const executions = planned.filter((p) => inserted.has(p.eventId)).flatMap((p) => p.executions.map((e) => ({ ...e, eventId: p.eventId, userId: p.input.userId })));
+  const executions = planned.filter((p) => inserted.has(p.eventId)).flatMap((p) => p.executions.map((e) => executionRow(p, e, lease)));
   for (const rows of chunks(executions, ROWS_PER_STATEMENT)) {
     await tx.run(
-      insertSql('executions', rows.length, `INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES `, "(?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)"),
-      rows.flatMap((e) => [e.id, e.eventId, e.userId, e.listener.id, e.listener.workflow_id, e.listener.version, now, now]),
+      insertSql('executions', rows.length, `INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES `, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      rows.flat(),
     );
   }
   return inserted;
@@ -218,7 +313,7 @@ async function writeSqlite(tx: SqlExecutor, planned: PlannedEvent[], now: number
 /**
  * PostgreSQL: the whole batch in one statement of fixed text (one array per column), so one
  * round trip, atomic without a transaction around it: the events, the executions of those that
- * were not repeats, and, if there are any, the NOTIFY that wakes the workers of every process
+ * were not repeats, and, if any was queued, the NOTIFY that wakes the workers of every process
  * (LISTEN in server/store/postgres.ts) when it commits.
  */
 const WRITE_POSTGRES = fixed(`
@@ -228,26 +323,28 @@ const WRITE_POSTGRES = fixed(`
     ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id
   ), ex AS (
     INSERT INTO executions (${EXECUTION_COLUMNS})
-    SELECT x.id, x.event_id, x.user_id, x.installation_id, x.workflow_id, x.version, 'queued', 0, ?::bigint, ?::bigint
-    FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[]) AS x(id, event_id, user_id, installation_id, workflow_id, version)
+    SELECT x.*, ?::bigint, ?::bigint
+    FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::int[], ?::text[], ?::bigint[], ?::bigint[])
+      AS x(id, event_id, user_id, installation_id, workflow_id, version, status, attempts, lease_owner, lease_until, started_at)
     WHERE x.event_id IN (SELECT id FROM ev)
-    RETURNING 1
+    RETURNING status
   ), woken AS (
-    SELECT pg_notify(${WORK_CHANNEL}, '') WHERE EXISTS (SELECT 1 FROM ex)
+    SELECT pg_notify(${WORK_CHANNEL}, '') WHERE EXISTS (SELECT 1 FROM ex WHERE status = 'queued')
   )
   SELECT id FROM ev WHERE (SELECT count(*) FROM woken) >= 0`);
 
-async function writePostgres(db: SqlExecutor, planned: PlannedEvent[], now: number): Promise<Set<string>> {
-  const eventColumns: unknown[][] = Array.from({ length: 8 }, () => []);
-  for (const p of planned) eventRow(p, now).slice(0, 8).forEach((value, c) => eventColumns[c]!.push(value));
-  const executionColumns: unknown[][] = Array.from({ length: 6 }, () => []);
-  for (const p of planned) {
-    for (const e of p.executions) {
-      [e.id, p.eventId, p.input.userId, e.listener.id, e.listener.workflow_id, e.listener.version].forEach((value, c) => executionColumns[c]!.push(value));
-    }
-  }
-  const rows = await db.all<{ id: string }>(WRITE_POSTGRES, [now, ...eventColumns, now, now, ...executionColumns]);
+async function writePostgres(db: SqlExecutor, planned: PlannedEvent[], lease: Lease): Promise<Set<string>> {
+  const eventColumns = columns(planned.map((p) => eventRow(p, lease.now).slice(0, -1)), 8);
+  const executionColumns = columns(planned.flatMap((p) => p.executions.map((e) => executionRow(p, e, lease).slice(0, -2))), 11);
+  const rows = await db.all<{ id: string }>(WRITE_POSTGRES, [lease.now, ...eventColumns, lease.now, lease.now, ...executionColumns]);
   return new Set(rows.map((r) => r.id));
+}
+
+/** Rows to one array per column (PostgreSQL's unnest). */
+function columns(rows: unknown[][], width: number): unknown[][] {
+  const out: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) for (let c = 0; c < width; c++) out[c]!.push(row[c]);
+  return out;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Db, SqlExecutor } from './db';
+import { fixed, type Db, type SqlExecutor } from './db';
 import { newId, newSecretToken } from '../ids';
 
 export interface Installation {
@@ -29,6 +29,9 @@ interface InstallationRow {
   updated_at: number;
 }
 
+/** InstallationRow's columns, named: a prepared `SELECT *` would fail once a migration adds a column. */
+const COLUMNS = 'id, user_id, integration_id, workflow_id, version, config, credential_ids, active, webhook_token, installed_at, updated_at';
+
 const toInstallation = (r: InstallationRow): Installation => ({
   installationId: r.id,
   userId: r.user_id,
@@ -57,6 +60,8 @@ export interface InstallationInput {
   needsWebhookToken: boolean;
 }
 
+const FIND_BY_ID = fixed(`SELECT ${COLUMNS} FROM installations WHERE user_id = ? AND id = ?`);
+
 /** A user's installed copies of workflows. Every query is scoped to one user. */
 export class Installations {
   constructor(private readonly db: Db) {}
@@ -72,7 +77,8 @@ export class Installations {
   }
 
   async findById(userId: string, installationId: string): Promise<Installation | undefined> {
-    const row = await this.db.get<InstallationRow>('SELECT * FROM installations WHERE user_id = ? AND id = ?', [userId, installationId]);
+    // Read for every execution: prepared once per connection on PostgreSQL.
+    const row = await this.db.get<InstallationRow>(FIND_BY_ID, [userId, installationId]);
     return row && toInstallation(row);
   }
 

@@ -31,6 +31,31 @@ describe('the worker loop', () => {
     await worker.stop(0);
   });
 
+  it('takes new executions only while it has free slots and no known backlog', async () => {
+    const store = {
+      executions: {
+        claim: async () => [],
+        extendLease: async () => undefined,
+        release: async () => 0,
+      },
+    };
+    const worker = new Worker({ store } as unknown as ExecutorDeps, { concurrency: 4, leaseMs: 60_000, pollMs: 60_000 });
+    // Before its first claim the queue may hold work from before a restart: that goes first.
+    expect(worker.reserve(1)).toBe(0);
+    worker.start();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(worker.reserve(10)).toBe(4);
+    expect(worker.reserve(1)).toBe(0);
+    worker.dispatched([], 4);
+    expect(worker.reserve(2)).toBe(2);
+    worker.dispatched([], 2);
+    // Woken for queued work: that is claimed first.
+    worker.wake();
+    expect(worker.reserve(1)).toBe(0);
+    await worker.stop(0);
+    expect(worker.reserve(1)).toBe(0);
+  });
+
   it('does not report a new outage when an execution cut short by the last one fails after the store came back', async () => {
     const lost = () => Object.assign(new Error('Connection terminated unexpectedly'), { storeUnavailable: true });
     const claims = [

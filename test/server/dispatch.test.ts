@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Dispatcher } from '../../server/store/events';
+import type { ClaimedExecution } from '../../server/store/executions';
+import { createUserWithSlack, ticket } from '../helpers/flows';
+import { startTestServer, storeKind, type TestServer } from '../helpers/server';
+
+// A worker in the process takes new executions as they are recorded (server/store/events.ts,
+// Dispatcher): written already claimed by it, handed over once committed, the rest queued.
+describe(`new executions handed straight to the local worker (${storeKind})`, () => {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  /** A dispatcher with `room` slots that records what it is handed. */
+  function fakeDispatcher(room: number) {
+    const handed: { executions: ClaimedExecution[]; reserved: number }[] = [];
+    const dispatcher: Dispatcher & { room: number; handed: typeof handed } = {
+      owner: 'worker-test',
+      leaseMs: 60_000,
+      room,
+      handed,
+      reserve(count) {
+        const granted = Math.min(count, this.room);
+        this.room -= granted;
+        return granted;
+      },
+      dispatched(executions, reserved) {
+        handed.push({ executions, reserved });
+        this.room += reserved - executions.length;
+      },
+    };
+    return dispatcher;
+  }
+
+  const rowsOf = (s: TestServer) =>
+    s.services.store.db.all<{ id: string; status: string; attempts: number; lease_owner: string | null; lease_until: number | null; started_at: number | null }>(
+      'SELECT id, status, attempts, lease_owner, lease_until, started_at FROM executions ORDER BY id',
+    );
+
+  it('records as many as the worker has room for as claimed by it (attempt 1, leased), queues the rest, and hands over only once committed', async () => {
+    server = await startTestServer();
+    const userId = await createUserWithSlack(server, 'ann');
+    const dispatcher = fakeDispatcher(1);
+    server.services.store.events.dispatchTo(dispatcher);
+    const input = { userId, name: 'Ticket Created', data: ticket, source: 'isv' as const, requestHash: '' };
+    const before = Date.now();
+
+    // Two events in one batch, room for one execution.
+    const results = await Promise.all([server.services.store.events.accept(input), server.services.store.events.accept(input)]);
+
+    expect(results.map((r) => (r.kind === 'accepted' ? r.queued : r.kind))).toEqual([0, 1]);
+    const taken = results[0]!.kind === 'accepted' ? results[0]!.response.executionIds[0]! : '';
+    const rows = await rowsOf(server);
+    const running = rows.find((r) => r.id === taken)!;
+    expect(running).toMatchObject({ status: 'running', attempts: 1, lease_owner: 'worker-test' });
+    expect(Number(running.lease_until)).toBeGreaterThanOrEqual(before + 60_000);
+    expect(Number(running.started_at)).toBeGreaterThanOrEqual(before);
+    expect(rows.find((r) => r.id !== taken)).toMatchObject({ status: 'queued', attempts: 0, lease_owner: null, lease_until: null });
+    // One handover for the batch, after its commit, with what a claim would have returned.
+    expect(dispatcher.handed).toEqual([
+      {
+        reserved: 1,
+        executions: [{ executionId: taken, eventId: results[0]!.kind === 'accepted' ? results[0]!.response.eventId : '', userId, installationId: expect.any(String), workflowId: 'slack-ticket-created', version: 1, attempt: 1, attemptInRun: 1, hasSteps: false }],
+      },
+    ]);
+    expect(dispatcher.room).toBe(0);
+  });
+
+  it('gives the slots back when the batch records nothing new (a repeat) or fails', async () => {
+    server = await startTestServer();
+    const userId = await createUserWithSlack(server, 'ann');
+    const events = server.services.store.events;
+    const input = { userId, name: 'Ticket Created', data: ticket, source: 'isv' as const, requestHash: 'h', idempotencyKey: 'k-1' };
+    expect((await events.accept(input)).kind).toBe('accepted');
+
+    const dispatcher = fakeDispatcher(5);
+    events.dispatchTo(dispatcher);
+    expect((await events.accept(input)).kind).toBe('repeat');
+    expect(dispatcher.handed).toEqual([{ executions: [], reserved: 1 }]);
+    expect(dispatcher.room).toBe(5);
+
+    // A batch whose write throws.
+    const failing = { ...input, idempotencyKey: undefined };
+    const write = server.services.store.db;
+    const original = write.dialect === 'postgres' ? write.all.bind(write) : write.transaction.bind(write);
+    if (write.dialect === 'postgres') (write as { all: unknown }).all = async () => Promise.reject(new Error('induced'));
+    else (write as { transaction: unknown }).transaction = async () => Promise.reject(new Error('induced'));
+    try {
+      await expect(events.accept(failing)).rejects.toThrow('induced');
+    } finally {
+      if (write.dialect === 'postgres') (write as { all: unknown }).all = original;
+      else (write as { transaction: unknown }).transaction = original;
+    }
+    expect(dispatcher.room).toBe(5);
+    expect(await rowsOf(server)).toHaveLength(1);
+  });
+
+  it('with a worker in the process, runs an event accepted while it is idle without queueing it', async () => {
+    server = await startTestServer({ env: { WORKERS: 'on' } });
+    const userId = await createUserWithSlack(server, 'ann');
+    // Let the worker's first claim find the queue empty.
+    await new Promise((r) => setTimeout(r, 100));
+    const answer = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } });
+    expect(answer.status).toBe(200);
+    const [executionId] = answer.body.executionIds as string[];
+    // Recorded in the event's commit as claimed by this process's worker: never queued.
+    const row = (await rowsOf(server)).find((r) => r.id === executionId)!;
+    expect(row.attempts).toBe(1);
+    expect(row.started_at).not.toBeNull();
+    expect(row.status).not.toBe('queued');
+  });
+});
