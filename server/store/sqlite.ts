@@ -58,12 +58,14 @@ export class SqliteDb implements Db {
       const stmt = this.statement(sql);
       return (stmt.reader ? stmt.get(...toSqlite(params)) : (stmt.run(...toSqlite(params)), undefined)) as T | undefined;
     },
-    run: async (sql: string, params: readonly unknown[] = []) => {
-      const stmt = this.statement(sql);
-      if (stmt.reader) return { changes: stmt.all(...toSqlite(params)).length };
-      return { changes: stmt.run(...toSqlite(params)).changes };
-    },
+    run: async (sql: string, params: readonly unknown[] = []) => this.runNow(sql, params),
   };
+
+  private runNow(sql: string, params: readonly unknown[]): { changes: number } {
+    const stmt = this.statement(sql);
+    if (stmt.reader) return { changes: stmt.all(...toSqlite(params)).length };
+    return { changes: stmt.run(...toSqlite(params)).changes };
+  }
 
   private async outsideTransaction(): Promise<void> {
     while (this.txOpen) await this.txTail;
@@ -77,9 +79,52 @@ export class SqliteDb implements Db {
     await this.outsideTransaction();
     return this.direct.get<T>(sql, params);
   }
-  async run(sql: string, params?: readonly unknown[]) {
+  /**
+   * A write outside a transaction joins the others issued in the same turn of the event loop:
+   * they commit together, each answered once that commit is done (as a commit of its own would
+   * be), but one commit writes the pages they share once, not once each. A statement that fails
+   * fails alone; the others still commit.
+   */
+  run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    return new Promise((resolve, reject) => {
+      this.writes.push({ sql, params, resolve, reject });
+      if (this.writes.length === 1) setImmediate(() => void this.commitWrites());
+    });
+  }
+
+  private writes: { sql: string; params: readonly unknown[]; resolve(r: { changes: number }): void; reject(err: unknown): void }[] = [];
+
+  private async commitWrites(): Promise<void> {
     await this.outsideTransaction();
-    return this.direct.run(sql, params);
+    const writes = this.writes;
+    this.writes = [];
+    if (writes.length === 1) {
+      // Alone, it is its own transaction.
+      const [w] = writes as [(typeof writes)[number]];
+      return this.direct.run(w.sql, w.params).then(w.resolve, w.reject);
+    }
+    // better-sqlite3 is synchronous: from BEGIN to COMMIT nothing else runs in between.
+    const done: [(typeof writes)[number], { changes: number }][] = [];
+    const failed = new Set<(typeof writes)[number]>();
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const w of writes) {
+        try {
+          // A statement that fails is undone alone (SQLite's statement rollback); the transaction goes on.
+          done.push([w, this.runNow(w.sql, w.params)]);
+        } catch (err) {
+          if (!this.db.inTransaction) throw err; // an error that ended the transaction ends the batch
+          failed.add(w);
+          w.reject(err);
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const w of writes) if (!failed.has(w)) w.reject(err);
+      return;
+    }
+    for (const [w, result] of done) w.resolve(result);
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -111,6 +156,7 @@ export class SqliteDb implements Db {
   }
 
   async close(): Promise<void> {
+    while (this.writes.length > 0) await new Promise((resolve) => setImmediate(resolve));
     await this.txTail;
     await this.checkpointer?.close();
     this.db.close();

@@ -57,3 +57,26 @@ describe('ids', () => {
     }
   });
 });
+
+describe('SQLite store: writes outside a transaction commit together', () => {
+  it('commits the writes of one turn in one transaction, each answered after it, and a failing one fails alone', async () => {
+    const db = new SqliteDb(':memory:');
+    await db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, v INTEGER)');
+    await db.run('INSERT INTO t (id, v) VALUES (?, ?)', ['taken', 0]);
+    const native = (db as unknown as { db: { exec(sql: string): unknown } }).db;
+    const executed: string[] = [];
+    const exec = native.exec.bind(native);
+    native.exec = (sql: string) => (executed.push(sql), exec(sql));
+
+    const writes = Array.from({ length: 50 }, (_, i) => db.run('INSERT INTO t (id, v) VALUES (?, ?)', [`r${i}`, i]));
+    const duplicate = db.run('INSERT INTO t (id, v) VALUES (?, ?)', ['taken', 1]);
+    const update = db.run('UPDATE t SET v = v + 1 WHERE id = ?', ['r0']);
+
+    expect((await Promise.all(writes)).every((r) => r.changes === 1)).toBe(true);
+    await expect(duplicate).rejects.toThrow(/UNIQUE/);
+    expect(await update).toEqual({ changes: 1 });
+    expect(executed).toEqual(['BEGIN IMMEDIATE', 'COMMIT']);
+    expect(await db.get('SELECT COUNT(*) AS n, SUM(v) AS total FROM t')).toEqual({ n: 51, total: (49 * 50) / 2 + 1 });
+    await db.close();
+  });
+});
