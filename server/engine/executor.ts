@@ -3,7 +3,7 @@ import type { ConnectorSettings } from '../connectors/types';
 import { openSecrets } from '../domain/config-fields';
 import type { Vault } from '../secrets';
 import type { Store } from '../store';
-import type { ClaimedExecution } from '../store/executions';
+import type { ClaimedExecution, StepRecord } from '../store/executions';
 import { NonRetriableError, RetryAfterError } from './errors';
 import type { HttpClient } from './http';
 import { usableCredential } from './oauth';
@@ -60,9 +60,8 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
   try {
     const version = await store.versions.get(claimed.workflowId, claimed.version);
     if (!version) throw new BlockFailure(`Workflow ${claimed.workflowId} version ${claimed.version} is not released`, null, false);
-    const installation = await store.installations.findById(claimed.userId, claimed.installationId);
+    const { installation, event } = await store.executions.inputs(claimed);
     if (!installation) throw new BlockFailure('The installation was removed before this execution ran', null, false);
-    const event = await store.executions.eventData(claimed.eventId);
     if (!event) throw new BlockFailure('The event or its user was deleted before this execution ran', null, false);
 
     const credentialId = installation.credentialIds[0];
@@ -74,7 +73,10 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
 
     const done = claimed.hasSteps ? await store.executions.succeededSteps(claimed.executionId) : new Map<string, unknown>();
     const scope: TemplateScope = { event: event.data, config, user: { userId: claimed.userId, username: event.username }, steps: {} };
-    for (const block of version.definition.blocks) {
+    const blocks = version.definition.blocks;
+    // The last block's step is recorded with the execution's success, in the same write.
+    let lastStep: StepRecord | undefined;
+    for (const block of blocks) {
       if (done.has(block.id)) {
         scope.steps[block.id] = { output: done.get(block.id) };
         continue;
@@ -97,14 +99,16 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
           deliveryId: `${claimed.executionId}_${block.id}`,
           settings: deps.settings,
         });
-        await store.executions.recordStep(claimed.executionId, {
+        const step: StepRecord = {
           blockId: block.id,
           attempt: claimed.attempt,
           input: redact(input, secrets),
           output: redact(output ?? null, secrets),
           startedAt,
           finishedAt: Date.now(),
-        });
+        };
+        if (block === blocks[blocks.length - 1]) lastStep = step;
+        else await store.executions.recordStep(claimed.executionId, step);
         scope.steps[block.id] = { output: output ?? null };
       } catch (err) {
         const message = redact(err instanceof Error ? err.message : String(err), secrets) as string;
@@ -120,7 +124,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
         throw new BlockFailure(message, block.id, retriable, err instanceof RetryAfterError ? err.retryAfterMs : undefined);
       }
     }
-    return (await store.executions.succeed(claimed.executionId, owner)) ? 'succeeded' : 'lost';
+    return (await store.executions.succeed(claimed.executionId, owner, lastStep)) ? 'succeeded' : 'lost';
   } catch (err) {
     const failure =
       err instanceof BlockFailure

@@ -1,5 +1,6 @@
 import { fixed, type Db, type SqlExecutor } from './db';
 import { newId } from '../ids';
+import { COLUMNS as INSTALLATION_COLUMNS, toInstallation, type Installation, type InstallationRow } from './installations';
 
 export interface ClaimedExecution {
   executionId: string;
@@ -28,6 +29,25 @@ const STILL_DUE = "((status = 'queued' AND next_attempt_at <= ?) OR (status = 'r
 const RETURNED = `executions.id, executions.event_id, executions.user_id, executions.installation_id, executions.workflow_id,
   executions.version, executions.attempts, executions.attempt_base,
   EXISTS (SELECT 1 FROM steps WHERE steps.execution_id = executions.id) AS has_steps`;
+
+const RECORD_STEP = fixed(`INSERT INTO steps (execution_id, block_id, attempt, input, output, error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (execution_id, block_id, attempt) DO UPDATE SET output = excluded.output, error = excluded.error, finished_at = excluded.finished_at`);
+const SUCCEED = fixed(
+  "UPDATE executions SET status = 'succeeded', finished_at = ?, lease_owner = NULL, lease_until = NULL, error = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
+);
+const SUCCEED_WITH_STEP_POSTGRES = fixed(`WITH step AS (${RECORD_STEP}), done AS (${SUCCEED} RETURNING 1) SELECT count(*) AS changes FROM done`);
+
+/** A step's row, in RECORD_STEP's order. */
+const stepRow = (executionId: string, step: StepRecord) => [
+  executionId,
+  step.blockId,
+  step.attempt,
+  JSON.stringify(step.input ?? null),
+  step.output === undefined ? null : JSON.stringify(step.output),
+  step.error ?? null,
+  step.startedAt,
+  step.finishedAt,
+];
 
 interface ClaimRow {
   /** The claim's order: 0 for an expired lease, then each user's first, second, … */
@@ -216,28 +236,22 @@ export class Executions {
   }
 
   async recordStep(executionId: string, step: StepRecord): Promise<void> {
-    await this.db.run(
-      fixed(`INSERT INTO steps (execution_id, block_id, attempt, input, output, error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (execution_id, block_id, attempt) DO UPDATE SET output = excluded.output, error = excluded.error, finished_at = excluded.finished_at`),
-      [
-        executionId,
-        step.blockId,
-        step.attempt,
-        JSON.stringify(step.input ?? null),
-        step.output === undefined ? null : JSON.stringify(step.output),
-        step.error ?? null,
-        step.startedAt,
-        step.finishedAt,
-      ],
-    );
+    await this.db.run(RECORD_STEP, stepRow(executionId, step));
   }
 
-  /** Marks the execution done; `false` if this owner no longer holds it (its lease ran out). */
-  async succeed(executionId: string, owner: string, now = Date.now()): Promise<boolean> {
-    const r = await this.db.run(
-      fixed("UPDATE executions SET status = 'succeeded', finished_at = ?, lease_owner = NULL, lease_until = NULL, error = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'"),
-      [now, executionId, owner],
-    );
+  /**
+   * Records the last block's step (if any) and marks the execution done, as `recordStep` then the update
+   * would, but in one round trip and one commit: one statement on PostgreSQL; on SQLite two
+   * writes issued together, which commit together. `false` if this owner no longer holds the
+   * execution (its lease ran out).
+   */
+  async succeed(executionId: string, owner: string, lastStep?: StepRecord, now = Date.now()): Promise<boolean> {
+    if (!lastStep) return (await this.db.run(SUCCEED, [now, executionId, owner])).changes > 0;
+    if (this.db.dialect === 'postgres') {
+      const row = await this.db.get<{ changes: number | string }>(SUCCEED_WITH_STEP_POSTGRES, [...stepRow(executionId, lastStep), now, executionId, owner]);
+      return Number(row?.changes) > 0;
+    }
+    const [, r] = await Promise.all([this.db.run(RECORD_STEP, stepRow(executionId, lastStep)), this.db.run(SUCCEED, [now, executionId, owner])]);
     return r.changes > 0;
   }
 
@@ -308,12 +322,29 @@ export class Executions {
     return (await this.db.get<{ status: string }>('SELECT status FROM executions WHERE id = ?', [executionId]))?.status;
   }
 
-  /** The event an execution runs with and its user's username (one query); undefined if either was deleted. */
-  async eventData(eventId: string): Promise<{ name: string; data: unknown; username: string } | undefined> {
-    const row = await this.db.get<{ name: string; data: string | null; username: string }>(
-      fixed('SELECT e.name, e.data, u.username FROM events e JOIN users u ON u.id = e.user_id WHERE e.id = ?'),
-      [eventId],
+  /**
+   * What an execution reads before it runs, in one query: its installation (undefined if it was
+   * removed), and its event with the user's username (undefined if either was deleted).
+   */
+  async inputs(
+    execution: Pick<ClaimedExecution, 'userId' | 'installationId' | 'eventId'>,
+  ): Promise<{ installation?: Installation; event?: { name: string; data: unknown; username: string } }> {
+    const row = await this.db.get<InstallationRow & { has_installation: number | boolean; event_name: string | null; event_data: string | null; username: string | null }>(
+      INPUTS,
+      [execution.userId, execution.installationId, execution.eventId],
     );
-    return row && { name: row.name, data: row.data === null ? null : (JSON.parse(row.data) as unknown), username: row.username };
+    return {
+      installation: row?.has_installation ? toInstallation(row) : undefined,
+      event: row?.event_name != null && row.username != null ? { name: row.event_name, data: row.event_data === null ? null : (JSON.parse(row.event_data) as unknown), username: row.username } : undefined,
+    };
   }
 }
+
+const INPUTS = fixed(
+  `SELECT ${INSTALLATION_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}, i.id IS NOT NULL AS has_installation,
+     e.name AS event_name, e.data AS event_data, u.username
+   FROM (SELECT 1 AS one) one
+   LEFT JOIN installations i ON i.user_id = ? AND i.id = ?
+   LEFT JOIN events e ON e.id = ?
+   LEFT JOIN users u ON u.id = e.user_id`,
+);

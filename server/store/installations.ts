@@ -1,4 +1,4 @@
-import { fixed, type Db, type SqlExecutor } from './db';
+import type { Db, SqlExecutor } from './db';
 import { newId, newSecretToken } from '../ids';
 
 export interface Installation {
@@ -15,7 +15,7 @@ export interface Installation {
   updatedAt: string;
 }
 
-interface InstallationRow {
+export interface InstallationRow {
   id: string;
   user_id: string;
   integration_id: string;
@@ -29,10 +29,10 @@ interface InstallationRow {
   updated_at: number;
 }
 
-/** InstallationRow's columns, named: a prepared `SELECT *` would fail once a migration adds a column. */
-const COLUMNS = 'id, user_id, integration_id, workflow_id, version, config, credential_ids, active, webhook_token, installed_at, updated_at';
+/** InstallationRow's columns, named: the executions' inputs query (prepared on PostgreSQL) reads them too, and a prepared `SELECT *` would fail once a migration adds a column. */
+export const COLUMNS = 'id, user_id, integration_id, workflow_id, version, config, credential_ids, active, webhook_token, installed_at, updated_at';
 
-const toInstallation = (r: InstallationRow): Installation => ({
+export const toInstallation = (r: InstallationRow): Installation => ({
   installationId: r.id,
   userId: r.user_id,
   integrationId: r.integration_id,
@@ -60,8 +60,6 @@ export interface InstallationInput {
   needsWebhookToken: boolean;
 }
 
-const FIND_BY_ID = fixed(`SELECT ${COLUMNS} FROM installations WHERE user_id = ? AND id = ?`);
-
 /** A user's installed copies of workflows. Every query is scoped to one user. */
 export class Installations {
   constructor(private readonly db: Db) {}
@@ -77,8 +75,7 @@ export class Installations {
   }
 
   async findById(userId: string, installationId: string): Promise<Installation | undefined> {
-    // Read for every execution: prepared once per connection on PostgreSQL.
-    const row = await this.db.get<InstallationRow>(FIND_BY_ID, [userId, installationId]);
+    const row = await this.db.get<InstallationRow>(`SELECT ${COLUMNS} FROM installations WHERE user_id = ? AND id = ?`, [userId, installationId]);
     return row && toInstallation(row);
   }
 

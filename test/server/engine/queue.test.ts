@@ -23,6 +23,20 @@ describe(`the execution queue (${storeKind})`, () => {
       ),
     );
 
+  it('reads what an execution runs with in one query, and says which part is gone', async () => {
+    const userId = await userWithSlack('ann');
+    const [answer] = await fire(userId, 1);
+    const [claimed] = await server.services.store.executions.claim('w1', 1, 60_000, Date.now() + 1000);
+    expect(claimed!.eventId).toBe(answer!.body.eventId);
+    const { installation, event } = await server.services.store.executions.inputs(claimed!);
+    expect(installation).toMatchObject({ installationId: claimed!.installationId, userId, config: { channel: 'C1' }, active: true });
+    expect(event).toEqual({ name: 'Ticket Created', data: { ticketName: 'T0', customerEmail: 'a@b.co', description: 'd' }, username: 'ann' });
+
+    expect((await server.services.store.executions.inputs({ ...claimed!, installationId: 'gone' })).installation).toBeUndefined();
+    const noEvent = await server.services.store.executions.inputs({ ...claimed!, eventId: 'gone' });
+    expect(noEvent).toEqual({ installation: expect.objectContaining({ installationId: claimed!.installationId }), event: undefined });
+  });
+
   it('lets users take turns, so one busy user cannot starve another', async () => {
     const busy = await userWithSlack('busy');
     const quiet = await userWithSlack('quiet');
