@@ -14,9 +14,11 @@ export interface WorkerOptions {
 }
 
 /**
- * Claims due executions and runs them, up to `concurrency` at a time. `wake()` makes it look at
- * once (the server calls it after accepting an event); otherwise it polls, which also picks up
- * retries coming due and executions whose worker died (their lease ran out).
+ * Runs executions, up to `concurrency` at a time: those handed to it as their event is recorded
+ * (`reserve`, `dispatched`: while it has room and no backlog), and those it claims from the
+ * queue. `wake()` makes it claim at once (the server calls it when an event queued executions,
+ * PostgreSQL's NOTIFY when another process did); otherwise it polls, which also picks up retries
+ * coming due and executions whose worker died (their lease ran out).
  */
 export class Worker implements Dispatcher {
   readonly owner = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
