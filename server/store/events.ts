@@ -67,6 +67,9 @@ interface Handover {
   executions: ClaimedExecution[];
 }
 
+/** `oneOf` on PostgreSQL: one array parameter, whatever the number of values. */
+const POSTGRES_ONE_OF = '= ANY(?::text[])';
+
 /** Rows per multi-row INSERT: well under both databases' bound-parameter limits. */
 const ROWS_PER_STATEMENT = 200;
 /** Events per transaction. */
@@ -334,18 +337,25 @@ const WRITE_POSTGRES = fixed(`
   SELECT id FROM ev WHERE (SELECT count(*) FROM woken) >= 0`);
 
 async function writePostgres(db: SqlExecutor, planned: PlannedEvent[], lease: Lease): Promise<Set<string>> {
-  const eventColumns = columns(planned.map((p) => eventRow(p, lease.now).slice(0, -1)), 8);
-  const executionColumns = columns(planned.flatMap((p) => p.executions.map((e) => executionRow(p, e, lease).slice(0, -2))), 11);
+  // The arrays stop before the columns given once for the whole batch (received_at; next_attempt_at, created_at).
+  const eventColumns = columns(planned.map((p) => eventRow(p, lease.now)), 8);
+  const executionColumns = columns(planned.flatMap((p) => p.executions.map((e) => executionRow(p, e, lease))), 11);
   const rows = await db.all<{ id: string }>(WRITE_POSTGRES, [lease.now, ...eventColumns, lease.now, lease.now, ...executionColumns]);
   return new Set(rows.map((r) => r.id));
 }
 
-/** Rows to one array per column (PostgreSQL's unnest). */
+/** The first `width` columns of the rows, one array per column (PostgreSQL's unnest). */
 function columns(rows: unknown[][], width: number): unknown[][] {
   const out: unknown[][] = Array.from({ length: width }, () => []);
   for (const row of rows) for (let c = 0; c < width; c++) out[c]!.push(row[c]);
   return out;
 }
+
+const usersAndListenersSql = (among: string) => `SELECT u.id AS user_id, u.username, i.id, i.workflow_id, i.version, v.trigger_key FROM users u
+  LEFT JOIN installations i ON i.user_id = u.id AND i.active = 1
+  LEFT JOIN workflow_versions v ON v.workflow_id = i.workflow_id AND v.version = i.version
+  WHERE u.id ${among} OR u.username ${among} ORDER BY i.installed_at, i.id`;
+const USERS_AND_LISTENERS_POSTGRES = fixed(usersAndListenersSql(POSTGRES_ONE_OF));
 
 /**
  * Each event's user id (by id, or by username where the input allows it; undefined for no such
@@ -363,12 +373,8 @@ async function usersAndListeners(
   const refs = [...new Set(inputs.map((i) => i.userId))];
   for (const chunk of chunks(refs, ROWS_PER_STATEMENT)) {
     const [among, values] = oneOf(dialect, chunk);
-    const text = `SELECT u.id AS user_id, u.username, i.id, i.workflow_id, i.version, v.trigger_key FROM users u
-       LEFT JOIN installations i ON i.user_id = u.id AND i.active = 1
-       LEFT JOIN workflow_versions v ON v.workflow_id = i.workflow_id AND v.version = i.version
-       WHERE u.id ${among} OR u.username ${among} ORDER BY i.installed_at, i.id`;
     const rows = await sql.all<{ user_id: string; username: string; id: string | null; workflow_id: string; version: number; trigger_key: string | null }>(
-      dialect === 'postgres' ? fixed(text) : text,
+      dialect === 'postgres' ? USERS_AND_LISTENERS_POSTGRES : usersAndListenersSql(among),
       [...values, ...values],
     );
     for (const row of rows) {
@@ -412,7 +418,7 @@ async function listenersOf(sql: SqlExecutor, dialect: Dialect, inputs: EventInpu
  * the same whatever the number of values.
  */
 function oneOf(dialect: Dialect, values: string[]): [sql: string, params: unknown[]] {
-  return dialect === 'postgres' ? ['= ANY(?::text[])', [values]] : [`IN (${values.map(() => '?').join(', ')})`, values];
+  return dialect === 'postgres' ? [POSTGRES_ONE_OF, [values]] : [`IN (${values.map(() => '?').join(', ')})`, values];
 }
 
 const insertSqls = new Map<string, string>();

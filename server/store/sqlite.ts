@@ -98,11 +98,6 @@ export class SqliteDb implements Db {
     await this.outsideTransaction();
     const writes = this.writes;
     this.writes = [];
-    if (writes.length === 1) {
-      // Alone, it is its own transaction.
-      const [w] = writes as [(typeof writes)[number]];
-      return this.direct.run(w.sql, w.params).then(w.resolve, w.reject);
-    }
     // better-sqlite3 is synchronous: from BEGIN to COMMIT nothing else runs in between.
     const done: [(typeof writes)[number], { changes: number }][] = [];
     const failed = new Set<(typeof writes)[number]>();

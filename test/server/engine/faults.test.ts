@@ -112,7 +112,7 @@ describe(`faults (${storeKind})`, () => {
       }
       expect(accepted.filter((id) => succeeded.get(id) !== 1)).toEqual([]);
       const arrivals = new Map<string, number>();
-      for (const id of ids) arrivals.set(id.replace(/_send$/, ''), (arrivals.get(id.replace(/_send$/, '')) ?? 0) + 1);
+      for (const executionId of ids.map((id) => id.replace(/_send$/, ''))) arrivals.set(executionId, (arrivals.get(executionId) ?? 0) + 1);
       expect([...arrivals].filter(([id, n]) => n > 1 + (failed.get(id) ?? 0))).toEqual([]);
       // Both workers took part.
       const owners = workers.map((w) => w.output().match(/worker (\S+) running/)![1]);
