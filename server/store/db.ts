@@ -40,3 +40,10 @@ export function fixed(sql: string): string {
 }
 
 export const isFixed = (sql: string): boolean => fixedTexts.has(sql);
+
+/** The first `width` columns of the rows, one array per column: PostgreSQL's `unnest` of a batch. */
+export function columns(rows: unknown[][], width: number): unknown[][] {
+  const out: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) for (let c = 0; c < width; c++) out[c]!.push(row[c]);
+  return out;
+}

@@ -1,7 +1,9 @@
-import { fixed, type Db, type SqlExecutor } from './db';
+import { columns, fixed, type Db, type SqlExecutor } from './db';
 import type { ClaimedExecution } from './executions';
+import { COLUMNS as INSTALLATION_COLUMNS, toInstallation, type InstallationRow } from './installations';
 import { WORK_CHANNEL } from './postgres';
 import { newId } from '../ids';
+import { GroupCommit } from './group-commit';
 
 export interface AcceptedEvent {
   message: string;
@@ -32,19 +34,8 @@ export type AcceptResult =
   /** No such user (any more): nothing recorded. */
   | { kind: 'unknown_user' };
 
-interface Waiting {
-  input: EventInput;
-  resolve(result: AcceptResult): void;
-  reject(err: unknown): void;
-}
-
-interface Listener {
-  id: string;
-  user_id: string;
-  workflow_id: string;
-  version: number;
-  trigger_key?: string;
-}
+/** An active installation an event may start: its row (what its execution runs on), and the trigger of its installed version. */
+type Listener = InstallationRow & { trigger_key?: string };
 
 /**
  * A worker in this process that takes new executions as they are recorded, when it has room and
@@ -78,24 +69,17 @@ const MAX_BATCH = 500;
 /**
  * Events and the executions they start.
  *
- * Group commit: the events that arrive together are recorded in one transaction, and each
- * caller is answered only when that transaction has committed. Nothing is answered before it
- * is durable, so a kill -9 loses no accepted event; but a burst costs one commit instead of one
- * per event. A batch is taken when the event loop has read every request that was ready
- * (`setImmediate`), or, while a batch is committing, when it finishes; no timer adds latency.
+ * Group commit (group-commit.ts): the events that arrive together are recorded in one
+ * transaction, and each caller is answered only when it has committed, so a kill -9 loses no
+ * accepted event, but a burst costs one commit instead of one per event.
  */
 export class Events {
-  private waiting: Waiting[] = [];
-  private committing = 0;
-  private scheduled = false;
-  private idle: (() => void)[] = [];
-  /** SQLite has one writer; PostgreSQL commits several batches at once on its pool. */
-  private readonly concurrency: number;
-
+  private readonly batches: GroupCommit<EventInput, AcceptResult>;
   private dispatcher?: Dispatcher;
 
   constructor(private readonly db: Db) {
-    this.concurrency = db.dialect === 'sqlite' ? 1 : 4;
+    // SQLite has one writer; PostgreSQL commits several batches at once on its pool.
+    this.batches = new GroupCommit((inputs) => this.acceptAll(inputs), db.dialect === 'sqlite' ? 1 : 4, MAX_BATCH);
   }
 
   /** Hands new executions straight to this worker when it has room (undefined: queue them all). */
@@ -109,52 +93,12 @@ export class Events {
    * repeat resolves to the first answer and records nothing.
    */
   accept(input: EventInput): Promise<AcceptResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ input, resolve, reject });
-      this.schedule();
-    });
+    return this.batches.submit(input);
   }
 
   /** Resolves when every event handed to `accept` so far has been committed or refused. */
   drain(): Promise<void> {
-    if (this.waiting.length === 0 && this.committing === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.waiting.length === 0 || this.committing >= this.concurrency) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      while (this.waiting.length > 0 && this.committing < this.concurrency) {
-        const batch = this.waiting.splice(0, MAX_BATCH);
-        this.committing++;
-        void this.commit(batch).finally(() => {
-          this.committing--;
-          this.schedule();
-          if (this.waiting.length === 0 && this.committing === 0) for (const done of this.idle.splice(0)) done();
-        });
-      }
-    });
-  }
-
-  private async commit(batch: Waiting[]): Promise<void> {
-    try {
-      const results = await this.acceptAll(batch.map((w) => w.input));
-      batch.forEach((w, i) => w.resolve(results[i]!));
-    } catch (err) {
-      if (batch.length === 1) return batch[0]!.reject(err);
-      // The batch's write rolled back, so nothing of it is stored: one bad event must not fail
-      // the others, so each is tried again on its own and gets its own answer or error.
-      await Promise.all(
-        batch.map((w) =>
-          this.acceptAll([w.input]).then(
-            (results) => w.resolve(results[0]!),
-            (error: unknown) => w.reject(error),
-          ),
-        ),
-      );
-    }
+    return this.batches.drain();
   }
 
   /**
@@ -192,6 +136,8 @@ interface PlannedExecution {
 interface PlannedEvent {
   input: EventInput;
   eventId: string;
+  /** The event's data as stored (JSON). */
+  data: string;
   executions: PlannedExecution[];
   response: AcceptedEvent;
 }
@@ -204,14 +150,14 @@ async function acceptAll(
   dispatcher: Dispatcher | undefined,
   handover: Handover,
 ): Promise<AcceptResult[]> {
-  const { userIds, listenersByUser } = await usersAndListeners(sql, dialect, given);
+  const { userIds, usernames, listenersByUser } = await usersAndListeners(sql, dialect, given);
   const inputs = given.flatMap((input, i) => (userIds[i] ? [{ ...input, userId: userIds[i] }] : []));
   const listeners = await listenersOf(sql, dialect, inputs, listenersByUser);
   const planned: PlannedEvent[] = inputs.map((input, i) => {
     const eventId = newId();
     const executions = listeners[i]!.map((listener) => ({ id: newId(), listener }));
     const response: AcceptedEvent = { message: 'Event successfully triggered', eventId, executionIds: executions.map((e) => e.id) };
-    return { input, eventId, executions, response };
+    return { input, eventId, data: JSON.stringify(input.data ?? null), executions, response };
   });
   const all = planned.flatMap((p) => p.executions);
   if (dispatcher && all.length > 0) {
@@ -226,7 +172,9 @@ async function acceptAll(
     for (const e of p.executions) {
       if (!e.owner) continue;
       const { id: installationId, workflow_id: workflowId, version } = e.listener;
-      handover.executions.push({ executionId: e.id, eventId: p.eventId, userId: p.input.userId, installationId, workflowId, version, attempt: 1, attemptInRun: 1, hasSteps: false });
+      // What a claim's run would read back: the installation as this batch read it, the event as it stored it.
+      const inputs = { installation: toInstallation(e.listener), event: { name: p.input.name, data: JSON.parse(p.data) as unknown, username: usernames.get(p.input.userId)! } };
+      handover.executions.push({ executionId: e.id, eventId: p.eventId, userId: p.input.userId, installationId, workflowId, version, attempt: 1, attemptInRun: 1, hasSteps: false, inputs });
     }
   }
 
@@ -259,13 +207,13 @@ interface Lease {
 }
 
 /** An event's row, in the column order of both writers' INSERT. */
-const eventRow = ({ input, eventId, response }: PlannedEvent, now: number) => [
+const eventRow = ({ input, eventId, data, response }: PlannedEvent, now: number) => [
   eventId,
   input.userId,
   input.idempotencyKey ?? null,
   input.requestHash,
   input.name,
-  JSON.stringify(input.data ?? null),
+  data,
   input.source,
   // Kept only to answer a repeat of the same idempotency key; without a key none can come.
   input.idempotencyKey ? JSON.stringify(response) : '',
@@ -344,14 +292,8 @@ async function writePostgres(db: SqlExecutor, planned: PlannedEvent[], lease: Le
   return new Set(rows.map((r) => r.id));
 }
 
-/** The first `width` columns of the rows, one array per column (PostgreSQL's unnest). */
-function columns(rows: unknown[][], width: number): unknown[][] {
-  const out: unknown[][] = Array.from({ length: width }, () => []);
-  for (const row of rows) for (let c = 0; c < width; c++) out[c]!.push(row[c]);
-  return out;
-}
 
-const usersAndListenersSql = (among: string) => `SELECT u.id AS user_id, u.username, i.id, i.workflow_id, i.version, v.trigger_key FROM users u
+const usersAndListenersSql = (among: string) => `SELECT u.id AS found_id, u.username, ${INSTALLATION_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}, v.trigger_key FROM users u
   LEFT JOIN installations i ON i.user_id = u.id AND i.active = 1
   LEFT JOIN workflow_versions v ON v.workflow_id = i.workflow_id AND v.version = i.version
   WHERE u.id ${among} OR u.username ${among} ORDER BY i.installed_at, i.id`;
@@ -359,36 +301,38 @@ const USERS_AND_LISTENERS_POSTGRES = fixed(usersAndListenersSql(POSTGRES_ONE_OF)
 
 /**
  * Each event's user id (by id, or by username where the input allows it; undefined for no such
- * user) and, in the same query, each found user's active installations with the trigger of their
- * installed version, in installation order: one round trip for both.
+ * user), each found user's username, and, in the same query, each found user's active
+ * installations with the trigger of their installed version, in installation order: one round
+ * trip for all three.
  */
 async function usersAndListeners(
   sql: SqlExecutor,
   dialect: Dialect,
   inputs: EventInput[],
-): Promise<{ userIds: (string | undefined)[]; listenersByUser: Map<string, Listener[]> }> {
-  const ids = new Set<string>();
+): Promise<{ userIds: (string | undefined)[]; usernames: Map<string, string>; listenersByUser: Map<string, Listener[]> }> {
+  const usernames = new Map<string, string>();
   const names = new Map<string, string>();
   const listenersByUser = new Map<string, Listener[]>();
   const refs = [...new Set(inputs.map((i) => i.userId))];
   for (const chunk of chunks(refs, ROWS_PER_STATEMENT)) {
     const [among, values] = oneOf(dialect, chunk);
-    const rows = await sql.all<{ user_id: string; username: string; id: string | null; workflow_id: string; version: number; trigger_key: string | null }>(
+    // A user without an active installation comes back once, with the installation's columns null.
+    const rows = await sql.all<Omit<Listener, 'id' | 'trigger_key'> & { found_id: string; username: string; id: string | null; trigger_key: string | null }>(
       dialect === 'postgres' ? USERS_AND_LISTENERS_POSTGRES : usersAndListenersSql(among),
       [...values, ...values],
     );
-    for (const row of rows) {
-      ids.add(row.user_id);
-      names.set(row.username, row.user_id);
+    for (const { found_id: userId, username, ...row } of rows) {
+      usernames.set(userId, username);
+      names.set(username, userId);
       if (row.id === null || row.trigger_key === null) continue;
-      const listener: Listener = { id: row.id, user_id: row.user_id, workflow_id: row.workflow_id, version: row.version, trigger_key: row.trigger_key };
-      const list = listenersByUser.get(row.user_id);
+      const listener = row as Listener;
+      const list = listenersByUser.get(userId);
       if (list) list.push(listener);
-      else listenersByUser.set(row.user_id, [listener]);
+      else listenersByUser.set(userId, [listener]);
     }
   }
-  const userIds = inputs.map((input) => (ids.has(input.userId) ? input.userId : input.byUsername ? names.get(input.userId) : undefined));
-  return { userIds, listenersByUser };
+  const userIds = inputs.map((input) => (usernames.has(input.userId) ? input.userId : input.byUsername ? names.get(input.userId) : undefined));
+  return { userIds, usernames, listenersByUser };
 }
 
 /**
@@ -401,7 +345,7 @@ async function listenersOf(sql: SqlExecutor, dialect: Dialect, inputs: EventInpu
   const installations = [...new Set(inputs.flatMap((i) => (i.installationId ? [i.installationId] : [])))];
   for (const ids of chunks(installations, ROWS_PER_STATEMENT)) {
     const [among, values] = oneOf(dialect, ids);
-    const rows = await sql.all<Listener>(`SELECT id, user_id, workflow_id, version FROM installations WHERE id ${among} AND active = 1`, values);
+    const rows = await sql.all<Listener>(`SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE id ${among} AND active = 1`, values);
     for (const row of rows) byId.set(row.id, row);
   }
   return inputs.map((input) => {

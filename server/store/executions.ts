@@ -1,5 +1,6 @@
-import { fixed, type Db, type SqlExecutor } from './db';
+import { columns, fixed, type Db, type SqlExecutor } from './db';
 import { newId } from '../ids';
+import { GroupCommit } from './group-commit';
 import { COLUMNS as INSTALLATION_COLUMNS, toInstallation, type Installation, type InstallationRow } from './installations';
 
 export interface ClaimedExecution {
@@ -15,6 +16,18 @@ export interface ClaimedExecution {
   attemptInRun: number;
   /** Whether an earlier claim recorded steps (a retry, a re-run, or a lease that ran out): only then are they read back. */
   hasSteps: boolean;
+  /**
+   * What it runs on, when known as it was handed over: an execution written as claimed in its
+   * event's commit carries what that commit read and wrote, so it is not read back
+   * (`Executions.inputs` otherwise).
+   */
+  inputs?: ExecutionInputs;
+}
+
+/** An execution's installation (undefined once removed) and its event with the user's username (undefined once deleted). */
+export interface ExecutionInputs {
+  installation?: Installation;
+  event?: { name: string; data: unknown; username: string };
 }
 
 /** The first user after `from` (an SQL expression) with a queued execution due by `?`: one seek in executions_queue. */
@@ -35,7 +48,33 @@ const RECORD_STEP = fixed(`INSERT INTO steps (execution_id, block_id, attempt, i
 const SUCCEED = fixed(
   "UPDATE executions SET status = 'succeeded', finished_at = ?, lease_owner = NULL, lease_until = NULL, error = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
 );
-const SUCCEED_WITH_STEP_POSTGRES = fixed(`WITH step AS (${RECORD_STEP}), done AS (${SUCCEED} RETURNING 1) SELECT count(*) AS changes FROM done`);
+/**
+ * PostgreSQL: the successes of a batch of executions in one statement of fixed text (arrays):
+ * their last steps, then each execution whose lease its owner still holds. Returns those ids.
+ */
+const SUCCEED_ALL_POSTGRES = fixed(`
+  WITH step AS (
+    INSERT INTO steps (execution_id, block_id, attempt, input, output, error, started_at, finished_at)
+    SELECT * FROM unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])
+    ON CONFLICT (execution_id, block_id, attempt) DO UPDATE SET output = excluded.output, error = excluded.error, finished_at = excluded.finished_at
+  ), done AS (
+    UPDATE executions e SET status = 'succeeded', finished_at = x.finished_at, lease_owner = NULL, lease_until = NULL, error = NULL
+    FROM unnest(?::text[], ?::text[], ?::bigint[]) AS x(id, owner, finished_at)
+    WHERE e.id = x.id AND e.lease_owner = x.owner AND e.status = 'running'
+    RETURNING e.id
+  )
+  SELECT id FROM done`);
+
+/** Successes committing at once on PostgreSQL; those that come meanwhile wait and go together. */
+const SUCCEED_CONCURRENCY = 2;
+
+/** An execution's success, as `Executions.succeed` takes it. */
+interface Success {
+  executionId: string;
+  owner: string;
+  lastStep?: StepRecord;
+  now: number;
+}
 
 /** A step's row, in RECORD_STEP's order. */
 const stepRow = (executionId: string, step: StepRecord) => [
@@ -77,7 +116,12 @@ export interface StepRecord {
 
 /** The work queue: claiming with a lease, recording steps, finishing, retrying, failing. */
 export class Executions {
-  constructor(private readonly db: Db) {}
+  /** PostgreSQL: successes are group-committed (on SQLite, writes of a turn already share a commit). */
+  private readonly successes?: GroupCommit<Success, boolean>;
+
+  constructor(private readonly db: Db) {
+    if (db.dialect === 'postgres') this.successes = new GroupCommit((batch) => this.succeedAll(batch), SUCCEED_CONCURRENCY);
+  }
 
   /** Where the last claim's turn among users stopped: the next one starts after it, round-robin. */
   private lastUser = '';
@@ -240,19 +284,29 @@ export class Executions {
   }
 
   /**
-   * Records the last block's step (if any) and marks the execution done, as `recordStep` then the update
-   * would, but in one round trip and one commit: one statement on PostgreSQL; on SQLite two
-   * writes issued together, which commit together. `false` if this owner no longer holds the
-   * execution (its lease ran out).
+   * Records the last block's step (if any) and marks the execution done, as `recordStep` then the
+   * update would, but sharing round trips and commits. On PostgreSQL, the successes that come
+   * together are one statement (group commit); on SQLite the two writes are issued together, so
+   * they commit together (with the other writes of the turn). `false` if this owner no longer
+   * holds the execution (its lease ran out).
    */
   async succeed(executionId: string, owner: string, lastStep?: StepRecord, now = Date.now()): Promise<boolean> {
+    if (this.successes) return this.successes.submit({ executionId, owner, lastStep, now });
     if (!lastStep) return (await this.db.run(SUCCEED, [now, executionId, owner])).changes > 0;
-    if (this.db.dialect === 'postgres') {
-      const row = await this.db.get<{ changes: number | string }>(SUCCEED_WITH_STEP_POSTGRES, [...stepRow(executionId, lastStep), now, executionId, owner]);
-      return Number(row?.changes) > 0;
-    }
     const [, r] = await Promise.all([this.db.run(RECORD_STEP, stepRow(executionId, lastStep)), this.db.run(SUCCEED, [now, executionId, owner])]);
     return r.changes > 0;
+  }
+
+  private async succeedAll(batch: Success[]): Promise<boolean[]> {
+    const steps = columns(batch.flatMap((s) => (s.lastStep ? [stepRow(s.executionId, s.lastStep)] : [])), 8);
+    const rows = await this.db.all<{ id: string }>(SUCCEED_ALL_POSTGRES, [
+      ...steps,
+      batch.map((s) => s.executionId),
+      batch.map((s) => s.owner),
+      batch.map((s) => s.now),
+    ]);
+    const done = new Set(rows.map((r) => r.id));
+    return batch.map((s) => done.has(s.executionId));
   }
 
   /** Puts the execution back in the queue for another attempt at `at`. */
@@ -326,9 +380,7 @@ export class Executions {
    * What an execution reads before it runs, in one query: its installation (undefined if it was
    * removed), and its event with the user's username (undefined if either was deleted).
    */
-  async inputs(
-    execution: Pick<ClaimedExecution, 'userId' | 'installationId' | 'eventId'>,
-  ): Promise<{ installation?: Installation; event?: { name: string; data: unknown; username: string } }> {
+  async inputs(execution: Pick<ClaimedExecution, 'userId' | 'installationId' | 'eventId'>): Promise<ExecutionInputs> {
     const row = await this.db.get<InstallationRow & { has_installation: number | boolean; event_name: string | null; event_data: string | null; username: string | null }>(
       INPUTS,
       [execution.userId, execution.installationId, execution.eventId],

@@ -58,11 +58,17 @@ describe(`new executions handed straight to the local worker (${storeKind})`, ()
     expect(Number(running.lease_until)).toBeGreaterThanOrEqual(before + 60_000);
     expect(Number(running.started_at)).toBeGreaterThanOrEqual(before);
     expect(rows.find((r) => r.id !== taken)).toMatchObject({ status: 'queued', attempts: 0, lease_owner: null, lease_until: null });
-    // One handover for the batch, after its commit, with what a claim would have returned.
+    // One handover for the batch, after its commit, with what a claim would have returned, and
+    // the inputs its run would read back (so it does not).
+    const eventId = results[0]!.kind === 'accepted' ? results[0]!.response.eventId : '';
+    const installationId = (await server.services.store.installations.list(userId))[0]!.installationId;
+    const inputs = await server.services.store.executions.inputs({ userId, installationId, eventId });
+    expect(inputs.installation?.installationId).toBe(installationId);
+    expect(inputs.event).toEqual({ name: 'Ticket Created', data: ticket, username: 'ann' });
     expect(dispatcher.handed).toEqual([
       {
         reserved: 1,
-        executions: [{ executionId: taken, eventId: results[0]!.kind === 'accepted' ? results[0]!.response.eventId : '', userId, installationId: expect.any(String), workflowId: 'slack-ticket-created', version: 1, attempt: 1, attemptInRun: 1, hasSteps: false }],
+        executions: [{ executionId: taken, eventId, userId, installationId, workflowId: 'slack-ticket-created', version: 1, attempt: 1, attemptInRun: 1, hasSteps: false, inputs }],
       },
     ]);
     expect(dispatcher.room).toBe(0);

@@ -3,7 +3,7 @@ import { countRows, createUserWithSlack, ticket } from '../helpers/flows';
 import { createUser, startTestServer, storeKind, type TestServer } from '../helpers/server';
 
 // Events that arrive together are committed in one transaction, and each request is answered
-// only once its batch has committed (server/store/events.ts).
+// only once its batch has committed (server/store/events.ts, server/store/group-commit.ts).
 describe(`group commit of events (${storeKind})`, () => {
   let server: TestServer | undefined;
   afterEach(async () => {

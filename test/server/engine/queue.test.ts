@@ -112,4 +112,36 @@ describe(`the execution queue (${storeKind})`, () => {
     expect(byId.get(claimed[1]!.executionId)).toMatchObject({ attempt: 1, hasSteps: false });
     expect([...(await executions.succeededSteps(claimed[0]!.executionId)).keys()]).toEqual(['post']);
   });
+
+  it('records successes that come together in one statement on PostgreSQL, each with its own answer, and one that cannot be stored fails alone', async () => {
+    const userId = await userWithSlack('many');
+    await fire(userId, 12);
+    const { executions, db } = server.services.store;
+    const claimed = await executions.claim('w1', 12, 60_000, Date.now() + 1000);
+    expect(claimed).toHaveLength(12);
+    const [gone, stolen, ...rest] = claimed;
+    // One whose execution was deleted (its step cannot be stored), one whose lease another worker holds.
+    await db.run('DELETE FROM executions WHERE id = ?', [gone!.executionId]);
+    await db.run("UPDATE executions SET lease_owner = 'w2' WHERE id = ?", [stolen!.executionId]);
+    const statements = { count: 0 };
+    const all = db.all.bind(db);
+    db.all = (async (sql: string, params?: readonly unknown[]) => {
+      if (/UPDATE executions/.test(sql)) statements.count++;
+      return all(sql, params);
+    }) as typeof db.all;
+    const step = (attempt: number) => ({ blockId: 'post', attempt, input: { n: attempt }, output: { ok: true }, startedAt: 1, finishedAt: 2 });
+
+    const results = await Promise.allSettled(claimed.map((c) => executions.succeed(c.executionId, 'w1', step(c.attempt))));
+
+    expect(results[0]!.status).toBe('rejected');
+    expect(results.slice(1).map((r) => (r.status === 'fulfilled' ? r.value : r.reason))).toEqual([false, ...rest.map(() => true)]);
+    const rows = await db.all<{ id: string; status: string }>('SELECT id, status FROM executions ORDER BY id');
+    expect(rows.filter((r) => r.status === 'succeeded').map((r) => r.id)).toEqual(rest.map((c) => c.executionId).sort());
+    for (const c of rest) expect([...(await executions.succeededSteps(c.executionId)).keys()]).toEqual(['post']);
+    // The lost lease's step is still recorded: the block did run.
+    expect([...(await executions.succeededSteps(stolen!.executionId)).keys()]).toEqual(['post']);
+    // PostgreSQL: one statement for the batch, then, as it failed, one for each success alone.
+    if (db.dialect === 'postgres') expect(statements.count).toBe(1 + 12);
+  });
 });
+
