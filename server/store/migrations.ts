@@ -160,6 +160,15 @@ const migrations: string[] = [
   CREATE INDEX executions_queue ON executions(user_id, next_attempt_at) WHERE status = 'queued';
   CREATE INDEX executions_running ON executions(lease_until) WHERE status = 'running';
   `,
+  // Deleting a row cascades to the rows that refer to it: without an index on their key, both
+  // databases scan the whole child table for each row deleted. Retention deleting 1,000
+  // executions beside 20,000 error log entries took 1.9 s on SQLite, 8 ms with the index. Every
+  // foreign key now leads an index (test/server/store/foreign-keys.test.ts).
+  `
+  CREATE INDEX errors_execution ON errors(execution_id);
+  CREATE INDEX pending_installations_user ON pending_installations(user_id);
+  CREATE INDEX oauth_states_user ON oauth_states(user_id);
+  `,
 ];
 
 /**
