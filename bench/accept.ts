@@ -1,14 +1,18 @@
 /**
  * 1. Accept path: `POST /run/event` with the seed's "Ticket Created" body and one matching
- *    installation, 50 connections for 10 s, against our server (WORKERS=off: only the accept
- *    path) and a bare Hono JSON endpoint in the same run. Then kill -9 under the same load: every
- *    2xx answer must be in the store after a restart.
+ *    installation, 50 connections, against our server (WORKERS=off: only the accept path) on each
+ *    store and a bare Hono JSON endpoint. All of them run at once and are loaded in turns: rounds of
+ *    5 s each, bare then each store, so that each store's round has a bare round beside it and a
+ *    machine that drifts (a shared VM speeds up and slows down over minutes) drifts under both
+ *    sides of each ratio. The ratio is the median of the rounds'. Then kill -9 under the same load:
+ *    every 2xx answer must be in the store after a restart.
  */
-import { autocannon, startServer, type LoadResult } from './process';
+import { autocannon, startServer, type LoadResult, type Server } from './process';
 import { headers, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
 
 export const CONNECTIONS = 50;
-export const SECONDS = 10;
+export const ROUNDS = 3;
+export const ROUND_SECONDS = 5;
 const WARMUP_SECONDS = 3;
 /** Targets from issue 6. */
 const TARGET_RATIO = 0.5;
@@ -19,68 +23,99 @@ const runs = async (store: BenchStore): Promise<number> =>
 
 export interface AcceptResult {
   store: StoreKind;
-  load: LoadResult;
-  /** Executions the store gained during the load (one per accepted event: one installation). */
+  /** One load per round, beside `AcceptSection.bare`'s of the same round. */
+  rounds: LoadResult[];
+  /** Executions the store gained during the rounds (one per accepted event: one installation). */
   stored: number;
   kill: { answered2xx: number; storedAfterRestart: number };
 }
 
-/** Warm-up (JIT, connection pools), unmeasured, then `beforeRun`, then the measured run (the growth section measures the same way). */
-export async function load(url: string, body: string, beforeRun?: () => Promise<void>): Promise<LoadResult> {
+export interface AcceptSection {
+  bare: LoadResult[];
+  stores: AcceptResult[];
+}
+
+/** Warm-up (JIT, connection pools), unmeasured, then `beforeRun`, then the measured run (the growth section measures this way). */
+export async function load(url: string, body: string, beforeRun?: () => Promise<void>, seconds = 10): Promise<LoadResult> {
   await autocannon(url, body, headers, { connections: CONNECTIONS, seconds: WARMUP_SECONDS });
   await beforeRun?.();
-  return autocannon(url, body, headers, { connections: CONNECTIONS, seconds: SECONDS });
+  return autocannon(url, body, headers, { connections: CONNECTIONS, seconds });
 }
 
-export async function bare(): Promise<LoadResult> {
-  const server = await startServer('bench/bare-hono.ts', {});
+interface Target {
+  name: string;
+  server: Server;
+  body: string;
+  store?: BenchStore;
+  env?: Record<string, string>;
+}
+
+export async function accept(kinds: StoreKind[], pgUrl?: string): Promise<AcceptSection> {
+  const targets: Target[] = [];
   try {
-    process.stdout.write(`  bare Hono: ${CONNECTIONS} connections for ${SECONDS} s… `);
+    const bare = await startServer('bench/bare-hono.ts', {});
     // Same body as ours, with a placeholder userId of the same length.
-    const result = await load(`${server.url}/run/event`, seedBody('0'.repeat(24)));
-    console.log(`${int(result.reqPerSec)} req/s, p99 ${result.p99} ms`);
-    return result;
-  } finally {
-    await server.kill();
-  }
-}
+    targets.push({ name: 'bare Hono', server: bare, body: seedBody('0'.repeat(24)) });
+    for (const kind of kinds) {
+      const store = await openBenchStore(kind, pgUrl);
+      const env = { WORKERS: 'off', DEMO: 'off', ALLOY_API_KEY: 'bench_api_key_0123456789abcdef', ...store.env };
+      const server = await startServer('server/index.ts', env);
+      targets.push({ name: kind, server, store, env, body: seedBody(await installSlack(server.url)) });
+    }
+    const url = (t: Target) => `${t.server.url}/run/event`;
+    for (const t of targets) await autocannon(url(t), t.body, headers, { connections: CONNECTIONS, seconds: WARMUP_SECONDS });
 
-export async function accept(kind: StoreKind, pgUrl?: string): Promise<AcceptResult> {
-  const store = await openBenchStore(kind, pgUrl);
-  const env = { WORKERS: 'off', DEMO: 'off', ALLOY_API_KEY: 'bench_api_key_0123456789abcdef', ...store.env };
-  let server = await startServer('server/index.ts', env);
-  try {
-    const userId = await installSlack(server.url);
-    process.stdout.write(`  ${kind}: ${CONNECTIONS} connections for ${SECONDS} s… `);
-    const url = `${server.url}/run/event`;
-    let start = 0;
-    const measured = await load(url, seedBody(userId), async () => {
-      start = await runs(store);
-    });
-    // Requests cut off by the end of the run may still be committing: let them land.
+    const before = await Promise.all(targets.map((t) => (t.store ? runs(t.store) : 0)));
+    const rounds: LoadResult[][] = targets.map(() => []);
+    for (let round = 1; round <= ROUNDS; round++) {
+      process.stdout.write(`  round ${round}/${ROUNDS}:`);
+      for (const [i, t] of targets.entries()) {
+        const result = await autocannon(url(t), t.body, headers, { connections: CONNECTIONS, seconds: ROUND_SECONDS });
+        rounds[i]!.push(result);
+        process.stdout.write(` ${t.name} ${int(result.reqPerSec)} req/s (p99 ${result.p99} ms)`);
+      }
+      console.log();
+    }
+    // Requests cut off by the end of a round may still be committing: let them land.
     await new Promise((r) => setTimeout(r, 500));
-    const stored = (await runs(store)) - start;
-    console.log(`${int(measured.reqPerSec)} req/s, p99 ${measured.p99} ms, ${int(measured.ok2xx)} 2xx, ${int(stored)} stored`);
 
-    // kill -9 in the middle of a load: what was answered 2xx must be there after a restart.
-    process.stdout.write(`  ${kind}: kill -9 under load… `);
-    const beforeKill = await runs(store);
-    const killed = autocannon(url, seedBody(userId), headers, { connections: CONNECTIONS, seconds: 4 });
-    await new Promise((r) => setTimeout(r, 2000));
-    await server.kill('SIGKILL');
-    const answered = await killed;
-    server = await startServer('server/index.ts', env);
-    const storedAfterRestart = (await runs(store)) - beforeKill;
-    console.log(`${int(answered.ok2xx)} answered 2xx before the kill, ${int(storedAfterRestart)} stored after restart`);
-    return { store: kind, load: measured, stored, kill: { answered2xx: answered.ok2xx, storedAfterRestart } };
+    const stores: AcceptResult[] = [];
+    for (const [i, t] of targets.entries()) {
+      if (!t.store) continue;
+      const stored = (await runs(t.store)) - before[i]!;
+      // kill -9 in the middle of a load: what was answered 2xx must be there after a restart.
+      process.stdout.write(`  ${t.name}: kill -9 under load… `);
+      const beforeKill = await runs(t.store);
+      const killed = autocannon(url(t), t.body, headers, { connections: CONNECTIONS, seconds: 4 });
+      await new Promise((r) => setTimeout(r, 2000));
+      await t.server.kill('SIGKILL');
+      const answered = await killed;
+      t.server = await startServer('server/index.ts', t.env!);
+      const storedAfterRestart = (await runs(t.store)) - beforeKill;
+      console.log(`${int(answered.ok2xx)} answered 2xx before the kill, ${int(storedAfterRestart)} stored after restart`);
+      stores.push({ store: t.name as StoreKind, rounds: rounds[i]!, stored, kill: { answered2xx: answered.ok2xx, storedAfterRestart } });
+    }
+    return { bare: rounds[0]!, stores };
   } catch (err) {
-    console.error(server.output());
+    for (const t of targets) console.error(t.server.output());
     throw err;
   } finally {
-    await server.kill();
-    await store.dispose();
+    for (const t of targets) {
+      await t.server.kill();
+      await t.store?.dispose();
+    }
   }
 }
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+const sum = (loads: LoadResult[], field: 'ok2xx' | 'non2xx' | 'errors' | 'timeouts') => loads.reduce((n, l) => n + l[field], 0);
+/** `median (round 1, round 2, …)`. */
+const perRound = (values: number[], format: (n: number) => string) => `${format(median(values))} (rounds: ${values.map(format).join(', ')})`;
 
 /** Reference points measured on this kind of machine (issue 6). */
 const reference = {
@@ -89,25 +124,29 @@ const reference = {
   PostgreSQL: { rps: 'about 6.8 k req/s (one `pg` insert per request)', latency: '—', ratio: '≈ 0.12 (6.8 k / 57 k)' },
 };
 
-export function acceptRows(bareLoad: LoadResult, accepts: AcceptResult[]): Row[] {
+export function acceptRows({ bare, stores }: AcceptSection): Row[] {
+  const failures = (loads: LoadResult[]) => sum(loads, 'errors') + sum(loads, 'timeouts');
   const rows: Row[] = [
-    ['bare Hono: req/s (mean)', int(bareLoad.reqPerSec), reference.bare.rps, '', ''],
-    ['bare Hono: p50 / p99', `${ms(bareLoad.p50)} / ${ms(bareLoad.p99)}`, reference.bare.latency, '', ''],
-    ['bare Hono: non-2xx / errors', `${bareLoad.non2xx} / ${bareLoad.errors + bareLoad.timeouts}`, '', '0', mark(bareLoad.non2xx + bareLoad.errors + bareLoad.timeouts === 0)],
+    ['bare Hono: req/s (mean of the rounds)', int(mean(bare.map((l) => l.reqPerSec))), reference.bare.rps, '', ''],
+    ['bare Hono: p50 / p99 (median of the rounds)', `${ms(median(bare.map((l) => l.p50)))} / ${perRound(bare.map((l) => l.p99), (n) => ms(n))}`, reference.bare.latency, '', ''],
+    ['bare Hono: non-2xx / errors', `${sum(bare, 'non2xx')} / ${failures(bare)}`, '', '0', mark(sum(bare, 'non2xx') + failures(bare) === 0)],
   ];
-  for (const a of accepts) {
+  for (const a of stores) {
     const ref = reference[a.store];
-    const ratio = a.load.reqPerSec / bareLoad.reqPerSec;
-    const lost = Math.max(0, a.load.ok2xx - a.stored);
+    const ratios = a.rounds.map((l, i) => l.reqPerSec / bare[i]!.reqPerSec);
+    const ratio = median(ratios);
+    const p99 = median(a.rounds.map((l) => l.p99));
+    const ok2xx = sum(a.rounds, 'ok2xx');
+    const lost = Math.max(0, ok2xx - a.stored);
     const killLost = Math.max(0, a.kill.answered2xx - a.kill.storedAfterRestart);
     rows.push(
-      [`${a.store} accept: req/s (mean)`, int(a.load.reqPerSec), ref.rps, '', ''],
-      [`${a.store} accept: ratio ours / bare`, ratio.toFixed(2), ref.ratio, `≥ ${TARGET_RATIO}`, mark(ratio >= TARGET_RATIO)],
-      [`${a.store} accept: p50 / p99`, `${ms(a.load.p50)} / ${ms(a.load.p99)}`, ref.latency, `p99 ≤ ${TARGET_P99_MS} ms`, mark(a.load.p99 <= TARGET_P99_MS)],
-      [`${a.store} accept: non-2xx / errors`, `${a.load.non2xx} / ${a.load.errors + a.load.timeouts}`, '', '0', mark(a.load.non2xx + a.load.errors + a.load.timeouts === 0)],
+      [`${a.store} accept: req/s (mean of the rounds)`, int(mean(a.rounds.map((l) => l.reqPerSec))), ref.rps, '', ''],
+      [`${a.store} accept: ratio ours / bare (median of the rounds)`, perRound(ratios, (n) => n.toFixed(2)), ref.ratio, `≥ ${TARGET_RATIO}`, mark(ratio >= TARGET_RATIO)],
+      [`${a.store} accept: p50 / p99 (median of the rounds)`, `${ms(median(a.rounds.map((l) => l.p50)))} / ${perRound(a.rounds.map((l) => l.p99), (n) => ms(n))}`, ref.latency, `p99 ≤ ${TARGET_P99_MS} ms`, mark(p99 <= TARGET_P99_MS)],
+      [`${a.store} accept: non-2xx / errors`, `${sum(a.rounds, 'non2xx')} / ${failures(a.rounds)}`, '', '0', mark(sum(a.rounds, 'non2xx') + failures(a.rounds) === 0)],
       [
         `${a.store} accept: runs stored / 2xx answers`,
-        `${int(a.stored)} / ${int(a.load.ok2xx)}${a.stored > a.load.ok2xx ? ` (+${a.stored - a.load.ok2xx} in flight when autocannon stopped, not counted by it)` : ''}`,
+        `${int(a.stored)} / ${int(ok2xx)}${a.stored > ok2xx ? ` (+${a.stored - ok2xx} in flight when autocannon stopped, not counted by it)` : ''}`,
         '',
         'none lost',
         lost === 0 ? '✓' : `✗ ${lost} lost`,

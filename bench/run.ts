@@ -16,7 +16,7 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { accept, acceptRows, bare, CONNECTIONS, SECONDS, type AcceptResult } from './accept';
+import { accept, acceptRows, CONNECTIONS, ROUND_SECONDS, ROUNDS } from './accept';
 import type { Row, StoreKind } from './common';
 import { delivery, deliveryRows, type DeliveryResult } from './delivery';
 import { growth, growthRows, type GrowthResult } from './growth';
@@ -52,10 +52,7 @@ async function main() {
   const rows: Row[] = [];
   if (sections.has('accept')) {
     console.log('1. accept path');
-    const bareLoad = await bare();
-    const accepts: AcceptResult[] = [];
-    for (const kind of stores) accepts.push(await accept(kind, pgUrl));
-    rows.push(...acceptRows(bareLoad, accepts));
+    rows.push(...acceptRows(await accept(stores, pgUrl)));
   }
   if (sections.has('delivery')) {
     console.log('2. delivery path');
@@ -85,8 +82,8 @@ async function main() {
     `Last \`npm run bench\`: ${date} · ${machine}`,
     '',
     'Load comes from autocannon in a process of its own on 127.0.0.1; the load generator, the server, PostgreSQL and the sink share the 2 cores. ' +
-      `Accept: \`POST /run/event\` with the seed's "Ticket Created" body, one user with one matching installation, ${CONNECTIONS} connections for ${SECONDS} s after a 3 s warm-up, ` +
-      'our server with `WORKERS=off` and the bare reference a Hono JSON endpoint on @hono/node-server (`bench/bare-hono.ts`), measured in the same run. ' +
+      `Accept: \`POST /run/event\` with the seed's "Ticket Created" body, one user with one matching installation, ${CONNECTIONS} connections after a 3 s warm-up, ` +
+      `our server with \`WORKERS=off\` and the bare reference a Hono JSON endpoint on @hono/node-server (\`bench/bare-hono.ts\`), all running at once and loaded in turns: ${ROUNDS} rounds of ${ROUND_SECONDS} s, bare then each store, each ratio the median of its rounds' (a shared VM drifts over minutes; interleaved, the drift is under both sides of a ratio). ` +
       'Delivery: a Stream Data workflow posting to a sink on loopback, executions run in the server process. ' +
       'Growth: users with one installation each, seeded in bulk with SQL; each step starts with no events or executions, so only the installations grow. Scale-out: `npm run worker` processes draining a queue filled beforehand. ' +
       (pgUrl ? '' : 'PostgreSQL was skipped (no DATABASE_URL / TEST_DATABASE_URL).'),
