@@ -105,7 +105,17 @@ export class PostgresDb implements Db {
       query_timeout: options.queryTimeoutMs ?? 30_000,
       keepAlive: true,
     };
-    this.pool = new pg.Pool({ ...this.connection, max: options.max ?? 10 });
+    this.pool = new pg.Pool({
+      ...this.connection,
+      max: options.max ?? 10,
+      // The `fixed` statements are lookups by key and inserts: one generic plan, made once per
+      // connection, serves every call (left to choose, PostgreSQL plans `= ANY(?)` anew each time).
+      // Set on each new connection before its first query (the pool waits for this hook), not in
+      // the connection's options, which a DATABASE_URL with `?options=` replaces.
+      onConnect: async (client) => {
+        await client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
+      },
+    });
     // An idle client losing its connection (server restart) must not crash the process; the
     // next query gets a fresh connection or a 503. A restart drops every idle connection at once:
     // one line says so, not one per connection.
@@ -115,12 +125,6 @@ export class PostgresDb implements Db {
         this.lostLogged = now;
         console.warn(`postgres: connection lost (${err.message}); queries get a new one when the database answers again`);
       }
-    });
-    // The `fixed` statements are lookups by key and inserts: one generic plan, made once per
-    // connection, serves every call (left to choose, PostgreSQL plans `= ANY(?)` anew each time).
-    // Set here, not in the connection's options, which a DATABASE_URL with `?options=` replaces.
-    this.pool.on('connect', (client) => {
-      client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
     });
     this.direct = executor(this.pool);
   }
