@@ -60,7 +60,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
   try {
     const version = await store.versions.get(claimed.workflowId, claimed.version);
     if (!version) throw new BlockFailure(`Workflow ${claimed.workflowId} version ${claimed.version} is not released`, null, false);
-    const { installation, event } = claimed.inputs ?? (await store.executions.inputs(claimed));
+    const { installation, event } = claimed.inputs;
     if (!installation) throw new BlockFailure('The installation was removed before this execution ran', null, false);
     if (!event) throw new BlockFailure('The event or its user was deleted before this execution ran', null, false);
 

@@ -17,11 +17,10 @@ export interface ClaimedExecution {
   /** Whether an earlier claim recorded steps (a retry, a re-run, or a lease that ran out): only then are they read back. */
   hasSteps: boolean;
   /**
-   * What it runs on, when known as it was handed over: an execution written as claimed in its
-   * event's commit carries what that commit read and wrote, so it is not read back
-   * (`Executions.inputs` otherwise).
+   * What it runs on, read with the claim (one query for all it claimed), or, for an execution
+   * written as claimed in its event's commit, what that commit read and wrote.
    */
-  inputs?: ExecutionInputs;
+  inputs: ExecutionInputs;
 }
 
 /** An execution's installation (undefined once removed) and its event with the user's username (undefined once deleted). */
@@ -140,7 +139,8 @@ export class Executions {
     if (served.length > 0) this.lastUser = served.reduce((a, b) => (Number(b.pos) > Number(a.pos) ? b : a)).user_id;
     // Expired leases first (turn 0, oldest lease first), then every user's oldest, every user's second, …
     rows.sort((a, b) => Number(a.turn) - Number(b.turn) || Number(a.pos) - Number(b.pos));
-    return rows.map((r) => ({
+    const inputs = await this.inputs(rows.map((r) => ({ userId: r.user_id, installationId: r.installation_id, eventId: r.event_id })));
+    return rows.map((r, i) => ({
       executionId: r.id,
       eventId: r.event_id,
       userId: r.user_id,
@@ -150,6 +150,7 @@ export class Executions {
       attempt: Number(r.attempts),
       attemptInRun: Number(r.attempts) - Number(r.attempt_base),
       hasSteps: Boolean(r.has_steps),
+      inputs: inputs[i]!,
     }));
   }
 
@@ -377,26 +378,36 @@ export class Executions {
   }
 
   /**
-   * What an execution reads before it runs, in one query: its installation (undefined if it was
-   * removed), and its event with the user's username (undefined if either was deleted).
+   * What each execution reads before it runs, in one query for all of them: its installation
+   * (undefined if it was removed), and its event with the user's username (undefined if either was
+   * deleted).
    */
-  async inputs(execution: Pick<ClaimedExecution, 'userId' | 'installationId' | 'eventId'>): Promise<ExecutionInputs> {
-    const row = await this.db.get<InstallationRow & { has_installation: number | boolean; event_name: string | null; event_data: string | null; username: string | null }>(
-      INPUTS,
-      [execution.userId, execution.installationId, execution.eventId],
-    );
-    return {
-      installation: row?.has_installation ? toInstallation(row) : undefined,
-      event: row?.event_name != null && row.username != null ? { name: row.event_name, data: row.event_data === null ? null : (JSON.parse(row.event_data) as unknown), username: row.username } : undefined,
-    };
+  async inputs(executions: Pick<ClaimedExecution, 'userId' | 'installationId' | 'eventId'>[]): Promise<ExecutionInputs[]> {
+    if (executions.length === 0) return [];
+    const [sql, params] =
+      this.db.dialect === 'postgres'
+        ? [INPUTS_POSTGRES, [executions.map((e) => e.userId), executions.map((e) => e.installationId), executions.map((e) => e.eventId)]]
+        : [inputsSql(`VALUES ${executions.map(() => '(?, ?, ?, ?)').join(', ')}`), executions.flatMap((e, n) => [n, e.userId, e.installationId, e.eventId])];
+    const rows = await this.db.all<InstallationRow & { n: number | string; has_installation: number | boolean; event_name: string | null; event_data: string | null; username: string | null }>(sql, params);
+    const out: ExecutionInputs[] = executions.map(() => ({}));
+    for (const row of rows) {
+      out[Number(row.n)] = {
+        installation: row.has_installation ? toInstallation(row) : undefined,
+        event: row.event_name != null && row.username != null ? { name: row.event_name, data: row.event_data === null ? null : (JSON.parse(row.event_data) as unknown), username: row.username } : undefined,
+      };
+    }
+    return out;
   }
 }
 
-const INPUTS = fixed(
-  `SELECT ${INSTALLATION_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}, i.id IS NOT NULL AS has_installation,
+/** The inputs of the executions `x(n, user_id, installation_id, event_id)` that `list` gives, `n` its place in the caller's list. */
+const inputsSql = (list: string) =>
+  `WITH x(n, user_id, installation_id, event_id) AS (${list})
+   SELECT x.n, ${INSTALLATION_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}, i.id IS NOT NULL AS has_installation,
      e.name AS event_name, e.data AS event_data, u.username
-   FROM (SELECT 1 AS one) one
-   LEFT JOIN installations i ON i.user_id = ? AND i.id = ?
-   LEFT JOIN events e ON e.id = ?
-   LEFT JOIN users u ON u.id = e.user_id`,
-);
+   FROM x
+   LEFT JOIN installations i ON i.user_id = x.user_id AND i.id = x.installation_id
+   LEFT JOIN events e ON e.id = x.event_id
+   LEFT JOIN users u ON u.id = e.user_id`;
+// One text whatever the number of executions: arrays, numbered from 0 as the SQLite list is.
+const INPUTS_POSTGRES = fixed(inputsSql('SELECT n - 1, u, i, e FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS a(u, i, e, n)'));

@@ -62,9 +62,9 @@ describe(`new executions handed straight to the local worker (${storeKind})`, ()
     // the inputs its run would read back (so it does not).
     const eventId = results[0]!.kind === 'accepted' ? results[0]!.response.eventId : '';
     const installationId = (await server.services.store.installations.list(userId))[0]!.installationId;
-    const inputs = await server.services.store.executions.inputs({ userId, installationId, eventId });
-    expect(inputs.installation?.installationId).toBe(installationId);
-    expect(inputs.event).toEqual({ name: 'Ticket Created', data: ticket, username: 'ann' });
+    const [inputs] = await server.services.store.executions.inputs([{ userId, installationId, eventId }]);
+    expect(inputs!.installation?.installationId).toBe(installationId);
+    expect(inputs!.event).toEqual({ name: 'Ticket Created', data: ticket, username: 'ann' });
     expect(dispatcher.handed).toEqual([
       {
         reserved: 1,

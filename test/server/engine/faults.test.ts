@@ -5,7 +5,8 @@ import { callApi, expectDeliveredAndSucceeded, processStore, startProcess, strea
 import { storeKind } from '../../helpers/server';
 
 /** Fires `count` events, `parallel` at a time, at the given servers in turn; returns the accepted answers. */
-async function fire(urls: () => string[], userId: string, count: number, parallel: number, offset = 0) {
+/** Fires `count` events; returns the executions accepted, and each answer that was not a 200 (`refused`, filled in as they come). */
+async function fire(urls: () => string[], userId: string, count: number, parallel: number, offset = 0, refused: unknown[] = []) {
   const accepted: string[] = [];
   let next = 0;
   const lane = async () => {
@@ -15,6 +16,7 @@ async function fire(urls: () => string[], userId: string, count: number, paralle
       try {
         const res = await callApi(`${targets[i % targets.length]}/run/event`, 'POST', { event: 'Order Paid', userId, data: { orderId: `o-${offset + i}` } });
         if (res.status === 200) accepted.push(...(res.body.executionIds as string[]));
+        else refused.push({ status: res.status, body: res.body });
       } catch {
         // The server was killed while this request was in flight: it was never accepted.
       }
@@ -93,7 +95,9 @@ describe(`faults (${storeKind})`, () => {
       const workers = await Promise.all([startProcess('server/worker.ts', env), startProcess('server/worker.ts', env)]);
       processes.push(...servers, ...workers);
       const userId = await installFor(servers[0]!.url);
-      const accepted = await fire(() => servers.map((s) => s.url), userId, 2000, 40);
+      const refused: unknown[] = [];
+      const accepted = await fire(() => servers.map((s) => s.url), userId, 2000, 40, 0, refused);
+      expect(refused, servers.map((s) => s.output()).join('\n')).toEqual([]);
       expect(accepted).toHaveLength(2000);
       await waitUntil(() => sink.deliveries.length >= 2000, 60_000, () => `${sink.deliveries.length} of 2000 delivered`);
       await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now

@@ -23,18 +23,33 @@ describe(`the execution queue (${storeKind})`, () => {
       ),
     );
 
-  it('reads what an execution runs with in one query, and says which part is gone', async () => {
+  it('claims executions with what each runs on, read in one query for all of them, and says which part is gone', async () => {
     const userId = await userWithSlack('ann');
-    const [answer] = await fire(userId, 1);
-    const [claimed] = await server.services.store.executions.claim('w1', 1, 60_000, Date.now() + 1000);
-    expect(claimed!.eventId).toBe(answer!.body.eventId);
-    const { installation, event } = await server.services.store.executions.inputs(claimed!);
-    expect(installation).toMatchObject({ installationId: claimed!.installationId, userId, config: { channel: 'C1' }, active: true });
-    expect(event).toEqual({ name: 'Ticket Created', data: { ticketName: 'T0', customerEmail: 'a@b.co', description: 'd' }, username: 'ann' });
+    const bob = await userWithSlack('bob');
+    const answers = [...(await fire(userId, 2)), ...(await fire(bob, 1))];
+    const { executions, db } = server.services.store;
+    const reads = { count: 0 };
+    const all = db.all.bind(db);
+    db.all = (async (sql: string, params?: readonly unknown[]) => {
+      if (/LEFT JOIN events/.test(sql)) reads.count++;
+      return all(sql, params);
+    }) as typeof db.all;
 
-    expect((await server.services.store.executions.inputs({ ...claimed!, installationId: 'gone' })).installation).toBeUndefined();
-    const noEvent = await server.services.store.executions.inputs({ ...claimed!, eventId: 'gone' });
-    expect(noEvent).toEqual({ installation: expect.objectContaining({ installationId: claimed!.installationId }), event: undefined });
+    const claimed = await executions.claim('w1', 3, 60_000, Date.now() + 1000);
+
+    expect(reads.count).toBe(1);
+    expect(claimed.map((c) => c.eventId).sort()).toEqual(answers.map((a) => a.body.eventId).sort());
+    for (const c of claimed) {
+      const ann = c.userId === userId;
+      expect(c.inputs.installation).toMatchObject({ installationId: c.installationId, userId: c.userId, config: { channel: 'C1' }, active: true });
+      expect(c.inputs.event).toEqual({ name: 'Ticket Created', data: expect.objectContaining({ customerEmail: 'a@b.co' }), username: ann ? 'ann' : 'bob' });
+    }
+
+    const [one] = claimed;
+    const [noInstallation, noEvent, both] = await executions.inputs([{ ...one!, installationId: 'gone' }, { ...one!, eventId: 'gone' }, one!]);
+    expect(noInstallation).toEqual({ installation: undefined, event: one!.inputs.event });
+    expect(noEvent).toEqual({ installation: one!.inputs.installation, event: undefined });
+    expect(both).toEqual(one!.inputs);
   });
 
   it('lets users take turns, so one busy user cannot starve another', async () => {

@@ -59,7 +59,7 @@ describe('the worker loop', () => {
   it('does not report a new outage when an execution cut short by the last one fails after the store came back', async () => {
     const lost = () => Object.assign(new Error('Connection terminated unexpectedly'), { storeUnavailable: true });
     const claims = [
-      async () => [{ executionId: 'x1', eventId: 'e1', userId: 'u1', installationId: 'i1', workflowId: 'w', version: 1, attempt: 1, attemptInRun: 1, hasSteps: false }],
+      async () => [{ executionId: 'x1', eventId: 'e1', userId: 'u1', installationId: 'i1', workflowId: 'w', version: 1, attempt: 1, attemptInRun: 1, hasSteps: false, inputs: {} }],
       async () => Promise.reject(lost()),
       async () => [],
     ];
