@@ -2,7 +2,7 @@ import type { ErrorBody } from './schema';
 import { AlloyError, type AlloyErrorCode } from './errors';
 import { baseUrl, currentToken } from './session';
 
-const CODES: Record<number, AlloyErrorCode> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'invalid_request', 415: 'invalid_request' };
+const CODES: Record<number, AlloyErrorCode> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 429: 'rate_limited', 413: 'invalid_request', 415: 'invalid_request' };
 
 /**
  * Calls an end-user endpoint with the user token. A 401 is tried once more with a fresh token
@@ -32,6 +32,7 @@ export async function request<T>(method: string, path: string, body?: unknown, h
         // no provider: fall through to the server's answer
       }
     }
-    throw new AlloyError(CODES[res.status] ?? 'server', json.error?.message ?? `The server answered ${res.status}`, json.error?.details);
+    const after = Number(res.headers.get('retry-after'));
+    throw new AlloyError(CODES[res.status] ?? 'server', json.error?.message ?? `The server answered ${res.status}`, json.error?.details, after > 0 ? after * 1000 : undefined);
   }
 }

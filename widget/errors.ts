@@ -8,6 +8,7 @@ export type AlloyErrorCode =
   | 'not_found'
   | 'invalid_request'
   | 'conflict'
+  | 'rate_limited'
   | 'server'
   | 'popup_blocked'
   | 'popup_closed';
@@ -22,6 +23,8 @@ export class AlloyError extends Error {
     readonly code: AlloyErrorCode,
     message: string,
     readonly details?: Array<{ path: string; message: string }>,
+    /** When the server said when to try again (429, 503 `Retry-After`): in milliseconds. */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = 'AlloyError';

@@ -15,10 +15,30 @@ export type SendResult = { status: 'delivered'; id: string; eventId: string; exe
 let store: UseStore | undefined;
 const outbox = () => (store ??= createStore('alloy-outbox', 'events'));
 
+let retry: ReturnType<typeof setTimeout> | undefined;
+let delay = 0;
+
+/**
+ * Flushes the outbox again later: when the server said (`Retry-After`), else after 2 s, then
+ * twice as long each time up to a minute, until a send goes through.
+ */
+function retryLater(afterMs?: number): void {
+  delay = Math.min(afterMs ?? (delay * 2 || 2000), 60_000);
+  clearTimeout(retry);
+  retry = setTimeout(() => void flushOutbox(), delay);
+}
+
+/** Stops the pending retry (a test's clean-up; a page's ends with it). */
+export function stopRetrying(): void {
+  clearTimeout(retry);
+  delay = 0;
+}
+
 /**
  * Sends one stored event with its id as the idempotency key: a resend after a lost answer is
- * recognised by the server and runs nothing twice. Network failures and 5xx leave it stored;
- * a refusal (4xx) removes it, since resending cannot help.
+ * recognised by the server and runs nothing twice. Network failures, 5xx and 429 leave it stored
+ * and try again later by themselves; so do token troubles, until a token is set. A refusal
+ * (another 4xx) removes it, since resending cannot help.
  */
 async function deliver(item: Pending): Promise<SendResult> {
   try {
@@ -26,10 +46,13 @@ async function deliver(item: Pending): Promise<SendResult> {
       'idempotency-key': item.id,
     });
     await del(item.id, outbox());
+    delay = 0;
     return { status: 'delivered', id: item.id, eventId: res.eventId, executionIds: res.executionIds };
   } catch (err) {
-    const keep = err instanceof AlloyError && (['network', 'server', 'no_token', 'token_expired', 'unauthorized'].includes(err.code));
-    if (keep) return { status: 'queued', id: item.id };
+    const code = err instanceof AlloyError ? err.code : '';
+    const again = ['network', 'server', 'rate_limited'].includes(code);
+    if (again) retryLater((err as AlloyError).retryAfter);
+    if (again || ['no_token', 'token_expired', 'unauthorized'].includes(code)) return { status: 'queued', id: item.id };
     await del(item.id, outbox());
     throw err;
   }

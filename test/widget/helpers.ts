@@ -5,6 +5,7 @@ import { listen } from '../helpers/browser';
 import { createUser, startTestServer, userToken, type TestServer } from '../helpers/server';
 import type { Definitions } from '../../server/definitions/load';
 import { close, setBaseUrl, setToken } from '../../widget/index';
+import { stopRetrying } from '../../widget/outbox';
 
 export { definitionsWith } from '../helpers/definitions';
 
@@ -53,9 +54,10 @@ export const modal = () => inside([...document.body.children].find((e) => e.loca
 const outbox = createStore('alloy-outbox', 'events');
 export const outboxItems = async () => (await entries<string, { id: string; event: string; data: unknown }>(outbox)).map(([, v]) => v);
 
-/** Closes any modal, removes every host and empties the outbox. */
+/** Closes any modal, removes every host, stops the outbox's retry and empties the outbox. */
 export async function resetWidget(): Promise<void> {
   close();
+  stopRetrying();
   document.body.replaceChildren();
   await clear(outbox);
 }

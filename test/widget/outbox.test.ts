@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { listen } from '../helpers/browser';
 import { userToken, type TestServer } from '../helpers/server';
 import { outboxItems, resetWidget, serve, signIn, type Http } from './helpers';
-import { AlloyError, flushOutbox, sendAppEvent } from '../../widget/index';
+import { AlloyError, flushOutbox, getIntegrations, sendAppEvent } from '../../widget/index';
 import { pendingCount } from '../../widget/outbox';
 
 const ticket = { ticketName: 'Printer on fire', customerEmail: 'ann@acme.test', description: 'Smoke' };
@@ -154,5 +154,58 @@ describe('app events and the outbox', () => {
   it('rejects a call without an event name as a TypeError', async () => {
     await expect(sendAppEvent('')).rejects.toThrow(TypeError);
     expect(await pendingCount()).toBe(0);
+  });
+});
+
+describe('the outbox tries again by itself', () => {
+  let server: TestServer;
+  let http: Http;
+  let userId: string;
+
+  const names = async () =>
+    (await server.services.store.db.all<{ data: string }>('SELECT data FROM events WHERE user_id = ? ORDER BY received_at', [userId])).map((e) => JSON.parse(e.data).ticketName);
+
+  beforeAll(async () => {
+    // One app event per second per user, no burst: the second of two at once gets a 429.
+    ({ server, http } = await serve({ env: { RATE_LIMIT_USER_PER_SECOND: '1', RATE_LIMIT_USER_BURST: '1' } }));
+  });
+  beforeEach(async () => {
+    userId = await signIn(server, http);
+  });
+  afterEach(resetWidget);
+  afterAll(async () => {
+    await http?.close();
+    await server?.close();
+  });
+
+  it('queues an event the rate limit refuses (429) and sends it once Retry-After has passed, with no other prompt', async () => {
+    const first = await sendAppEvent('Ticket Created', { ...ticket, ticketName: 'First' });
+    const second = await sendAppEvent('Ticket Created', { ...ticket, ticketName: 'Second' });
+
+    expect(first.status).toBe('delivered');
+    expect(second).toEqual({ status: 'queued', id: expect.any(String) });
+    expect(await names()).toEqual(['First']);
+
+    // No 'online' event, no setToken, no flushOutbox call: the outbox's own retry sends it.
+    await vi.waitFor(async () => expect(await pendingCount()).toBe(0), { timeout: 5000, interval: 50 });
+    expect(await names()).toEqual(['First', 'Second']);
+  });
+
+  it('sends what it queued while the server was down once it is back, without an online event', async () => {
+    await http.close();
+    const queued = await sendAppEvent('Ticket Created', ticket);
+    expect(queued.status).toBe('queued');
+    http = await listen(server, Number(new URL(http.url).port));
+
+    await vi.waitFor(async () => expect(await pendingCount()).toBe(0), { timeout: 5000, interval: 50 });
+    expect(await names()).toEqual(['Printer on fire']);
+  });
+
+  it('answers a rate-limited call with AlloyError rate_limited and the wait the server asked for', async () => {
+    await sendAppEvent('Ticket Created', ticket);
+    const error = await getIntegrations().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AlloyError);
+    expect(error).toMatchObject({ code: 'rate_limited', retryAfter: 1000 });
   });
 });
