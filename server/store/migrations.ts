@@ -169,6 +169,14 @@ const migrations: string[] = [
   CREATE INDEX pending_installations_user ON pending_installations(user_id);
   CREATE INDEX oauth_states_user ON oauth_states(user_id);
   `,
+  // The retention sweep finds what is old by index instead of reading every row, in each process,
+  // every hour: on SQLite a sweep with nothing to delete read 1,000,000 executions in 130 ms, a
+  // stall of every request meanwhile. Finished executions only (a partial index): its entry is
+  // written when an execution finishes, not on the accept path, which stays as it was.
+  `
+  CREATE INDEX executions_finished ON executions(created_at) WHERE status IN ('succeeded', 'failed');
+  CREATE INDEX errors_occurred ON errors(occurred_at);
+  `,
 ];
 
 /**

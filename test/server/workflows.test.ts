@@ -505,5 +505,35 @@ describe(`workflows (${storeKind})`, () => {
       expect((await db.all<{ message: string }>('SELECT message FROM errors')).map((e) => e.message)).toEqual(['recent']);
       expect(await countRows(server, 'steps')).toBe(0);
     });
+
+    it('finds what is old through an index, not by reading every row', async () => {
+      server = await startTestServer();
+      const db = server.services.store.db;
+      const statements: { sql: string; params: readonly unknown[] }[] = [];
+      const run = db.run.bind(db);
+      const spy = vi.spyOn(db, 'run').mockImplementation(async (sql, params = []) => {
+        statements.push({ sql, params });
+        return run(sql, params);
+      });
+      await server.services.store.logs.deleteOlderThan(Date.now() - 60 * DAY);
+      spy.mockRestore();
+      expect(statements).toHaveLength(3);
+
+      const plans = await Promise.all(
+        statements.map(async ({ sql, params }) => {
+          if (db.dialect === 'sqlite') return (await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((r) => r.detail).join('\n');
+          // Told to avoid sequential scans, PostgreSQL still takes one when no index fits.
+          return db.transaction(async (tx) => {
+            await tx.run('SET LOCAL enable_seqscan = off');
+            return (await tx.all<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).map((r) => r['QUERY PLAN']).join('\n');
+          });
+        }),
+      );
+      const [errors, executions, events] = plans;
+      expect(errors).toContain('errors_occurred');
+      expect(executions).toContain('executions_finished');
+      expect(events).toContain('events_received');
+      for (const plan of plans) expect(plan).not.toMatch(/Seq Scan|^SCAN (errors|executions|events)$/m);
+    });
   });
 });
