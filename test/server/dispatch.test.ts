@@ -118,3 +118,69 @@ describe(`new executions handed straight to the local worker (${storeKind})`, ()
     expect(row.status).not.toBe('queued');
   });
 });
+
+describe(`events with several listeners (${storeKind})`, () => {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('starts one execution per listener in installation order, claims the first ones the worker has room for, and answers a repeat with the same ids', async () => {
+    server = await startTestServer();
+    const userId = await createUserWithSlack(server, 'ann');
+    const db = server.services.store.db;
+    const slack = (await server.services.store.installations.list(userId))[0]!;
+    // A second workflow on the same event, installed after the first; and a third, deactivated.
+    const now = Date.now();
+    for (const [workflowId, active] of [['second-listener', 1], ['inactive-listener', 0]] as const) {
+      await db.run(
+        'INSERT INTO workflow_versions (workflow_id, version, integration_id, definition, hash, trigger_key, released_at) VALUES (?, 1, ?, ?, ?, ?, ?)',
+        [workflowId, 'slack', '{}', workflowId, 'Ticket Created', now],
+      );
+      await db.run(
+        'INSERT INTO installations (id, user_id, integration_id, workflow_id, version, config, credential_ids, active, webhook_token, installed_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, NULL, ?, ?)',
+        [`inst-${workflowId}`, userId, 'slack', workflowId, '{}', '[]', active, now + 1, now + 1],
+      );
+    }
+    const handed: ClaimedExecution[] = [];
+    let room = 3;
+    server.services.store.events.dispatchTo({
+      owner: 'worker-test',
+      leaseMs: 60_000,
+      reserve: (count) => {
+        const granted = Math.min(count, room);
+        room -= granted;
+        return granted;
+      },
+      dispatched: (executions, reserved) => {
+        handed.push(...executions);
+        room += reserved - executions.length;
+      },
+    });
+    const input = (key: string) => ({ userId: 'ann', byUsername: true, name: 'Ticket Created', data: ticket, source: 'isv' as const, requestHash: 'h', idempotencyKey: key });
+
+    const results = await Promise.all([server.services.store.events.accept(input('a')), server.services.store.events.accept(input('b'))]);
+
+    const responses = results.map((r) => (r.kind === 'accepted' ? r.response : undefined));
+    const ids = responses.flatMap((r) => r!.executionIds);
+    expect(ids).toHaveLength(4);
+    expect(new Set([...ids, ...responses.map((r) => r!.eventId)]).size).toBe(6);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{24}$/);
+    const rows = await db.all<{ id: string; event_id: string; installation_id: string; status: string }>('SELECT id, event_id, installation_id, status FROM executions');
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const response of responses) {
+      expect(response!.executionIds.map((id) => byId.get(id)?.installation_id)).toEqual([slack.installationId, 'inst-second-listener']);
+      for (const id of response!.executionIds) expect(byId.get(id)?.event_id).toBe(response!.eventId);
+    }
+    // The worker had room for three: every execution it was handed is recorded as its, the others queued.
+    expect(handed.map((e) => e.executionId).sort()).toEqual(rows.filter((r) => r.status === 'running').map((r) => r.id).sort());
+    expect(handed).toHaveLength(3);
+    expect(rows.filter((r) => r.status === 'queued')).toHaveLength(1);
+    for (const e of handed) expect(e.inputs.event).toEqual({ name: 'Ticket Created', data: ticket, username: 'ann' });
+
+    // A repeat of a key answers what the first answer said, from what was stored with it.
+    const repeat = await server.services.store.events.accept(input('b'));
+    expect(repeat).toEqual({ kind: 'repeat', response: responses[1] });
+  });
+});
