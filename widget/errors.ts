@@ -19,14 +19,18 @@ export type AlloyErrorCode =
  * @example try { await Alloy.getIntegrations() } catch (e) { if (e.code === 'token_expired') … }
  */
 export class AlloyError extends Error {
-  constructor(
-    readonly code: AlloyErrorCode,
-    message: string,
-    readonly details?: Array<{ path: string; message: string }>,
-    /** When the server said when to try again (429, 503 `Retry-After`): in milliseconds. */
-    readonly retryAfter?: number,
-  ) {
+  // Declared, then assigned: parameter properties would be class fields, which the es2020 build
+  // turns into a defineProperty helper of a few hundred bytes.
+  declare readonly code: AlloyErrorCode;
+  declare readonly details?: Array<{ path: string; message: string }>;
+  /** When the server said when to try again (429, 503 `Retry-After`): in milliseconds. */
+  declare readonly retryAfter?: number;
+
+  constructor(code: AlloyErrorCode, message: string, details?: Array<{ path: string; message: string }>, retryAfter?: number) {
     super(message);
     this.name = 'AlloyError';
+    this.code = code;
+    this.details = details;
+    this.retryAfter = retryAfter;
   }
 }
