@@ -17,6 +17,7 @@ describe('the AcmeCo demo (npm start)', () => {
   let page: Page;
   let dataDir: string;
   const sentHeaders: string[] = [];
+  const pageErrors: string[] = [];
 
   const shot = (name: string) => page.screenshot({ path: path.join(screenshots, `${name}.png`) });
   const card = (app: string) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: app, exact: true }) });
@@ -35,6 +36,8 @@ describe('the AcmeCo demo (npm start)', () => {
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.on('request', (r) => sentHeaders.push(JSON.stringify(r.headers())));
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => msg.type() === 'error' && pageErrors.push(`${msg.text()} ${msg.location().url}`));
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -94,6 +97,8 @@ describe('the AcmeCo demo (npm start)', () => {
     await runs.first().locator('summary').click();
     await runs.first().getByText('post-message').waitFor();
     await shot('demo-6-live-feed-and-logs');
+    // Nothing the page did logged an error (a missing favicon did, on every load).
+    expect(pageErrors).toEqual([]);
   }, 60_000);
 
   it('updates a BigCommerce order and streams a new order, signed, to AcmeCo’s own receiver', async () => {
