@@ -13,14 +13,12 @@ import { headers, installSlack, int, mark, ms, openBenchStore, seedBody, type Be
 export const CONNECTIONS = 50;
 export const ROUNDS = 5;
 export const ROUND_SECONDS = 4;
-/** Warm-up of a run (growth: one run after another on a server already loaded). */
-const WARMUP_SECONDS = 3;
 /**
- * Warm-up of each accept target before the rounds: a fresh server keeps getting faster for tens
- * of seconds (SQLite, 5 s runs one after another: 7.2 k, 9.7 k, 10.2 k req/s, then steady), and the
- * rounds are to compare steady states.
+ * Warm-up of each server before its rounds (accept, growth): a fresh server keeps getting faster
+ * for tens of seconds (SQLite, 5 s runs one after another: 7.2 k, 9.7 k, 10.2 k req/s, then
+ * steady), and the rounds are to compare steady states.
  */
-const TARGET_WARMUP_SECONDS = 15;
+export const TARGET_WARMUP_SECONDS = 15;
 /** Targets from issue 6. */
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 10;
@@ -40,13 +38,6 @@ export interface AcceptResult {
 export interface AcceptSection {
   bare: LoadResult[];
   stores: AcceptResult[];
-}
-
-/** Warm-up (JIT, connection pools), unmeasured, then `beforeRun`, then the measured run (the growth section measures this way). */
-export async function load(url: string, body: string, beforeRun?: () => Promise<void>, seconds = 10): Promise<LoadResult> {
-  await autocannon(url, body, headers, { connections: CONNECTIONS, seconds: WARMUP_SECONDS });
-  await beforeRun?.();
-  return autocannon(url, body, headers, { connections: CONNECTIONS, seconds });
 }
 
 interface Target {
@@ -114,15 +105,15 @@ export async function accept(kinds: StoreKind[], pgUrl?: string): Promise<Accept
   }
 }
 
-const median = (values: number[]) => {
+export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+export const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const sum = (loads: LoadResult[], field: 'ok2xx' | 'non2xx' | 'errors' | 'timeouts') => loads.reduce((n, l) => n + l[field], 0);
 /** `median (round 1, round 2, …)`. */
-const perRound = (values: number[], format: (n: number) => string) => `${format(median(values))} (rounds: ${values.map(format).join(', ')})`;
+export const perRound = (values: number[], format: (n: number) => string) => `${format(median(values))} (rounds: ${values.map(format).join(', ')})`;
 
 /** Reference points measured on this kind of machine (issue 6). */
 const reference = {

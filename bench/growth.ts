@@ -1,19 +1,22 @@
 /**
  * 3. Growth: the accept path's latency with 1 k, 100 k and 1 M installations in the store (each
- *    of its own user, seeded in bulk with SQL), measured as in the accept benchmark (50
- *    connections, 10 s after 3 s of warm-up, WORKERS=off). The events and executions of one step
- *    are deleted before the next, so only the installations grow.
+ *    of its own user, seeded in bulk with SQL), measured as in the accept benchmark: one server
+ *    (WORKERS=off) on a store of each size, all running at once, each warmed up, then loaded in
+ *    turns, rounds of a few seconds at 50 connections, so that a machine that drifts drifts under
+ *    every size alike. The factor is the median of the rounds' (p99 at the largest / p99 at the
+ *    smallest). Each store gets the same load, so the events and executions grow alike in all.
  */
-import { load } from './accept';
-import { startServer, type LoadResult } from './process';
-import { API_KEY, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
+import { CONNECTIONS, mean, median, perRound, ROUND_SECONDS, ROUNDS, TARGET_WARMUP_SECONDS } from './accept';
+import { autocannon, startServer, type LoadResult, type Server } from './process';
+import { API_KEY, headers, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
 
 export const SIZES = [1_000, 100_000, 1_000_000];
 const TARGET_FACTOR = 1.5;
 
 export interface GrowthResult {
   store: StoreKind;
-  steps: Array<{ installations: number; load: LoadResult; seedSeconds: number }>;
+  /** One per size, smallest first: a load per round (round i of every size ran one after the other). */
+  steps: Array<{ installations: number; rounds: LoadResult[]; seedSeconds: number }>;
 }
 
 /** Adds users `from`..`to` (inclusive), each with one installation like the benchmark user's. */
@@ -48,34 +51,49 @@ async function seed(store: BenchStore, from: number, to: number): Promise<void> 
   await store.query('ANALYZE users, installations');
 }
 
+interface Step {
+  installations: number;
+  store: BenchStore;
+  server: Server;
+  body: string;
+  seedSeconds: number;
+  rounds: LoadResult[];
+}
+
 export async function growth(kind: StoreKind, pgUrl?: string): Promise<GrowthResult> {
-  const store = await openBenchStore(kind, pgUrl);
-  const server = await startServer('server/index.ts', { WORKERS: 'off', DEMO: 'off', ALLOY_API_KEY: API_KEY, ...store.env });
+  const steps: Step[] = [];
   try {
-    const userId = await installSlack(server.url);
-    const url = `${server.url}/run/event`;
-    const steps: GrowthResult['steps'] = [];
-    let have = 1;
     for (const size of SIZES) {
-      // Only the installations grow: the events and executions of the previous step go first.
-      await store.query('DELETE FROM executions');
-      await store.query('DELETE FROM events');
+      const store = await openBenchStore(kind, pgUrl);
+      const server = await startServer('server/index.ts', { WORKERS: 'off', DEMO: 'off', ALLOY_API_KEY: API_KEY, ...store.env });
+      const step: Step = { installations: size, store, server, body: '', seedSeconds: 0, rounds: [] };
+      steps.push(step);
+      step.body = seedBody(await installSlack(server.url));
       const started = Date.now();
-      await seed(store, have + 1, size);
-      have = size;
-      const seedSeconds = (Date.now() - started) / 1000;
-      process.stdout.write(`  ${kind}: ${int(size)} installations (seeded in ${seedSeconds.toFixed(1)} s)… `);
-      const measured = await load(url, seedBody(userId));
-      console.log(`${int(measured.reqPerSec)} req/s, p50 ${measured.p50} ms, p99 ${measured.p99} ms`);
-      steps.push({ installations: size, load: measured, seedSeconds });
+      await seed(store, 2, size);
+      step.seedSeconds = (Date.now() - started) / 1000;
+      console.log(`  ${kind}: ${int(size)} installations seeded in ${step.seedSeconds.toFixed(1)} s`);
     }
-    return { store: kind, steps };
+    const url = (s: Step) => `${s.server.url}/run/event`;
+    for (const s of steps) await autocannon(url(s), s.body, headers, { connections: CONNECTIONS, seconds: TARGET_WARMUP_SECONDS });
+    for (let round = 1; round <= ROUNDS; round++) {
+      process.stdout.write(`  ${kind} round ${round}/${ROUNDS}:`);
+      for (const s of steps) {
+        const result = await autocannon(url(s), s.body, headers, { connections: CONNECTIONS, seconds: ROUND_SECONDS });
+        s.rounds.push(result);
+        process.stdout.write(` ${int(s.installations)}: ${int(result.reqPerSec)} req/s (p99 ${result.p99} ms)`);
+      }
+      console.log();
+    }
+    return { store: kind, steps: steps.map(({ installations, rounds, seedSeconds }) => ({ installations, rounds, seedSeconds })) };
   } catch (err) {
-    console.error(server.output());
+    for (const s of steps) console.error(s.server.output());
     throw err;
   } finally {
-    await server.kill();
-    await store.dispose();
+    for (const s of steps) {
+      await s.server.kill();
+      await s.store.dispose();
+    }
   }
 }
 
@@ -83,18 +101,19 @@ export function growthRows(results: GrowthResult[]): Row[] {
   return results.flatMap((g): Row[] => {
     const first = g.steps[0]!;
     const last = g.steps[g.steps.length - 1]!;
-    const factor = last.load.p99 / Math.max(1, first.load.p99);
+    const factors = last.rounds.map((l, i) => l.p99 / Math.max(1, first.rounds[i]!.p99));
+    const factor = median(factors);
     return [
       ...g.steps.map((s): Row => [
-        `${g.store} growth: accept with ${int(s.installations)} installations: req/s, p50 / p99`,
-        `${int(s.load.reqPerSec)}, ${ms(s.load.p50)} / ${ms(s.load.p99)}`,
-        '',
+        `${g.store} growth: accept with ${int(s.installations)} installations: req/s (mean of the rounds), p50 / p99 (median of the rounds)`,
+        `${int(mean(s.rounds.map((l) => l.reqPerSec)))}, ${ms(median(s.rounds.map((l) => l.p50)))} / ${perRound(s.rounds.map((l) => l.p99), (n) => ms(n))}`,
+        `seeded in ${s.seedSeconds.toFixed(1)} s`,
         '',
         '',
       ]),
       [
-        `${g.store} growth: p99 at ${int(last.installations)} / p99 at ${int(first.installations)}`,
-        `${factor.toFixed(2)}×`,
+        `${g.store} growth: p99 at ${int(last.installations)} / p99 at ${int(first.installations)} (median of the rounds)`,
+        perRound(factors, (n) => `${n.toFixed(2)}×`),
         'p99 in whole ms (autocannon): a 1 ms step is the resolution',
         `≤ ${TARGET_FACTOR}×`,
         mark(factor <= TARGET_FACTOR),
