@@ -18,7 +18,7 @@ export const ROUND_SECONDS = 4;
  * for tens of seconds (SQLite, 5 s runs one after another: 7.2 k, 9.7 k, 10.2 k req/s, then
  * steady), and the rounds are to compare steady states.
  */
-export const TARGET_WARMUP_SECONDS = 15;
+const TARGET_WARMUP_SECONDS = 15;
 /** Targets from issue 6. */
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 10;
@@ -38,6 +38,31 @@ export interface AcceptResult {
 export interface AcceptSection {
   bare: LoadResult[];
   stores: AcceptResult[];
+}
+
+/**
+ * Warms each target up (TARGET_WARMUP_SECONDS), calls `beforeRounds`, then loads the targets in
+ * turns, ROUNDS rounds of ROUND_SECONDS at CONNECTIONS connections, printing each round on a line
+ * that starts with `prefix`. Returns each target's loads, in round order.
+ */
+export async function loadInTurns(
+  targets: Array<{ label: string; url: string; body: string }>,
+  prefix: string,
+  beforeRounds?: () => Promise<void>,
+): Promise<LoadResult[][]> {
+  for (const t of targets) await autocannon(t.url, t.body, headers, { connections: CONNECTIONS, seconds: TARGET_WARMUP_SECONDS });
+  await beforeRounds?.();
+  const rounds: LoadResult[][] = targets.map(() => []);
+  for (let round = 1; round <= ROUNDS; round++) {
+    process.stdout.write(`  ${prefix}round ${round}/${ROUNDS}:`);
+    for (const [i, t] of targets.entries()) {
+      const result = await autocannon(t.url, t.body, headers, { connections: CONNECTIONS, seconds: ROUND_SECONDS });
+      rounds[i]!.push(result);
+      process.stdout.write(` ${t.label} ${int(result.reqPerSec)} req/s (p99 ${result.p99} ms)`);
+    }
+    console.log();
+  }
+  return rounds;
 }
 
 interface Target {
@@ -61,19 +86,12 @@ export async function accept(kinds: StoreKind[], pgUrl?: string): Promise<Accept
       targets.push({ name: kind, server, store, env, body: seedBody(await installSlack(server.url)) });
     }
     const url = (t: Target) => `${t.server.url}/run/event`;
-    for (const t of targets) await autocannon(url(t), t.body, headers, { connections: CONNECTIONS, seconds: TARGET_WARMUP_SECONDS });
-
-    const before = await Promise.all(targets.map((t) => (t.store ? runs(t.store) : 0)));
-    const rounds: LoadResult[][] = targets.map(() => []);
-    for (let round = 1; round <= ROUNDS; round++) {
-      process.stdout.write(`  round ${round}/${ROUNDS}:`);
-      for (const [i, t] of targets.entries()) {
-        const result = await autocannon(url(t), t.body, headers, { connections: CONNECTIONS, seconds: ROUND_SECONDS });
-        rounds[i]!.push(result);
-        process.stdout.write(` ${t.name} ${int(result.reqPerSec)} req/s (p99 ${result.p99} ms)`);
-      }
-      console.log();
-    }
+    let before: number[] = [];
+    const rounds = await loadInTurns(
+      targets.map((t) => ({ label: t.name, url: url(t), body: t.body })),
+      '',
+      async () => void (before = await Promise.all(targets.map((t) => (t.store ? runs(t.store) : 0)))),
+    );
     // Requests cut off by the end of a round may still be committing: let them land.
     await new Promise((r) => setTimeout(r, 500));
 

@@ -6,9 +6,9 @@
  *    every size alike. The factor is the median of the rounds' (p99 at the largest / p99 at the
  *    smallest). Each store gets the same load, so the events and executions grow alike in all.
  */
-import { CONNECTIONS, mean, median, perRound, ROUND_SECONDS, ROUNDS, TARGET_WARMUP_SECONDS } from './accept';
-import { autocannon, startServer, type LoadResult, type Server } from './process';
-import { API_KEY, headers, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
+import { loadInTurns, mean, median, perRound } from './accept';
+import { startServer, type LoadResult, type Server } from './process';
+import { API_KEY, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
 
 export const SIZES = [1_000, 100_000, 1_000_000];
 const TARGET_FACTOR = 1.5;
@@ -57,7 +57,6 @@ interface Step {
   server: Server;
   body: string;
   seedSeconds: number;
-  rounds: LoadResult[];
 }
 
 export async function growth(kind: StoreKind, pgUrl?: string): Promise<GrowthResult> {
@@ -66,7 +65,7 @@ export async function growth(kind: StoreKind, pgUrl?: string): Promise<GrowthRes
     for (const size of SIZES) {
       const store = await openBenchStore(kind, pgUrl);
       const server = await startServer('server/index.ts', { WORKERS: 'off', DEMO: 'off', ALLOY_API_KEY: API_KEY, ...store.env });
-      const step: Step = { installations: size, store, server, body: '', seedSeconds: 0, rounds: [] };
+      const step: Step = { installations: size, store, server, body: '', seedSeconds: 0 };
       steps.push(step);
       step.body = seedBody(await installSlack(server.url));
       const started = Date.now();
@@ -74,18 +73,11 @@ export async function growth(kind: StoreKind, pgUrl?: string): Promise<GrowthRes
       step.seedSeconds = (Date.now() - started) / 1000;
       console.log(`  ${kind}: ${int(size)} installations seeded in ${step.seedSeconds.toFixed(1)} s`);
     }
-    const url = (s: Step) => `${s.server.url}/run/event`;
-    for (const s of steps) await autocannon(url(s), s.body, headers, { connections: CONNECTIONS, seconds: TARGET_WARMUP_SECONDS });
-    for (let round = 1; round <= ROUNDS; round++) {
-      process.stdout.write(`  ${kind} round ${round}/${ROUNDS}:`);
-      for (const s of steps) {
-        const result = await autocannon(url(s), s.body, headers, { connections: CONNECTIONS, seconds: ROUND_SECONDS });
-        s.rounds.push(result);
-        process.stdout.write(` ${int(s.installations)}: ${int(result.reqPerSec)} req/s (p99 ${result.p99} ms)`);
-      }
-      console.log();
-    }
-    return { store: kind, steps: steps.map(({ installations, rounds, seedSeconds }) => ({ installations, rounds, seedSeconds })) };
+    const rounds = await loadInTurns(
+      steps.map((s) => ({ label: `${int(s.installations)}:`, url: `${s.server.url}/run/event`, body: s.body })),
+      `${kind} `,
+    );
+    return { store: kind, steps: steps.map(({ installations, seedSeconds }, i) => ({ installations, rounds: rounds[i]!, seedSeconds })) };
   } catch (err) {
     for (const s of steps) console.error(s.server.output());
     throw err;
