@@ -117,14 +117,6 @@ describe(`new executions handed straight to the local worker (${storeKind})`, ()
     expect(row.started_at).not.toBeNull();
     expect(row.status).not.toBe('queued');
   });
-});
-
-describe(`events with several listeners (${storeKind})`, () => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
 
   it('starts one execution per listener in installation order, claims the first ones the worker has room for, and answers a repeat with the same ids', async () => {
     server = await startTestServer();
@@ -143,24 +135,12 @@ describe(`events with several listeners (${storeKind})`, () => {
         [`inst-${workflowId}`, userId, 'slack', workflowId, '{}', '[]', active, now + 1, now + 1],
       );
     }
-    const handed: ClaimedExecution[] = [];
-    let room = 3;
-    server.services.store.events.dispatchTo({
-      owner: 'worker-test',
-      leaseMs: 60_000,
-      reserve: (count) => {
-        const granted = Math.min(count, room);
-        room -= granted;
-        return granted;
-      },
-      dispatched: (executions, reserved) => {
-        handed.push(...executions);
-        room += reserved - executions.length;
-      },
-    });
+    const dispatcher = fakeDispatcher(3);
+    server.services.store.events.dispatchTo(dispatcher);
     const input = (key: string) => ({ userId: 'ann', byUsername: true, name: 'Ticket Created', data: ticket, source: 'isv' as const, requestHash: 'h', idempotencyKey: key });
 
     const results = await Promise.all([server.services.store.events.accept(input('a')), server.services.store.events.accept(input('b'))]);
+    const handed = dispatcher.handed.flatMap((h) => h.executions);
 
     const responses = results.map((r) => (r.kind === 'accepted' ? r.response : undefined));
     const ids = responses.flatMap((r) => r!.executionIds);
