@@ -40,18 +40,16 @@ export interface AcceptSection {
   stores: AcceptResult[];
 }
 
-/**
- * Warms each target up (TARGET_WARMUP_SECONDS), calls `beforeRounds`, then loads the targets in
- * turns, ROUNDS rounds of ROUND_SECONDS at CONNECTIONS connections, printing each round on a line
- * that starts with `prefix`. Returns each target's loads, in round order.
- */
-export async function loadInTurns(
-  targets: Array<{ label: string; url: string; body: string }>,
-  prefix: string,
-  beforeRounds?: () => Promise<void>,
-): Promise<LoadResult[][]> {
+/** Loads each target for TARGET_WARMUP_SECONDS, unmeasured, so that the rounds compare steady states. */
+export async function warmUp(targets: Array<{ url: string; body: string }>): Promise<void> {
   for (const t of targets) await autocannon(t.url, t.body, headers, { connections: CONNECTIONS, seconds: TARGET_WARMUP_SECONDS });
-  await beforeRounds?.();
+}
+
+/**
+ * Loads the targets in turns, ROUNDS rounds of ROUND_SECONDS at CONNECTIONS connections, printing
+ * each round on a line that starts with `prefix`. Returns each target's loads, in round order.
+ */
+export async function loadInTurns(targets: Array<{ label: string; url: string; body: string }>, prefix: string): Promise<LoadResult[][]> {
   const rounds: LoadResult[][] = targets.map(() => []);
   for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`  ${prefix}round ${round}/${ROUNDS}:`);
@@ -85,13 +83,10 @@ export async function accept(kinds: StoreKind[], pgUrl?: string): Promise<Accept
       const server = await startServer('server/index.ts', env);
       targets.push({ name: kind, server, store, env, body: seedBody(await installSlack(server.url)) });
     }
-    const url = (t: Target) => `${t.server.url}/run/event`;
-    let before: number[] = [];
-    const rounds = await loadInTurns(
-      targets.map((t) => ({ label: t.name, url: url(t), body: t.body })),
-      '',
-      async () => void (before = await Promise.all(targets.map((t) => (t.store ? runs(t.store) : 0)))),
-    );
+    const loads = targets.map((t) => ({ label: t.name, url: `${t.server.url}/run/event`, body: t.body }));
+    await warmUp(loads);
+    const before = await Promise.all(targets.map((t) => (t.store ? runs(t.store) : 0)));
+    const rounds = await loadInTurns(loads, '');
     // Requests cut off by the end of a round may still be committing: let them land.
     await new Promise((r) => setTimeout(r, 500));
 
@@ -102,7 +97,7 @@ export async function accept(kinds: StoreKind[], pgUrl?: string): Promise<Accept
       // kill -9 in the middle of a load: what was answered 2xx must be there after a restart.
       process.stdout.write(`  ${t.name}: kill -9 under load… `);
       const beforeKill = await runs(t.store);
-      const killed = autocannon(url(t), t.body, headers, { connections: CONNECTIONS, seconds: 4 });
+      const killed = autocannon(loads[i]!.url, t.body, headers, { connections: CONNECTIONS, seconds: 4 });
       await new Promise((r) => setTimeout(r, 2000));
       await t.server.kill('SIGKILL');
       const answered = await killed;

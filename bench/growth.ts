@@ -6,7 +6,7 @@
  *    every size alike. The factor is the median of the rounds' (p99 at the largest / p99 at the
  *    smallest). Each store gets the same load, so the events and executions grow alike in all.
  */
-import { loadInTurns, mean, median, perRound } from './accept';
+import { loadInTurns, mean, median, perRound, warmUp } from './accept';
 import { startServer, type LoadResult, type Server } from './process';
 import { API_KEY, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
 
@@ -65,6 +65,7 @@ export async function growth(kind: StoreKind, pgUrl?: string): Promise<GrowthRes
     for (const size of SIZES) {
       const store = await openBenchStore(kind, pgUrl);
       const server = await startServer('server/index.ts', { WORKERS: 'off', DEMO: 'off', ALLOY_API_KEY: API_KEY, ...store.env });
+      // Listed at once, so that `finally` stops its server if what follows throws.
       const step: Step = { installations: size, store, server, body: '', seedSeconds: 0 };
       steps.push(step);
       step.body = seedBody(await installSlack(server.url));
@@ -73,10 +74,9 @@ export async function growth(kind: StoreKind, pgUrl?: string): Promise<GrowthRes
       step.seedSeconds = (Date.now() - started) / 1000;
       console.log(`  ${kind}: ${int(size)} installations seeded in ${step.seedSeconds.toFixed(1)} s`);
     }
-    const rounds = await loadInTurns(
-      steps.map((s) => ({ label: `${int(s.installations)}:`, url: `${s.server.url}/run/event`, body: s.body })),
-      `${kind} `,
-    );
+    const loads = steps.map((s) => ({ label: `${int(s.installations)}:`, url: `${s.server.url}/run/event`, body: s.body }));
+    await warmUp(loads);
+    const rounds = await loadInTurns(loads, `${kind} `);
     return { store: kind, steps: steps.map(({ installations, seedSeconds }, i) => ({ installations, rounds: rounds[i]!, seedSeconds })) };
   } catch (err) {
     for (const s of steps) console.error(s.server.output());
