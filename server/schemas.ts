@@ -30,7 +30,14 @@ z.config({
 
 // ── shared pieces ───────────────────────────────────────────────────────────
 const UserRef = z.string().trim().min(1).max(255).meta({ description: 'A userId, or the username (Alloy accepts either).' });
-const Limit = z.coerce.number().int().min(1).max(1000).default(100);
+const LIMIT_RANGE = 'must be a whole number from 1 to 1000';
+const Limit = z.coerce
+  .number({ error: LIMIT_RANGE })
+  .int({ error: LIMIT_RANGE })
+  .min(1, { error: LIMIT_RANGE })
+  .max(1000, { error: LIMIT_RANGE })
+  .default(100)
+  .meta({ description: 'Rows per page, 1 to 1000.' });
 
 export const UserIdQuery = z.object({ userId: UserRef });
 export const PageQuery = z.object({ limit: Limit, cursor: z.string().optional() });

@@ -186,9 +186,9 @@ describe(`users (${storeKind})`, () => {
       });
     });
 
-    it('refuses a limit outside 1 to 1000', async () => {
-      expectError(await server.request('GET', '/users?limit=0'), 400, 'invalid_request', { path: 'limit' });
-      expectError(await server.request('GET', '/users?limit=1001'), 400, 'invalid_request', { path: 'limit' });
+    it('refuses a limit that is not a whole number from 1 to 1000, saying so', async () => {
+      for (const limit of ['0', '1001', 'abc', '2.5', ''])
+        expectError(await server.request('GET', `/users?limit=${limit}`), 400, 'invalid_request', { path: 'limit', message: 'must be a whole number from 1 to 1000' });
     });
   });
 
