@@ -49,7 +49,7 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   const docs: RouteDoc[] = [];
 
   app.onError(handleError);
-  app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 
   app.use('*', bodyLimit(services.config.bodyLimitBytes));
 

@@ -141,16 +141,17 @@ describe(`bad input (${storeKind})`, () => {
   });
 
   describe('routes and queries', () => {
-    it('answers an unknown route with a JSON 404 not_found', async () => {
+    it('answers an unknown route with a JSON 404 not_found naming the method and the path as sent', async () => {
       for (const [method, url] of [
         ['GET', '/nope'],
         ['POST', '/users/batch/extra'],
         ['PATCH', '/users'],
         ['GET', '/2023-12/nope'],
+        ['GET', '/2023-12/users/gregg/logs?limit=5'],
       ] as const) {
         const res = await server.request(method, url);
         expectError(res, 404, 'not_found');
-        expect(res.body.error.message).toContain(method);
+        expect(res.body.error.message).toBe(`No route for ${method} ${url.split('?')[0]}`);
       }
     });
 
