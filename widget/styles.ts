@@ -21,7 +21,7 @@ input[type=checkbox]{width:18px;height:18px;vertical-align:middle;margin:0 8px 0
 :focus-visible{outline:3px solid var(--a);outline-offset:2px}
 .grid{display:grid;gap:12px;grid-template-columns:repeat(auto-fill,minmax(240px,1fr))}
 .card{border:1px solid #e5e7eb;border-radius:var(--r);padding:14px;background:#fff;display:flex;flex-direction:column;gap:8px}
-.card .hd{margin:0;flex-wrap:wrap}.badge{font-size:12px;border-radius:99px;padding:2px 8px;white-space:nowrap;background:#f3f4f6;color:#374151;font-weight:600}
+.card .hd{margin:0}.hd>div{flex:1;display:flex;flex-direction:column;align-items:flex-start;gap:4px}.badge{font-size:12px;border-radius:99px;padding:2px 8px;white-space:nowrap;background:#f3f4f6;color:#374151;font-weight:600}
 .badge.on{background:#dcfce7;color:#166534}.badge.up{background:#fef3c7;color:#92400e}
 .row{display:flex;gap:8px;flex-wrap:wrap;align-items:center}.row .btn{width:auto;margin:0;padding:6px 12px;font-size:13px}
 .search{margin-bottom:12px}

@@ -131,6 +131,22 @@ describe('the AcmeCo demo (npm start)', () => {
     expect(forged.status).toBe(401);
   }, 60_000);
 
+  it('shows each card’s status on one line under its app name, on a desktop and on a phone', async () => {
+    for (const viewport of [{ width: 1280, height: 1000 }, { width: 390, height: 844 }]) {
+      await page.setViewportSize(viewport);
+      for (const app of ['BigCommerce', 'NetSuite', 'Slack']) {
+        const name = (await card(app).getByRole('heading', { name: app }).boundingBox())!;
+        const badge = card(app).locator('.hd .badge');
+        const box = (await badge.boundingBox())!;
+        const lineHeight = await badge.evaluate((el) => parseFloat(getComputedStyle(el).lineHeight));
+        expect(Math.abs(box.x - name.x), `${app} at ${viewport.width} px`).toBeLessThan(1);
+        expect(box.y, `${app} at ${viewport.width} px`).toBeGreaterThanOrEqual(name.y + name.height - 1);
+        expect(box.height, `${app} at ${viewport.width} px`).toBeLessThan(2 * lineHeight);
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 1000 });
+  });
+
   it('has no serious or critical accessibility violation (axe-core, widget included)', async () => {
     expect(await seriousAxeViolations(page)).toEqual([]);
   });

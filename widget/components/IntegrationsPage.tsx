@@ -76,10 +76,13 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
             <li class="card" aria-labelledby={`i-${i.integrationId}`}>
               <div class="hd">
                 <img src={i.icon} alt="" />
-                <h3 id={`i-${i.integrationId}`} style="margin:0;flex:1">
-                  {i.app}
-                </h3>
-                <span class={`badge${i.installed ? ' on' : ''}`}>{i.installed ? strings.installed : strings.notInstalled}</span>
+                {/* The status under the name, so every card has the same layout whatever the name's length. */}
+                <div>
+                  <h3 id={`i-${i.integrationId}`} style="margin:0">
+                    {i.app}
+                  </h3>
+                  <span class={`badge${i.installed ? ' on' : ''}`}>{i.installed ? strings.installed : strings.notInstalled}</span>
+                </div>
               </div>
               {i.description && <p style="margin:0">{i.description}</p>}
               {i.needsReconnect && <span class="badge up">{strings.reconnect}</span>}
