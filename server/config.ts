@@ -53,6 +53,7 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^\d+(,\d+)*$/, 'comma-separated delays in milliseconds, e.g. 1000,5000,30000')
     .default('1000,5000,30000,120000,600000'),
+  RETRY_AFTER_MAX_MS: z.coerce.number().int().min(0).default(3_600_000),
   HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   HTTP_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
   ALLOY_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must be a Standard Webhooks secret (whsec_…)').optional(),
@@ -100,6 +101,8 @@ export interface Config {
   leaseMs: number;
   /** Delay before each retry; its length is the number of retries. */
   retrySchedule: number[];
+  /** The longest a destination's Retry-After can hold back a retry. */
+  retryAfterMaxMs: number;
   httpTimeoutMs: number;
   httpMaxResponseBytes: number;
   webhookSecret?: string;
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: e.WORKER_CONCURRENCY,
     leaseMs: e.EXECUTION_LEASE_MS,
     retrySchedule: e.RETRY_SCHEDULE.split(',').map(Number),
+    retryAfterMaxMs: e.RETRY_AFTER_MAX_MS,
     httpTimeoutMs: e.HTTP_TIMEOUT_MS,
     httpMaxResponseBytes: e.HTTP_MAX_RESPONSE_BYTES,
     webhookSecret: e.ALLOY_WEBHOOK_SECRET,

@@ -17,6 +17,11 @@ export interface ExecutorDeps {
   settings: ConnectorSettings;
   /** Delay before retry n (n from 1); its length is how many retries there are. */
   retrySchedule: number[];
+  /**
+   * The longest a destination's Retry-After can hold back a retry: a longer one is cut to this
+   * (one far in the future would park the execution for good, or overflow the store's column).
+   */
+  retryAfterMaxMs: number;
   /** Told of every execution that failed for good (the error webhook listens here). */
   onFailed?: (failure: FailedExecution) => void;
 }
@@ -57,6 +62,7 @@ function backoff(schedule: number[], attemptInRun: number): number {
 export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution, owner: string): Promise<Outcome> {
   const { store } = deps;
   const secrets: string[] = [];
+  const retriesLeft = claimed.attemptInRun <= deps.retrySchedule.length;
   try {
     const version = await store.versions.get(claimed.workflowId, claimed.version);
     if (!version) throw new BlockFailure(`Workflow ${claimed.workflowId} version ${claimed.version} is not released`, null, false);
@@ -111,7 +117,11 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
         else await store.executions.recordStep(claimed.executionId, step);
         scope.steps[block.id] = { output: output ?? null };
       } catch (err) {
-        const message = redact(err instanceof Error ? err.message : String(err), secrets) as string;
+        const asked = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
+        const retryAfterMs = asked === undefined ? undefined : Math.min(asked, deps.retryAfterMaxMs);
+        let message = redact(err instanceof Error ? err.message : String(err), secrets) as string;
+        if (asked !== undefined && asked > deps.retryAfterMaxMs && retriesLeft)
+          message += ` (Retry-After asked for ${(asked / 1000).toLocaleString('en-US', { maximumSignificantDigits: 6 })} s; waiting ${deps.retryAfterMaxMs} ms, the most RETRY_AFTER_MAX_MS allows)`;
         await store.executions.recordStep(claimed.executionId, {
           blockId: block.id,
           attempt: claimed.attempt,
@@ -121,7 +131,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
           finishedAt: Date.now(),
         });
         const retriable = !(err instanceof NonRetriableError || err instanceof TemplateError);
-        throw new BlockFailure(message, block.id, retriable, err instanceof RetryAfterError ? err.retryAfterMs : undefined);
+        throw new BlockFailure(message, block.id, retriable, retryAfterMs);
       }
     }
     return (await store.executions.succeed(claimed.executionId, owner, lastStep)) ? 'succeeded' : 'lost';
@@ -130,7 +140,6 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
       err instanceof BlockFailure
         ? err
         : new BlockFailure(redact(err instanceof Error ? err.message : String(err), secrets) as string, null, !(err instanceof NonRetriableError));
-    const retriesLeft = claimed.attemptInRun <= deps.retrySchedule.length;
     if (failure.retriable && retriesLeft) {
       const delay = Math.max(backoff(deps.retrySchedule, claimed.attemptInRun), failure.retryAfterMs ?? 0);
       return (await store.executions.retryAt(claimed.executionId, owner, Date.now() + delay, failure.message)) ? 'retrying' : 'lost';

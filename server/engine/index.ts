@@ -39,6 +39,7 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     http,
     settings,
     retrySchedule: config.retrySchedule,
+    retryAfterMaxMs: config.retryAfterMaxMs,
     onFailed: config.errorWebhookUrl ? errorWebhook(http, config.errorWebhookUrl, webhookSecret) : undefined,
   };
   const worker = options.worker ? new Worker(deps, { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }) : undefined;

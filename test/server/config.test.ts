@@ -6,6 +6,7 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 3000, workers: true, workerConcurrency: 50, allowPrivateUrls: false, tokenTtlSeconds: 3600, logRetentionDays: 60 });
     expect(config.retrySchedule).toEqual([1000, 5000, 30000, 120000, 600000]);
+    expect(config.retryAfterMaxMs).toBe(3_600_000);
     expect(config.apiUrls).toEqual({ slack: 'https://slack.com/api', bigcommerce: 'https://api.bigcommerce.com' });
     expect(config.oauthClients).toEqual({});
   });
@@ -19,6 +20,7 @@ describe('configuration', () => {
   it('stops with the variable and the reason when a value is bad', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT: /);
     expect(() => loadConfig({ RETRY_SCHEDULE: '1s,5s' })).toThrow(/RETRY_SCHEDULE: comma-separated delays/);
+    expect(() => loadConfig({ RETRY_AFTER_MAX_MS: '1h' })).toThrow(/RETRY_AFTER_MAX_MS: /);
     expect(() => loadConfig({ SLACK_API_URL: 'not a url' })).toThrow(/SLACK_API_URL: expected a URL, got "not a url"/);
     expect(() => loadConfig({ ALLOY_WEBHOOK_SECRET: 'secret' })).toThrow(/ALLOY_WEBHOOK_SECRET: must be a Standard Webhooks secret/);
   });

@@ -23,6 +23,7 @@ type Fault =
   | 'truncated-json-200'
   | 'html-as-json-200'
   | 'html-as-json-400'
+  | 'busy-for-ages'
   | 'ok';
 
 function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, ok: () => void): void {
@@ -53,6 +54,9 @@ function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, ok: 
       return void res.writeHead(200, { 'content-type': 'application/json' }).end('<html>Thanks!</html>');
     case 'html-as-json-400':
       return void res.writeHead(400, { 'content-type': 'application/json' }).end('<html>Bad request</html>');
+    case 'busy-for-ages':
+      // A Retry-After far past any date a database column or JavaScript can hold.
+      return void res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '99999999999999999999' }).end('{"error":"slow down"}');
     case 'ok':
       return ok();
   }
@@ -96,6 +100,7 @@ async function startFaultyDestination() {
 type Destination = Awaited<ReturnType<typeof startFaultyDestination>>;
 
 const TIMEOUT_MS = 300;
+const RETRY_AFTER_MAX_MS = 200;
 
 describe('the HTTP client on a faulty destination', () => {
   let dest: Destination;
@@ -188,7 +193,7 @@ describe(`destination faults through the engine: the execution and error logs sa
   beforeEach(async () => {
     dest = await startFaultyDestination();
     server = await startTestServer({
-      env: { WORKERS: 'on', RETRY_SCHEDULE: '20,20', HTTP_TIMEOUT_MS: String(TIMEOUT_MS), ALLOY_ALLOW_PRIVATE_URLS: 'true', SLACK_API_URL: `${dest.url}/api` },
+      env: { WORKERS: 'on', RETRY_SCHEDULE: '20,20', RETRY_AFTER_MAX_MS: String(RETRY_AFTER_MAX_MS), HTTP_TIMEOUT_MS: String(TIMEOUT_MS), ALLOY_ALLOW_PRIVATE_URLS: 'true', SLACK_API_URL: `${dest.url}/api` },
       definitions: () =>
         buildDefinitions([
           ...demoIntegrations().filter((i) => i.id === 'slack'),
@@ -235,6 +240,20 @@ describe(`destination faults through the engine: the execution and error logs sa
     expect(execution.attempts).toBe(1);
     expect(execution.steps[0].output).toEqual({ status: 200, body: '<html>Thanks!</html>' });
     expect(dest.received.filter((r) => r.path === '/orders')).toHaveLength(1);
+  });
+
+  it('waits at most RETRY_AFTER_MAX_MS when a destination asks for more, and says so on the attempt', async () => {
+    await installHeadless(server, userId, 'acme');
+    dest.next('busy-for-ages');
+    const execution = await waitFor('order-paid', await order('A-4'), 'succeeded');
+    expect(execution.attempts).toBe(2);
+    expect(execution.steps.map((s: any) => s.error)).toEqual([
+      `POST ${dest.url}/orders: HTTP 429 — {"error":"slow down"} (Retry-After asked for 100,000,000,000,000,000,000 s; waiting ${RETRY_AFTER_MAX_MS} ms, the most RETRY_AFTER_MAX_MS allows)`,
+      null,
+    ]);
+    // It waited the cap, not the 20 ms of RETRY_SCHEDULE nor what was asked.
+    const [first, second] = execution.steps as Array<{ startedAt: string; finishedAt: string }>;
+    expect(Date.parse(second!.startedAt) - Date.parse(first!.finishedAt)).toBeGreaterThanOrEqual(RETRY_AFTER_MAX_MS - 5);
   });
 
   it('gives up on a destination that keeps timing out, and the error log says so', async () => {

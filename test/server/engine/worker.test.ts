@@ -76,7 +76,7 @@ describe('the worker loop', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
-      const worker = new Worker({ store, retrySchedule: [100] } as unknown as ExecutorDeps, { concurrency: 4, leaseMs: 60_000, pollMs: 60_000 });
+      const worker = new Worker({ store, retrySchedule: [100], retryAfterMaxMs: 3_600_000 } as unknown as ExecutorDeps, { concurrency: 4, leaseMs: 60_000, pollMs: 60_000 });
       worker.start();
       const tick = () => new Promise((r) => setTimeout(r, 20));
       await tick();
