@@ -24,8 +24,11 @@ interface Failure {
 export interface FakeSlackOAuthClient {
   clientId: string;
   clientSecret: string;
-  /** Lifetime of the access tokens it issues, in seconds (Slack's token rotation); default 12 h. */
-  expiresIn?: number;
+  /**
+   * Lifetime of the access tokens it issues, in seconds (Slack's token rotation); default 12 h. A
+   * string is sent as one, as some providers do.
+   */
+  expiresIn?: number | string;
 }
 
 /**

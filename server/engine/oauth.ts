@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { findConnector } from '../connectors';
 import type { Connector, ConnectorSettings } from '../connectors/types';
 import { openCredential } from '../domain/credentials';
@@ -48,6 +49,33 @@ export async function startOAuth(deps: OAuthDeps, input: { userId: string; app: 
   return url.toString();
 }
 
+/**
+ * What is read of a token endpoint's answer (RFC 6749 section 5.1, plus Slack's `{ ok, error }`
+ * envelope); other fields are ignored. The answer is untrusted input: a field of the wrong type
+ * counts as absent, and `expires_in`, a number of seconds, is also taken as a string of digits,
+ * as some providers send it.
+ */
+const TokenAnswer = z.object({
+  ok: z.boolean().optional().catch(undefined),
+  error: z.string().optional().catch(undefined),
+  access_token: z.string().min(1).optional().catch(undefined),
+  refresh_token: z.string().min(1).optional().catch(undefined),
+  expires_in: z
+    .union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)])
+    .optional()
+    .catch(undefined),
+  scope: z.string().optional().catch(undefined),
+});
+
+/** The longest token lifetime believed (a longer one would overflow the store's time columns). */
+const MAX_TOKEN_LIFETIME_S = 10 * 365 * 86_400;
+
+/** When a token given `expiresIn` seconds of life at `now` expires, in whole ms (unknown: null; negative: now). */
+function expiryOf(expiresIn: number | undefined, now: number): number | null {
+  if (expiresIn === undefined || !Number.isFinite(expiresIn)) return null;
+  return now + Math.round(Math.min(Math.max(expiresIn, 0), MAX_TOKEN_LIFETIME_S) * 1000);
+}
+
 interface TokenSet {
   accessToken: string;
   refreshToken?: string;
@@ -64,20 +92,17 @@ async function requestToken(deps: OAuthDeps, connector: Connector, params: Recor
     body: new URLSearchParams({ ...params, client_id: client.clientId, client_secret: client.clientSecret }).toString(),
   });
   // RFC 6749 answers errors with 400 (thrown by the client); Slack answers 200 { ok: false, error }.
-  const body = res.body as { ok?: boolean; error?: string; access_token?: string; refresh_token?: string; expires_in?: number; scope?: string };
+  const parsed = TokenAnswer.safeParse(res.body);
+  if (!parsed.success) throw new NonRetriableError(`${connector.name} token endpoint: unexpected answer`);
+  const body = parsed.data;
   // Slack's own "try again" errors must not cost the user their connection.
-  if (typeof body === 'object' && body && ['ratelimited', 'internal_error', 'service_unavailable', 'fatal_error', 'request_timeout'].includes(body.error ?? '')) {
+  if (['ratelimited', 'internal_error', 'service_unavailable', 'fatal_error', 'request_timeout'].includes(body.error ?? '')) {
     throw new RetryAfterError(`${connector.name} token endpoint: ${body.error}`);
   }
-  if (typeof body !== 'object' || body === null || body.ok === false || body.error || !body.access_token) {
-    throw new NonRetriableError(`${connector.name} token endpoint: ${typeof body === 'object' && body ? (body.error ?? 'no access_token') : 'unexpected answer'}`);
+  if (body.ok === false || body.error || !body.access_token) {
+    throw new NonRetriableError(`${connector.name} token endpoint: ${body.error ?? 'no access_token'}`);
   }
-  return {
-    accessToken: body.access_token,
-    refreshToken: body.refresh_token,
-    expiresAt: typeof body.expires_in === 'number' ? Date.now() + body.expires_in * 1000 : null,
-    scope: body.scope,
-  };
+  return { accessToken: body.access_token, refreshToken: body.refresh_token, expiresAt: expiryOf(body.expires_in, Date.now()), scope: body.scope };
 }
 
 /** Completes the flow at the callback: exchanges the code (with the PKCE verifier) and stores the credential. */

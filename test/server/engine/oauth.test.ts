@@ -11,7 +11,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
   let userId: string;
   let token: string;
 
-  const start = async (expiresIn: number) => {
+  const start = async (expiresIn: number | string) => {
     provider = await startFakeSlack({ oauth: { ...CLIENT, expiresIn } });
     provider.channels = [{ id: 'C1', name: 'support' }];
     server = await startTestServer({
@@ -154,6 +154,31 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(provider.messages[0]!.channel).toBe('C1');
     // The refreshed access token, issued through OAuth: no bot token was ever given.
     expect(provider.isOAuthToken(provider.messages[0]!.token)).toBe(true);
+  });
+
+  it('refreshes a token whose lifetime the provider sends as a string ("30")', async () => {
+    await start('30');
+    const credentialId = credentialIdOf((await connect()).callback.body)!;
+    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    for (let i = 0; i < 100 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(provider.grants).toEqual(['authorization_code', 'refresh_token']);
+  });
+
+  it.each([1e20, 0.0004, -5, 'soon'])('keeps the connection usable when the provider answers expires_in %j', async (expiresIn) => {
+    await start(expiresIn);
+    const { callback } = await connect();
+    expect(callback.status).toBe(200);
+    expect(callback.body).toMatch(/"type":"alloy:oauth","success":true,"app":"slack"/);
+    const credentialId = credentialIdOf(callback.body)!;
+    const detail = await server.request('GET', '/me/integrations/slack', { token });
+    expect(detail.status).toBe(200);
+    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok' }]);
+    const install = await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    expect(install.status).toBe(201);
+    await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    for (let i = 0; i < 100 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(provider.messages).toHaveLength(1);
   });
 
   it('marks the credential as needing reconnection when the refresh is refused, without retrying', async () => {
