@@ -48,6 +48,13 @@ class BlockFailure extends Error {
   }
 }
 
+/**
+ * An error's message as logged: secrets redacted, and NUL, which an app can put in what it answers
+ * and PostgreSQL's text columns refuse (the log entry was lost), shown as U+FFFD.
+ */
+const loggedMessage = (err: unknown, secrets: readonly string[]) =>
+  (redact(err instanceof Error ? err.message : String(err), secrets) as string).replaceAll('\u0000', '\uFFFD');
+
 /** Full jitter around the scheduled delay (between half and the whole), so retries do not stampede. */
 function backoff(schedule: number[], attemptInRun: number): number {
   const base = schedule[Math.min(attemptInRun - 1, schedule.length - 1)] ?? 1000;
@@ -119,7 +126,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
       } catch (err) {
         const asked = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
         const retryAfterMs = asked === undefined ? undefined : Math.min(asked, deps.retryAfterMaxMs);
-        let message = redact(err instanceof Error ? err.message : String(err), secrets) as string;
+        let message = loggedMessage(err, secrets);
         if (asked !== undefined && asked > deps.retryAfterMaxMs && retriesLeft)
           message += ` (Retry-After asked for ${(asked / 1000).toLocaleString('en-US', { maximumSignificantDigits: 6 })} s; waiting ${deps.retryAfterMaxMs} ms, the most RETRY_AFTER_MAX_MS allows)`;
         await store.executions.recordStep(claimed.executionId, {
@@ -139,7 +146,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     const failure =
       err instanceof BlockFailure
         ? err
-        : new BlockFailure(redact(err instanceof Error ? err.message : String(err), secrets) as string, null, !(err instanceof NonRetriableError));
+        : new BlockFailure(loggedMessage(err, secrets), null, !(err instanceof NonRetriableError));
     if (failure.retriable && retriesLeft) {
       const delay = Math.max(backoff(deps.retrySchedule, claimed.attemptInRun), failure.retryAfterMs ?? 0);
       return (await store.executions.retryAt(claimed.executionId, owner, Date.now() + delay, failure.message)) ? 'retrying' : 'lost';

@@ -24,6 +24,7 @@ type Fault =
   | 'html-as-json-200'
   | 'html-as-json-400'
   | 'busy-for-ages'
+  | 'nul-in-502'
   | 'ok';
 
 function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, ok: () => void): void {
@@ -57,6 +58,9 @@ function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, ok: 
     case 'busy-for-ages':
       // A Retry-After far past any date a database column or JavaScript can hold.
       return void res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '99999999999999999999' }).end('{"error":"slow down"}');
+    case 'nul-in-502':
+      // A NUL byte, which PostgreSQL's text columns cannot hold, in what the error log quotes.
+      return void res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream\u0000down');
     case 'ok':
       return ok();
   }
@@ -254,6 +258,14 @@ describe(`destination faults through the engine: the execution and error logs sa
     // It waited the cap, not the 20 ms of RETRY_SCHEDULE nor what was asked.
     const [first, second] = execution.steps as Array<{ startedAt: string; finishedAt: string }>;
     expect(Date.parse(second!.startedAt) - Date.parse(first!.finishedAt)).toBeGreaterThanOrEqual(RETRY_AFTER_MAX_MS - 5);
+  });
+
+  it('logs an error answer with a NUL byte in it, and retries', async () => {
+    await installHeadless(server, userId, 'acme');
+    dest.next('nul-in-502');
+    const execution = await waitFor('order-paid', await order('A-5'), 'succeeded');
+    expect(execution.attempts).toBe(2);
+    expect(execution.steps.map((s: any) => s.error)).toEqual([`POST ${dest.url}/orders: HTTP 502 — upstream\uFFFDdown`, null]);
   });
 
   it('gives up on a destination that keeps timing out, and the error log says so', async () => {
