@@ -55,6 +55,13 @@ class BlockFailure extends Error {
 const loggedMessage = (err: unknown, secrets: readonly string[]) =>
   (redact(err instanceof Error ? err.message : String(err), secrets) as string).replaceAll('\u0000', '\uFFFD');
 
+/**
+ * Claims an execution may take beyond the attempts its retry schedule allows before it is given
+ * up. Only a run that ends without an outcome (its worker crashed or lost its lease) takes a claim
+ * without using an attempt: a few are a killed process, more are a crash that will repeat.
+ */
+const UNFINISHED_CLAIMS_ALLOWED = 3;
+
 /** Full jitter around the scheduled delay (between half and the whole), so retries do not stampede. */
 function backoff(schedule: number[], attemptInRun: number): number {
   const base = schedule[Math.min(attemptInRun - 1, schedule.length - 1)] ?? 1000;
@@ -71,6 +78,11 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
   const secrets: string[] = [];
   const retriesLeft = claimed.attemptInRun <= deps.retrySchedule.length;
   try {
+    const attempts = deps.retrySchedule.length + 1;
+    if (claimed.attemptInRun > attempts + UNFINISHED_CLAIMS_ALLOWED) {
+      const message = `Gave up after ${claimed.attemptInRun} claims: at least ${claimed.attemptInRun - attempts} of its runs ended without an outcome (the worker crashed or lost its lease during the run; see the server log)`;
+      throw new BlockFailure(message, null, false);
+    }
     const version = await store.versions.get(claimed.workflowId, claimed.version);
     if (!version) throw new BlockFailure(`Workflow ${claimed.workflowId} version ${claimed.version} is not released`, null, false);
     const { installation, event } = claimed.inputs;
