@@ -48,12 +48,18 @@ class BlockFailure extends Error {
   }
 }
 
+/** The longest error message logged (an app's error text can be megabytes); the rest is cut, marked by "…". */
+const MAX_LOGGED_MESSAGE = 2000;
+
 /**
  * An error's message as logged: secrets redacted, and NUL, which an app can put in what it answers
- * and PostgreSQL's text columns refuse (the log entry was lost), shown as U+FFFD.
+ * and PostgreSQL's text columns refuse (the log entry was lost), shown as U+FFFD; at most
+ * MAX_LOGGED_MESSAGE characters.
  */
-const loggedMessage = (err: unknown, secrets: readonly string[]) =>
-  (redact(err instanceof Error ? err.message : String(err), secrets) as string).replaceAll('\u0000', '\uFFFD');
+function loggedMessage(err: unknown, secrets: readonly string[]): string {
+  const message = (redact(err instanceof Error ? err.message : String(err), secrets) as string).replaceAll('\u0000', '\uFFFD');
+  return message.length > MAX_LOGGED_MESSAGE ? `${message.slice(0, MAX_LOGGED_MESSAGE - 1)}…` : message;
+}
 
 /**
  * Claims an execution may take beyond the attempts its retry schedule allows before it is given

@@ -25,6 +25,7 @@ type Fault =
   | 'html-as-json-400'
   | 'busy-for-ages'
   | 'nul-in-502'
+  | 'slack-long-error'
   | 'ok';
 
 function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, ok: () => void): void {
@@ -61,6 +62,9 @@ function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, ok: 
     case 'nul-in-502':
       // A NUL byte, which PostgreSQL's text columns cannot hold, in what the error log quotes.
       return void res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream\u0000down');
+    case 'slack-long-error':
+      // Slack's envelope with an error string of 100,000 characters, which the logs would quote whole.
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'x'.repeat(100_000) }));
     case 'ok':
       return ok();
   }
@@ -291,6 +295,20 @@ describe(`destination faults through the engine: the execution and error logs sa
       expect.stringMatching(/chat\.postMessage: invalid JSON in the HTTP 200 answer: the response says JSON but is not \(\{"ok":true/),
       null,
     ]);
+  });
+
+  it('cuts a huge error an app sends to 2,000 characters in the logs', async () => {
+    await installSlack(server, userId, 'C123');
+    dest.next('slack-long-error');
+    const res = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } });
+    const executionId = res.body.executionIds[0];
+    const execution = await waitFor('slack-ticket-created', executionId, 'failed');
+    const logged = `Slack chat.postMessage: ${'x'.repeat(2000 - 'Slack chat.postMessage: '.length - 1)}…`;
+    expect(logged).toHaveLength(2000);
+    expect(execution.steps.map((s: any) => s.error)).toEqual([logged]);
+    expect(execution.error).toBe(logged);
+    const errors = await server.request('GET', `/workflows/slack-ticket-created/errors?userId=${userId}`);
+    expect(errors.body.data).toEqual([expect.objectContaining({ executionId, message: logged })]);
   });
 
   it('fails Slack for good on a 400 whose body is HTML, on the first attempt', async () => {
