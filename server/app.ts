@@ -106,6 +106,8 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   widgetFileRoutes(app);
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, publicBaseUrl(c, services.config.publicUrl))));
   app.get('/docs', (c) => c.html(referencePage(docs)));
+  // Browsers ask for it on every page the server serves (/docs, the install page): "no icon", not a 404 in their console.
+  app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'public, max-age=86400' }));
   app.get('/icons/:name', (c) => {
     const name = c.req.param('name');
     if (!/^[\w-]+\.svg$/.test(name)) throw new ApiError(404, 'not_found', `No icon "${name}"`);

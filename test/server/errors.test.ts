@@ -155,6 +155,12 @@ describe(`bad input (${storeKind})`, () => {
       }
     });
 
+    it('answers a browser’s /favicon.ico with 204 No Content, not a 404 in the console of /docs', async () => {
+      const res = await server.request('GET', '/favicon.ico', { apiKey: null });
+      expect(res.status).toBe(204);
+      expect(res.body).toBeUndefined();
+    });
+
     it('answers an unknown route with a JSON 404 even without an API key', async () => {
       expectError(await server.request('GET', '/nope', { apiKey: null }), 404, 'not_found');
     });
