@@ -32,6 +32,18 @@ export function demoWorkflow(demo: any[], workflowId: string): any {
 /** AcmeCo (the ISV's own app) on the account-less `streamData` connector, with `workflows`. */
 export const acmeIntegration = (workflows: unknown[]) => ({ id: 'acme', app: 'AcmeCo', connector: 'streamData', icon: '/icons/stream-data.svg', workflows });
 
+/** AcmeCo with one workflow, `order-paid`, whose block `send` streams each "Order Paid" event's `{ orderId }` to `url`. */
+export const orderStreamIntegration = (url: string) =>
+  acmeIntegration([
+    {
+      id: 'order-paid',
+      name: 'Stream paid orders',
+      version: 1,
+      trigger: { type: 'customEvent', event: 'Order Paid', schema: { orderId: 'String' } },
+      blocks: [{ id: 'send', connector: 'streamData', action: 'post', input: { url, body: { orderId: '{{event.orderId}}' } } }],
+    },
+  ]);
+
 /**
  * An integration on the account-less `streamData` connector whose workflow has a secret field,
  * a required text field and a select: enough to show validation and secret handling.

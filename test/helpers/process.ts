@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { acmeIntegration } from './definitions';
+import { orderStreamIntegration } from './definitions';
 import { storeKind } from './server';
 
 export const root = path.resolve(import.meta.dirname, '../..');
@@ -97,20 +97,7 @@ export async function processStore(): Promise<{ env: Record<string, string>; dis
 /** A folder with one integration whose workflow streams every "Order Paid" event to `sinkUrl`. */
 export function streamingDefinitions(sinkUrl: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-defs-'));
-  fs.writeFileSync(
-    path.join(dir, 'acme.json'),
-    JSON.stringify(
-      acmeIntegration([
-        {
-          id: 'order-paid',
-          name: 'Stream paid orders',
-          version: 1,
-          trigger: { type: 'customEvent', event: 'Order Paid', schema: { orderId: 'String' } },
-          blocks: [{ id: 'send', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/orders`, body: { orderId: '{{event.orderId}}' } } }],
-        },
-      ]),
-    ),
-  );
+  fs.writeFileSync(path.join(dir, 'acme.json'), JSON.stringify(orderStreamIntegration(`${sinkUrl}/orders`)));
   return dir;
 }
 

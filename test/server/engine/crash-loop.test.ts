@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it, vi } from 'vitest';
 import { buildDefinitions } from '../../../server/definitions/load';
-import { acmeIntegration } from '../../helpers/definitions';
+import { orderStreamIntegration } from '../../helpers/definitions';
 import { installHeadless } from '../../helpers/flows';
 import { createUser, startTestServer, storeKind, type TestServer, waitForExecution } from '../../helpers/server';
 
@@ -32,18 +32,7 @@ it(`gives an execution up after its attempts and 3 more claims without an outcom
   // Two attempts (one retry); leases of a second, so a run without an outcome is claimed again soon.
   server = await startTestServer({
     env: { WORKERS: 'on', RETRY_SCHEDULE: '20', EXECUTION_LEASE_MS: '1000', ALLOY_ALLOW_PRIVATE_URLS: 'true' },
-    definitions: () =>
-      buildDefinitions([
-        acmeIntegration([
-          {
-            id: 'order-paid',
-            name: 'Stream paid orders',
-            version: 1,
-            trigger: { type: 'customEvent', event: 'Order Paid', schema: { orderId: 'String' } },
-            blocks: [{ id: 'notify', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/orders`, body: { order: '{{event.orderId}}' } } }],
-          },
-        ]),
-      ]),
+    definitions: () => buildDefinitions([orderStreamIntegration(`${sinkUrl}/orders`)]),
   });
   const userId = await createUser(server, 'crashy');
   await installHeadless(server, userId, 'acme');

@@ -6,7 +6,7 @@ import { buildDefinitions } from '../../../server/definitions/load';
 import { NonRetriableError, RetryAfterError } from '../../../server/engine/errors';
 import { createHttpClient } from '../../../server/engine/http';
 import { connectorContext, thrown } from '../../helpers/connector';
-import { acmeIntegration, demoIntegrations } from '../../helpers/definitions';
+import { demoIntegrations, orderStreamIntegration } from '../../helpers/definitions';
 import { installHeadless, installSlack, ticket } from '../../helpers/flows';
 import { createUser, startTestServer, storeKind, type TestServer, waitForExecution } from '../../helpers/server';
 
@@ -205,15 +205,7 @@ describe(`destination faults through the engine: the execution and error logs sa
       definitions: () =>
         buildDefinitions([
           ...demoIntegrations().filter((i) => i.id === 'slack'),
-          acmeIntegration([
-            {
-              id: 'order-paid',
-              name: 'Stream paid orders',
-              version: 1,
-              trigger: { type: 'customEvent', event: 'Order Paid', schema: { orderId: 'String' } },
-              blocks: [{ id: 'notify', connector: 'streamData', action: 'post', input: { url: `${dest.url}/orders`, body: { order: '{{event.orderId}}' } } }],
-            },
-          ]),
+          orderStreamIntegration(`${dest.url}/orders`),
         ]),
     });
     userId = await createUser(server, 'faulty');
@@ -280,7 +272,7 @@ describe(`destination faults through the engine: the execution and error logs sa
     expect(execution.attempts).toBe(3);
     const errors = await server.request('GET', `/workflows/order-paid/errors?userId=${userId}`);
     expect(errors.body.data).toEqual([
-      expect.objectContaining({ executionId, block: 'notify', message: `POST ${dest.url}/orders: no answer within ${TIMEOUT_MS} ms (gave up after 3 attempts)` }),
+      expect.objectContaining({ executionId, block: 'send', message: `POST ${dest.url}/orders: no answer within ${TIMEOUT_MS} ms (gave up after 3 attempts)` }),
     ]);
   });
 
