@@ -51,6 +51,7 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
   /** The grant of each token request: `authorization_code` or `refresh_token`. */
   const grants: string[] = [];
   let refusingRefresh = false;
+  let pagesOnRefresh = 0;
   const requests: Array<{ method: string; path: string; query: Record<string, string>; token: string | undefined }> = [];
   let failures: Failure[] = [];
   let seq = 0;
@@ -105,7 +106,10 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
         const grant = form.get('grant_type') ?? 'authorization_code';
         grants.push(grant);
         if (grant === 'refresh_token') {
-          if (refusingRefresh || !refreshTokens.delete(form.get('refresh_token') ?? '')) send(res, 200, { ok: false, error: 'invalid_refresh_token' });
+          if (pagesOnRefresh > 0) {
+            pagesOnRefresh--;
+            res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Slack is having trouble</body></html>');
+          } else if (refusingRefresh || !refreshTokens.delete(form.get('refresh_token') ?? '')) send(res, 200, { ok: false, error: 'invalid_refresh_token' });
           else send(res, 200, issue(oauth));
         } else {
           const code = form.get('code') ?? '';
@@ -196,6 +200,10 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
     grants,
     /** Whether this fake issued `token` through OAuth. */
     isOAuthToken: (token: string) => oauthTokens.has(token),
+    /** The next `count` refreshes are answered with an HTML page (200), as a proxy in trouble would, and use up nothing. */
+    answerRefreshWithPage(count = 1) {
+      pagesOnRefresh += count;
+    },
     /** From now on every refresh is refused, as when the user revoked the app. */
     refuseRefresh() {
       refusingRefresh = true;

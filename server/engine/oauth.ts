@@ -93,7 +93,9 @@ async function requestToken(deps: OAuthDeps, connector: Connector, params: Recor
   });
   // RFC 6749 answers errors with 400 (thrown by the client); Slack answers 200 { ok: false, error }.
   const parsed = TokenAnswer.safeParse(res.body);
-  if (!parsed.success) throw new NonRetriableError(`${connector.name} token endpoint: unexpected answer`);
+  // Not a JSON object (a 200 HTML page, a proxy's): the provider's hiccup, not a refusal; a refresh
+  // is retried later instead of marking the connection as needing the user.
+  if (!parsed.success) throw new RetryAfterError(`${connector.name} token endpoint: unexpected answer (${typeof res.body === 'string' ? res.body.slice(0, 80) : 'not a JSON object'})`);
   const body = parsed.data;
   // Slack's own "try again" errors must not cost the user their connection.
   if (['ratelimited', 'internal_error', 'service_unavailable', 'fatal_error', 'request_timeout'].includes(body.error ?? '')) {
@@ -121,17 +123,35 @@ export async function completeOAuth(deps: OAuthDeps, state: string, code: string
   return { credentialId: credential.credentialId, app: connector.id, userId: pending.userId, origin: pending.origin };
 }
 
+type OpenedCredential = NonNullable<Awaited<ReturnType<typeof openCredential>>>;
+
 /**
  * A credential ready to use: an OAuth token about to expire is refreshed first. A refresh the
  * provider refuses marks the credential `needs_reconnect` and fails without retrying; a provider
  * that is down is retried like any other call.
+ *
+ * Executions of one user often need the same token at once. Within a process one refreshes and
+ * the others wait, then use what it stored: with refresh tokens that work once (Slack's), a second
+ * refresh with the same one is refused, which marked a working connection as broken. Across
+ * processes, a refusal is checked against the store first: another process may have refreshed.
  */
 export async function usableCredential(deps: OAuthDeps, userId: string, credentialId: string) {
+  const found = await readCredential(deps, userId, credentialId);
+  if (!found || 'ready' in found) return found?.ready;
+  return oneAtATime(`${userId}:${credentialId}`, async () => {
+    const now = await readCredential(deps, userId, credentialId);
+    if (!now || 'ready' in now) return now?.ready;
+    return refresh(deps, userId, credentialId, now.stale);
+  });
+}
+
+/** The credential, ready to use, or `stale`: an OAuth one whose token must be refreshed first. */
+async function readCredential(deps: OAuthDeps, userId: string, credentialId: string): Promise<{ ready: OpenedCredential } | { stale: OpenedCredential } | undefined> {
   const credential = await openCredential(deps.store, deps.vault, userId, credentialId);
   if (!credential) return undefined;
   const name = findConnector(credential.app)?.name ?? credential.app;
   if (credential.status === 'needs_reconnect') throw new NonRetriableError(`${name}: the connection needs to be reconnected by the user`);
-  if (credential.type !== 'oauth2') return credential;
+  if (credential.type !== 'oauth2') return { ready: credential };
   const key = `${userId}:${credentialId}`;
   const unsaved = unsavedTokens.get(key);
   if (unsaved) {
@@ -139,11 +159,17 @@ export async function usableCredential(deps: OAuthDeps, userId: string, credenti
     // the stored refresh token, then use it.
     await deps.store.credentials.updateSecret(userId, credentialId, deps.vault.encrypt(JSON.stringify(unsaved)), unsaved.expiresAt);
     unsavedTokens.delete(key);
-    return { ...credential, data: { accessToken: unsaved.accessToken } };
+    return { ready: { ...credential, data: { accessToken: unsaved.accessToken } } };
   }
   const tokens = credential.data as unknown as TokenSet;
   const expiresAt = credential.expiresAt ? Date.parse(credential.expiresAt) : null;
-  if (expiresAt === null || expiresAt - Date.now() > REFRESH_MARGIN_MS) return { ...credential, data: { accessToken: tokens.accessToken } };
+  if (expiresAt === null || expiresAt - Date.now() > REFRESH_MARGIN_MS) return { ready: { ...credential, data: { accessToken: tokens.accessToken } } };
+  return { stale: credential };
+}
+
+async function refresh(deps: OAuthDeps, userId: string, credentialId: string, credential: OpenedCredential): Promise<OpenedCredential> {
+  const name = findConnector(credential.app)?.name ?? credential.app;
+  const tokens = credential.data as unknown as TokenSet;
   if (!tokens.refreshToken) {
     await deps.store.credentials.markNeedsReconnect(userId, credentialId);
     throw new NonRetriableError(`${name}: the access token expired and there is no refresh token; the user must reconnect`);
@@ -153,18 +179,35 @@ export async function usableCredential(deps: OAuthDeps, userId: string, credenti
     fresh = await requestToken(deps, findConnector(credential.app)!, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken });
   } catch (err) {
     if (err instanceof RetryAfterError) throw err;
+    // Refused: unless another process refreshed meanwhile, so that the stored token is fresh now.
+    const now = await readCredential(deps, userId, credentialId);
+    if (now && 'ready' in now) return now.ready;
     await deps.store.credentials.markNeedsReconnect(userId, credentialId);
     throw new NonRetriableError(`${name}: refreshing the access token was refused (${(err as Error).message}); the user must reconnect`);
   }
   // Only the provider's refusal needs the user. If the store fails saving the new tokens, the
   // execution is retried and the tokens are kept here until they are saved: a provider that
   // rotates refresh tokens has already invalidated the stored one.
+  const key = `${userId}:${credentialId}`;
   const next = { ...fresh, refreshToken: fresh.refreshToken ?? tokens.refreshToken };
   unsavedTokens.set(key, next);
   await deps.store.credentials.updateSecret(userId, credentialId, deps.vault.encrypt(JSON.stringify(next)), next.expiresAt);
   unsavedTokens.delete(key);
   return { ...credential, data: { accessToken: next.accessToken } };
 }
+
+/** Runs `task` after every earlier one of the same key has settled (this process only). */
+function oneAtATime<T>(key: string, task: () => Promise<T>): Promise<T> {
+  const run = (queues.get(key) ?? Promise.resolve()).then(task);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(key, settled);
+  void settled.then(() => queues.get(key) === settled && queues.delete(key));
+  return run;
+}
+const queues = new Map<string, Promise<void>>();
 
 /** Refreshed tokens the store could not save yet, by `userId:credentialId` (this process only). */
 const unsavedTokens = new Map<string, TokenSet>();

@@ -156,6 +156,21 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(provider.isOAuthToken(provider.messages[0]!.token)).toBe(true);
   });
 
+  it('refreshes once at a time when two executions need the token at once: Slack’s refresh tokens work once', async () => {
+    await start(30);
+    const credentialId = credentialIdOf((await connect()).callback.body)!;
+    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    const data = { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' };
+    const fired = await Promise.all([1, 2].map(() => server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data } })));
+    for (let i = 0; i < 200 && provider.messages.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(provider.messages).toHaveLength(2);
+    const logs = await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`);
+    for (const { body } of fired) expect(logs.body.data.find((e: any) => e.executionId === body.executionIds[0])).toMatchObject({ status: 'succeeded', attempts: 1 });
+    // Before, the second refresh with the same refresh token was refused and the connection marked broken.
+    const detail = await server.request('GET', '/me/integrations/slack', { token });
+    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok' }]);
+  });
+
   it('refreshes a token whose lifetime the provider sends as a string ("30")', async () => {
     await start('30');
     const credentialId = credentialIdOf((await connect()).callback.body)!;
@@ -204,6 +219,20 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(list.body.data.find((i: any) => i.integrationId === 'slack').needsReconnect).toBe(true);
     expect(list.body.data.find((i: any) => i.integrationId === 'bigcommerce').needsReconnect).toBe(false);
     expect(provider.messages).toHaveLength(0);
+  });
+
+  it('retries a refresh answered with an HTML page instead of marking the connection as needing the user', async () => {
+    await start(30);
+    const credentialId = credentialIdOf((await connect()).callback.body)!;
+    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    provider.answerRefreshWithPage();
+    const run = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    for (let i = 0; i < 200 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(provider.messages).toHaveLength(1);
+    const execution = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body.data[0];
+    expect(execution).toMatchObject({ executionId: run.body.executionIds[0], status: 'succeeded', attempts: 2 });
+    const detail = await server.request('GET', '/me/integrations/slack', { token });
+    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok' }]);
   });
 
   it('does not mark the connection when the store, not the app, fails while saving refreshed tokens: the execution is retried and delivers', async () => {
