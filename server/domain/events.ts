@@ -44,7 +44,9 @@ export async function runEvent(services: Services, input: RunEventInput): Promis
  * user up, so an event costs no query of its own before its batch) and wakes the local worker.
  * The request hash tells an honest repeat of an idempotency key from a reused one (409). Keys
  * are scoped by who sent them: a key from the browser (or a webhook) lives apart from the ISV's,
- * so an end user cannot take a key the ISV backend will use for them later.
+ * so an end user cannot take a key the ISV backend will use for them later. A webhook's key is
+ * scoped by its installation too: a sender fanning one message out to several of a user's webhook
+ * URLs sends each the same `webhook-id`, and each must run.
  */
 export async function recordEvent(
   services: Services,
@@ -54,7 +56,8 @@ export async function recordEvent(
   const requestHash = input.idempotencyKey
     ? createHash('sha256').update(JSON.stringify([input.name, input.installationId ?? null, input.data])).digest('hex')
     : '';
-  const idempotencyKey = input.idempotencyKey && input.source !== 'isv' ? `${input.source}:${input.idempotencyKey}` : input.idempotencyKey;
+  const scope = input.source === 'webhook' ? `webhook:${input.installationId}` : input.source;
+  const idempotencyKey = input.idempotencyKey && input.source !== 'isv' ? `${scope}:${input.idempotencyKey}` : input.idempotencyKey;
   const result = await services.store.events.accept({ ...input, idempotencyKey, requestHash });
   if (result.kind === 'unknown_user') throw new ApiError(404, 'not_found', `No user with id or username "${input.userId}"`);
   if (result.kind === 'key_reused') throw new ApiError(409, 'conflict', 'This idempotency key was already used for a different event or data');

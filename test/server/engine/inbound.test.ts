@@ -19,6 +19,13 @@ function definitions(sinkUrl: string) {
           blocks: [{ id: 'stream', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/acmeco`, body: { orderId: '{{event.data.id}}', store: '{{event.producer}}' } } }],
         },
         {
+          id: 'order-archive',
+          name: 'Archive each new BigCommerce order',
+          version: 1,
+          trigger: { type: 'app', connector: 'bigcommerce', event: 'store/order/created' },
+          blocks: [{ id: 'stream', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/archive`, body: { orderId: '{{event.data.id}}' } } }],
+        },
+        {
           id: 'order-note',
           name: 'Send a note for an order',
           version: 1,
@@ -38,6 +45,7 @@ describe(`inbound triggers (${storeKind})`, () => {
   let sink: Awaited<ReturnType<typeof startSink>>;
   let userId: string;
   let webhookUrl: string;
+  let archiveUrl: string;
 
   beforeEach(async () => {
     sink = await startSink();
@@ -48,6 +56,7 @@ describe(`inbound triggers (${storeKind})`, () => {
     const install = await server.request('POST', '/me/installations', { token, body: { integrationId: 'bigcommerce', credentialId: credential.body.credentialId, config: {} } });
     expect(install.status).toBe(201);
     webhookUrl = install.body.installations.find((i: any) => i.workflowId === 'order-created').webhookUrl;
+    archiveUrl = install.body.installations.find((i: any) => i.workflowId === 'order-archive').webhookUrl;
     expect(install.body.installations.find((i: any) => i.workflowId === 'order-note').webhookUrl).toBeNull();
   });
   afterEach(async () => {
@@ -66,6 +75,20 @@ describe(`inbound triggers (${storeKind})`, () => {
     expect(res.body.executionIds).toHaveLength(1);
     const [delivery] = await sink.waitFor(1);
     expect(delivery!.json).toEqual({ orderId: 250, store: 'stores/abc123' });
+  });
+
+  it('runs each of a user’s webhook URLs sent the same webhook-id (one message fanned out), and answers a redelivery to one with its first answer', async () => {
+    const send = (url: string) => server.request('POST', new URL(url).pathname, { apiKey: null, body: orderCreated, headers: { 'webhook-id': 'msg_2ZbQk1' } });
+    const first = await send(webhookUrl);
+    const second = await send(archiveUrl);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(second.body.executionIds).toHaveLength(1);
+    expect(second.body.executionIds).not.toEqual(first.body.executionIds);
+    const again = await send(webhookUrl);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body.executionIds).toEqual(first.body.executionIds);
+    const deliveries = await sink.waitFor(2);
+    expect(deliveries.map((d) => d.path).sort()).toEqual(['/acmeco', '/archive']);
   });
 
   it('answers 404 for a webhook URL that belongs to no installation', async () => {
