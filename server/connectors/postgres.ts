@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import pg from 'pg';
 import { NonRetriableError } from '../engine/errors';
 import { assertPublicHost } from '../engine/url-guard';
@@ -16,6 +16,24 @@ const RETRY_CODES = new Set(['40001', '40P01', '40003', '55P03']);
 // Client errors without a SQLSTATE that will not heal: the server refuses TLS, or SCRAM failed
 // (no password given, or the server's signature does not match).
 const PERMANENT_CLIENT = /does not support SSL|SASL/i;
+
+/** How long the server gets to close the session after Terminate before its socket is destroyed. */
+const CLOSE_TIMEOUT_MS = 1_000;
+
+/**
+ * Ends the session. `end()` waits for the server to close its side, which a server may never do
+ * (nothing else bounds that wait): then the socket is destroyed, so no worker slot waits on it.
+ */
+async function close(client: pg.Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = client.end().then(
+    () => true,
+    () => true,
+  );
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS)));
+  if (!(await Promise.race([ended, late]))) (client as unknown as { connection: { stream: Socket } }).connection.stream.destroy();
+  clearTimeout(timer);
+}
 
 function classify(err: unknown): Error {
   const e = err as { code?: string; message?: string };
@@ -50,7 +68,7 @@ async function connect(ctx: ConnectorContext): Promise<pg.Client> {
   try {
     await client.connect();
   } catch (err) {
-    await client.end().catch(() => {});
+    await close(client);
     throw classify(err);
   }
   return client;
@@ -80,7 +98,7 @@ export const postgres: Connector = {
       } catch (err) {
         throw classify(err);
       } finally {
-        await client.end().catch(() => {});
+        await close(client);
       }
     }),
   },
