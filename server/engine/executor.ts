@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, rejectUnstorable } from '../api';
 import { findConnector } from '../connectors';
 import type { ConnectorSettings } from '../connectors/types';
 import { openSecrets } from '../domain/config-fields';
@@ -59,6 +60,27 @@ const MAX_LOGGED_MESSAGE = 2000;
 function loggedMessage(err: unknown, secrets: readonly string[]): string {
   const message = (redact(err instanceof Error ? err.message : String(err), secrets) as string).replaceAll('\u0000', '\uFFFD');
   return message.length > MAX_LOGGED_MESSAGE ? `${message.slice(0, MAX_LOGGED_MESSAGE - 1)}…` : message;
+}
+
+/** The largest step input or output logged, as JSON characters (an app may answer megabytes). */
+export const MAX_LOGGED_VALUE = 64 * 1024;
+
+/**
+ * A step's input or output as logged: secrets redacted, and something every store can keep and
+ * every logs page can return. Nested deeper than the API accepts (JSON.stringify runs out of
+ * stack, and the step was never recorded), or larger than MAX_LOGGED_VALUE (a hundred 5 MiB
+ * answers made the logs endpoint fail), it is logged as a note, with the start of the JSON.
+ */
+function loggedValue(value: unknown, secrets: readonly string[]): unknown {
+  try {
+    rejectUnstorable(value, MAX_JSON_DEPTH, false);
+  } catch {
+    return { truncated: `nested deeper than ${MAX_JSON_DEPTH} levels: not logged` };
+  }
+  const redacted = redact(value, secrets);
+  const json = JSON.stringify(redacted) ?? 'null';
+  if (json.length <= MAX_LOGGED_VALUE) return redacted;
+  return { truncated: `${json.length.toLocaleString('en-US')} characters of JSON: the first ${MAX_LOGGED_VALUE.toLocaleString('en-US')} are in "start"`, start: json.slice(0, MAX_LOGGED_VALUE) };
 }
 
 /**
@@ -133,8 +155,8 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
         const step: StepRecord = {
           blockId: block.id,
           attempt: claimed.attempt,
-          input: redact(input, secrets),
-          output: redact(output ?? null, secrets),
+          input: loggedValue(input, secrets),
+          output: loggedValue(output ?? null, secrets),
           startedAt,
           finishedAt: Date.now(),
         };
@@ -150,7 +172,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
         await store.executions.recordStep(claimed.executionId, {
           blockId: block.id,
           attempt: claimed.attempt,
-          input: redact(input ?? null, secrets),
+          input: loggedValue(input ?? null, secrets),
           error: message,
           startedAt,
           finishedAt: Date.now(),

@@ -26,6 +26,8 @@ type Fault =
   | 'busy-for-ages'
   | 'nul-in-502'
   | 'slack-long-error'
+  | 'huge-200'
+  | 'deep-200'
   | 'ok';
 
 function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, ok: () => void): void {
@@ -65,6 +67,11 @@ function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, ok: 
     case 'slack-long-error':
       // Slack's envelope with an error string of 100,000 characters, which the logs would quote whole.
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'x'.repeat(100_000) }));
+    case 'huge-200':
+      return void res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(100_000));
+    case 'deep-200':
+      // 12 KB that JSON.parse takes and JSON.stringify cannot give back (out of stack).
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(`${'['.repeat(6000)}${']'.repeat(6000)}`);
     case 'ok':
       return ok();
   }
@@ -262,6 +269,20 @@ describe(`destination faults through the engine: the execution and error logs sa
     const execution = await waitFor('order-paid', await order('A-5'), 'succeeded');
     expect(execution.attempts).toBe(2);
     expect(execution.steps.map((s: any) => s.error)).toEqual([`POST ${dest.url}/orders: HTTP 502 — upstream\uFFFDdown`, null]);
+  });
+
+  it('logs a large answer as its first 64 KB and a deeply nested one as a note, each delivered once', async () => {
+    await installHeadless(server, userId, 'acme');
+    dest.next('huge-200', 'deep-200');
+    const huge = await waitFor('order-paid', await order('A-6'), 'succeeded');
+    const deep = await waitFor('order-paid', await order('A-7'), 'succeeded');
+    expect([huge.attempts, deep.attempts]).toEqual([1, 1]);
+    expect(dest.received.filter((r) => r.path === '/orders')).toHaveLength(2);
+    const [hugeOutput, deepOutput] = [huge.steps[0].output, deep.steps[0].output];
+    const whole = JSON.stringify({ status: 200, body: 'x'.repeat(100_000) });
+    expect(hugeOutput.truncated).toBe(`${whole.length.toLocaleString('en-US')} characters of JSON: the first 65,536 are in "start"`);
+    expect(hugeOutput.start).toBe(whole.slice(0, 65_536));
+    expect(deepOutput).toEqual({ truncated: 'nested deeper than 100 levels: not logged' });
   });
 
   it('gives up on a destination that keeps timing out, and the error log says so', async () => {
