@@ -70,7 +70,8 @@ export const bigcommerce: Connector = {
           headers: { 'x-auth-token': accessToken, accept: 'application/json' },
           body: { status_id: statusId, ...(input.staffNotes ? { staff_notes: input.staffNotes } : {}) },
         });
-        const order = res.body as { id?: number; status_id?: number; status?: string };
+        // Read leniently: the update has taken effect, and an odd answer (`null`, say) must not make it a retry.
+        const order = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as { id?: number; status_id?: number; status?: string };
         return { orderId: order.id ?? Number(input.orderId), statusId: order.status_id ?? statusId, status: order.status };
       },
     }),

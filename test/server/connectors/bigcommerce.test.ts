@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bigcommerce, orderStatusId } from '../../../server/connectors/bigcommerce';
 import { NonRetriableError } from '../../../server/engine/errors';
@@ -81,6 +83,17 @@ describe('BigCommerce updateOrderStatus', () => {
     expect(err).toBeInstanceOf(NonRetriableError);
     expect(err.message).toMatch(/HTTP 404/);
     expect(err.message).toMatch(/The requested resource was not found/);
+  });
+
+  it('counts an update answered 200 with a body of null as done (no retry, which would send it again)', async () => {
+    const odd = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('null')));
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    try {
+      const ctx = connectorContext({ http, credential: { storeHash: 'abc123', accessToken: 'bc-token' }, apiUrls: { bigcommerce: `http://127.0.0.1:${(odd.address() as AddressInfo).port}` } });
+      expect(await update({ orderId: '100', status: 'Shipped' }, ctx)).toEqual({ orderId: 100, statusId: 2, status: undefined });
+    } finally {
+      odd.close();
+    }
   });
 
   it('refuses a credential without a store hash before calling BigCommerce', async () => {
