@@ -25,6 +25,7 @@ for (const [net, prefix] of [
   blocked.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
   ['::', 96], // unspecified, loopback (::1), IPv4-compatible (::7f00:1)
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): translated by this network's own gateway
   ['100::', 64], // discard
   ['2001::', 32], // Teredo: tunnels to an IPv4 address
   ['2001:db8::', 32], // documentation
@@ -60,9 +61,11 @@ export function isPrivateAddress(address: string): boolean {
   if (family === 0) return true;
   if (family === 4) return blocked.check(bare, 'ipv4');
   if (blocked.check(bare, 'ipv6')) return true;
-  // IPv6 forms that carry an IPv4 address a gateway would connect to: NAT64 and 6to4.
+  // IPv6 forms that carry an IPv4 address a gateway would connect to: NAT64, IPv4-translated
+  // (SIIT, ::ffff:0:a.b.c.d) and 6to4.
   const h = hextets(bare);
   if (h.length === 8 && h[0] === 0x64 && h[1] === 0xff9b && h.slice(2, 6).every((x) => x === 0)) return blocked.check(dotted(h[6]!, h[7]!), 'ipv4');
+  if (h.length === 8 && h.slice(0, 4).every((x) => x === 0) && h[4] === 0xffff && h[5] === 0) return blocked.check(dotted(h[6]!, h[7]!), 'ipv4');
   if (h.length === 8 && h[0] === 0x2002) return blocked.check(dotted(h[1]!, h[2]!), 'ipv4');
   return false;
 }

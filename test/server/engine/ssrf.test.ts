@@ -72,6 +72,10 @@ describe('private addresses, however they are written', () => {
     ['febf::1', 'link-local, top of fe80::/10'],
     ['64:ff9b::7f00:1', 'NAT64 of 127.0.0.1'],
     ['64:ff9b::a9fe:a9fe', 'NAT64 of 169.254.169.254'],
+    ['64:ff9b:1::7f00:1', 'local-use NAT64'],
+    ['64:ff9b:1:ffff::808:808', 'local-use NAT64, whatever it embeds'],
+    ['::ffff:0:7f00:1', 'IPv4-translated 127.0.0.1'],
+    ['::ffff:0:10.0.0.1', 'IPv4-translated 10.0.0.1, dotted'],
     ['2002:a00:1::1', '6to4 of 10.0.0.1'],
     ['2001:0:4136:e378::1', 'Teredo'],
     ['255.255.255.255', 'broadcast'],
@@ -79,7 +83,7 @@ describe('private addresses, however they are written', () => {
     expect(isPrivateAddress(address)).toBe(true);
   });
 
-  it.each(['93.184.216.34', '64:ff9b::808:808', '2002:808:808::1', '2606:4700::1111'])('%s is public', (address) => {
+  it.each(['93.184.216.34', '64:ff9b::808:808', '::ffff:0:808:808', '2002:808:808::1', '2606:4700::1111'])('%s is public', (address) => {
     expect(isPrivateAddress(address)).toBe(false);
   });
 });
