@@ -3,7 +3,7 @@ import type { Store } from './store';
 const HOUR = 60 * 60 * 1000;
 
 /**
- * Deletes logs older than the retention period, now and every hour. Several processes may run it
+ * Deletes logs older than the retention period, and expired OAuth requests, now and every hour. Several processes may run it
  * at once on PostgreSQL: the deletes are idempotent, so that only costs a little work.
  */
 export function startRetentionSweep(store: Store, retentionDays: number): () => void {
@@ -12,6 +12,7 @@ export function startRetentionSweep(store: Store, retentionDays: number): () => 
       const deleted = await store.logs.deleteOlderThan(Date.now() - retentionDays * 24 * HOUR);
       const total = deleted.executions + deleted.errors + deleted.events;
       if (total > 0) console.log(`retention: deleted ${deleted.executions} executions, ${deleted.errors} errors, ${deleted.events} events older than ${retentionDays} days`);
+      await store.credentials.deleteExpiredOAuthStates(Date.now());
     } catch (err) {
       console.warn(`retention: sweep failed (${(err as Error).message}); will retry`);
     }

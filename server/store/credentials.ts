@@ -87,6 +87,11 @@ export class Credentials {
     );
   }
 
+  /** Deletes the OAuth requests that expired before `now` (started, never completed); returns how many. */
+  async deleteExpiredOAuthStates(now: number): Promise<number> {
+    return (await this.db.run('DELETE FROM oauth_states WHERE expires_at < ?', [now])).changes;
+  }
+
   /** Takes an OAuth request by its state, once: a replayed callback finds nothing. */
   async takeOAuthState(state: string) {
     return this.db.transaction(async (tx) => {

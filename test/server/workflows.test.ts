@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Definitions } from '../../server/definitions/load';
+import { startRetentionSweep } from '../../server/retention';
 import { startServices } from '../../server/services';
+import type { Db } from '../../server/store/db';
 import type { StoreOptions } from '../../server/store';
 import { definitionsWith, demoWorkflow } from '../helpers/definitions';
 import { countRows, createUserWithSlack, installFulfillment, installSlack, ticket } from '../helpers/flows';
@@ -12,6 +14,15 @@ const DAY = 24 * 60 * 60 * 1000;
 
 /** The demo definitions with the Slack workflow changed by `change`. */
 const slackChanged = (change: (workflow: any) => void) => definitionsWith([], (demo) => change(demoWorkflow(demo, SLACK)));
+
+/** The query plan of `sql`: SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN told to avoid sequential scans (it still takes one when no index fits). */
+async function planOf(db: Db, sql: string, params: readonly unknown[]): Promise<string> {
+  if (db.dialect === 'sqlite') return (await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((r) => r.detail).join('\n');
+  return db.transaction(async (tx) => {
+    await tx.run('SET LOCAL enable_seqscan = off');
+    return (await tx.all<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).map((r) => r['QUERY PLAN']).join('\n');
+  });
+}
 
 describe(`workflows (${storeKind})`, () => {
   let server: TestServer | undefined;
@@ -519,21 +530,31 @@ describe(`workflows (${storeKind})`, () => {
       spy.mockRestore();
       expect(statements).toHaveLength(3);
 
-      const plans = await Promise.all(
-        statements.map(async ({ sql, params }) => {
-          if (db.dialect === 'sqlite') return (await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((r) => r.detail).join('\n');
-          // Told to avoid sequential scans, PostgreSQL still takes one when no index fits.
-          return db.transaction(async (tx) => {
-            await tx.run('SET LOCAL enable_seqscan = off');
-            return (await tx.all<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).map((r) => r['QUERY PLAN']).join('\n');
-          });
-        }),
-      );
+      const plans = await Promise.all(statements.map(({ sql, params }) => planOf(db, sql, params)));
       const [errors, executions, events] = plans;
       expect(errors).toContain('errors_occurred');
       expect(executions).toContain('executions_finished');
       expect(events).toContain('events_received');
       for (const plan of plans) expect(plan).not.toMatch(/Seq Scan|^SCAN (errors|executions|events)$/m);
+    });
+
+    it('deletes OAuth requests started and never completed once they expire, through an index', async () => {
+      server = await startTestServer();
+      const { credentials, db } = server.services.store;
+      const userId = await createUser(server, 'ann');
+      const state = (name: string, expiresAt: number) =>
+        credentials.saveOAuthState({ state: name, userId, app: 'slack', codeVerifier: 'v', redirectUri: 'http://localhost/oauth/callback', origin: null, expiresAt });
+      await state('old', Date.now() - 60_000);
+      await state('older', Date.now() - 3_600_000);
+      await state('pending', Date.now() + 600_000);
+      const stop = startRetentionSweep(server.services.store, 60);
+      try {
+        for (let i = 0; i < 100 && (await countRows(server, 'oauth_states')) > 1; i++) await new Promise((r) => setTimeout(r, 20));
+      } finally {
+        stop();
+      }
+      expect((await db.all<{ state: string }>('SELECT state FROM oauth_states')).map((r) => r.state)).toEqual(['pending']);
+      expect(await planOf(db, 'DELETE FROM oauth_states WHERE expires_at < ?', [Date.now()])).toContain('oauth_states_expires');
     });
   });
 });
