@@ -79,6 +79,7 @@ const UNDOCUMENTED: Operation[] = ([
   { method: 'GET', path: '/widget/{file}', auth: 'none', query: [] },
   { method: 'GET', path: '/openapi.json', auth: 'none', query: [] },
   { method: 'GET', path: '/docs', auth: 'none', query: [] },
+  { method: 'GET', path: '/favicon.ico', auth: 'none', query: [] },
   { method: 'GET', path: '/', auth: 'none', query: [] },
 ] as Operation[]).map((op) => ({ ...op, undocumented: true }));
 
