@@ -44,6 +44,8 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     return { authorize, back, callback };
   };
   const credentialIdOf = (html: string) => html.match(/"credentialId":"([0-9a-f]+)"/)?.[1];
+  const installSlack = (credentialId: string) => server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+  const ticketCreated = () => server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
 
   it('connects through the popup with PKCE and state, and hands the credential to the opener only', async () => {
     await start(3600);
@@ -145,9 +147,9 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
   it('posts with the OAuth token, refreshing it before it expires', async () => {
     await start(30); // inside the refresh margin: every use refreshes
     const credentialId = credentialIdOf((await connect()).callback.body)!;
-    const install = await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    const install = await installSlack(credentialId);
     expect(install.status).toBe(201);
-    await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    await ticketCreated();
     for (let i = 0; i < 100 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(provider.messages).toHaveLength(1);
     expect(provider.grants).toEqual(['authorization_code', 'refresh_token']);
@@ -159,9 +161,8 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
   it('refreshes once at a time when two executions need the token at once: Slack’s refresh tokens work once', async () => {
     await start(30);
     const credentialId = credentialIdOf((await connect()).callback.body)!;
-    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
-    const data = { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' };
-    const fired = await Promise.all([1, 2].map(() => server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data } })));
+    await installSlack(credentialId);
+    const fired = await Promise.all([1, 2].map(() => ticketCreated()));
     for (let i = 0; i < 200 && provider.messages.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
     expect(provider.messages).toHaveLength(2);
     const logs = await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`);
@@ -174,8 +175,8 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
   it('refreshes a token whose lifetime the provider sends as a string ("30")', async () => {
     await start('30');
     const credentialId = credentialIdOf((await connect()).callback.body)!;
-    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
-    await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    await installSlack(credentialId);
+    await ticketCreated();
     for (let i = 0; i < 100 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(provider.grants).toEqual(['authorization_code', 'refresh_token']);
   });
@@ -189,9 +190,9 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     const detail = await server.request('GET', '/me/integrations/slack', { token });
     expect(detail.status).toBe(200);
     expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok' }]);
-    const install = await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    const install = await installSlack(credentialId);
     expect(install.status).toBe(201);
-    await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    await ticketCreated();
     for (let i = 0; i < 100 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(provider.messages).toHaveLength(1);
   });
@@ -199,9 +200,9 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
   it('marks the credential as needing reconnection when the refresh is refused, without retrying', async () => {
     await start(30);
     const credentialId = credentialIdOf((await connect()).callback.body)!;
-    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    await installSlack(credentialId);
     provider.refuseRefresh();
-    const run = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    const run = await ticketCreated();
     let execution: any;
     for (let i = 0; i < 100; i++) {
       execution = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body.data[0];
@@ -224,9 +225,9 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
   it('retries a refresh answered with an HTML page instead of marking the connection as needing the user', async () => {
     await start(30);
     const credentialId = credentialIdOf((await connect()).callback.body)!;
-    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    await installSlack(credentialId);
     provider.answerRefreshWithPage();
-    const run = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    const run = await ticketCreated();
     for (let i = 0; i < 200 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(provider.messages).toHaveLength(1);
     const execution = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body.data[0];
@@ -238,11 +239,11 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
   it('does not mark the connection when the store, not the app, fails while saving refreshed tokens: the execution is retried and delivers', async () => {
     await start(30);
     const credentialId = credentialIdOf((await connect()).callback.body)!;
-    await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
+    await installSlack(credentialId);
     const outage = Object.assign(new Error('Connection terminated unexpectedly'), { storeUnavailable: true });
     vi.spyOn(server.services.store.credentials, 'updateSecret').mockRejectedValueOnce(outage);
 
-    await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+    await ticketCreated();
 
     for (let i = 0; i < 200 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     const logs = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body;
