@@ -63,7 +63,7 @@ function loggedMessage(err: unknown, secrets: readonly string[]): string {
 }
 
 /** The largest step input or output logged, as JSON characters (an app may answer megabytes). */
-export const MAX_LOGGED_VALUE = 64 * 1024;
+const MAX_LOGGED_VALUE = 64 * 1024;
 
 /**
  * A step's input or output as logged: secrets redacted, and something every store can keep and
