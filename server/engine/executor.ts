@@ -104,9 +104,9 @@ function backoff(schedule: number[], attemptInRun: number): number {
 export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution, owner: string): Promise<Outcome> {
   const { store } = deps;
   const secrets: string[] = [];
-  const retriesLeft = claimed.attemptInRun <= deps.retrySchedule.length;
+  const attempts = deps.retrySchedule.length + 1;
+  const retriesLeft = claimed.attemptInRun < attempts;
   try {
-    const attempts = deps.retrySchedule.length + 1;
     if (claimed.attemptInRun > attempts + UNFINISHED_CLAIMS_ALLOWED) {
       const message = `Gave up after ${claimed.attemptInRun} claims: at least ${claimed.attemptInRun - attempts} of its runs ended without an outcome (the worker crashed or lost its lease during the run; see the server log)`;
       throw new BlockFailure(message, null, false);

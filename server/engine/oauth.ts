@@ -125,6 +125,9 @@ export async function completeOAuth(deps: OAuthDeps, state: string, code: string
 
 type OpenedCredential = NonNullable<Awaited<ReturnType<typeof openCredential>>>;
 
+/** A credential's key in this process's maps (refreshes under way, tokens not saved yet). */
+const credentialKey = (userId: string, credentialId: string) => `${userId}:${credentialId}`;
+
 /**
  * A credential ready to use: an OAuth token about to expire is refreshed first. A refresh the
  * provider refuses marks the credential `needs_reconnect` and fails without retrying; a provider
@@ -138,7 +141,7 @@ type OpenedCredential = NonNullable<Awaited<ReturnType<typeof openCredential>>>;
 export async function usableCredential(deps: OAuthDeps, userId: string, credentialId: string) {
   const found = await readCredential(deps, userId, credentialId);
   if (!found || 'ready' in found) return found?.ready;
-  return oneAtATime(`${userId}:${credentialId}`, async () => {
+  return oneAtATime(credentialKey(userId, credentialId), async () => {
     const now = await readCredential(deps, userId, credentialId);
     if (!now || 'ready' in now) return now?.ready;
     return refresh(deps, userId, credentialId, now.stale);
@@ -152,7 +155,7 @@ async function readCredential(deps: OAuthDeps, userId: string, credentialId: str
   const name = findConnector(credential.app)?.name ?? credential.app;
   if (credential.status === 'needs_reconnect') throw new NonRetriableError(`${name}: the connection needs to be reconnected by the user`);
   if (credential.type !== 'oauth2') return { ready: credential };
-  const key = `${userId}:${credentialId}`;
+  const key = credentialKey(userId, credentialId);
   const unsaved = unsavedTokens.get(key);
   if (unsaved) {
     // A refresh this process got but could not store: store it now, as it may have replaced
@@ -188,7 +191,7 @@ async function refresh(deps: OAuthDeps, userId: string, credentialId: string, cr
   // Only the provider's refusal needs the user. If the store fails saving the new tokens, the
   // execution is retried and the tokens are kept here until they are saved: a provider that
   // rotates refresh tokens has already invalidated the stored one.
-  const key = `${userId}:${credentialId}`;
+  const key = credentialKey(userId, credentialId);
   const next = { ...fresh, refreshToken: fresh.refreshToken ?? tokens.refreshToken };
   unsavedTokens.set(key, next);
   await deps.store.credentials.updateSecret(userId, credentialId, deps.vault.encrypt(JSON.stringify(next)), next.expiresAt);
