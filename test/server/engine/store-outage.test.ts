@@ -189,7 +189,9 @@ describe(`store outage (${storeKind})`, () => {
 
       const heldAt = Date.now();
       await proxy.blackhole();
-      await waitUntil(() => firing.answers.filter((a) => a.startedAt > heldAt + 200 && a.status === 503).length >= 2, 20_000, () => `no 503 during the partition: ${summary(firing.answers)}`, server);
+      // Up to 10 s per blackholed request (connect, then query timeout), two at a time, and the two
+      // sent just before the partition hold both slots first: 20 s was too short under CI's load.
+      await waitUntil(() => firing.answers.filter((a) => a.startedAt > heldAt + 200 && a.status === 503).length >= 2, 40_000, () => `no 503 during the partition: ${summary(firing.answers)}`, server);
       const startedAt = Date.now();
       await proxy.start();
       await waitUntil(() => firing.answers.some((a) => a.startedAt > startedAt && a.status === 200), 15_000, () => `no 200 after the partition healed: ${summary(firing.answers)}`, server);
