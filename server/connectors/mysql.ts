@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { assertPublicHost } from '../engine/url-guard';
 import { driverError, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
@@ -28,6 +29,23 @@ function classify(err: unknown): Error {
       // Other client-side failures without a server answer (dropped socket…), but not a host that does not exist.
       || (!e?.sqlState && code !== 'ENOTFOUND' && !code.startsWith('ER_') && !/^(HANDSHAKE|AUTH|MYSQL)_/.test(code));
   return driverError(MYSQL, err, retry, code);
+}
+
+/** How long the server gets to close the connection after QUIT before the socket is destroyed. */
+const CLOSE_TIMEOUT_MS = 1_000;
+
+/**
+ * Ends the session and frees its socket. After a failure the socket may be mid-answer: it is
+ * destroyed at once, not handed a polite QUIT behind that answer. Otherwise QUIT is sent and the
+ * server closes the connection; mysql2 leaves that to the server, which may never do it (each
+ * insert would leave a socket open), so the socket is destroyed after CLOSE_TIMEOUT_MS in any case.
+ * (mysql2's own `destroy()` only half-closes the socket, which frees nothing while the server keeps its side open.)
+ */
+function close(conn: mysql.Connection, failed: boolean): void {
+  const socket = (conn as unknown as { connection: { stream: Socket } }).connection.stream;
+  if (failed) return void socket.destroy();
+  setTimeout(() => socket.destroy(), CLOSE_TIMEOUT_MS).unref();
+  void conn.end().catch(() => socket.destroy());
 }
 
 async function connect(ctx: ConnectorContext): Promise<mysql.Connection> {
@@ -74,9 +92,7 @@ export const mysqlConnector: Connector = {
         failed = true;
         throw classify(err);
       } finally {
-        // After a failure the socket may be mid-answer: drop it rather than queue a polite QUIT behind it.
-        if (failed) conn.destroy();
-        else await conn.end().catch(() => conn.destroy());
+        close(conn, failed);
       }
     }),
   },
