@@ -8,7 +8,23 @@
  *    every 2xx answer must be in the store after a restart.
  */
 import { autocannon, startServer, type LoadResult, type Server } from './process';
-import { headers, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
+import os from 'node:os';
+import {
+  busyShare,
+  cpuTimes,
+  headers,
+  installSlack,
+  int,
+  mark,
+  ms,
+  openBenchStore,
+  postgresPids,
+  processCpuSeconds,
+  seedBody,
+  type BenchStore,
+  type Row,
+  type StoreKind,
+} from './common';
 
 export const CONNECTIONS = 50;
 export const ROUNDS = 5;
@@ -29,14 +45,14 @@ const runs = async (store: BenchStore): Promise<number> =>
 export interface AcceptResult {
   store: StoreKind;
   /** One load per round, beside `AcceptSection.bare`'s of the same round. */
-  rounds: LoadResult[];
+  rounds: Round[];
   /** Executions the store gained during the rounds (one per accepted event: one installation). */
   stored: number;
   kill: { answered2xx: number; storedAfterRestart: number };
 }
 
 export interface AcceptSection {
-  bare: LoadResult[];
+  bare: Round[];
   stores: AcceptResult[];
 }
 
@@ -45,16 +61,56 @@ export async function warmUp(targets: Array<{ url: string; body: string }>): Pro
   for (const t of targets) await autocannon(t.url, t.body, headers, { connections: CONNECTIONS, seconds: TARGET_WARMUP_SECONDS });
 }
 
+/** What one round cost, in cores (CPU seconds per second of the round). */
+export interface RoundCpu {
+  /** The server under load, all its threads (0 when its pid is not given). */
+  server: number;
+  /** PostgreSQL's processes (0 unless the target asks for them). */
+  postgres: number;
+  /** The whole machine: the above, the load generator, the kernel's loopback work, and the rest. */
+  machine: number;
+}
+
+export type Round = LoadResult & { cpu: RoundCpu };
+
+export interface LoadTarget {
+  label: string;
+  url: string;
+  body: string;
+  /** The server's pid, to count its CPU. */
+  pid?: number;
+  /** Count PostgreSQL's CPU in its rounds. */
+  postgres?: boolean;
+}
+
+/** Runs `load`, counting the CPU the target's server, PostgreSQL (when asked) and the whole machine used meanwhile. */
+async function measured(t: LoadTarget, load: () => Promise<LoadResult>): Promise<Round> {
+  const machineBefore = cpuTimes();
+  const serverBefore = t.pid ? processCpuSeconds([t.pid]) : 0;
+  // PostgreSQL's backends come and go (each connection is a process): count per pid, new ones from 0.
+  const pgBefore = new Map(t.postgres ? postgresPids().map((pid) => [pid, processCpuSeconds([pid])]) : []);
+  const started = performance.now();
+  const result = await load();
+  const seconds = (performance.now() - started) / 1000;
+  const machineAfter = cpuTimes();
+  const cpu: RoundCpu = {
+    server: t.pid ? (processCpuSeconds([t.pid]) - serverBefore) / seconds : 0,
+    postgres: t.postgres ? postgresPids().reduce((sum, pid) => sum + processCpuSeconds([pid]) - (pgBefore.get(pid) ?? 0), 0) / seconds : 0,
+    machine: busyShare(machineBefore, machineAfter) * os.cpus().length,
+  };
+  return { ...result, cpu };
+}
+
 /**
  * Loads the targets in turns, ROUNDS rounds of ROUND_SECONDS at CONNECTIONS connections, printing
- * each round on a line that starts with `prefix`. Returns each target's loads, in round order.
+ * each round on a line that starts with `prefix`. Returns each target's loads, in round order, with their CPU.
  */
-export async function loadInTurns(targets: Array<{ label: string; url: string; body: string }>, prefix: string): Promise<LoadResult[][]> {
-  const rounds: LoadResult[][] = targets.map(() => []);
+export async function loadInTurns(targets: LoadTarget[], prefix: string): Promise<Round[][]> {
+  const rounds: Round[][] = targets.map(() => []);
   for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`  ${prefix}round ${round}/${ROUNDS}:`);
     for (const [i, t] of targets.entries()) {
-      const result = await autocannon(t.url, t.body, headers, { connections: CONNECTIONS, seconds: ROUND_SECONDS });
+      const result = await measured(t, () => autocannon(t.url, t.body, headers, { connections: CONNECTIONS, seconds: ROUND_SECONDS }));
       rounds[i]!.push(result);
       process.stdout.write(` ${t.label} ${int(result.reqPerSec)} req/s (p99 ${result.p99} ms)`);
     }
@@ -83,7 +139,7 @@ export async function accept(kinds: StoreKind[], pgUrl?: string): Promise<Accept
       const server = await startServer('server/index.ts', env);
       targets.push({ name: kind, server, store, env, body: seedBody(await installSlack(server.url)) });
     }
-    const loads = targets.map((t) => ({ label: t.name, url: `${t.server.url}/run/event`, body: t.body }));
+    const loads = targets.map((t) => ({ label: t.name, url: `${t.server.url}/run/event`, body: t.body, pid: t.server.pid, postgres: t.store?.kind === 'PostgreSQL' }));
     await warmUp(loads);
     const before = await Promise.all(targets.map((t) => (t.store ? runs(t.store) : 0)));
     const rounds = await loadInTurns(loads, '');
@@ -135,12 +191,25 @@ const reference = {
   PostgreSQL: { rps: 'about 6.8 k req/s (one `pg` insert per request)', latency: '—', ratio: '≈ 0.12 (6.8 k / 57 k)' },
 };
 
+/** Cores per 1,000 req/s of a round's server, PostgreSQL and the rest of the machine, each the median of the rounds'. */
+function costs(rounds: Round[]): { server: number; postgres: number; rest: number } {
+  const per1k = (cores: (c: RoundCpu) => number) => median(rounds.map((r) => (cores(r.cpu) * 1000) / r.reqPerSec));
+  return { server: per1k((c) => c.server), postgres: per1k((c) => c.postgres), rest: per1k((c) => Math.max(0, c.machine - c.server - c.postgres)) };
+}
+
+const coresText = (n: number) => n.toFixed(3);
+const REST = 'the rest of the machine (load generator, kernel)';
+const CPU_SOURCE = 'CPU of each round from /proc: the server process (all threads), PostgreSQL\'s processes, the whole machine';
+
 export function acceptRows({ bare, stores }: AcceptSection): Row[] {
   const failures = (loads: LoadResult[]) => sum(loads, 'errors') + sum(loads, 'timeouts');
+  const bareCost = costs(bare);
+  const cores = os.cpus().length;
   const rows: Row[] = [
     ['bare Hono: req/s (mean of the rounds)', int(mean(bare.map((l) => l.reqPerSec))), reference.bare.rps, '', ''],
     ['bare Hono: p50 / p99 (median of the rounds)', `${ms(median(bare.map((l) => l.p50)))} / ${perRound(bare.map((l) => l.p99), (n) => ms(n))}`, reference.bare.latency, '', ''],
     ['bare Hono: non-2xx / errors', `${sum(bare, 'non2xx')} / ${failures(bare)}`, '', '0', mark(sum(bare, 'non2xx') + failures(bare) === 0)],
+    ['bare Hono: cores per 1,000 req/s (median of the rounds)', `server ${coresText(bareCost.server)} · ${REST} ${coresText(bareCost.rest)}`, CPU_SOURCE, '', ''],
   ];
   for (const a of stores) {
     const ref = reference[a.store];
@@ -150,11 +219,30 @@ export function acceptRows({ bare, stores }: AcceptSection): Row[] {
     const ok2xx = sum(a.rounds, 'ok2xx');
     const lost = Math.max(0, ok2xx - a.stored);
     const killLost = Math.max(0, a.kill.answered2xx - a.kill.storedAfterRestart);
+    const cost = costs(a.rounds);
+    const perThousand = cost.server + cost.postgres + cost.rest;
+    // The rate the target ratio asks for, from the bare rounds, and what it would take at this run's cost per request.
+    const targetRate = TARGET_RATIO * median(bare.map((l) => l.reqPerSec));
+    const needed = (targetRate / 1000) * perThousand;
     rows.push(
       [`${a.store} accept: req/s (mean of the rounds)`, int(mean(a.rounds.map((l) => l.reqPerSec))), ref.rps, '', ''],
       [`${a.store} accept: ratio ours / bare (median of the rounds)`, perRound(ratios, (n) => n.toFixed(2)), ref.ratio, `≥ ${TARGET_RATIO}`, mark(ratio >= TARGET_RATIO)],
       [`${a.store} accept: p50 / p99 (median of the rounds)`, `${ms(median(a.rounds.map((l) => l.p50)))} / ${perRound(a.rounds.map((l) => l.p99), (n) => ms(n))}`, ref.latency, `p99 ≤ ${TARGET_P99_MS} ms`, mark(p99 <= TARGET_P99_MS)],
       [`${a.store} accept: non-2xx / errors`, `${sum(a.rounds, 'non2xx')} / ${failures(a.rounds)}`, '', '0', mark(sum(a.rounds, 'non2xx') + failures(a.rounds) === 0)],
+      [
+        `${a.store} accept: cores per 1,000 req/s (median of the rounds)`,
+        `server ${coresText(cost.server)}${a.store === 'PostgreSQL' ? ` · PostgreSQL ${coresText(cost.postgres)}` : ''} · ${REST} ${coresText(cost.rest)}`,
+        CPU_SOURCE,
+        '',
+        '',
+      ],
+      [
+        `${a.store} accept: cores the target ratio would take at these costs`,
+        `${needed.toFixed(2)} of the machine's ${cores}, of which the server ${((targetRate / 1000) * cost.server).toFixed(2)}: ${int(targetRate)} req/s (${TARGET_RATIO} × bare's median) × ${coresText(perThousand)} cores per 1,000 req/s`,
+        'the server, PostgreSQL and the load generator share the machine; the server runs its JavaScript (HTTP, validation, the SQLite writes) on one thread',
+        '',
+        [needed > cores ? `more than ${cores} cores` : '', (targetRate / 1000) * cost.server > 1 ? 'server over 1 core' : ''].filter(Boolean).join('; '),
+      ],
       [
         `${a.store} accept: runs stored / 2xx answers`,
         `${int(a.stored)} / ${int(ok2xx)}${a.stored > ok2xx ? ` (+${a.stored - ok2xx} in flight when autocannon stopped, not counted by it)` : ''}`,
