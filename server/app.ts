@@ -41,6 +41,27 @@ function routePath(url: string): string {
   return path.replace(VERSION_PREFIX, '');
 }
 
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/**
+ * The methods the app's routes take on a route path (HEAD wherever GET is: Hono answers it), from
+ * the routes registered (middleware, method ALL, aside). Read at the first call, once every route is in.
+ */
+function routeMethods(app: Hono<AppEnv>): (path: string) => string[] {
+  let routes: { method: string; pattern: RegExp }[] | undefined;
+  return (path) => {
+    routes ??= app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({
+        method: r.method,
+        pattern: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`),
+      }));
+    const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return METHOD_ORDER.filter((m) => methods.has(m));
+  };
+}
+
 /** The HTTP application: every route, its auth, its validation and one error handler. */
 export function createApp(services: Services, options: { extraRoutes?: (app: Hono<AppEnv>) => void } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>({
@@ -49,7 +70,16 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   const docs: RouteDoc[] = [];
 
   app.onError(handleError);
-  app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  const methodsOn = routeMethods(app);
+  app.notFound((c) => {
+    const sent = new URL(c.req.url).pathname;
+    // A path that exists, asked with another method (`POST /users/:userId/token`): say which methods it takes.
+    const allowed = methodsOn(routePath(c.req.url)).filter((m) => m !== c.req.method);
+    if (allowed.length > 0) {
+      return c.json(errorBody('method_not_allowed', `${c.req.method} is not allowed on ${sent}; it takes ${allowed.join(', ')}`), 405, { Allow: allowed.join(', ') });
+    }
+    return c.json(errorBody('not_found', `No route for ${c.req.method} ${sent}`), 404);
+  });
 
   app.use('*', bodyLimit(services.config.bodyLimitBytes));
 

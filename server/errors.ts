@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'method_not_allowed'
   | 'unknown_event'
   | 'conflict'
   | 'upgrade_blocked'

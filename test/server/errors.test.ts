@@ -145,14 +145,31 @@ describe(`bad input (${storeKind})`, () => {
       for (const [method, url] of [
         ['GET', '/nope'],
         ['POST', '/users/batch/extra'],
-        ['PATCH', '/users'],
         ['GET', '/2023-12/nope'],
-        ['GET', '/2023-12/users/gregg/logs?limit=5'],
+        ['GET', '/2023-12/users/gregg/nothing?limit=5'],
       ] as const) {
         const res = await server.request(method, url);
         expectError(res, 404, 'not_found');
         expect(res.body.error.message).toBe(`No route for ${method} ${url.split('?')[0]}`);
       }
+    });
+
+    it('answers a route asked with the wrong method with a JSON 405 method_not_allowed naming the methods it takes, in Allow too', async () => {
+      for (const [method, url, allowed] of [
+        ['POST', '/users/gregg/token', 'GET, HEAD'],
+        ['POST', '/2023-12/users/gregg/token', 'GET, HEAD'],
+        ['PATCH', '/users', 'GET, HEAD, POST'],
+        ['DELETE', '/run/event', 'POST'],
+        ['GET', '/me/installations/abc/upgrade', 'PUT'],
+        ['OPTIONS', '/health', 'GET, HEAD'],
+      ] as const) {
+        const res = await server.request(method, url, { apiKey: null });
+        expectError(res, 405, 'method_not_allowed');
+        expect(res.body.error.message).toBe(`${method} is not allowed on ${url}; it takes ${allowed}`);
+        expect(res.headers.get('allow')).toBe(allowed);
+      }
+      // The methods it names work.
+      expect((await server.request('GET', '/users/gregg/token')).status).not.toBe(405);
     });
 
     it('answers a browser’s /favicon.ico with 204 No Content, not a 404 in the console of /docs', async () => {

@@ -92,6 +92,7 @@ const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'not_found',
+  'method_not_allowed',
   'unknown_event',
   'conflict',
   'upgrade_blocked',
