@@ -239,7 +239,7 @@ export function acceptRows({ bare, stores }: AcceptSection): Row[] {
       [
         `${a.store} accept: cores the target ratio would take at these costs`,
         `${needed.toFixed(2)} of the machine's ${cores}, of which the server ${((targetRate / 1000) * cost.server).toFixed(2)}: ${int(targetRate)} req/s (${TARGET_RATIO} × bare's median) × ${coresText(perThousand)} cores per 1,000 req/s`,
-        'the server, PostgreSQL and the load generator share the machine; the server runs its JavaScript (HTTP, validation, the SQLite writes) on one thread',
+        `the server, ${a.store === 'PostgreSQL' ? 'PostgreSQL ' : ''}and the load generator share the machine; the server runs its JavaScript (HTTP, validation, ${a.store === 'PostgreSQL' ? 'the pg driver' : 'the SQLite writes'}) on one thread`,
         '',
         [needed > cores ? `more than ${cores} cores` : '', (targetRate / 1000) * cost.server > 1 ? 'server over 1 core' : ''].filter(Boolean).join('; '),
       ],
