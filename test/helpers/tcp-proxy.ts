@@ -117,3 +117,42 @@ export async function startTcpProxy(target: { host: string; port: number }, opti
     },
   };
 }
+
+export interface HalfOpenRelay {
+  readonly port: number;
+  /** One per connection made through the relay: resolves when the client has closed its socket for good. */
+  readonly clientClosed: Promise<void>[];
+  close(): void;
+}
+
+/**
+ * A relay to `target` that passes everything on both ways but never ends the client's side: a
+ * server that does not close its connections. A FIN from the client may be a half-close only, so
+ * once it comes the relay keeps writing to the client: a socket closed for good answers with a
+ * reset, which ends the relay's side (`clientClosed`); a half-closed one takes the bytes.
+ */
+export async function startHalfOpenRelay(target: { host: string; port: number }): Promise<HalfOpenRelay> {
+  const clientClosed: Promise<void>[] = [];
+  const sockets: net.Socket[] = [];
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ ...target, allowHalfOpen: true });
+    client.pipe(upstream, { end: false });
+    upstream.pipe(client, { end: false });
+    for (const socket of [client, upstream]) socket.on('error', () => undefined);
+    client.once('end', () => {
+      const probe = setInterval(() => client.write('\0'), 50);
+      client.once('close', () => clearInterval(probe));
+    });
+    clientClosed.push(new Promise((resolve) => client.once('close', () => resolve())));
+    sockets.push(client, upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    clientClosed,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}

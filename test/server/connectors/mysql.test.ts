@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlConnector } from '../../../server/connectors/mysql';
 import { NonRetriableError, RetryAfterError } from '../../../server/engine/errors';
 import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
+import { startHalfOpenRelay } from '../../helpers/tcp-proxy';
 
 // A real MariaDB (or MySQL) on this machine (CI starts it): 127.0.0.1:3306, user root, empty
 // password. Each run works in a database of its own and drops it afterwards. Not reachable → fail.
@@ -160,33 +160,16 @@ describe('MySQL insertRow', () => {
   });
 
   it('closes its sockets after an insert and after a failed one, even when the server never closes its side', async () => {
-    // The real database behind a relay that passes everything on but never ends the client's side:
-    // the client must close each socket itself (not only half-close it), or every insert leaves one open.
-    const clientClosed: Promise<void>[] = [];
-    const sockets: net.Socket[] = [];
-    const relay = net.createServer({ allowHalfOpen: true }, (client) => {
-      const db = net.connect({ host: server.host, port: Number(server.port), allowHalfOpen: true });
-      client.pipe(db, { end: false });
-      db.pipe(client, { end: false });
-      for (const socket of [client, db]) socket.on('error', () => {});
-      // A FIN from the client may be a half-close only: writes tell, a closed socket answers them with a reset.
-      client.once('end', () => {
-        const probe = setInterval(() => client.write('\0'), 50);
-        client.once('close', () => clearInterval(probe));
-      });
-      clientClosed.push(new Promise((resolve) => client.once('close', () => resolve())));
-      sockets.push(client, db);
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    // The client must close each socket itself (not only half-close it), or every insert leaves one open.
+    const relay = await startHalfOpenRelay({ host: server.host, port: Number(server.port) });
     try {
-      const viaRelay = context({ ...server, port: String((relay.address() as net.AddressInfo).port) });
+      const viaRelay = context({ ...server, port: String(relay.port) });
       expect(await insertRow({ table: 'x', row: { id: 7 } }, viaRelay)).toEqual({ inserted: 1 });
       expect(await thrown(() => insertRow({ table: 'nope', row: { id: 7 } }, viaRelay))).toBeInstanceOf(NonRetriableError);
-      expect(clientClosed).toHaveLength(2);
-      const closed = await Promise.race([Promise.all(clientClosed).then(() => true), new Promise((r) => setTimeout(() => r(false), 4_000))]);
+      expect(relay.clientClosed).toHaveLength(2);
+      const closed = await Promise.race([Promise.all(relay.clientClosed).then(() => true), new Promise((r) => setTimeout(() => r(false), 4_000))]);
       expect(closed).toBe(true);
     } finally {
-      for (const socket of sockets) socket.destroy();
       relay.close();
     }
   });

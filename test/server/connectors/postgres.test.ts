@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgres } from '../../../server/connectors/postgres';
 import { NonRetriableError, RetryAfterError } from '../../../server/engine/errors';
 import { connectorContext, connectorHttp, thrown } from '../../helpers/connector';
+import { startHalfOpenRelay } from '../../helpers/tcp-proxy';
 
 // A real PostgreSQL on this machine (CI starts it): 127.0.0.1:5432, user postgres, trust auth,
 // database `test`. Each run works in a schema of its own and drops it afterwards.
@@ -163,24 +163,14 @@ describe('PostgreSQL insertRow', () => {
   });
 
   it('does not wait for a server that never closes its side of the connection after the insert', async () => {
-    // The real database behind a relay that passes everything on but never ends the client's side.
-    const sockets: net.Socket[] = [];
-    const relay = net.createServer({ allowHalfOpen: true }, (client) => {
-      const db = net.connect({ host: server.host, port: Number(server.port), allowHalfOpen: true });
-      client.pipe(db, { end: false });
-      db.pipe(client, { end: false });
-      for (const socket of [client, db]) socket.on('error', () => {});
-      sockets.push(client, db);
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relay = await startHalfOpenRelay({ host: server.host, port: Number(server.port) });
     try {
       const started = Date.now();
-      const result = await insertRow({ table: `${schema}.x`, row: { id: 7 } }, context({ ...server, port: String((relay.address() as net.AddressInfo).port) }));
+      const result = await insertRow({ table: `${schema}.x`, row: { id: 7 } }, context({ ...server, port: String(relay.port) }));
       expect(result).toEqual({ inserted: 1 });
       // Without a bound on the close, this waited for ever: a worker slot held until the process stopped.
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
-      for (const socket of sockets) socket.destroy();
       relay.close();
     }
   });
