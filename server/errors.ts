@@ -73,6 +73,7 @@ export function handleError(err: Error, c: Context) {
     return c.json(errorBody('invalid_request', err.message || 'Bad request'), status as ContentfulStatusCode);
   }
   if (isStoreUnavailable(err)) {
+    logUnavailable(err);
     c.header('Retry-After', '5');
     return c.json(errorBody('unavailable', 'The store is unavailable; try again shortly'), 503);
   }
@@ -81,19 +82,39 @@ export function handleError(err: Error, c: Context) {
   return c.json(errorBody('internal', `Internal error (request id ${requestId})`), 500);
 }
 
+/** How often the API logs that it answers 503 for the store: the first time, then once a minute while it lasts. */
+const UNAVAILABLE_LOG_EVERY_MS = 60_000;
+let unavailableLoggedAt = -Infinity;
+
+/** An operator must hear that the store is down (or its disk full) from an API-only process too, but not once per request. */
+function logUnavailable(err: Error): void {
+  const now = Date.now();
+  if (now - unavailableLoggedAt < UNAVAILABLE_LOG_EVERY_MS) return;
+  unavailableLoggedAt = now;
+  console.warn(`api: store unavailable (${err.message}); answering 503 with Retry-After (said at most once a minute while it lasts)`);
+}
+
 /**
- * Whether an error means the store cannot be reached right now (PostgreSQL stopped, restarting,
- * out of connections, cut off; SQLite locked by another writer): the request may succeed if
- * tried again, so the API answers 503 `unavailable` with Retry-After rather than a 500. The
- * PostgreSQL store tags such errors `storeUnavailable` (server/store/postgres.ts), and SQLite says
- * SQLITE_BUSY; a wrapped error is recognised through its `cause`. A bare socket code such as
- * ECONNREFUSED is not enough: an app the HTTP client could not reach has it too, and that is the
- * app's failure, not the store's.
+ * SQLite's result codes (and their extended forms) for a store that cannot take the work now:
+ * locked by another writer, its disk full, an I/O error, out of memory, its file made read-only or
+ * impossible to open. Each can heal without a change to the request.
+ */
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|FULL|IOERR|NOMEM|READONLY|CANTOPEN)(_|$)/;
+
+/**
+ * Whether an error means the store cannot take the work right now (PostgreSQL stopped,
+ * restarting, out of connections, cut off, out of disk; SQLite locked by another writer or its
+ * disk full): the request may succeed if tried again, so the API answers 503 `unavailable` with
+ * Retry-After rather than a 500, and the worker waits instead of failing executions. The
+ * PostgreSQL store tags such errors `storeUnavailable` (server/store/postgres.ts); SQLite's are
+ * known by their codes; a wrapped error is recognised through its `cause`. A bare socket code such
+ * as ECONNREFUSED is not enough: an app the HTTP client could not reach has it too, and that is
+ * the app's failure, not the store's.
  */
 export function isStoreUnavailable(err: unknown): boolean {
   let e = err as { code?: unknown; storeUnavailable?: unknown; cause?: unknown } | undefined;
   for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++, e = e.cause as typeof e) {
-    if (e.storeUnavailable === true || e.code === 'SQLITE_BUSY') return true;
+    if (e.storeUnavailable === true || (typeof e.code === 'string' && SQLITE_UNAVAILABLE.test(e.code))) return true;
   }
   return false;
 }

@@ -39,11 +39,20 @@ export function isConnectionError(err: unknown): boolean {
 }
 
 /**
- * Tags a connection error with `storeUnavailable`, so the API answers it with a 503 and
- * Retry-After (server/errors.ts) and the worker waits instead of logging every poll.
+ * SQLSTATE classes of a database that is reachable but cannot do the work now: 53 insufficient
+ * resources (disk full, out of memory, a resource limit), 58 system error (an I/O error).
+ */
+const OUT_OF_RESOURCES = /^5[38][0-9A-Z]{3}$/;
+
+/**
+ * Tags a connection error, or a database out of resources, with `storeUnavailable`, so the API
+ * answers it with a 503 and Retry-After (server/errors.ts) and the worker waits instead of logging
+ * every poll.
  */
 function tagged(err: unknown): unknown {
-  if (err && typeof err === 'object' && isConnectionError(err)) (err as { storeUnavailable?: boolean }).storeUnavailable = true;
+  if (!err || typeof err !== 'object') return err;
+  const code = (err as { code?: unknown }).code;
+  if (isConnectionError(err) || (typeof code === 'string' && OUT_OF_RESOURCES.test(code))) (err as { storeUnavailable?: boolean }).storeUnavailable = true;
   return err;
 }
 
