@@ -116,8 +116,17 @@ export function renderIntegrations(element: Element, options: { theme?: Theme; s
   if (!(element instanceof Element)) throw new TypeError('Alloy.renderIntegrations: expected a DOM element');
   if (!hasToken()) throw new TypeError('Alloy.renderIntegrations: call Alloy.setToken first');
   const strings = { ...defaultStrings, ...options.strings };
+  // Resolves (and the page reloads) once installed, behind the modal's success message, or when it closes.
   const onInstall = (integrationId: string) =>
-    new Promise<void>((resolve) => void install({ ...options.modal, integrationId, onClose: () => (options.modal?.onClose?.(), resolve()) }).catch(() => resolve()));
+    new Promise<void>(
+      (resolve) =>
+        void install({
+          ...options.modal,
+          integrationId,
+          callback: (result) => (options.modal?.callback?.(result), result.success && resolve()),
+          onClose: () => (options.modal?.onClose?.(), resolve()),
+        }).catch(() => resolve()),
+    );
   return mountInShadow(element, h(IntegrationsPage, { strings, onInstall }), options.theme).unmount;
 }
 

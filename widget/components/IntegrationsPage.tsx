@@ -5,7 +5,7 @@ import type { Strings } from '../strings';
 
 interface Props {
   strings: Strings;
-  /** Opens the install (or edit) modal; resolves when it closes. */
+  /** Opens the install (or edit) modal; resolves once it has installed (or saved), or when it closes. */
   onInstall(integrationId: string): Promise<unknown>;
 }
 
