@@ -247,7 +247,7 @@ async function writeSqlite(tx: SqlExecutor, planned: PlannedEvent[], lease: Leas
   for (const rows of chunks(planned, ROWS_PER_STATEMENT)) {
     const ids = await tx.all<{ id: string }>(
       insertSql('events', rows.length, `INSERT INTO events (${EVENT_COLUMNS}) VALUES `, '(?, ?, ?, ?, ?, ?, ?, ?, ?)', ' ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id'),
-      rows.flatMap((p) => eventRow(p, lease.now)),
+      flatten(rows.map((p) => eventRow(p, lease.now))),
     );
     for (const { id } of ids) inserted.add(id);
   }
@@ -255,7 +255,7 @@ async function writeSqlite(tx: SqlExecutor, planned: PlannedEvent[], lease: Leas
   for (const rows of chunks(executions, ROWS_PER_STATEMENT)) {
     await tx.run(
       insertSql('executions', rows.length, `INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES `, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      rows.flat(),
+      flatten(rows),
     );
   }
   return inserted;
@@ -373,6 +373,16 @@ function insertSql(table: string, rows: number, head: string, row: string, tail 
   let sql = insertSqls.get(key);
   if (sql === undefined) insertSqls.set(key, (sql = head + Array.from({ length: rows }, () => row).join(', ') + tail));
   return sql;
+}
+
+/**
+ * The rows' values one after another, for a multi-row INSERT. A loop: `flat()` and `flatMap()`
+ * cost about 1 µs per row here, a quarter of what SQLite takes to insert it.
+ */
+function flatten(rows: unknown[][]): unknown[] {
+  const values: unknown[] = [];
+  for (const row of rows) for (const value of row) values.push(value);
+  return values;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
