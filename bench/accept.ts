@@ -18,7 +18,7 @@ import {
   mark,
   ms,
   openBenchStore,
-  postgresPids,
+  postgresCpuSince,
   processCpuSeconds,
   seedBody,
   type BenchStore,
@@ -87,15 +87,14 @@ export interface LoadTarget {
 async function measured(t: LoadTarget, load: () => Promise<LoadResult>): Promise<Round> {
   const machineBefore = cpuTimes();
   const serverBefore = t.pid ? processCpuSeconds([t.pid]) : 0;
-  // PostgreSQL's backends come and go (each connection is a process): count per pid, new ones from 0.
-  const pgBefore = new Map(t.postgres ? postgresPids().map((pid) => [pid, processCpuSeconds([pid])]) : []);
+  const postgresCpu = t.postgres ? postgresCpuSince() : () => 0;
   const started = performance.now();
   const result = await load();
   const seconds = (performance.now() - started) / 1000;
   const machineAfter = cpuTimes();
   const cpu: RoundCpu = {
     server: t.pid ? (processCpuSeconds([t.pid]) - serverBefore) / seconds : 0,
-    postgres: t.postgres ? postgresPids().reduce((sum, pid) => sum + processCpuSeconds([pid]) - (pgBefore.get(pid) ?? 0), 0) / seconds : 0,
+    postgres: postgresCpu() / seconds,
     machine: busyShare(machineBefore, machineAfter) * os.cpus().length,
   };
   return { ...result, cpu };
@@ -239,7 +238,7 @@ export function acceptRows({ bare, stores }: AcceptSection): Row[] {
       [
         `${a.store} accept: cores the target ratio would take at these costs`,
         `${needed.toFixed(2)} of the machine's ${cores}, of which the server ${((targetRate / 1000) * cost.server).toFixed(2)}: ${int(targetRate)} req/s (${TARGET_RATIO} × bare's median) × ${coresText(perThousand)} cores per 1,000 req/s`,
-        `the server, ${a.store === 'PostgreSQL' ? 'PostgreSQL ' : ''}and the load generator share the machine; the server runs its JavaScript (HTTP, validation, ${a.store === 'PostgreSQL' ? 'the pg driver' : 'the SQLite writes'}) on one thread`,
+        `the server${a.store === 'PostgreSQL' ? ', PostgreSQL' : ''} and the load generator share the machine; the server runs its JavaScript (HTTP, validation, ${a.store === 'PostgreSQL' ? 'the pg driver' : 'the SQLite writes'}) on one thread`,
         '',
         [needed > cores ? `more than ${cores} cores` : '', (targetRate / 1000) * cost.server > 1 ? 'server over 1 core' : ''].filter(Boolean).join('; '),
       ],

@@ -220,6 +220,15 @@ export function processCpuSeconds(pids: number[]): number {
   return ticks / 100;
 }
 
+/**
+ * Starts counting the CPU of PostgreSQL's processes; the function returned gives the CPU seconds
+ * they used since. Backends come and go (each connection is a process): a new one counts from 0.
+ */
+export function postgresCpuSince(): () => number {
+  const before = new Map(postgresPids().map((pid) => [pid, processCpuSeconds([pid])]));
+  return () => postgresPids().reduce((sum, pid) => sum + processCpuSeconds([pid]) - (before.get(pid) ?? 0), 0);
+}
+
 /** The pids of the machine's PostgreSQL server processes (its backends do the queries' work). */
 export function postgresPids(): number[] {
   return fs

@@ -14,7 +14,7 @@ import {
   busyShare,
   cpuTimes,
   headers,
-  postgresPids,
+  postgresCpuSince,
   processCpuSeconds,
   installStreaming,
   int,
@@ -87,8 +87,7 @@ export async function scaleOut(pgUrl: string): Promise<{ steps: ScaleOutStep[]; 
       for (let i = 0; i < count; i++) workers.push(await startServer('server/worker.ts', env, /worker (\S+) running/));
       // CPU is counted from when every worker is running (their start-up is not the drain's).
       const before = cpuTimes();
-      // PostgreSQL's backends come and go (each connection is a process): count per pid, new ones from 0.
-      const pgBefore = new Map(postgresPids().map((pid) => [pid, processCpuSeconds([pid])]));
+      const postgresCpu = postgresCpuSince();
       const workersBefore = processCpuSeconds(workers.map((w) => w.pid));
       const sinkBefore = process.cpuUsage();
       const started = Date.now();
@@ -98,7 +97,7 @@ export async function scaleOut(pgUrl: string): Promise<{ steps: ScaleOutStep[]; 
       const sinkUsage = process.cpuUsage(sinkBefore);
       const cores = {
         workers: (processCpuSeconds(workers.map((w) => w.pid)) - workersBefore) / seconds,
-        postgres: postgresPids().reduce((sum, pid) => sum + processCpuSeconds([pid]) - (pgBefore.get(pid) ?? 0), 0) / seconds,
+        postgres: postgresCpu() / seconds,
         sink: (sinkUsage.user + sinkUsage.system) / 1e6 / seconds,
       };
       await Promise.all(workers.splice(0).map((w) => w.kill()));
