@@ -99,7 +99,8 @@ export class Credentials {
         'SELECT * FROM oauth_states WHERE state = ?',
         [state],
       );
-      await tx.run('DELETE FROM oauth_states WHERE state = ? OR expires_at < ?', [state, Date.now()]);
+      // Its own row only: the expired ones of other requests go in the hourly sweep (deleteExpiredOAuthStates).
+      await tx.run('DELETE FROM oauth_states WHERE state = ?', [state]);
       if (!row || Number(row.expires_at) < Date.now()) return undefined;
       return { userId: row.user_id, app: row.app, codeVerifier: row.code_verifier, redirectUri: row.redirect_uri, origin: row.origin };
     });

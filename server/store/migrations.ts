@@ -178,7 +178,7 @@ const migrations: string[] = [
   CREATE INDEX errors_occurred ON errors(occurred_at);
   `,
   // OAuth requests that were started and never completed are deleted once expired, by the hourly
-  // sweep and at each callback, through an index (they piled up, and each callback read them all).
+  // sweep, through an index (they piled up, and each callback read them all).
   `
   CREATE INDEX oauth_states_expires ON oauth_states(expires_at);
   `,
