@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { assertPublicHost } from '../engine/url-guard';
-import { driverError, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
+import { CLOSE_TIMEOUT_MS, driverError, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
 import type { Connector, ConnectorContext } from './types';
 
 /** Identifiers backquoted; `database.table` for a table in another database. */
@@ -30,9 +30,6 @@ function classify(err: unknown): Error {
       || (!e?.sqlState && code !== 'ENOTFOUND' && !code.startsWith('ER_') && !/^(HANDSHAKE|AUTH|MYSQL)_/.test(code));
   return driverError(MYSQL, err, retry, code);
 }
-
-/** How long the server gets to close the connection after QUIT before the socket is destroyed. */
-const CLOSE_TIMEOUT_MS = 1_000;
 
 /**
  * Ends the session and frees its socket. After a failure the socket may be mid-answer: it is

@@ -2,7 +2,7 @@ import { isIP, type Socket } from 'node:net';
 import pg from 'pg';
 import { NonRetriableError } from '../engine/errors';
 import { assertPublicHost } from '../engine/url-guard';
-import { driverError, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
+import { CLOSE_TIMEOUT_MS, driverError, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
 import type { Connector, ConnectorContext } from './types';
 
 /** Identifiers double-quoted; `schema.table` for a table outside the search path. */
@@ -16,9 +16,6 @@ const RETRY_CODES = new Set(['40001', '40P01', '40003', '55P03']);
 // Client errors without a SQLSTATE that will not heal: the server refuses TLS, or SCRAM failed
 // (no password given, or the server's signature does not match).
 const PERMANENT_CLIENT = /does not support SSL|SASL/i;
-
-/** How long the server gets to close the session after Terminate before its socket is destroyed. */
-const CLOSE_TIMEOUT_MS = 1_000;
 
 /**
  * Ends the session. `end()` waits for the server to close its side, which a server may never do

@@ -8,6 +8,12 @@ import { defineAction, type ConnectorAction, type ConnectorContext, type Credent
  * preparation). Quoting, placeholders, the driver and which errors may heal stay with each connector.
  */
 
+/**
+ * How long a database gets to close its side of the connection once the session ends before the
+ * socket is destroyed: a server (or a proxy) that never does must not hold a worker slot or a socket.
+ */
+export const CLOSE_TIMEOUT_MS = 1_000;
+
 export interface SqlDialect {
   /** The database's name as errors start with it: `MySQL`, `PostgreSQL`. */
   name: string;
