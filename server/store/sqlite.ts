@@ -6,13 +6,27 @@ import { Checkpointer } from './sqlite-checkpointer';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
-/** How often the checkpoint thread copies the write-ahead log into the database file. */
-const CHECKPOINT_INTERVAL_MS = 250;
+export interface SqliteOptions {
+  /** How often the checkpoint thread copies the write-ahead log into the database file. */
+  checkpointIntervalMs?: number;
+  /** Frames (pages) in the log past which writes pause for it to start over (sqlite-checkpointer.ts). */
+  restartFrames?: number;
+}
+
+const DEFAULTS: Required<SqliteOptions> = {
+  checkpointIntervalMs: 250,
+  // 64 MiB at 4 KiB pages. At ten thousand events a second (a page or so each) the log
+  // reaches it every few seconds, and each time requests wait a few milliseconds (two fsyncs).
+  restartFrames: 16_384,
+};
+/** A log left larger than this (a checkpoint held up by a long read) is cut back when it starts over. */
+const JOURNAL_SIZE_LIMIT = 128 * 1024 * 1024;
 
 /**
  * SQLite through better-sqlite3: one connection, WAL, synchronous NORMAL (durable across a
  * process kill; only an OS crash can lose the last commits). Checkpoints run on a thread of
- * their own (sqlite-checkpointer.ts), not inside a request's COMMIT.
+ * their own (sqlite-checkpointer.ts), not inside a request's COMMIT; past `restartFrames`, writes
+ * wait while it lets the log start over.
  */
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
@@ -24,7 +38,8 @@ export class SqliteDb implements Db {
   private txOpen = false;
   private readonly checkpointer?: Checkpointer;
 
-  constructor(file: string) {
+  constructor(file: string, options: SqliteOptions = {}) {
+    const { checkpointIntervalMs, restartFrames } = { ...DEFAULTS, ...options };
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     // The store holds event data and execution logs in plain text: owner-only, like the key files.
@@ -35,7 +50,8 @@ export class SqliteDb implements Db {
     this.db.pragma('busy_timeout = 5000');
     if (file !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new Checkpointer(file, CHECKPOINT_INTERVAL_MS, (err) => {
+      this.db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+      this.checkpointer = new Checkpointer(file, checkpointIntervalMs, restartFrames, () => void this.restartLog(), (err) => {
         console.warn(`sqlite: checkpoint thread failed (${err.message}); checkpointing on commit instead`);
         if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
       });
@@ -123,9 +139,7 @@ export class SqliteDb implements Db {
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const result = this.txTail.then(async () => {
-      await this.outsideTransaction();
-      this.txOpen = true;
+    return this.exclusively(async () => {
       this.db.exec('BEGIN IMMEDIATE');
       try {
         const value = await fn(this.direct);
@@ -134,6 +148,17 @@ export class SqliteDb implements Db {
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw err;
+      }
+    });
+  }
+
+  /** Runs `fn` with every other query of this connection held back until it is done. */
+  private exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.txTail.then(async () => {
+      await this.outsideTransaction();
+      this.txOpen = true;
+      try {
+        return await fn();
       } finally {
         this.txOpen = false;
       }
@@ -143,6 +168,14 @@ export class SqliteDb implements Db {
       () => undefined,
     );
     return result;
+  }
+
+  /**
+   * Holds writes back while the checkpoint thread copies the rest of the log, so that the next
+   * write starts it over (sqlite-checkpointer.ts).
+   */
+  private async restartLog(): Promise<void> {
+    await this.exclusively(async () => this.checkpointer?.restart());
   }
 
   async exec(script: string): Promise<void> {

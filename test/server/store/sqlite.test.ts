@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newId } from '../../../server/ids';
 import { SqliteDb } from '../../../server/store/sqlite';
@@ -36,6 +37,61 @@ describe('SQLite store: WAL checkpoints on their own thread', () => {
     const again = new SqliteDb(file);
     expect(await again.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 2000 });
     await again.close();
+  });
+  it('keeps the log bounded under writes that never stop: it starts over once past its frame limit', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-sqlite-'));
+    const file = path.join(dir, 'a.sqlite');
+    const db = new SqliteDb(file, { checkpointIntervalMs: 20, restartFrames: 200 });
+    await db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, v TEXT)');
+    const value = 'x'.repeat(1000);
+    // A server under steady load: a commit every turn of the event loop, never a quiet moment.
+    const commits = 3000;
+    for (let c = 0; c < commits; c++) {
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < 20; i++) await tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [newId(), value]);
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Frames in the log now (a checkpoint reports them). Each commit wrote about 6 pages: if the
+    // log never started over, it would hold them all, about 18,000.
+    // (Busy, with -1 frames, while the checkpoint thread is at it: ask again.)
+    const probe = new Database(file);
+    const frames = () => (probe.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number }[])[0]!;
+    await expect.poll(() => frames().busy, { interval: 5 }).toBe(0);
+    const { log } = frames();
+    probe.close();
+    expect(log).toBeGreaterThan(0);
+    expect(log).toBeLessThan(3000);
+    expect(await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: commits * 20 });
+    await db.close();
+  });
+
+  it('lets writes go on while a reader of another connection holds the log: the restart gives up after a moment', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-sqlite-'));
+    const file = path.join(dir, 'a.sqlite');
+    const db = new SqliteDb(file, { checkpointIntervalMs: 20, restartFrames: 200 });
+    await db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, v TEXT)');
+    const value = 'x'.repeat(1000);
+    await db.run('INSERT INTO t (id, v) VALUES (?, ?)', [newId(), value]);
+    // A backup, say: a read transaction on its snapshot, which the log cannot start over under.
+    const reader = new Database(file);
+    reader.exec('BEGIN');
+    expect(reader.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 1 });
+    let slowest = 0;
+    for (let c = 0; c < 600; c++) {
+      const started = performance.now();
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < 20; i++) await tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [newId(), value]);
+      });
+      slowest = Math.max(slowest, performance.now() - started);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    reader.exec('COMMIT');
+    reader.close();
+    // A restart waiting on the reader as long as other waits do (5 s) would show here.
+    expect(slowest).toBeLessThan(1000);
+    expect(await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 1 + 600 * 20 });
+    await db.close();
   });
 });
 
