@@ -11,9 +11,9 @@ import { Worker } from 'node:worker_threads';
  * it only when a write begins with every frame copied, and by the time one checkpoint ends the
  * writer has appended more): under steady load the file would grow without end, and every
  * lookup in it get slower. So once the log holds `restartFrames` frames, the thread asks for a
- * pause (`onRestartWanted`): the owner holds its writes back, calls `restart()`, which copies the
+ * pause (`onRestartWanted`): the owner holds its queries back, calls `restart()`, which copies the
  * few frames written since the last checkpoint, and the next write starts the log over. A reader
- * of another process can hold that up (a backup, say): then the writes go on after 100 ms and
+ * of another process can hold that up (a backup, say): then the queries go on after 100 ms and
  * the next pause waits until the log has grown by as much again.
  *
  * The worker is plain JavaScript evaluated in place, so it runs the same under tsx, vitest or
@@ -23,7 +23,7 @@ const source = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-// Short: while the writes wait for a restart, it must not wait long for a reader (a backup, say).
+// Short: while the queries wait for a restart, it must not wait long for a reader (a backup, say).
 db.pragma('busy_timeout = 100');
 const checkpoint = (mode) => {
   try { return db.pragma('wal_checkpoint(' + mode + ')')[0]; } catch { return undefined; /* busy: the next round catches up */ }

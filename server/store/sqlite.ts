@@ -171,8 +171,8 @@ export class SqliteDb implements Db {
   }
 
   /**
-   * Holds writes back while the checkpoint thread copies the rest of the log, so that the next
-   * write starts it over (sqlite-checkpointer.ts).
+   * Holds the connection's queries back (writes and reads alike) while the checkpoint thread
+   * copies the rest of the log, so that the next write starts it over (sqlite-checkpointer.ts).
    */
   private async restartLog(): Promise<void> {
     await this.exclusively(async () => this.checkpointer?.restart());
