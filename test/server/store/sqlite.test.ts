@@ -52,8 +52,9 @@ describe('SQLite store: WAL checkpoints on their own thread', () => {
       });
       await new Promise((resolve) => setImmediate(resolve));
     }
-    // Frames in the log now (a checkpoint reports them). Each commit wrote about 6 pages: if the
-    // log never started over, it would hold them all, about 18,000.
+    // Frames in the log now (a checkpoint reports them). If the log never started over, it would
+    // hold every frame of the 3,000 commits: 37,615 here. Started over, it holds those since the
+    // last restart: a few hundred, a few thousand on a loaded machine (the thread runs late).
     // (Busy, with -1 frames, while the checkpoint thread is at it: ask again.)
     const probe = new Database(file);
     const frames = () => (probe.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number }[])[0]!;
@@ -61,7 +62,7 @@ describe('SQLite store: WAL checkpoints on their own thread', () => {
     const { log } = frames();
     probe.close();
     expect(log).toBeGreaterThan(0);
-    expect(log).toBeLessThan(3000);
+    expect(log).toBeLessThan(12_000);
     expect(await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: commits * 20 });
     await db.close();
   });
