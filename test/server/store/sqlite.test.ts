@@ -4,7 +4,25 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newId } from '../../../server/ids';
-import { SqliteDb } from '../../../server/store/sqlite';
+import { SqliteDb, type SqliteOptions } from '../../../server/store/sqlite';
+
+const value = 'x'.repeat(1000);
+
+/** Commits `commits` transactions of `rows` rows (1 KB each), one per turn of the event loop, as a server under steady load does; returns the slowest commit's milliseconds. */
+async function commitSteadily(db: SqliteDb, commits: number, rows: number): Promise<number> {
+  let slowest = 0;
+  for (let c = 0; c < commits; c++) {
+    const started = performance.now();
+    await db.transaction(async (tx) => {
+      for (let i = 0; i < rows; i++) await tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [newId(), value]);
+    });
+    slowest = Math.max(slowest, performance.now() - started);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return slowest;
+}
+
+const count = (db: SqliteDb) => db.get<{ n: number }>('SELECT COUNT(*) AS n FROM t');
 
 describe('SQLite store: WAL checkpoints on their own thread', () => {
   let dir: string | undefined;
@@ -13,18 +31,19 @@ describe('SQLite store: WAL checkpoints on their own thread', () => {
     dir = undefined;
   });
 
-  it('copies the log into the database file while running, and leaves an empty log on close', async () => {
+  /** A store in a new folder with one table, `t`. */
+  async function open(options?: SqliteOptions): Promise<{ db: SqliteDb; file: string }> {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-sqlite-'));
     const file = path.join(dir, 'a.sqlite');
-    const db = new SqliteDb(file);
+    const db = new SqliteDb(file, options);
     await db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, v TEXT)');
+    return { db, file };
+  }
+
+  it('copies the log into the database file while running, and leaves an empty log on close', async () => {
+    const { db, file } = await open();
     const sizeAfterCreate = fs.statSync(file).size;
-    const value = 'x'.repeat(1000);
-    for (let batch = 0; batch < 20; batch++) {
-      await db.transaction(async (tx) => {
-        for (let i = 0; i < 100; i++) await tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [newId(), value]);
-      });
-    }
+    await commitSteadily(db, 20, 100);
     // SQLite's own auto-checkpoint is off on the writer: only the thread can have grown the file.
     await expect.poll(() => fs.statSync(file).size, { timeout: 5000 }).toBeGreaterThan(sizeAfterCreate + 1_000_000);
     // Event data and logs are in it in plain text: readable by its owner only, the log too.
@@ -35,23 +54,13 @@ describe('SQLite store: WAL checkpoints on their own thread', () => {
 
     expect(fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0).toBe(0);
     const again = new SqliteDb(file);
-    expect(await again.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 2000 });
+    expect(await count(again)).toEqual({ n: 2000 });
     await again.close();
   });
+
   it('keeps the log bounded under writes that never stop: it starts over once past its frame limit', async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-sqlite-'));
-    const file = path.join(dir, 'a.sqlite');
-    const db = new SqliteDb(file, { checkpointIntervalMs: 20, restartFrames: 200 });
-    await db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, v TEXT)');
-    const value = 'x'.repeat(1000);
-    // A server under steady load: a commit every turn of the event loop, never a quiet moment.
-    const commits = 3000;
-    for (let c = 0; c < commits; c++) {
-      await db.transaction(async (tx) => {
-        for (let i = 0; i < 20; i++) await tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [newId(), value]);
-      });
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const { db, file } = await open({ checkpointIntervalMs: 20, restartFrames: 200 });
+    await commitSteadily(db, 3000, 20);
     // Frames in the log now (a checkpoint reports them). If the log never started over, it would
     // hold every frame of the 3,000 commits: 37,615 here. Started over, it holds those since the
     // last restart: a few hundred, a few thousand on a loaded machine (the thread runs late).
@@ -63,35 +72,23 @@ describe('SQLite store: WAL checkpoints on their own thread', () => {
     probe.close();
     expect(log).toBeGreaterThan(0);
     expect(log).toBeLessThan(12_000);
-    expect(await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: commits * 20 });
+    expect(await count(db)).toEqual({ n: 3000 * 20 });
     await db.close();
   });
 
   it('lets writes go on while a reader of another connection holds the log: the restart gives up after a moment', async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-sqlite-'));
-    const file = path.join(dir, 'a.sqlite');
-    const db = new SqliteDb(file, { checkpointIntervalMs: 20, restartFrames: 200 });
-    await db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, v TEXT)');
-    const value = 'x'.repeat(1000);
+    const { db, file } = await open({ checkpointIntervalMs: 20, restartFrames: 200 });
     await db.run('INSERT INTO t (id, v) VALUES (?, ?)', [newId(), value]);
     // A backup, say: a read transaction on its snapshot, which the log cannot start over under.
     const reader = new Database(file);
     reader.exec('BEGIN');
     expect(reader.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 1 });
-    let slowest = 0;
-    for (let c = 0; c < 600; c++) {
-      const started = performance.now();
-      await db.transaction(async (tx) => {
-        for (let i = 0; i < 20; i++) await tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [newId(), value]);
-      });
-      slowest = Math.max(slowest, performance.now() - started);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const slowest = await commitSteadily(db, 600, 20);
     reader.exec('COMMIT');
     reader.close();
     // A restart waiting on the reader as long as other waits do (5 s) would show here.
     expect(slowest).toBeLessThan(1000);
-    expect(await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 1 + 600 * 20 });
+    expect(await count(db)).toEqual({ n: 1 + 600 * 20 });
     await db.close();
   });
 });
