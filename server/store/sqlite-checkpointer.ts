@@ -46,7 +46,7 @@ parentPort.on('message', (message) => {
     const ok = done !== undefined && done.busy === 0;
     threshold = ok ? workerData.restartFrames : Math.max(done ? done.log : 0, threshold) + workerData.restartFrames;
     asked = false;
-    parentPort.postMessage({ restarted: ok });
+    parentPort.postMessage('restarted');
     return;
   }
   if (message !== 'close') return;
@@ -62,7 +62,7 @@ export class Checkpointer {
   private readonly worker: Worker;
   private closing = false;
   private gone = false;
-  private restarted?: (ok: boolean) => void;
+  private restarted?: () => void;
 
   /**
    * `onFailure` runs if the thread dies: the caller turns SQLite's own auto-checkpoint back on.
@@ -78,30 +78,30 @@ export class Checkpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(source, { eval: true, workerData: { driver, file, intervalMs, restartFrames } });
     this.worker.unref();
-    this.worker.on('message', (message: 'restart-wanted' | { restarted: boolean }) => {
+    this.worker.on('message', (message: 'restart-wanted' | 'restarted') => {
       if (message === 'restart-wanted') onRestartWanted();
-      else this.settle(message.restarted);
+      else this.settle();
     });
     this.worker.on('error', (err) => onFailure(err));
     this.worker.on('exit', (code) => {
       this.gone = true;
-      this.settle(false);
+      this.settle();
       if (!this.closing) onFailure(new Error(`checkpoint thread exited with code ${code}`));
     });
   }
 
-  private settle(ok: boolean): void {
+  private settle(): void {
     const done = this.restarted;
     this.restarted = undefined;
-    done?.(ok);
+    done?.();
   }
 
   /**
    * Copies what is left of the log into the database file, so that the next write starts the
-   * log over. Call it with writes held back; resolves with whether the log may start over.
+   * log over (unless a reader held it up). Call it with the queries held back.
    */
-  restart(): Promise<boolean> {
-    if (this.closing || this.gone) return Promise.resolve(false);
+  restart(): Promise<void> {
+    if (this.closing || this.gone) return Promise.resolve();
     return new Promise((resolve) => {
       this.restarted = resolve;
       this.worker.postMessage('restart');

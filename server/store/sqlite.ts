@@ -9,7 +9,7 @@ type Statement = Database.Statement<unknown[], unknown>;
 export interface SqliteOptions {
   /** How often the checkpoint thread copies the write-ahead log into the database file. */
   checkpointIntervalMs?: number;
-  /** Frames (pages) in the log past which writes pause for it to start over (sqlite-checkpointer.ts). */
+  /** Frames (pages) in the log past which queries pause for it to start over (sqlite-checkpointer.ts). */
   restartFrames?: number;
 }
 
@@ -20,13 +20,13 @@ const DEFAULTS: Required<SqliteOptions> = {
   restartFrames: 16_384,
 };
 /** A log left larger than this (a checkpoint held up by a long read) is cut back when it starts over. */
-const JOURNAL_SIZE_LIMIT = 128 * 1024 * 1024;
+export const JOURNAL_SIZE_LIMIT = 128 * 1024 * 1024;
 
 /**
  * SQLite through better-sqlite3: one connection, WAL, synchronous NORMAL (durable across a
  * process kill; only an OS crash can lose the last commits). Checkpoints run on a thread of
- * their own (sqlite-checkpointer.ts), not inside a request's COMMIT; past `restartFrames`, writes
- * wait while it lets the log start over.
+ * their own (sqlite-checkpointer.ts), not inside a request's COMMIT; past `restartFrames`, the
+ * queries wait while it lets the log start over.
  */
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
