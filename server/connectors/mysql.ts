@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { assertPublicHost } from '../engine/url-guard';
-import { CLOSE_TIMEOUT_MS, driverError, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
+import { driverError, endSession, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
 import type { Connector, ConnectorContext } from './types';
 
 /** Identifiers backquoted; `database.table` for a table in another database. */
@@ -31,18 +31,9 @@ function classify(err: unknown): Error {
   return driverError(MYSQL, err, retry, code);
 }
 
-/**
- * Ends the session and frees its socket. After a failure the socket may be mid-answer: it is
- * destroyed at once, not handed a polite QUIT behind that answer. Otherwise QUIT is sent and the
- * server closes the connection; mysql2 leaves that to the server, which may never do it (each
- * insert would leave a socket open), so the socket is destroyed after CLOSE_TIMEOUT_MS in any case.
- * (mysql2's own `destroy()` only half-closes the socket, which frees nothing while the server keeps its side open.)
- */
+/** mysql2's own `destroy()` only half-closes the socket, which frees nothing while the server keeps its side open: the socket itself is destroyed. */
 function close(conn: mysql.Connection, failed: boolean): void {
-  const socket = (conn as unknown as { connection: { stream: Socket } }).connection.stream;
-  if (failed) return void socket.destroy();
-  setTimeout(() => socket.destroy(), CLOSE_TIMEOUT_MS).unref();
-  void conn.end().catch(() => socket.destroy());
+  void endSession((conn as unknown as { connection: { stream: Socket } }).connection.stream, () => conn.end(), failed);
 }
 
 async function connect(ctx: ConnectorContext): Promise<mysql.Connection> {

@@ -2,7 +2,7 @@ import { isIP, type Socket } from 'node:net';
 import pg from 'pg';
 import { NonRetriableError } from '../engine/errors';
 import { assertPublicHost } from '../engine/url-guard';
-import { CLOSE_TIMEOUT_MS, driverError, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
+import { driverError, endSession, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
 import type { Connector, ConnectorContext } from './types';
 
 /** Identifiers double-quoted; `schema.table` for a table outside the search path. */
@@ -17,19 +17,9 @@ const RETRY_CODES = new Set(['40001', '40P01', '40003', '55P03']);
 // (no password given, or the server's signature does not match).
 const PERMANENT_CLIENT = /does not support SSL|SASL/i;
 
-/**
- * Ends the session. `end()` waits for the server to close its side, which a server may never do
- * (nothing else bounds that wait): then the socket is destroyed, so no worker slot waits on it.
- */
-async function close(client: pg.Client): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const ended = client.end().then(
-    () => true,
-    () => true,
-  );
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS)));
-  if (!(await Promise.race([ended, late]))) (client as unknown as { connection: { stream: Socket } }).connection.stream.destroy();
-  clearTimeout(timer);
+/** `end()` waits for the server to close its side, which a server may never do: endSession bounds that wait. */
+function close(client: pg.Client): Promise<void> {
+  return endSession((client as unknown as { connection: { stream: Socket } }).connection.stream, () => client.end());
 }
 
 function classify(err: unknown): Error {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { NonRetriableError, RetryAfterError } from '../engine/errors';
 import { defineAction, type ConnectorAction, type ConnectorContext, type CredentialField } from './types';
@@ -12,7 +13,28 @@ import { defineAction, type ConnectorAction, type ConnectorContext, type Credent
  * How long a database gets to close its side of the connection once the session ends before the
  * socket is destroyed: a server (or a proxy) that never does must not hold a worker slot or a socket.
  */
-export const CLOSE_TIMEOUT_MS = 1_000;
+const CLOSE_TIMEOUT_MS = 1_000;
+
+/**
+ * Ends a session and frees its socket. After a failure the socket may be mid-answer: it is
+ * destroyed at once, not handed a polite goodbye behind that answer. Otherwise `end()` says
+ * goodbye (Terminate, QUIT), and the socket is destroyed CLOSE_TIMEOUT_MS later in any case, a
+ * no-op once the server has closed it: a driver may leave the closing to the server, which may
+ * never do it. Resolves when `end()` settles or that time is up, whichever comes first.
+ */
+export function endSession(socket: Socket, end: () => Promise<unknown>, failed = false): Promise<void> {
+  if (failed) {
+    socket.destroy();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    setTimeout(() => (socket.destroy(), resolve()), CLOSE_TIMEOUT_MS).unref();
+    end().then(
+      () => resolve(),
+      () => (socket.destroy(), resolve()),
+    );
+  });
+}
 
 export interface SqlDialect {
   /** The database's name as errors start with it: `MySQL`, `PostgreSQL`. */

@@ -174,8 +174,8 @@ export class SqliteDb implements Db {
    * Holds the connection's queries back (writes and reads alike) while the checkpoint thread
    * copies the rest of the log, so that the next write starts it over (sqlite-checkpointer.ts).
    */
-  private async restartLog(): Promise<void> {
-    await this.exclusively(async () => this.checkpointer?.restart());
+  private restartLog(): Promise<void> {
+    return this.exclusively(async () => this.checkpointer?.restart());
   }
 
   async exec(script: string): Promise<void> {
