@@ -18,6 +18,7 @@ import {
   headers,
   installSlack,
   int,
+  mainThreadCpuSeconds,
   mark,
   ms,
   openBenchStore,
@@ -76,6 +77,8 @@ export async function warmUp(targets: Array<{ url: string; body: string }>): Pro
 export interface RoundCpu {
   /** The server under load, all its threads (0 when its pid is not given). */
   server: number;
+  /** Of which its main thread, the one that runs its JavaScript. */
+  serverMain: number;
   /** PostgreSQL's processes (0 unless the target asks for them). */
   postgres: number;
   /** The whole machine: the above, the load generator, the kernel's loopback work, and the rest. */
@@ -98,6 +101,7 @@ export interface LoadTarget {
 async function measured(t: LoadTarget, load: () => Promise<LoadResult>): Promise<Round> {
   const machineBefore = cpuTimes();
   const serverBefore = t.pid ? processCpuSeconds([t.pid]) : 0;
+  const mainBefore = t.pid ? mainThreadCpuSeconds(t.pid) : 0;
   const postgresCpu = t.postgres ? postgresCpuSince() : () => 0;
   const started = performance.now();
   const result = await load();
@@ -105,6 +109,7 @@ async function measured(t: LoadTarget, load: () => Promise<LoadResult>): Promise
   const machineAfter = cpuTimes();
   const cpu: RoundCpu = {
     server: t.pid ? (processCpuSeconds([t.pid]) - serverBefore) / seconds : 0,
+    serverMain: t.pid ? (mainThreadCpuSeconds(t.pid) - mainBefore) / seconds : 0,
     postgres: postgresCpu() / seconds,
     machine: busyShare(machineBefore, machineAfter) * os.cpus().length,
   };
@@ -212,6 +217,11 @@ const coresText = (n: number) => n.toFixed(3);
 const REST = 'the rest of the machine (load generator, kernel)';
 const CPU_SOURCE = 'CPU of each round from /proc: the server process (all threads), PostgreSQL\'s processes, the whole machine';
 
+const MAIN_THREAD =
+  "the server's main thread (/proc/<pid>/task/<pid>/stat), which runs all its JavaScript: HTTP, validation, store calls; under this closed loop (a connection sends again only once answered) even bare Hono's idles part of the time";
+/** The share of its time the server's main thread was on a CPU: the median of the rounds', and each round's. */
+const mainBusy = (rounds: Round[]) => perRound(rounds.map((r) => r.cpu.serverMain), (n) => `${Math.round(n * 100)}%`);
+
 export function acceptRows({ bare, stores }: AcceptSection): Row[] {
   const failures = (loads: LoadResult[]) => sum(loads, 'errors') + sum(loads, 'timeouts');
   const bareCost = costs(bare);
@@ -221,6 +231,7 @@ export function acceptRows({ bare, stores }: AcceptSection): Row[] {
     ['bare Hono: p50 / p99 (median of the rounds)', `${ms(median(bare.map((l) => l.p50)))} / ${perRound(bare.map((l) => l.p99), (n) => ms(n))}`, reference.bare.latency, '', ''],
     ['bare Hono: non-2xx / errors', `${sum(bare, 'non2xx')} / ${failures(bare)}`, '', '0', mark(sum(bare, 'non2xx') + failures(bare) === 0)],
     ['bare Hono: cores per 1,000 req/s (median of the rounds)', `server ${coresText(bareCost.server)} · ${REST} ${coresText(bareCost.rest)}`, CPU_SOURCE, '', ''],
+    ['bare Hono: its JavaScript thread busy (median of the rounds)', mainBusy(bare), MAIN_THREAD, '', ''],
   ];
   for (const a of stores) {
     const ref = reference[a.store];
@@ -247,6 +258,7 @@ export function acceptRows({ bare, stores }: AcceptSection): Row[] {
         '',
         '',
       ],
+      [`${a.store} accept: its JavaScript thread busy (median of the rounds)`, mainBusy(a.rounds), MAIN_THREAD, '', ''],
       [
         `${a.store} accept: cores the target ratio would take at these costs`,
         `${needed.toFixed(2)} of the machine's ${cores}, of which the server ${((targetRate / 1000) * cost.server).toFixed(2)}: ${int(targetRate)} req/s (${TARGET_RATIO} × bare's median) × ${coresText(perThousand)} cores per 1,000 req/s`,

@@ -205,20 +205,24 @@ export function cpuTimes(): { busy: number; total: number } {
 /** Share of the machine's CPU that was busy between two `cpuTimes()` readings (0–1). */
 export const busyShare = (a: ReturnType<typeof cpuTimes>, b: ReturnType<typeof cpuTimes>) => (b.busy - a.busy) / Math.max(1, b.total - a.total);
 
+/** CPU seconds (user + system) in a /proc `stat` file: a process's (all its threads) or one thread's; 0 once it is gone. */
+function statCpuSeconds(file: string): number {
+  try {
+    const stat = fs.readFileSync(file, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0; // exited
+  }
+}
+
 /** CPU seconds used so far by the given processes (user + system, from /proc/<pid>/stat; gone ones count 0). */
 export function processCpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited
-    }
-  }
-  return ticks / 100;
+  return pids.reduce((sum, pid) => sum + statCpuSeconds(`/proc/${pid}/stat`), 0);
 }
+
+/** CPU seconds used so far by a Node.js process's main thread, the one that runs its JavaScript (its thread id is the pid). */
+export const mainThreadCpuSeconds = (pid: number): number => statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 
 /**
  * Starts counting the CPU of PostgreSQL's processes; the function returned gives the CPU seconds
