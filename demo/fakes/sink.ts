@@ -12,9 +12,10 @@ export interface Delivery {
 /**
  * A Stream Data destination on 127.0.0.1 that records what it receives. `failNext(n, status)`
  * makes the next n requests fail with that status (or reset the connection with status 0).
- * `onDelivery` hears each delivery it accepted (the demo's live feed).
+ * `onDelivery` hears each delivery it accepted (the demo's live feed). `delayMs` holds each 200
+ * answer back that long after the delivery is recorded (a slow destination).
  */
-export async function startSink(options: { onDelivery?: (delivery: Delivery) => void } = {}) {
+export async function startSink(options: { onDelivery?: (delivery: Delivery) => void; delayMs?: number } = {}) {
   const deliveries: Delivery[] = [];
   let failures: Array<{ status: number; headers?: Record<string, string>; path?: string }> = [];
   const waiters: Array<() => void> = [];
@@ -42,7 +43,9 @@ export async function startSink(options: { onDelivery?: (delivery: Delivery) => 
       const delivery = { path: req.url ?? '/', headers: req.headers, body, json, at: Date.now() };
       deliveries.push(delivery);
       options.onDelivery?.(delivery);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
+      const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
+      if (options.delayMs) setTimeout(answer, options.delayMs);
+      else answer();
       for (const w of waiters.splice(0)) w();
     });
   });
