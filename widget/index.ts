@@ -116,16 +116,17 @@ export function renderIntegrations(element: Element, options: { theme?: Theme; s
   if (!(element instanceof Element)) throw new TypeError('Alloy.renderIntegrations: expected a DOM element');
   if (!hasToken()) throw new TypeError('Alloy.renderIntegrations: call Alloy.setToken first');
   const strings = { ...defaultStrings, ...options.strings };
-  // Resolves (and the page reloads) once installed, behind the modal's success message, or when it closes.
+  // Resolves (and the page reloads) once installed, behind the modal's success message, or when it
+  // closes; rejects when the modal cannot open (an expired token, say), for the page to show why.
   const onInstall = (integrationId: string) =>
     new Promise<void>(
-      (resolve) =>
+      (resolve, reject) =>
         void install({
           ...options.modal,
           integrationId,
           callback: (result) => (options.modal?.callback?.(result), result.success && resolve()),
           onClose: () => (options.modal?.onClose?.(), resolve()),
-        }).catch(() => resolve()),
+        }).catch(reject),
     );
   return mountInShadow(element, h(IntegrationsPage, { strings, onInstall }), options.theme).unmount;
 }

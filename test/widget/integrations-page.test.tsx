@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import './setup';
 import { fireEvent, waitFor, within } from '@testing-library/preact';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listen } from '../helpers/browser';
 import { userToken, type TestServer } from '../helpers/server';
 import { buildDefinitions, type Definitions } from '../../server/definitions/load';
@@ -119,6 +119,23 @@ describe('the integrations page', () => {
       expect(modal()).toBeTruthy();
       close();
       expect(cardOf(ui, 'Vault').getByText('Installed')).toBeTruthy();
+    });
+
+    it('says why the modal cannot open (an expired token, no provider), and keeps the list', async () => {
+      const { ui } = renderPage();
+      await ui.findByRole('list');
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(Date.now() + 2 * 3600_000); // past the token's lifetime (TOKEN_TTL_SECONDS, 1 h)
+        fireEvent.click(cardOf(ui, 'Vault').getByRole('button', { name: 'Install' }));
+
+        const alert = await ui.findByRole('alert');
+        expect(alert.textContent).toBe('The user token has expired: set a new one with Alloy.setToken, or give Alloy.setTokenProvider');
+        expect(modal).toThrow('no <alloy-embedded> host');
+        expect(cardOf(ui, 'Vault').getByRole('button', { name: 'Install' })).toBeTruthy();
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('gives focus back to the card’s button when the modal it opened closes', async () => {

@@ -5,7 +5,7 @@ import type { Strings } from '../strings';
 
 interface Props {
   strings: Strings;
-  /** Opens the install (or edit) modal; resolves once it has installed (or saved), or when it closes. */
+  /** Opens the install (or edit) modal; resolves once it has installed (or saved), or when it closes; rejects when it cannot open. */
   onInstall(integrationId: string): Promise<unknown>;
 }
 
@@ -89,7 +89,7 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
               {outdated.length > 0 && <span class="badge up">{strings.updateAvailable}</span>}
               <div class="row">
                 {/* One button, Install then Configure: the modal gives focus back to it after an install. */}
-                <button type="button" class={i.installed ? 'btn sec' : 'btn'} onClick={() => void onInstall(i.integrationId).then(reload)}>
+                <button type="button" class={i.installed ? 'btn sec' : 'btn'} onClick={() => void onInstall(i.integrationId).then(reload, (err: Error) => setFailed(err.message))}>
                   {i.installed ? strings.configure : strings.install}
                 </button>
                 {i.installed && (
