@@ -250,6 +250,8 @@ describe('installing with the widget', () => {
     expect(ui.getByLabelText('Endpoint URL').getAttribute('aria-invalid')).toBeNull();
     expect(callback).not.toHaveBeenCalled();
     expect(await installationsOf(server, userId)).toEqual([]);
+    // Focus moves into it once it shows, as it does into a modal shown from the start.
+    await waitFor(() => expect(document.querySelector('alloy-embedded')!.shadowRoot!.activeElement).toBe(ui.getByLabelText('Endpoint URL')));
   });
 
   it('with hide, installs nothing when closed before it got to install', async () => {
