@@ -19,6 +19,8 @@ export async function startSink(options: { onDelivery?: (delivery: Delivery) => 
   const deliveries: Delivery[] = [];
   let failures: Array<{ status: number; headers?: Record<string, string>; path?: string }> = [];
   const waiters: Array<() => void> = [];
+  /** Answers held back by `delayMs`, dropped on close. */
+  const held = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -44,8 +46,10 @@ export async function startSink(options: { onDelivery?: (delivery: Delivery) => 
       deliveries.push(delivery);
       options.onDelivery?.(delivery);
       const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
-      if (options.delayMs) setTimeout(answer, options.delayMs);
-      else answer();
+      if (options.delayMs) {
+        const timer = setTimeout(() => (held.delete(timer), answer()), options.delayMs);
+        held.add(timer);
+      } else answer();
       for (const w of waiters.splice(0)) w();
     });
   });
@@ -72,6 +76,7 @@ export async function startSink(options: { onDelivery?: (delivery: Delivery) => 
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of held) clearTimeout(timer);
         server.close(() => resolve());
         server.closeAllConnections();
       }),

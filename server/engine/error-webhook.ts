@@ -1,31 +1,104 @@
-import type { FailedExecution } from './executor';
+import type { Store } from '../store';
+import type { ErrorNotice } from '../store/logs';
 import { NonRetriableError } from './errors';
 import type { HttpClient } from './http';
 import { signedHeaders } from './webhook-signature';
 
+export interface ErrorNotifierOptions {
+  url: string;
+  secret: string;
+  /** Delay before each try after the first (RETRY_SCHEDULE, as for blocks); its length is the number of retries. */
+  retrySchedule: number[];
+  /** How long a try holds its notice (EXECUTION_LEASE_MS): a process killed mid-try leaves it to be sent again after that. */
+  leaseMs: number;
+  /** How often to look for due notices when nothing wakes it. */
+  pollMs?: number;
+}
+
+/** Notices taken at a time; a full batch makes it look again at once. */
+const BATCH = 20;
+
 /**
  * Streams each final failure to the ISV's error webhook (ALLOY_ERROR_WEBHOOK_URL), signed with
- * Standard Webhooks headers. The error is already in the error log before this runs; the
- * webhook is a notification, tried a few times in this process.
+ * Standard Webhooks headers. The notice is written with the error log entry, in the transaction
+ * that fails the execution, and stays due until the endpoint answers 2xx, it refuses it for good
+ * (a 4xx other than 408/429, a redirect, a private address), or RETRY_SCHEDULE is used up: a
+ * restart, a crash or an endpoint down for a while loses none. Runs beside each worker; on
+ * PostgreSQL several take notices at once without taking the same one.
  */
-export function errorWebhook(http: HttpClient, url: string, secret: string, delaysMs = [1000, 5000, 30_000]) {
-  return (failure: FailedExecution): void => {
-    const body = JSON.stringify({ type: 'workflow.error', data: failure });
-    const id = `err_${failure.executionId}`;
-    const attempt = async (n: number): Promise<void> => {
+export class ErrorNotifier {
+  private stopped = true;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  /** Whether the last claim failed (the store is down): said once, not at every poll. */
+  private claimFailing = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly http: HttpClient,
+    private readonly options: ErrorNotifierOptions,
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loop = this.run();
+  }
+
+  /** A failure was just recorded: look now instead of at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops taking notices, and waits for the tries under way. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.woken = false;
+      let notices: ErrorNotice[] = [];
       try {
-        // The client refuses a private address unless ALLOY_ALLOW_PRIVATE_URLS=true, as for Stream Data.
-        const res = await http.send({ method: 'POST', url, headers: { 'content-type': 'application/json', ...signedHeaders(secret, id, body) }, body, lenientJson: true });
-        if (res.status >= 300) throw new NonRetriableError(`HTTP ${res.status}: a redirect is not followed`);
+        notices = await this.store.logs.claimErrorNotices(BATCH, this.options.leaseMs);
+        this.claimFailing = false;
       } catch (err) {
-        const delay = delaysMs[n];
-        if (delay === undefined || (err as { retriable?: boolean }).retriable === false) {
-          console.warn(`error webhook: giving up on ${id} (${(err as Error).message})`);
-          return;
-        }
-        setTimeout(() => void attempt(n + 1), delay).unref();
+        if (!this.claimFailing) console.warn(`error webhook: cannot read due notices (${(err as Error).message}); trying again`);
+        this.claimFailing = true;
       }
-    };
-    void attempt(0);
-  };
+      await Promise.all(notices.map((n) => this.send(n)));
+      if (notices.length === BATCH || this.woken) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollMs ?? 1000);
+        timer.unref();
+        this.wakeUp = () => (clearTimeout(timer), resolve());
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  private async send(notice: ErrorNotice): Promise<void> {
+    const id = `err_${notice.id}`;
+    const body = JSON.stringify({ type: 'workflow.error', data: notice.data });
+    let next: number | null = null;
+    try {
+      // The client refuses a private address unless ALLOY_ALLOW_PRIVATE_URLS=true, as for Stream Data.
+      const res = await this.http.send({ method: 'POST', url: this.options.url, headers: { 'content-type': 'application/json', ...signedHeaders(this.options.secret, id, body) }, body, lenientJson: true });
+      if (res.status >= 300) throw new NonRetriableError(`HTTP ${res.status}: a redirect is not followed`);
+    } catch (err) {
+      const delay = this.options.retrySchedule[notice.tries - 1];
+      if (delay === undefined || (err as { retriable?: boolean }).retriable === false) {
+        console.warn(`error webhook: giving up on ${id} after ${notice.tries} ${notice.tries === 1 ? 'try' : 'tries'} (${(err as Error).message})`);
+      } else {
+        next = Date.now() + delay;
+      }
+    }
+    // Not recorded (the store is down): the notice is taken again when its hold runs out.
+    await this.store.logs.errorNoticeNext(notice.id, next).catch(() => undefined);
+  }
 }

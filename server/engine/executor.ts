@@ -23,17 +23,10 @@ export interface ExecutorDeps {
    * (one far in the future would park the execution for good, or overflow the store's column).
    */
   retryAfterMaxMs: number;
-  /** Told of every execution that failed for good (the error webhook listens here). */
-  onFailed?: (failure: FailedExecution) => void;
-}
-
-export interface FailedExecution {
-  executionId: string;
-  workflowId: string;
-  userId: string;
-  block: string | null;
-  message: string;
-  errorOccurredAt: string;
+  /** Whether a final failure's error log entry carries an error webhook notice (ALLOY_ERROR_WEBHOOK_URL is set). */
+  errorNotices?: boolean;
+  /** Told when an execution failed for good, its error log entry written (the error webhook's notifier listens). */
+  onFailed?: () => void;
 }
 
 export type Outcome = 'succeeded' | 'retrying' | 'failed' | 'lost';
@@ -193,16 +186,9 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     }
     const message = failure.retriable ? `${failure.message} (gave up after ${claimed.attemptInRun} attempts)` : failure.message;
     const now = Date.now();
-    const failed = await store.executions.fail(claimed, owner, { block: failure.block, message }, now);
+    const failed = await store.executions.fail(claimed, owner, { block: failure.block, message }, now, deps.errorNotices);
     if (!failed) return 'lost';
-    deps.onFailed?.({
-      executionId: claimed.executionId,
-      workflowId: claimed.workflowId,
-      userId: claimed.userId,
-      block: failure.block,
-      message,
-      errorOccurredAt: new Date(now).toISOString(),
-    });
+    deps.onFailed?.();
     return 'failed';
   }
 }

@@ -2,7 +2,7 @@ import type { Config } from '../config';
 import type { ConnectorSettings } from '../connectors/types';
 import type { Vault } from '../secrets';
 import type { Store } from '../store';
-import { errorWebhook } from './error-webhook';
+import { ErrorNotifier } from './error-webhook';
 import type { ExecutorDeps } from './executor';
 import { createHttpClient } from './http';
 import { Worker } from './worker';
@@ -10,6 +10,8 @@ import { Worker } from './worker';
 export interface Engine {
   deps: ExecutorDeps;
   worker?: Worker;
+  /** Beside the worker when ALLOY_ERROR_WEBHOOK_URL is set: sends the error log's notices. */
+  notifier?: ErrorNotifier;
   /** Tells the local worker there is new work (no-op without one). */
   wake(): void;
   stop(): Promise<void>;
@@ -40,10 +42,16 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     settings,
     retrySchedule: config.retrySchedule,
     retryAfterMaxMs: config.retryAfterMaxMs,
-    onFailed: config.errorWebhookUrl ? errorWebhook(http, config.errorWebhookUrl, webhookSecret) : undefined,
+    errorNotices: Boolean(config.errorWebhookUrl),
   };
   const worker = options.worker ? new Worker(deps, { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }) : undefined;
+  const notifier =
+    worker && config.errorWebhookUrl
+      ? new ErrorNotifier(store, http, { url: config.errorWebhookUrl, secret: webhookSecret, retrySchedule: config.retrySchedule, leaseMs: config.leaseMs })
+      : undefined;
+  if (notifier) deps.onFailed = () => notifier.wake();
   worker?.start();
+  notifier?.start();
   // New executions go straight to this worker while it has room (server/store/events.ts).
   if (worker) store.events.dispatchTo(worker);
   // Scaled out on PostgreSQL, events committed by any process wake this worker at once.
@@ -51,11 +59,12 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
   return {
     deps,
     worker,
+    notifier,
     wake: () => worker?.wake(),
     async stop() {
       if (worker) store.events.dispatchTo(undefined);
       unsubscribe?.();
-      await worker?.stop();
+      await Promise.all([worker?.stop(), notifier?.stop()]);
       await http.close();
     },
   };

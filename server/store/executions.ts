@@ -319,12 +319,16 @@ export class Executions {
     return r.changes > 0;
   }
 
-  /** Fails the execution for good and writes its error log entry, in one transaction. */
+  /**
+   * Fails the execution for good and writes its error log entry, in one transaction; with
+   * `notice`, the entry's error webhook notice is due at once (store.logs.claimErrorNotices).
+   */
   async fail(
     execution: { executionId: string; userId: string; workflowId: string },
     owner: string,
     error: { block: string | null; message: string },
     now = Date.now(),
+    notice = false,
   ): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const r = await tx.run(
@@ -332,7 +336,7 @@ export class Executions {
         [now, error.message, execution.executionId, owner],
       );
       if (r.changes === 0) return false;
-      await tx.run('INSERT INTO errors (id, execution_id, user_id, workflow_id, block, message, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      await tx.run('INSERT INTO errors (id, execution_id, user_id, workflow_id, block, message, occurred_at, notice_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
         newId(),
         execution.executionId,
         execution.userId,
@@ -340,6 +344,7 @@ export class Executions {
         error.block,
         error.message,
         now,
+        notice ? now : null,
       ]);
       return true;
     });

@@ -28,6 +28,15 @@ export interface ErrorLog {
   message: string;
 }
 
+/** An error log entry whose error webhook notice is due, as claimed for one try. */
+export interface ErrorNotice {
+  /** The error log entry's id: the notice's `webhook-id` is `err_<id>`. */
+  id: string;
+  /** Tries made, this one included. */
+  tries: number;
+  data: { executionId: string | null; workflowId: string; userId: string; block: string | null; message: string; errorOccurredAt: string };
+}
+
 interface ExecutionRow {
   id: string;
   event_id: string;
@@ -114,6 +123,32 @@ export class Logs {
       errorOccurredAt: iso(r.occurred_at)!,
       message: r.message,
     }));
+  }
+
+  /**
+   * Takes up to `limit` due error webhook notices for one try each: each is held until
+   * `now + leaseMs`, so a process that dies while sending leaves it to be taken again then
+   * (at least once, with the same `webhook-id`). PostgreSQL: SKIP LOCKED lets several processes
+   * take notices at once, and the outer condition skips one another took meanwhile.
+   */
+  async claimErrorNotices(limit: number, leaseMs: number, now = Date.now()): Promise<ErrorNotice[]> {
+    const lock = this.db.dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    const rows = await this.db.all<{ id: string; notice_tries: number; workflow_id: string; user_id: string; execution_id: string | null; block: string | null; occurred_at: number; message: string }>(
+      `UPDATE errors SET notice_at = ?, notice_tries = notice_tries + 1
+       WHERE id IN (SELECT id FROM errors WHERE notice_at <= ? ORDER BY notice_at LIMIT ? ${lock}) AND notice_at <= ?
+       RETURNING id, notice_tries, workflow_id, user_id, execution_id, block, occurred_at, message`,
+      [now + leaseMs, now, limit, now],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      tries: Number(r.notice_tries),
+      data: { executionId: r.execution_id, workflowId: r.workflow_id, userId: r.user_id, block: r.block, message: r.message, errorOccurredAt: iso(r.occurred_at)! },
+    }));
+  }
+
+  /** After a try: the notice's next try at `at`, or none (`null`: it was sent, or given up). */
+  async errorNoticeNext(id: string, at: number | null): Promise<void> {
+    await this.db.run('UPDATE errors SET notice_at = ? WHERE id = ?', [at, id]);
   }
 
   async analytics(workflowId: string) {

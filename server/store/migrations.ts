@@ -182,6 +182,14 @@ const migrations: string[] = [
   `
   CREATE INDEX oauth_states_expires ON oauth_states(expires_at);
   `,
+  // The error webhook's notices, kept with their error log entry until the ISV's endpoint took
+  // them: when the next try is due (null once sent or given up), and how many tries were made.
+  // A partial index: an entry is in it only while its notice is pending.
+  `
+  ALTER TABLE errors ADD COLUMN notice_at BIGINT;
+  ALTER TABLE errors ADD COLUMN notice_tries INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX errors_notice ON errors(notice_at) WHERE notice_at IS NOT NULL;
+  `,
 ];
 
 /**

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildDefinitions } from '../../../server/definitions/load';
 import { verifyWebhook } from '../../../server/engine/webhook-signature';
 import { startSink } from '../../../demo/fakes/sink';
@@ -140,6 +140,47 @@ describe(`delivery through the engine (${storeKind})`, () => {
     const [delivery] = await errorSink.waitFor(1);
     expect(verifyWebhook(SECRET, delivery!.headers as Record<string, string>, delivery!.body)).toBe(true);
     expect(delivery!.json).toMatchObject({ type: 'workflow.error', data: { executionId, workflowId: 'order-paid', block: 'notify' } });
+  });
+
+  it('tries the error webhook again on RETRY_SCHEDULE until it takes the notice, under one webhook-id', async () => {
+    sink.failNext(1, 400);
+    errorSink.failNext(1, 503);
+    errorSink.failNext(1, 0); // then the connection is reset
+    const res = await run('Order Paid', { orderId: 'A-8', amount: 8 });
+    const [executionId] = res.body.executionIds;
+    const [delivery] = await errorSink.waitFor(1);
+    expect(delivery!.headers['webhook-id']).toMatch(/^err_\w+$/);
+    expect(delivery!.json).toMatchObject({ type: 'workflow.error', data: { executionId, block: 'notify' } });
+    // Taken: not sent again.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(errorSink.deliveries).toHaveLength(1);
+  });
+
+  it('gives the error webhook notice up once RETRY_SCHEDULE is used up, and says so', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      sink.failNext(1, 400);
+      errorSink.failNext(4, 503); // the first try and the schedule's 3 retries
+      await run('Order Paid', { orderId: 'A-9', amount: 9 });
+      await vi.waitFor(() => expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/error webhook: giving up on err_\w+ after 4 tries \(.*503/), { timeout: 5000 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(errorSink.deliveries).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('sends a different webhook-id for each failure of an execution run again by hand', async () => {
+    sink.failNext(1, 400);
+    const res = await run('Order Paid', { orderId: 'A-10', amount: 10 });
+    const [executionId] = res.body.executionIds;
+    await waitForStatus('order-paid', executionId, 'failed');
+    await errorSink.waitFor(1);
+    sink.failNext(1, 400);
+    expect((await server.request('POST', `/workflows/order-paid/rerun/${executionId}`)).status).toBe(200);
+    const [first, second] = await errorSink.waitFor(2);
+    expect(second!.json).toMatchObject({ data: { executionId } });
+    expect(second!.headers['webhook-id']).not.toBe(first!.headers['webhook-id']);
   });
 
   it('gives up after the retry schedule when the destination keeps failing', async () => {

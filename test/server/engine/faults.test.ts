@@ -93,6 +93,34 @@ describe(`faults (${storeKind})`, () => {
     await expectDeliveredAndSucceeded(url, userId, accepted, () => deliveredIds(sink));
   }, 90_000);
 
+  it('sends the error webhook notice of a failure again after the process sending it is killed with SIGKILL', async () => {
+    // The ISV's error endpoint takes its time (each answer held 30 s): the first try is in flight
+    // when the process is killed, its answer never read.
+    const errorSink = await startSink({ delayMs: 30_000 });
+    try {
+      const env = { ...baseEnv(), WORKERS: 'on', EXECUTION_LEASE_MS: '2000', HTTP_TIMEOUT_MS: '60000', ALLOY_ERROR_WEBHOOK_URL: `${errorSink.url}/errors` };
+      let server = await startProcess('server/index.ts', env);
+      processes.push(server);
+      const userId = await installFor(server.url);
+      sink.failNext(1, 400); // the order's destination refuses it: the execution fails for good
+      const res = await callApi(`${server.url}/run/event`, 'POST', { event: 'Order Paid', userId, data: { orderId: 'o-refused' } });
+      const [executionId] = res.body.executionIds as string[];
+      await waitUntil(() => errorSink.deliveries.length === 1, 10_000, () => 'the first try of the notice', server);
+      await server.kill('SIGKILL');
+
+      server = await startProcess('server/index.ts', env);
+      processes.push(server);
+      // Taken again once the killed process's hold ran out (EXECUTION_LEASE_MS), with the same webhook-id.
+      await waitUntil(() => errorSink.deliveries.length === 2, 10_000, () => 'the notice sent again after the restart', server);
+      const [first, again] = errorSink.deliveries;
+      expect(again!.headers['webhook-id']).toMatch(/^err_\w+$/);
+      expect(again!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+      expect(again!.json).toMatchObject({ type: 'workflow.error', data: { executionId, workflowId: 'order-paid', userId, block: 'send', message: expect.stringMatching(/HTTP 400/) } });
+    } finally {
+      await errorSink.close();
+    }
+  }, 60_000);
+
   it.runIf(storeKind === 'postgres')(
     'runs each of 2,000 executions once with two servers and two workers sharing PostgreSQL (a delivery repeats only after a failed attempt)',
     async () => {
