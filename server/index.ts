@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { httpServerOptions, loadConfig } from './config';
+import { safeUrl } from './engine/http';
 import { startServices } from './services';
 import { startRetentionSweep } from './retention';
 import { startDemo } from '../demo/index';
@@ -42,7 +43,7 @@ async function main() {
       console.log(`    kept in ${config.dataDir}/webhook-secret; set ALLOY_WEBHOOK_SECRET to use your own`);
     }
     console.log(`  workers: ${config.workers ? `${config.workerConcurrency} in this process` : 'off (run npm run worker)'}`);
-    if (config.errorWebhookUrl) console.log(`  error webhook: ${config.errorWebhookUrl} (final failures, signed; sent by the processes that run workers)`);
+    if (config.errorWebhookUrl) console.log(`  error webhook: ${safeUrl(config.errorWebhookUrl)} (final failures, signed; sent by the processes that run workers)`);
     console.log(`  API reference: ${url}/docs`);
     for (const line of demo?.banner() ?? []) console.log(line);
   });
