@@ -71,10 +71,12 @@ export class ErrorNotifier {
         if (!this.claimFailing) console.warn(`error webhook: cannot read due notices (${(err as Error).message}); trying again`);
         this.claimFailing = true;
       }
-      await Promise.all(notices.map((n) => this.send(n)));
+      // A retry due before the next poll is taken when it is due, not at the poll.
+      const retries = await Promise.all(notices.map((n) => this.send(n)));
       if (notices.length === BATCH || this.woken) continue;
+      const soonest = Math.min(...retries.filter((at) => at !== null));
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollMs ?? 1000);
+        const timer = setTimeout(resolve, Math.max(0, Math.min(this.options.pollMs ?? 1000, soonest - Date.now())));
         timer.unref();
         this.wakeUp = () => (clearTimeout(timer), resolve());
       });
@@ -82,7 +84,8 @@ export class ErrorNotifier {
     }
   }
 
-  private async send(notice: ErrorNotice): Promise<void> {
+  /** One try of a notice; resolves with when its next try is due (null: none). */
+  private async send(notice: ErrorNotice): Promise<number | null> {
     const id = `err_${notice.id}`;
     const body = JSON.stringify({ type: 'workflow.error', data: notice.data });
     let next: number | null = null;
@@ -100,5 +103,6 @@ export class ErrorNotifier {
     }
     // Not recorded (the store is down): the notice is taken again when its hold runs out.
     await this.store.logs.errorNoticeNext(notice.id, next).catch(() => undefined);
+    return next;
   }
 }
