@@ -23,10 +23,11 @@ export interface ExecutorDeps {
    * (one far in the future would park the execution for good, or overflow the store's column).
    */
   retryAfterMaxMs: number;
-  /** Whether a final failure's error log entry carries an error webhook notice (ALLOY_ERROR_WEBHOOK_URL is set). */
-  errorNotices?: boolean;
-  /** Told when an execution failed for good, its error log entry written (the error webhook's notifier listens). */
-  onFailed?: () => void;
+  /**
+   * With ALLOY_ERROR_WEBHOOK_URL: a final failure's error log entry carries a notice, and the
+   * notifier that sends it is woken once it is written.
+   */
+  errorNotifier?: { wake(): void };
 }
 
 export type Outcome = 'succeeded' | 'retrying' | 'failed' | 'lost';
@@ -186,9 +187,9 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     }
     const message = failure.retriable ? `${failure.message} (gave up after ${claimed.attemptInRun} attempts)` : failure.message;
     const now = Date.now();
-    const failed = await store.executions.fail(claimed, owner, { block: failure.block, message }, now, deps.errorNotices);
+    const failed = await store.executions.fail(claimed, owner, { block: failure.block, message }, now, Boolean(deps.errorNotifier));
     if (!failed) return 'lost';
-    deps.onFailed?.();
+    deps.errorNotifier?.wake();
     return 'failed';
   }
 }

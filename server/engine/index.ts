@@ -35,6 +35,11 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     // A server without PUBLIC_URL fills this in once it listens (server/index.ts).
     selfUrl: config.publicUrl,
   };
+  // Beside the worker: executions fail only where one runs.
+  const notifier =
+    options.worker && config.errorWebhookUrl
+      ? new ErrorNotifier(store, http, { url: config.errorWebhookUrl, secret: webhookSecret, retrySchedule: config.retrySchedule, leaseMs: config.leaseMs })
+      : undefined;
   const deps: ExecutorDeps = {
     store,
     vault,
@@ -42,14 +47,9 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     settings,
     retrySchedule: config.retrySchedule,
     retryAfterMaxMs: config.retryAfterMaxMs,
-    errorNotices: Boolean(config.errorWebhookUrl),
+    errorNotifier: notifier,
   };
   const worker = options.worker ? new Worker(deps, { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }) : undefined;
-  const notifier =
-    worker && config.errorWebhookUrl
-      ? new ErrorNotifier(store, http, { url: config.errorWebhookUrl, secret: webhookSecret, retrySchedule: config.retrySchedule, leaseMs: config.leaseMs })
-      : undefined;
-  if (notifier) deps.onFailed = () => notifier.wake();
   worker?.start();
   notifier?.start();
   // New executions go straight to this worker while it has room (server/store/events.ts).
