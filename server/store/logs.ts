@@ -34,8 +34,27 @@ export interface ErrorNotice {
   id: string;
   /** Tries made, this one included. */
   tries: number;
-  data: { executionId: string | null; workflowId: string; userId: string; block: string | null; message: string; errorOccurredAt: string };
+  /** What the notice says: the entry as the errors API shows it. */
+  data: ErrorLog;
 }
+
+interface ErrorRow {
+  workflow_id: string;
+  user_id: string;
+  execution_id: string | null;
+  block: string | null;
+  occurred_at: number;
+  message: string;
+}
+
+const toErrorLog = (r: ErrorRow): ErrorLog => ({
+  workflowId: r.workflow_id,
+  userId: r.user_id,
+  executionId: r.execution_id,
+  block: r.block,
+  errorOccurredAt: iso(r.occurred_at)!,
+  message: r.message,
+});
 
 interface ExecutionRow {
   id: string;
@@ -111,18 +130,11 @@ export class Logs {
 
   /** Error logs of a workflow, newest first, in the seed's shape. */
   async errors(workflowId: string, userId: string | undefined, limit: number): Promise<ErrorLog[]> {
-    const rows = await this.db.all<{ workflow_id: string; user_id: string; execution_id: string | null; block: string | null; occurred_at: number; message: string }>(
+    const rows = await this.db.all<ErrorRow>(
       `SELECT * FROM errors WHERE workflow_id = ? ${userId ? 'AND user_id = ?' : ''} ORDER BY occurred_at DESC, id DESC LIMIT ?`,
       userId ? [workflowId, userId, limit] : [workflowId, limit],
     );
-    return rows.map((r) => ({
-      workflowId: r.workflow_id,
-      userId: r.user_id,
-      executionId: r.execution_id,
-      block: r.block,
-      errorOccurredAt: iso(r.occurred_at)!,
-      message: r.message,
-    }));
+    return rows.map(toErrorLog);
   }
 
   /**
@@ -133,17 +145,13 @@ export class Logs {
    */
   async claimErrorNotices(limit: number, leaseMs: number, now = Date.now()): Promise<ErrorNotice[]> {
     const lock = this.db.dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
-    const rows = await this.db.all<{ id: string; notice_tries: number; workflow_id: string; user_id: string; execution_id: string | null; block: string | null; occurred_at: number; message: string }>(
+    const rows = await this.db.all<ErrorRow & { id: string; notice_tries: number }>(
       `UPDATE errors SET notice_at = ?, notice_tries = notice_tries + 1
        WHERE id IN (SELECT id FROM errors WHERE notice_at <= ? ORDER BY notice_at LIMIT ? ${lock}) AND notice_at <= ?
        RETURNING id, notice_tries, workflow_id, user_id, execution_id, block, occurred_at, message`,
       [now + leaseMs, now, limit, now],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      tries: Number(r.notice_tries),
-      data: { executionId: r.execution_id, workflowId: r.workflow_id, userId: r.user_id, block: r.block, message: r.message, errorOccurredAt: iso(r.occurred_at)! },
-    }));
+    return rows.map((r) => ({ id: r.id, tries: Number(r.notice_tries), data: toErrorLog(r) }));
   }
 
   /** After a try: the notice's next try at `at`, or none (`null`: it was sent, or given up). */
