@@ -1,3 +1,4 @@
+import { debuglog } from 'node:util';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { ApiError, issuePath, validationError } from './errors';
@@ -56,10 +57,13 @@ export class Api {
     for (const path of list) {
       this.app[method](path, this.guard, async (c) => {
         const query = spec.query ? parseOrThrow(spec.query, c.req.queries(), 'query') : undefined;
-        const body = spec.body ? parseOrThrow(spec.body, await readJson(c), 'body') : undefined;
+        // The body as sent is walked before its schema sees it: a refinement that serialises it
+        // (a size bound) would run out of stack on one nested thousands deep.
+        const json = spec.body ? await readJson(c) : undefined;
+        rejectUnstorable(json, MAX_JSON_DEPTH);
+        const body = spec.body ? parseOrThrow(spec.body, json, 'body') : undefined;
         rejectUnstorable(c.req.param());
         rejectUnstorable(query);
-        rejectUnstorable(body, MAX_JSON_DEPTH);
         return handler(c, { body: body as Parsed<B>, query: query as Parsed<Q> });
       });
     }
@@ -124,17 +128,36 @@ const nulError = (path: string) =>
     { path, message: 'must not contain the NUL character' },
   ]);
 
+// A high surrogate not followed by a low one, or a low one not preceded by a high one (code units: no `u` flag).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const surrogateError = (path: string, text: string) => {
+  const unit = text.match(LONE_SURROGATE)![0].charCodeAt(0).toString(16).toUpperCase();
+  return new ApiError(400, 'invalid_request', `The request contains a lone UTF-16 surrogate (\\u${unit}), which is not valid Unicode`, [
+    { path, message: 'must not contain a lone UTF-16 surrogate' },
+  ]);
+};
+
+/** Whether each store keeps `text` as it is; ES2024's isWellFormed is on Node 20, not in the ES2022 lib this project (with its widget) is typed with. */
+const keepable = (text: string) => (text as string & { isWellFormed(): boolean }).isWellFormed() && !text.includes('\u0000');
+
+/** The 400 for a string `keepable` refused. */
+const unkeepableError = (path: string, text: string) => (text.includes('\u0000') ? nulError(path) : surrogateError(path, text));
+
 /**
- * Refuses what the stores cannot keep, in one walk of the input: the NUL character (PostgreSQL
- * cannot keep U+0000 in text and fails the query, a 500; SQLite can, so both refuse it, a 400)
- * in any string or key, and nesting deeper than `maxDepth` (JSON.stringify, which stores a body,
- * runs out of stack past a few thousand). `refuseNul: false` checks the depth alone (an app's
- * webhook body is stored as JSON, where a NUL is escaped). Iterative, with parent links on objects only, so a
- * deeply nested body costs neither stack nor copied paths, and a flat one almost nothing.
+ * Refuses what the stores cannot keep, in one walk of the input. In any string or key: the NUL
+ * character (PostgreSQL cannot keep U+0000 in text and fails the query, a 500; SQLite can, so both
+ * refuse it, a 400), and a lone UTF-16 surrogate (`"\ud800"` in JSON: no UTF-8 encodes it, so
+ * PostgreSQL kept U+FFFD and SQLite bytes that are not UTF-8, each something other than was sent).
+ * And nesting deeper than `maxDepth` (JSON.stringify, which stores a body, runs out of stack past a
+ * few thousand). `checkText: false` checks the depth alone: an app's webhook body is stored as
+ * JSON, whose escapes (`\u0000`, `\ud800`) keep both exactly. Iterative, with parent links on
+ * objects only, so a deeply nested body costs neither stack nor copied paths, and a flat one almost
+ * nothing (isWellFormed answers at once for a string of one-byte characters).
  */
-export function rejectUnstorable(input: unknown, maxDepth = Infinity, refuseNul = true): void {
+export function rejectUnstorable(input: unknown, maxDepth = Infinity, checkText = true): void {
   if (typeof input === 'string') {
-    if (refuseNul && input.includes('\u0000')) throw nulError('');
+    if (checkText && !keepable(input)) throw unkeepableError('', input);
     return;
   }
   if (input === null || typeof input !== 'object') return;
@@ -144,15 +167,15 @@ export function rejectUnstorable(input: unknown, maxDepth = Infinity, refuseNul 
     const node = stack.pop()!;
     if (node.depth >= maxDepth) {
       tooDeep ??= node;
-      // A NUL anywhere is named first: the walk goes on only to look for one.
-      if (!refuseNul) break;
+      // A string that cannot be kept is named first: the walk goes on only to look for one.
+      if (!checkText) break;
     }
     for (const key in node.value) {
       if (!Object.hasOwn(node.value, key)) continue;
-      if (refuseNul && key.includes('\u0000')) throw nulError(nodePath(node, key));
+      if (checkText && !keepable(key)) throw unkeepableError(nodePath(node, key), key);
       const value = (node.value as Record<string, unknown>)[key];
       if (typeof value === 'string') {
-        if (refuseNul && value.includes('\u0000')) throw nulError(nodePath(node, key));
+        if (checkText && !keepable(value)) throw unkeepableError(nodePath(node, key), value);
       } else if (value !== null && typeof value === 'object') {
         stack.push({ value, key, parent: node, depth: node.depth + 1 });
       }
@@ -175,9 +198,26 @@ function isArrayField(schema: z.ZodType, key: string): boolean {
   return inner instanceof z.ZodArray;
 }
 
+/** Lines only an operator who asks sees: `NODE_DEBUG=alloy`. */
+const debug = debuglog('alloy');
+
+/**
+ * A body that could not be read to its end: its client hung up or stalled past the request
+ * timeout. That is the client's doing, not ours: no 500 and no stack in the log, which any client
+ * could otherwise fill; one line with NODE_DEBUG=alloy. Our own errors pass through: the body
+ * limit (an ApiError) and a TypeError (a body read twice, a bug).
+ */
+function unreadableBody(c: Context, err: unknown): unknown {
+  if (err instanceof ApiError || err instanceof TypeError) return err;
+  debug('%s %s: the connection closed before the request body ended (%s)', c.req.method, c.req.path, (err as Error)?.message);
+  return new ApiError(400, 'invalid_request', 'The connection closed before the request body ended');
+}
+
 /** The JSON body; 415 for another media type, 400 naming the parse error for broken JSON. */
 export async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await c.req.text().catch((err: unknown) => {
+    throw unreadableBody(c, err);
+  });
   if (text.trim() === '') return undefined;
   const type = c.req.header('content-type') ?? '';
   if (type && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {

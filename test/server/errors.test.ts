@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { API_KEY, createUser, startTestServer, storeKind, type TestServer } from '../helpers/server';
 import { listen } from '../helpers/browser';
+import { addCredential, countRows, installHeadless } from '../helpers/flows';
 
 type Res = Awaited<ReturnType<TestServer['request']>>;
 
@@ -252,6 +253,59 @@ describe(`bad input (${storeKind})`, () => {
       const rawBody = `{"event":"Ticket Created","userId":"${userId}","data":{"ticketName":"T","customerEmail":"a@b.c","description":"d","deep":${'['.repeat(depth)}"\\u0000"${']'.repeat(depth)}}}`;
       const res = await server.request('POST', '/run/event', { rawBody, headers: { 'content-type': 'application/json' } });
       expectError(res, 400, 'invalid_request', { path: `data.deep${'.0'.repeat(depth)}` });
+    });
+  });
+
+  describe('lone UTF-16 surrogates (no store keeps them as sent)', () => {
+    it('refuses a lone surrogate in a body field, a nested value or a key, naming where and the code unit, on every store', async () => {
+      const userId = await createUser(server, 'gregg');
+      const events = await countRows(server, 'events');
+      // JSON.stringify writes each as an escape (`"\ud800"`), which JSON.parse on the server turns back into the lone code unit.
+      const cases: Array<[string, string, unknown, string, string]> = [
+        ['POST', '/users', { username: 'a\ud800b' }, 'username', 'D800'],
+        ['PUT', '/users/gregg', { fullName: 'G\udc00' }, 'fullName', 'DC00'],
+        ['POST', '/run/event', { event: 'Ticket Created', userId, id: 'key\udbff', data: TICKET }, 'id', 'DBFF'],
+        ['POST', '/run/event', { event: 'Ticket Created', userId, data: { ...TICKET, extra: { list: ['ok', 'half an emoji \ud83d'] } } }, 'data.extra.list.1', 'D83D'],
+        ['POST', '/run/event', { event: 'Ticket Created', userId, data: { ...TICKET, ['k\ude00']: 1 } }, 'data.k\ude00', 'DE00'],
+        ['POST', '/headless/startInstallation', { userId, integrationId: 'slack', credentialId: 'c\udfff' }, 'credentialId', 'DFFF'],
+      ];
+      for (const [method, url, body, path, unit] of cases) {
+        const res = await server.request(method, url, { body });
+        expectError(res, 400, 'invalid_request', { path, message: 'must not contain a lone UTF-16 surrogate' });
+        expect(res.body.error.message).toBe(`The request contains a lone UTF-16 surrogate (\\u${unit}), which is not valid Unicode`);
+      }
+      expect((await server.request('GET', '/users')).body.data.map((u: any) => u.username)).toEqual(['gregg']);
+      expect((await server.request('GET', '/users/gregg')).body.fullName).toBeNull();
+      expect(await countRows(server, 'events')).toBe(events);
+      expect(await countRows(server, 'installations')).toBe(0);
+    });
+
+    it('keeps a surrogate pair (an emoji) as sent', async () => {
+      await createUser(server, 'gregg');
+      expect((await server.request('PUT', '/users/gregg', { body: { fullName: 'Gregg \ud83d\ude00' } })).status).toBe(200);
+      expect((await server.request('GET', '/users/gregg')).body.fullName).toBe('Gregg 😀');
+    });
+
+    it('cannot be sent one in a path or a query: a URL carries none, and bytes that are not UTF-8 are taken as the text sent', async () => {
+      await createUser(server, 'gregg');
+      const path = await server.request('GET', '/users/a%ED%A0%80b');
+      expectError(path, 404, 'not_found');
+      expect(path.body.error.message).toContain('"a%ED%A0%80b"');
+      const query = await server.request('GET', '/installations?userId=%ED%A0%80');
+      expectError(query, 404, 'not_found');
+      expect(query.body.error.message).toContain('"%ED%A0%80"');
+    });
+
+    it('keeps a lone surrogate in an app’s webhook body exactly: the body is stored as JSON, whose escape keeps it', async () => {
+      const userId = await createUser(server, 'gregg');
+      const credentialId = await addCredential(server, userId, 'bigcommerce', { storeHash: 'abc', accessToken: 'bc-token' });
+      await installHeadless(server, userId, 'bigcommerce', { credentialId, data: { staffNote: 'n' } });
+      const installations = (await server.request('GET', `/installations?userId=${userId}`)).body.data;
+      const hook = installations.find((i: any) => i.webhookUrl).webhookUrl.split('/hooks/')[1];
+      const res = await server.request('POST', `/hooks/${hook}`, { apiKey: null, rawBody: '{"data":{"id":7,"note":"a\\ud800b"}}', headers: { 'content-type': 'application/json' } });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      const stored = await server.services.store.db.get<{ data: string }>('SELECT data FROM events WHERE id = ?', [res.body.eventId]);
+      expect(JSON.parse(stored!.data)).toEqual({ data: { id: 7, note: 'a\ud800b' } });
     });
   });
 

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config';
 import { TokenBuckets } from '../../server/middleware/rate-limit';
 import { hashApiKey } from '../../server/secrets';
-import { PROCESS_API_KEY, processStore, startProcess, type RunningProcess } from '../helpers/process';
+import { PROCESS_API_KEY, processStore, startProcess, waitUntil, type RunningProcess } from '../helpers/process';
 import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../helpers/server';
 
 type Res = Awaited<ReturnType<TestServer['request']>>;
@@ -216,5 +216,86 @@ describe(`slow clients (${storeKind})`, () => {
       (e: Error) => e,
     );
     expect(err?.message).toMatch(/Invalid configuration:\s+RATE_LIMIT_USER_PER_SECOND: requests per second/);
+  });
+});
+
+/**
+ * Sends a request's head and the first chunk of a chunked body, then hangs up: at once, or, with
+ * `answered`, once the server has answered (up to 2 s: a server that reads the body before
+ * answering never does). Resolves with the answer's status line ('' if none).
+ */
+function abandonBody(url: string, path: string, headers: string, answered: boolean): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    let answer = '';
+    const socket = net.connect(Number(port), hostname, () => {
+      const head = `POST ${path} HTTP/1.1\r\nHost: localhost\r\n${headers}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+      socket.write(`${head}5\r\n{"a":\r\n`, () => answered || socket.destroy());
+    });
+    const giveUp = answered ? setTimeout(() => socket.destroy(), 2000) : undefined;
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      if (answer.includes('\r\n')) socket.destroy();
+    });
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      clearTimeout(giveUp);
+      resolve(answer.split('\r\n')[0]!);
+    });
+  });
+}
+
+describe(`clients that hang up mid-body (${storeKind})`, () => {
+  let store: Awaited<ReturnType<typeof processStore>>;
+  let server: RunningProcess;
+  beforeAll(async () => {
+    store = await processStore();
+    // NODE_DEBUG=alloy turns on the one line an abandoned body may cost: proof that the server has
+    // dealt with each, so the test waits for those lines rather than for a time.
+    server = await startProcess('server/index.ts', { ...store.env, WORKERS: 'off', NODE_DEBUG: 'alloy' });
+  });
+  afterAll(async () => {
+    await server?.kill();
+    await store?.dispose();
+  });
+
+  it('answers an unauthenticated request without reading its body, and logs an abandoned body as one debug line, not a 500 with a stack', async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `bearer ${PROCESS_API_KEY}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return (await res.json()) as any;
+    };
+    const { userId } = await call('POST', '/users', { username: 'hangs-up' });
+    const { token } = await call('GET', `/users/${userId}/token`);
+    const { credentialId } = await call('POST', '/headless/credentials', { userId, credential: { type: 'bigcommerce', data: { storeHash: 'abc', accessToken: 'bc' } } });
+    const { installationId } = await call('POST', '/headless/startInstallation', { userId, integrationId: 'bigcommerce', credentialId });
+    await call('POST', '/headless/completeInstallation', { userId, installationId, data: { staffNote: 'n' } });
+    const hook = (await call('GET', `/installations?userId=${userId}`)).data.find((i: any) => i.webhookUrl).webhookUrl.split('/hooks/')[1];
+    const logged = server.output().length;
+
+    const key = `Authorization: bearer ${PROCESS_API_KEY}\r\n`;
+    const rounds = 3;
+    for (let round = 0; round < rounds; round++) {
+      // Refused on their headers alone: answered before the body ends.
+      expect(await abandonBody(server.url, '/run/event', '', true)).toMatch(/^HTTP\/1.1 401 /);
+      expect(await abandonBody(server.url, '/me/installations', '', true)).toMatch(/^HTTP\/1.1 401 /);
+      expect(await abandonBody(server.url, '/hooks/not-a-token', '', true)).toMatch(/^HTTP\/1.1 404 /);
+      expect(await abandonBody(server.url, '/nowhere', key, true)).toMatch(/^HTTP\/1.1 404 /);
+      // Let in, then left by their clients halfway through the body.
+      await abandonBody(server.url, '/run/event', key, false);
+      await abandonBody(server.url, '/users', key, false);
+      await abandonBody(server.url, '/me/installations', `Authorization: Bearer ${token}\r\n`, false);
+      await abandonBody(server.url, `/hooks/${hook}`, '', false);
+    }
+    const lines = () => server.output().slice(logged).split('\n').filter((line) => line.trim() !== '');
+    const debugLine = /^ALLOY \d+: POST \S+: the connection closed before the request body ended/;
+    await waitUntil(() => lines().filter((line) => debugLine.test(line)).length >= 4 * rounds, 10_000, () => `the log so far:\n${lines().join('\n')}`, server);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    // One line per abandoned body that was read, none for those refused first; no 500, no stack.
+    expect(lines().filter((line) => !debugLine.test(line))).toEqual([]);
+    expect(lines()).toHaveLength(4 * rounds);
   });
 });
