@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { findConnector } from './connectors';
 import { connectorSettingsFromEnv } from './connectors/settings';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -126,6 +127,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (headersTimeoutMs > e.REQUEST_TIMEOUT_MS) {
     throw new Error(`Invalid configuration:\n  HEADERS_TIMEOUT_MS: must not be over REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS})`);
   }
+  const connectors = connectorSettingsFromEnv(env);
+  // OAuth's redirect URI and the begin URL are built from the server's own address; without
+  // PUBLIC_URL that is the request's Host header, which production must not trust.
+  const oauthVariables = Object.keys(connectors.oauthClients).map((id) => `${findConnector(id)?.oauth?.env ?? id.toUpperCase()}_CLIENT_ID`);
+  if (production && !e.PUBLIC_URL && oauthVariables.length > 0) {
+    throw new Error(`Invalid configuration:\n  PUBLIC_URL: required in production when OAuth is set up (${oauthVariables.join(', ')}): the OAuth redirect URI is built from it`);
+  }
   // The burst defaults to two seconds' worth.
   const rateLimit = (perSecond: number, burst: number | undefined): RateLimit | undefined =>
     perSecond > 0 ? { perSecond, burst: burst ?? Math.max(1, Math.ceil(2 * perSecond)) } : undefined;
@@ -164,7 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     errorWebhookUrl: e.ALLOY_ERROR_WEBHOOK_URL,
     allowPrivateUrls: e.ALLOY_ALLOW_PRIVATE_URLS === 'true',
     // Each connector declares its own variables (SLACK_API_URL, SLACK_CLIENT_ID…).
-    ...connectorSettingsFromEnv(env),
+    ...connectors,
   };
 }
 

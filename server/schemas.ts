@@ -16,6 +16,7 @@ export {
   InstallationView,
   InstallResponse,
   InstallationsResponse,
+  SigningSecret,
   RunEventResponse,
   AppEventBody,
   EndUserCredentialBody,
@@ -100,7 +101,7 @@ export const CompleteInstallationBody = z.object({
   userId: UserRef,
   installationId: z.string().min(1),
   credentialId: z.string().optional(),
-  data: ConfigValues.meta({ description: 'The configurable field values, by field name.' }),
+  data: ConfigValues,
 });
 
 // ── events ──────────────────────────────────────────────────────────────────

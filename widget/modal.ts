@@ -68,7 +68,9 @@ export function openModal(target: InstallTarget, options: ModalOptions): void {
     if (open !== me) return;
     // `hide`: when nothing needs asking, install without ever showing the modal.
     if (options.hide && model.step.value === 'settings') {
-      if (await model.submit()) return close();
+      const result = await model.submit();
+      // A new signing secret is shown once, so the modal shows itself to hand it over.
+      if (result && !result.signingSecrets.length) return close();
       // Shown to ask: nothing is flagged before the user has done anything.
       model.fieldErrors.value = {};
     }

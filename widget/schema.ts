@@ -6,6 +6,39 @@ import { z } from 'zod';
  * (`import type`), so zod never reaches the browser bundle.
  */
 
+/**
+ * Bounds on what an end user can store, so that no user grows the store without limit
+ * (SECURITY.md, "Limits and abuse"). Lengths count characters as zod does; sizes count the
+ * UTF-8 bytes of the value's JSON, as the store holds it.
+ */
+export const LIMITS = {
+  /** One credential field: room for a PEM private key or a service-account JSON. */
+  credentialValueChars: 16 * 1024,
+  /** A credential's whole data. */
+  credentialDataBytes: 64 * 1024,
+  /** Connected accounts per user per app, OAuth ones included; the user deletes an unused one to add another. */
+  credentialsPerApp: 10,
+  /** One string of a configuration: a text, secret or free select value, or an item of a multiselect. */
+  configValueChars: 4 * 1024,
+  /** Items of a multiselect value. */
+  configItems: 100,
+  /** An installation's whole configuration (its workflow's fields, before secrets are encrypted). */
+  configBytes: 64 * 1024,
+  /** The data of an app event the browser sends. */
+  eventDataBytes: 64 * 1024,
+} as const;
+
+/**
+ * `schema`, refined to values whose JSON is at most `max` bytes of UTF-8 (what the store would
+ * hold). Checked only once the parts are valid: a field over its own cap is named alone.
+ */
+export function jsonAtMost<T extends z.ZodType>(schema: T, max: number) {
+  return schema.refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= max, {
+    error: `must be at most ${max} bytes of JSON`,
+    when: (payload) => payload.issues.length === 0,
+  });
+}
+
 export const BlockView = z.object({ name: z.string(), id: z.string(), type: z.string(), icon: z.string() });
 export const FieldView = z
   .object({
@@ -58,12 +91,28 @@ export const IntegrationView = z
 export const IntegrationDetail = IntegrationView.extend({
   connector: z.string(),
   auth: z.array(AuthView).meta({ description: 'Ways to connect the account the integration needs; empty when none is needed.' }),
-  credentials: z.array(z.object({ credentialId: z.string(), app: z.string(), status: z.string() })),
+  credentials: z.array(
+    z.object({
+      credentialId: z.string(),
+      app: z.string(),
+      status: z.string(),
+      inUse: z.boolean().meta({ description: 'An installation uses it: it cannot be deleted.' }),
+    }),
+  ),
   workflows: z.array(WorkflowView.extend({ fields: z.array(FieldView), config: z.record(z.string(), z.unknown()).nullable() })),
 });
 export const IntegrationsResponse = z.object({ data: z.array(IntegrationView) });
-export const ConfigValues = z.record(z.string(), z.unknown()).default({});
-export const CredentialData = z.record(z.string(), z.unknown());
+// The caps per field (and on the whole, once the fields are known) are checked where each
+// workflow's and each app's schema is built: server/domain/config-fields.ts, credentialDataSchema.
+export const ConfigValues = z
+  .record(z.string(), z.unknown())
+  .default({})
+  .meta({
+    description: `The configurable field values, by field name. Each text, secret or free select value, and each item of a multiselect, at most ${LIMITS.configValueChars} characters; a multiselect at most ${LIMITS.configItems} items; the whole at most ${LIMITS.configBytes} bytes of JSON.`,
+  });
+export const CredentialData = z.record(z.string(), z.unknown()).meta({
+  description: `The app's account fields (GET /metadata/credentials/{app}), each at most ${LIMITS.credentialValueChars} characters; the whole at most ${LIMITS.credentialDataBytes} bytes of JSON. At most ${LIMITS.credentialsPerApp} credentials per user per app.`,
+});
 export const CredentialResponse = z.object({ credentialId: z.string() });
 export const InstallationView = z
   .object({
@@ -79,10 +128,26 @@ export const InstallationView = z
     installedAt: z.string(),
     updatedAt: z.string(),
   });
-export const InstallResponse = z.object({ success: z.literal(true), installationId: z.string(), workflowIds: z.array(z.string()), installations: z.array(InstallationView) });
+export const SigningSecret = z
+  .object({
+    installationId: z.string(),
+    workflowId: z.string(),
+    blockId: z.string(),
+    secret: z.string().meta({ description: 'The `whsec_…` secret that deliveries to this destination are signed with; verify them with any Standard Webhooks library.' }),
+  })
+  .meta({ description: 'The signing secret of a destination whose URL the user\'s settings choose. Shown once: when it is made, and when it is rotated.' });
+export const InstallResponse = z.object({
+  success: z.literal(true),
+  installationId: z.string(),
+  workflowIds: z.array(z.string()),
+  installations: z.array(InstallationView),
+  signingSecrets: z.array(SigningSecret).meta({ description: 'Secrets made by this call for destinations the user chooses (none on a reinstall that keeps them). Not shown again.' }),
+});
 export const InstallationsResponse = z.object({ data: z.array(InstallationView) });
 export const RunEventResponse = z.object({ message: z.string(), eventId: z.string(), executionIds: z.array(z.string()) });
-export const AppEventBody = z.record(z.string(), z.unknown());
+// Its size is checked in runEvent (server/domain/events.ts), after the API has refused a body nested
+// too deeply to measure (JSON.stringify would run out of stack).
+export const AppEventBody = z.record(z.string(), z.unknown()).meta({ description: `The event data, at most ${LIMITS.eventDataBytes} bytes of JSON.` });
 export const EndUserCredentialBody = z.object({ app: z.string().min(1), data: CredentialData });
 export const EndUserInstallBody = z.object({
   integrationId: z.string().min(1),

@@ -8,7 +8,8 @@ import { defineAction, type Connector } from './types';
 /**
  * Stream Data: POSTs JSON to the ISV's URL, signed with Standard Webhooks headers so the receiver
  * can verify it with any Standard Webhooks library. `webhook-id` is the delivery id, the same on
- * every retry, so the receiver can drop duplicates. A URL that is a path (`/demo/sink/acmeco`) is
+ * every retry, so the receiver can drop duplicates. The signing secret is the ISV's for a URL the
+ * definition fixes, and the destination's own for one a user's setting chooses (`destination`). A URL that is a path (`/demo/sink/acmeco`) is
  * this server's own: it is resolved against `PUBLIC_URL`, or where the server listens, so a
  * definition can name a receiver on the ISV's own server without knowing its host and port.
  */
@@ -21,13 +22,14 @@ export const streamData: Connector = {
     post: defineAction({
       description: 'POST the mapped body as JSON to a URL',
       input: z.object({ url: z.string().min(1), body: z.unknown(), headers: z.record(z.string(), z.string()).optional() }),
+      destination: 'url',
       async run(input, ctx) {
         const url = parseOutboundUrl(resolveOwnUrl(input.url, ctx.settings.selfUrl));
         const body = JSON.stringify(input.body ?? null);
         const res = await ctx.http.send({
           method: 'POST',
           url: url.toString(),
-          headers: { ...input.headers, 'content-type': 'application/json', ...signedHeaders(ctx.settings.webhookSecret, ctx.deliveryId, body) },
+          headers: { ...input.headers, 'content-type': 'application/json', ...signedHeaders(ctx.signingSecrets, ctx.deliveryId, body) },
           body,
           // The URL comes from a definition or a user's settings: its address is checked where the
           // connection is made (names resolved once, no rebinding), unless private URLs are allowed.

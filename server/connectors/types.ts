@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HttpClient } from '../engine/http';
-import type { AuthView, CredentialFieldView } from '../../widget/schema';
+import { jsonAtMost, LIMITS, type AuthView, type CredentialFieldView } from '../../widget/schema';
 
 // The account form and the ways to connect are wire shapes the widget reads: one schema each, in widget/schema.ts.
 /** One field of the account form the end user fills to connect an app. */
@@ -44,6 +44,12 @@ export interface ConnectorContext {
   credential?: Record<string, string>;
   /** Stable across retries of the same block of the same execution: lets a destination drop duplicates. */
   deliveryId: string;
+  /**
+   * What this block's deliveries are signed with: the ISV's `webhookSecret` when the definition
+   * fixes the destination, else the destination's own secret (and, during a rotation, the one it
+   * replaced). See `ConnectorAction.destination`.
+   */
+  signingSecrets: readonly string[];
   settings: ConnectorSettings;
 }
 
@@ -51,6 +57,12 @@ export interface ConnectorAction<S extends z.ZodType = z.ZodType> {
   description: string;
   /** Validates the block's input after mapping; a mismatch fails the block without retrying. */
   input: S;
+  /**
+   * The input that names where a signed delivery goes (Stream Data's `url`). When a block's value
+   * for it is not a literal of the definition (any `{{…}}`: a user's setting can choose it), the
+   * block signs with a secret of its own per installation, never with the ISV's.
+   */
+  destination?: string;
   /** Returns the output later blocks can map (`{{steps.<blockId>.output…}}`); throws to fail. */
   run(input: z.output<S>, ctx: ConnectorContext): Promise<unknown>;
 }
@@ -80,7 +92,7 @@ export interface Connector {
   apiUrl?: { env: string; default?: string };
   actions: Record<string, ConnectorAction>;
   oauth?: ConnectorOAuth;
-  optionSources?: Record<string, (ctx: Omit<ConnectorContext, 'deliveryId'>) => Promise<FieldOption[]>>;
+  optionSources?: Record<string, (ctx: Omit<ConnectorContext, 'deliveryId' | 'signingSecrets'>) => Promise<FieldOption[]>>;
   /**
    * Shape checks of API-key credential fields, by field name, run on the (trimmed) value when a
    * credential is accepted: e.g. a field that becomes part of a URL.
@@ -90,17 +102,20 @@ export interface Connector {
 
 /**
  * The credential schema for an app's API-key form: every declared field, required ones non-empty,
- * each also passing its check from `checks` (the connector's `credentialChecks`).
+ * each also passing its check from `checks` (the connector's `credentialChecks`), none longer than
+ * `LIMITS.credentialValueChars`, and the whole no larger than `LIMITS.credentialDataBytes`.
  */
 export function credentialDataSchema(fields: readonly CredentialField[], checks: Record<string, z.ZodType<string, string>> = {}) {
-  return z.strictObject(
+  const schema = z.strictObject(
     Object.fromEntries(
       fields.map((f) => {
-        const value = f.required ? z.string().trim().min(1, `${f.label} is required`) : z.string();
+        const string = z.string().max(LIMITS.credentialValueChars, `must be at most ${LIMITS.credentialValueChars} characters`);
+        const value = f.required ? string.trim().min(1, `${f.label} is required`) : string;
         const check = checks[f.name];
         const checked = check ? value.pipe(check) : value;
         return [f.name, f.required ? checked : checked.optional()];
       }),
     ),
   );
+  return jsonAtMost(schema, LIMITS.credentialDataBytes);
 }

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import type { Field, WorkflowDefinition } from '../definitions/schema';
 import type { Vault } from '../secrets';
+import { jsonAtMost, LIMITS } from '../../widget/schema';
+
+// Each string a user sets is bounded (LIMITS), so an installation's stored configuration is too.
+const text = () => z.string().max(LIMITS.configValueChars, `must be at most ${LIMITS.configValueChars} characters`);
 
 function fieldSchema(field: Field): z.ZodType {
   const values = field.options?.map((o) => o.value);
@@ -13,23 +17,24 @@ function fieldSchema(field: Field): z.ZodType {
       schema = z.boolean();
       break;
     case 'select':
-      schema = values ? z.enum(values as [string, ...string[]]) : z.string().min(1, 'choose an option');
+      schema = values ? z.enum(values as [string, ...string[]]) : text().min(1, 'choose an option');
       break;
     case 'multiselect': {
-      const item = values ? z.enum(values as [string, ...string[]]) : z.string().min(1);
-      schema = field.required ? z.array(item).min(1, 'choose at least one option') : z.array(item);
+      const item = values ? z.enum(values as [string, ...string[]]) : text().min(1);
+      const items = z.array(item).max(LIMITS.configItems, `must have at most ${LIMITS.configItems} items`);
+      schema = field.required ? items.min(1, 'choose at least one option') : items;
       break;
     }
     default:
-      schema = field.required ? z.string().trim().min(1, `${field.label} is required`) : z.string();
+      schema = field.required ? text().trim().min(1, `${field.label} is required`) : text();
   }
   if (field.default !== undefined) return schema.default(field.default as never);
   return field.required ? schema : schema.optional();
 }
 
-/** The zod schema of a workflow's configuration: one key per configurable field, nothing else. */
+/** The zod schema of a workflow's configuration: one key per configurable field, nothing else, within `LIMITS.configBytes`. */
 export function configSchema(fields: readonly Field[]) {
-  return z.object(Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f)])));
+  return jsonAtMost(z.object(Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f)]))), LIMITS.configBytes);
 }
 
 /**

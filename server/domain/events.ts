@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { jsonAtMost, LIMITS } from '../../widget/schema';
 import { ApiError, validationError } from '../errors';
 import type { AcceptedEvent, EventInput } from '../store/events';
 import type { Services } from './context';
+
+/** What an end user may send as one app event's data; the ISV's events are bounded by the body limit alone. */
+const BrowserEventData = jsonAtMost(z.unknown(), LIMITS.eventDataBytes);
 
 export interface RunEventInput {
   /** The user's id; for the ISV (`source: 'isv'`), their id or username. */
@@ -26,6 +31,10 @@ export async function runEvent(services: Services, input: RunEventInput): Promis
   }
   if (input.source === 'browser' && !definition.browser) {
     throw new ApiError(403, 'forbidden', `The event "${input.event}" can only be sent by the ISV backend (its definition does not set "browser": true)`);
+  }
+  if (input.source === 'browser') {
+    const sized = BrowserEventData.safeParse(input.data);
+    if (!sized.success) throw validationError(sized.error, undefined, `The data of "${input.event}" is too large`);
   }
   const parsed = definition.validator.safeParse(input.data);
   if (!parsed.success) throw validationError(parsed.error, input.source === 'isv' ? 'data' : undefined, `The data does not match the schema of "${input.event}"`);

@@ -4,6 +4,7 @@ import { ApiError, validationError } from '../errors';
 import type { IntegrationDefinition } from '../definitions/schema';
 import type { Installation } from '../store/installations';
 import type { Services } from './context';
+import { addCredential } from './credentials';
 import { keepStoredSecrets, parseWorkflowConfig, sealSecrets, redactSecrets } from './config-fields';
 import { integrationView, workflowView } from './views';
 
@@ -40,12 +41,12 @@ export async function createCredential(
   }
   const parsed = credentialDataSchema(form.fields, connector.credentialChecks).safeParse(data);
   if (!parsed.success) throw validationError(parsed.error, paths.data, `Invalid ${connector.name} credential`);
-  return services.store.credentials.create({
-    userId,
-    app: connector.id,
-    type: 'apiKey',
-    secret: services.vault.encrypt(JSON.stringify(parsed.data)),
-  });
+  return addCredential(
+    services.store,
+    { userId, app: connector.id, type: 'apiKey', secret: services.vault.encrypt(JSON.stringify(parsed.data)) },
+    connector.name,
+    paths.app,
+  );
 }
 
 /** The workflows to install: the ones asked for (each must belong to the integration) or all of them. */
@@ -149,7 +150,12 @@ export async function integrationDetail(services: Services, userId: string, inte
     ...integrationView(integration, installations, baseUrl, credentials),
     connector: integration.connector,
     auth: connector ? availableAuth(connector, services.config.oauthClients) : [],
-    credentials: credentials.map((c) => ({ credentialId: c.credentialId, app: c.app, status: c.status })),
+    credentials: credentials.map((c) => ({
+      credentialId: c.credentialId,
+      app: c.app,
+      status: c.status,
+      inUse: installations.some((i) => i.credentialIds.includes(c.credentialId)),
+    })),
     workflows: integration.workflows.map((w) => {
       const installation = byWorkflow.get(w.id);
       return {

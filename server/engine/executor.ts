@@ -5,6 +5,7 @@ import { openSecrets } from '../domain/config-fields';
 import type { Vault } from '../secrets';
 import type { Store } from '../store';
 import type { ClaimedExecution, StepRecord } from '../store/executions';
+import { destinationSigningSecrets, hasUserSetDestination } from './destination-secrets';
 import { NonRetriableError, RetryAfterError } from './errors';
 import type { HttpClient } from './http';
 import { usableCredential } from './oauth';
@@ -140,10 +141,12 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
           const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
           throw new NonRetriableError(`Block "${block.id}": invalid input for ${connector.name} ${block.action} — ${why}`);
         }
+        const signingSecrets = hasUserSetDestination(block) ? await destinationSigningSecrets(deps, installation.installationId, block.id) : [deps.settings.webhookSecret];
         const output = await action.run(parsed.data, {
           http: deps.http,
           credential: credential?.app === connector.id ? credential.data : undefined,
           deliveryId: `${claimed.executionId}_${block.id}`,
+          signingSecrets,
           settings: deps.settings,
         });
         const step: StepRecord = {

@@ -2,10 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { findConnector } from '../connectors';
 import type { Connector, ConnectorSettings } from '../connectors/types';
-import { openCredential } from '../domain/credentials';
+import { addCredential, openCredential, requireRoomForCredential } from '../domain/credentials';
 import { ApiError } from '../errors';
 import type { Vault } from '../secrets';
 import type { Store } from '../store';
+import type { PendingOAuth } from '../store/credentials';
 import { NonRetriableError, RetryAfterError } from './errors';
 import type { HttpClient } from './http';
 
@@ -16,7 +17,8 @@ export interface OAuthDeps {
   settings: ConnectorSettings;
 }
 
-const STATE_TTL_MS = 10 * 60 * 1000;
+/** How long a started sign-in stays pending (its `state`), and its cookie lives. */
+export const STATE_TTL_MS = 10 * 60 * 1000;
 /** Refresh a token this long before it expires, so no call goes out with one about to lapse. */
 const REFRESH_MARGIN_MS = 60 * 1000;
 const b64url = (b: Buffer) => b.toString('base64url');
@@ -29,21 +31,33 @@ function oauthConnector(deps: OAuthDeps, app: string): { connector: Connector; c
   return { connector, client };
 }
 
-/** Starts an authorization-code flow with PKCE (S256) and a single-use `state`; returns the provider URL. */
+/**
+ * Starts an authorization-code flow with PKCE (S256) and a single-use `state`, and returns the
+ * state. The browser takes it to the provider through POST /oauth/begin, which binds it to that
+ * browser (server/routes/oauth.ts).
+ */
 export async function startOAuth(deps: OAuthDeps, input: { userId: string; app: string; redirectUri: string; origin: string | null }): Promise<string> {
-  const { connector, client } = oauthConnector(deps, input.app);
+  const { connector } = oauthConnector(deps, input.app);
+  // Refused before the user goes to the provider, not after they have approved there.
+  await requireRoomForCredential(deps.store, input.userId, connector.id, connector.name);
   const state = b64url(randomBytes(32));
   const codeVerifier = b64url(randomBytes(32));
   await deps.store.credentials.saveOAuthState({ state, userId: input.userId, app: connector.id, codeVerifier, redirectUri: input.redirectUri, origin: input.origin, expiresAt: Date.now() + STATE_TTL_MS });
+  return state;
+}
+
+/** The provider's authorization URL of a pending request: its client, scopes, redirect URI, state and PKCE challenge. */
+export function authorizationUrl(deps: OAuthDeps, pending: PendingOAuth): string {
+  const { connector, client } = oauthConnector(deps, pending.app);
   const scopes = connector.auth.find((a) => a.type === 'oauth2')!;
   const url = new URL(client.authorizeUrl);
   url.search = new URLSearchParams({
     response_type: 'code',
     client_id: client.clientId,
-    redirect_uri: input.redirectUri,
+    redirect_uri: pending.redirectUri,
     scope: scopes.type === 'oauth2' ? scopes.scopes.join(connector.oauth!.scopeSeparator) : '',
-    state,
-    code_challenge: b64url(createHash('sha256').update(codeVerifier).digest()),
+    state: pending.state,
+    code_challenge: b64url(createHash('sha256').update(pending.codeVerifier).digest()),
     code_challenge_method: 'S256',
   }).toString();
   return url.toString();
@@ -107,19 +121,18 @@ async function requestToken(deps: OAuthDeps, connector: Connector, params: Recor
   return { accessToken: body.access_token, refreshToken: body.refresh_token, expiresAt: expiryOf(body.expires_in, Date.now()), scope: body.scope };
 }
 
-/** Completes the flow at the callback: exchanges the code (with the PKCE verifier) and stores the credential. */
-export async function completeOAuth(deps: OAuthDeps, state: string, code: string) {
-  const pending = await deps.store.credentials.takeOAuthState(state);
-  if (!pending) throw new ApiError(400, 'invalid_request', 'This sign-in link has expired or was already used; start again');
+/**
+ * Completes the flow at the callback, with the request taken from the store (takeOAuthState):
+ * exchanges the code (with the PKCE verifier) and stores the credential.
+ */
+export async function completeOAuth(deps: OAuthDeps, pending: PendingOAuth, code: string) {
   const { connector } = oauthConnector(deps, pending.app);
   const tokens = await requestToken(deps, connector, { grant_type: 'authorization_code', code, redirect_uri: pending.redirectUri, code_verifier: pending.codeVerifier });
-  const credential = await deps.store.credentials.create({
-    userId: pending.userId,
-    app: connector.id,
-    type: 'oauth2',
-    secret: deps.vault.encrypt(JSON.stringify(tokens)),
-    expiresAt: tokens.expiresAt,
-  });
+  const credential = await addCredential(
+    deps.store,
+    { userId: pending.userId, app: connector.id, type: 'oauth2', secret: deps.vault.encrypt(JSON.stringify(tokens)), expiresAt: tokens.expiresAt },
+    connector.name,
+  );
   return { credentialId: credential.credentialId, app: connector.id, userId: pending.userId, origin: pending.origin };
 }
 

@@ -18,10 +18,14 @@ export function sign(secret: string, id: string, timestamp: number, body: string
   return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
-/** The three headers of a signed delivery. */
-export function signedHeaders(secret: string, id: string, body: string, now = Date.now()): Record<string, string> {
+/**
+ * The three headers of a signed delivery. With several secrets (a rotation's new and old one), one
+ * signature each, space-separated: a receiver that knows either accepts it.
+ */
+export function signedHeaders(secrets: string | readonly string[], id: string, body: string, now = Date.now()): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': sign(secret, id, timestamp, body) };
+  const signatures = (typeof secrets === 'string' ? [secrets] : secrets).map((secret) => sign(secret, id, timestamp, body));
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatures.join(' ') };
 }
 
 /** Checks a delivery as a receiver would: a matching signature, and a timestamp within ±5 minutes. */

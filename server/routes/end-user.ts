@@ -1,7 +1,10 @@
+import { z } from 'zod';
 import { param, publicBaseUrl, type Api, type AppContext } from '../api';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
+import { deleteCredential } from '../domain/credentials';
 import { runEvent } from '../domain/events';
+import { hasUserSetDestination, issueSigningSecrets, rotateSigningSecret } from '../engine/destination-secrets';
 import { createCredential, installIntegration, integrationDetail } from '../domain/installing';
 import { upgradeInstallation } from '../domain/upgrade';
 import { integrationView, installationView } from '../domain/views';
@@ -38,6 +41,11 @@ export function endUserRoutes(api: Api, services: Services) {
     return c.json({ credentialId: credential.credentialId }, 201);
   });
 
+  api.delete('/me/credentials/:credentialId', { summary: 'Delete an account no installation uses, with its secret', tags, response: S.SuccessResponse }, async (c) => {
+    await deleteCredential(store, c.get('userId'), param(c, 'credentialId'));
+    return c.json({ success: true as const });
+  });
+
   api.get('/me/installations', { summary: 'The user’s installations', tags, response: S.InstallationsResponse }, async (c) =>
     c.json({ data: (await store.installations.list(c.get('userId'))).map((i) => installationView(i, base(c))) }),
   );
@@ -50,10 +58,33 @@ export function endUserRoutes(api: Api, services: Services) {
         installationId: installations[0]!.installationId,
         workflowIds: installations.map((i) => i.workflowId),
         installations: installations.map((i) => installationView(i, base(c))),
+        signingSecrets: await issueSigningSecrets(services, installations),
       },
       201,
     );
   });
+
+  api.post(
+    '/me/installations/:installationId/signing-secrets/:blockId/rotate',
+    {
+      summary: 'Replace the signing secret of a destination the user chose',
+      description:
+        'For a block whose URL comes from the user’s settings. Answers the new secret, once; the old one keeps signing beside it (two signatures in `webhook-signature`) for 24 hours, so the receiver can switch over.',
+      tags,
+      response: S.SigningSecret.extend({ previousSignsUntil: z.string() }),
+    },
+    async (c) => {
+      const installation = await requireInstallation(c);
+      const blockId = param(c, 'blockId');
+      const version = await store.versions.get(installation.workflowId, installation.version);
+      const block = version?.definition.blocks.find((b) => b.id === blockId);
+      if (!block || !hasUserSetDestination(block)) {
+        throw new ApiError(404, 'not_found', `Block "${blockId}" of this installation sends to no destination of the user's choosing, so it has no signing secret of its own`);
+      }
+      const rotated = await rotateSigningSecret(services, installation.installationId, blockId);
+      return c.json({ installationId: installation.installationId, workflowId: installation.workflowId, blockId, ...rotated });
+    },
+  );
 
   api.put('/me/installations/:installationId', { summary: 'Reconfigure an installation', tags, body: S.EndUserReconfigureBody, response: S.InstallationView }, async (c, { body }) => {
     const current = await requireInstallation(c);

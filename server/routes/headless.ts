@@ -4,6 +4,7 @@ import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
 import { createCredential, installIntegration, requireCredentialFor, requireIntegration, selectWorkflows } from '../domain/installing';
 import { requireUser } from '../domain/users';
+import { issueSigningSecrets } from '../engine/destination-secrets';
 import { installationView } from '../domain/views';
 import * as S from '../schemas';
 
@@ -73,6 +74,7 @@ export function headlessRoutes(api: Api, services: Services) {
       installationId: installations[0]!.installationId,
       workflowIds: installations.map((i) => i.workflowId),
       installations: installations.map((i) => installationView(i, base)),
+      signingSecrets: await issueSigningSecrets(services, installations),
     });
   });
 

@@ -33,7 +33,9 @@ export function installPageRoutes(api: Api, app: Hono<AppEnv>, services: Service
     c.html(page, 200, {
       // The page talks only to this server and runs only its own script.
       'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' https: data:",
-      'referrer-policy': 'no-referrer',
+      // Not no-referrer: under it the browser sends "Origin: null" with the page's own form posts,
+      // and POST /oauth/begin needs the page's origin. No referrer leaves for another origin either way.
+      'referrer-policy': 'same-origin',
       'cache-control': 'no-store',
     }),
   );

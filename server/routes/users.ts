@@ -1,6 +1,7 @@
 import { param, type Api } from '../api';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
+import { deleteCredential } from '../domain/credentials';
 import { requireUser } from '../domain/users';
 import * as S from '../schemas';
 
@@ -52,6 +53,16 @@ export function userRoutes(api: Api, services: Services) {
     async (c) => {
       const user = await requireUser(store, param(c, 'userId'));
       await store.users.delete(user.userId);
+      return c.json({ success: true as const });
+    },
+  );
+
+  api.delete(
+    '/users/:userId/credentials/:credentialId',
+    { summary: "Delete a user's credential that no installation uses, with its secret", tags, response: S.SuccessResponse },
+    async (c) => {
+      const user = await requireUser(store, param(c, 'userId'));
+      await deleteCredential(store, user.userId, param(c, 'credentialId'));
       return c.json({ success: true as const });
     },
   );

@@ -7,6 +7,7 @@ import { Users } from './users';
 import { Keys } from './keys';
 import { Versions } from './versions';
 import { Credentials } from './credentials';
+import { DestinationSecrets } from './destination-secrets';
 import { Installations, PendingInstallations } from './installations';
 import { Events } from './events';
 import { Logs } from './logs';
@@ -19,6 +20,7 @@ export interface Store {
   keys: Keys;
   versions: Versions;
   credentials: Credentials;
+  destinationSecrets: DestinationSecrets;
   installations: Installations;
   pending: PendingInstallations;
   events: Events;
@@ -55,6 +57,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     keys: new Keys(db),
     versions: new Versions(db),
     credentials: new Credentials(db),
+    destinationSecrets: new DestinationSecrets(db),
     installations: new Installations(db),
     pending: new PendingInstallations(db),
     events,

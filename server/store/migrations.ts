@@ -190,6 +190,20 @@ const migrations: string[] = [
   ALTER TABLE errors ADD COLUMN notice_tries INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX errors_notice ON errors(notice_at) WHERE notice_at IS NOT NULL;
   `,
+  // Signing secrets of Stream Data destinations whose URL a user's setting (or any template)
+  // chooses: one per installation and block, encrypted, so a delivery a user can read is never
+  // signed with the ISV's own secret. The one it replaced signs too until previous_until.
+  `
+  CREATE TABLE destination_secrets (
+    installation_id TEXT NOT NULL REFERENCES installations(id) ON DELETE CASCADE,
+    block_id TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    previous_secret TEXT,
+    previous_until BIGINT,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (installation_id, block_id)
+  );
+  `,
 ];
 
 /**

@@ -50,6 +50,41 @@ describe('the hosted install page', () => {
     await page.close();
   });
 
+  it('connects Slack through the OAuth popup, begun by a form the page posts with its own origin', async () => {
+    const provider = await startFakeSlack({ oauth: { clientId: 'hosted-client', clientSecret: 'hosted-secret' } });
+    const oauthServer = await startTestServer({ env: { SLACK_API_URL: provider.url, SLACK_CLIENT_ID: 'hosted-client', SLACK_CLIENT_SECRET: 'hosted-secret', SLACK_OAUTH_URL: provider.authorizeUrl } });
+    const oauthHttp = await listen(oauthServer);
+    const context = await browser.newContext();
+    try {
+      const userId = await createUser(oauthServer, 'hosted-oauth');
+      const { url } = (await oauthServer.request('GET', `/users/${userId}/integrations/slack/install-url`)).body as { url: string };
+      const page = await context.newPage();
+      // Read as each is sent: the popup, and its requests with it, are gone once the sign-in is done.
+      const begins: Array<Promise<{ method: string; origin?: string }>> = [];
+      context.on('request', (r) => {
+        if (r.url().startsWith(`${oauthHttp.url}/oauth/begin`)) begins.push(r.allHeaders().then((headers) => ({ method: r.method(), origin: headers.origin })));
+      });
+      await page.goto(url.replace('http://localhost', oauthHttp.url));
+      await page.getByRole('heading', { name: 'Connect Slack' }).waitFor();
+      const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Connect with Slack' }).click()]);
+      await popup.waitForEvent('close', { timeout: 10_000 }).catch(() => undefined);
+      // The settings step, or the page's error saying why not.
+      const outcome = page.getByLabel('Slack channel').or(page.getByRole('alert').filter({ hasText: 'Could not connect' }));
+      await outcome.waitFor();
+      expect(await outcome.textContent()).not.toMatch(/Could not connect/);
+      // The page's Referrer-Policy lets the browser send its origin (under no-referrer it sent "null", which begin refuses).
+      expect(await Promise.all(begins)).toEqual([{ method: 'POST', origin: oauthHttp.url }]);
+      expect(provider.grants).toEqual(['authorization_code']);
+      const detail = await oauthServer.request('GET', `/integrations/slack?userId=${userId}`);
+      expect(detail.body.credentials).toMatchObject([{ app: 'slack', status: 'ok' }]);
+    } finally {
+      await context.close();
+      await oauthHttp.close();
+      await oauthServer.close();
+      await provider.close();
+    }
+  });
+
   it('says so when the link has no token', async () => {
     const page = await browser.newPage();
     await page.goto(`${http.url}/install/slack`);

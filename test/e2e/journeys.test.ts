@@ -118,6 +118,10 @@ describe('browser journeys through the AcmeCo demo', () => {
     await popup.waitForEvent('close', { timeout: 10_000 }).catch(() => undefined);
     expect(popup.isClosed()).toBe(true);
     const authorize = new URL(requests.find((u) => u.includes('/oauth/v2/authorize'))!);
+    // The popup began at the server (the form the page posted into it, which binds the sign-in to this browser), then went to the provider.
+    const begun = requests.findIndex((u) => u.startsWith(`${server.url}/oauth/begin?state=${authorize.searchParams.get('state')}`));
+    expect(begun).toBeGreaterThan(-1);
+    expect(begun).toBeLessThan(requests.indexOf(authorize.href));
     expect(authorize.origin).not.toBe(server.url);
     expect(authorize.hostname).toBe('127.0.0.1');
     expect(authorize.searchParams.get('client_id')).toBe('acme-demo-slack-app');
@@ -138,7 +142,7 @@ describe('browser journeys through the AcmeCo demo', () => {
     await card(page, 'Slack').getByText('Installed', { exact: true }).waitFor();
 
     const detail = await callApi(`${server.url}/integrations/slack?userId=${DEMO_USER}`, 'GET');
-    expect(detail.body.credentials).toEqual([{ credentialId: expect.any(String), app: 'slack', status: 'ok' }]);
+    expect(detail.body.credentials).toEqual([{ credentialId: expect.any(String), app: 'slack', status: 'ok', inUse: true }]);
 
     await page.getByLabel('Ticket name').fill('Connected with OAuth');
     await page.getByRole('button', { name: 'Create ticket' }).click();

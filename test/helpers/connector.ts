@@ -27,6 +27,8 @@ export interface ConnectorContextOptions {
   /** True when left out: the fakes and databases the tests use listen on 127.0.0.1. */
   allowPrivateUrls?: boolean;
   deliveryId?: string;
+  /** What the block signs with; `[webhookSecret]` (a destination the definition fixes) when left out. */
+  signingSecrets?: string[];
 }
 
 /** What the engine gives a connector's action, with test settings. */
@@ -37,8 +39,9 @@ export function connectorContext({
   webhookSecret = `whsec_${randomBytes(24).toString('base64')}`,
   allowPrivateUrls = true,
   deliveryId = 'exec1_block1',
+  signingSecrets = [webhookSecret],
 }: ConnectorContextOptions): ConnectorContext {
-  return { http, credential, deliveryId, settings: { apiUrls, webhookSecret, allowPrivateUrls, oauthClients: {} } };
+  return { http, credential, deliveryId, signingSecrets, settings: { apiUrls, webhookSecret, allowPrivateUrls, oauthClients: {} } };
 }
 
 /** Runs `fn`, which must throw, and returns what it threw. */

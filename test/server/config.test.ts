@@ -25,6 +25,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ ALLOY_WEBHOOK_SECRET: 'secret' })).toThrow(/ALLOY_WEBHOOK_SECRET: must be a Standard Webhooks secret/);
   });
 
+  it('stops a production start with OAuth set up but no PUBLIC_URL, naming it: the redirect URI would follow the Host header', () => {
+    const production = { NODE_ENV: 'production', SLACK_CLIENT_ID: 'id', SLACK_CLIENT_SECRET: 'secret' };
+    expect(() => loadConfig(production)).toThrow(/^Invalid configuration:\n {2}PUBLIC_URL: required in production when OAuth is set up \(SLACK_CLIENT_ID\): the OAuth redirect URI is built from it$/);
+    expect(loadConfig({ ...production, PUBLIC_URL: 'https://integrations.acme.test/' }).publicUrl).toBe('https://integrations.acme.test');
+    // Without OAuth, or in development, it is not required.
+    expect(loadConfig({ NODE_ENV: 'production' }).publicUrl).toBeUndefined();
+    expect(loadConfig({ SLACK_CLIENT_ID: 'id', SLACK_CLIENT_SECRET: 'secret' }).publicUrl).toBeUndefined();
+  });
+
   it('allows no browser origin in production unless told', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).allowedOrigins).toEqual([]);
     expect(loadConfig({}).allowedOrigins).toBeUndefined();

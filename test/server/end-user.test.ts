@@ -54,7 +54,7 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
 
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ integrationId: 'slack', connector: 'slack', installed: false });
-      expect(res.body.credentials).toEqual([{ credentialId: mine, app: 'slack', status: 'ok' }]);
+      expect(res.body.credentials).toEqual([{ credentialId: mine, app: 'slack', status: 'ok', inUse: false }]);
       expect(res.body.workflows[0]).toMatchObject({ workflowId: 'slack-ticket-created', config: null, fields: [expect.objectContaining({ name: 'channel' })] });
       expect(JSON.stringify(res.body)).not.toContain('mine-secret');
     });
@@ -112,6 +112,8 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
         installationId: res.body.installations[0].installationId,
         workflowIds: ['slack-ticket-created'],
         installations: [expect.objectContaining({ userId, workflowId: 'slack-ticket-created', version: 1, active: true, config: { channel: 'C7' }, credentialIds: [credentialId] })],
+        // Slack's block posts to Slack, not to a URL the user chooses: no signing secret to hand over.
+        signingSecrets: [],
       });
       const listed = await me('GET', '/me/installations');
       expect(listed.body.data.map((i: any) => i.installationId)).toEqual([res.body.installationId]);

@@ -229,6 +229,7 @@ describe(`headless installation (${storeKind})`, () => {
             updatedAt: expect.any(String),
           },
         ],
+        signingSecrets: [],
       });
       // The pending installation is used up.
       const again = await complete(server, { userId, installationId: started.body.installationId, data: { channel: 'C123' } });

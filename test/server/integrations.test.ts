@@ -132,7 +132,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
       expect(res.body.auth.map((a: any) => a.type)).toEqual(['apiKey']);
       expect(res.body.auth[0].fields).toEqual([expect.objectContaining({ name: 'botToken', type: 'secret', required: true })]);
       // Only the Slack credential, and nothing of its secret.
-      expect(res.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok' }]);
+      expect(res.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok', inUse: true }]);
       expect(JSON.stringify(res.body)).not.toContain('very-secret');
       expect(res.body.workflows).toHaveLength(1);
       expect(res.body.workflows[0]).toMatchObject({ workflowId: 'slack-ticket-created', installed: true, installedVersion: 1, active: true, config: { channel: 'C42' } });

@@ -343,16 +343,20 @@ describe(`secrets never leak (${storeKind})`, () => {
     const b = (await ok('POST', '/users', { body: { username: 'oauth-user' } }, 201)).userId as string;
     const tokenB = await mint(b);
     const started = await ok('POST', '/me/oauth/slack/start', { token: tokenB, body: { origin: 'https://app.acme.test/settings' } });
-    const redirect = await fetch(started.authorizeUrl, { redirect: 'manual' });
+    const beginUrl = new URL(started.beginUrl);
+    const begun = await call('POST', `${beginUrl.pathname}${beginUrl.search}`, { apiKey: null, headers: { origin: 'https://app.acme.test' } });
+    expect(begun.status).toBe(303);
+    const cookie = begun.headers.get('set-cookie')!.split(';')[0]!;
+    const redirect = await fetch(begun.headers.get('location')!, { redirect: 'manual' });
     const back = new URL(redirect.headers.get('location')!);
-    const page = await ok('GET', `${back.pathname}${back.search}`, { apiKey: null });
+    const page = await ok('GET', `${back.pathname}${back.search}`, { apiKey: null, headers: { cookie } });
     const oauthCredential = /"credentialId":"([0-9a-f]+)"/.exec(page)![1]!;
     const startB = await ok('POST', '/headless/startInstallation', { body: { userId: b, integrationId: 'slack', credentialId: oauthCredential } });
     await ok('POST', '/headless/completeInstallation', { body: { userId: b, installationId: startB.installationId, data: { channel: 'C1' } } });
     await settled('slack-ticket-created', b, await runEvent(b, 'Ticket Created', ticket), 'succeeded');
     slack.refuseRefresh();
     await settled('slack-ticket-created', b, await runEvent(b, 'Ticket Created', ticket), 'failed');
-    await call('GET', `${back.pathname}${back.search}`, { apiKey: null }); // the used state again
+    await call('GET', `${back.pathname}${back.search}`, { apiKey: null, headers: { cookie } }); // the used state again
 
     // ── user C: NetSuite with a wrong token secret (the app answers 401) ──
     const c = (await ok('POST', '/users', { body: { username: 'wrong-secret' } }, 201)).userId as string;

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { startFakeSlack, type FakeSlack } from '../../demo/fakes/slack';
 import type { TestServer } from '../helpers/server';
 import { alerts, consent, forms, pair, vault } from './definitions';
+import { addCredential, installHeadless } from '../helpers/flows';
 import { definitionsWith, installationsOf, modal, resetWidget, serve, signIn, type Http } from './helpers';
 import { AlloyError, authenticate, close, edit, install } from '../../widget/index';
 
@@ -223,6 +224,25 @@ describe('installing with the widget', () => {
     const [credential] = await server.services.store.credentials.list(userId);
     expect(callback).toHaveBeenCalledExactlyOnceWith({ success: true, credentialId: credential!.credentialId });
     expect(await installationsOf(server, userId)).toEqual([]);
+  });
+
+  it('lists the user’s accounts on the account step and removes one no installation uses, from the server too', async () => {
+    const userId = await signIn(server, http);
+    const used = await addCredential(server, userId, 'slack', { botToken: 'xoxb-used' });
+    await installHeadless(server, userId, 'slack', { credentialId: used, data: { channel: 'C1' } });
+    await addCredential(server, userId, 'slack', { botToken: 'xoxb-spare' });
+
+    await authenticate({ app: 'Slack' });
+
+    const ui = modal();
+    await ui.findByText('Slack 2');
+    expect(ui.getByText('Slack 1')).toBeTruthy();
+    // Only the spare account can go: the one an installation uses has no button.
+    fireEvent.click(ui.getByRole('button', { name: 'Remove' }));
+    await waitFor(() => expect(ui.queryByText('Slack 2')).toBeNull());
+    expect(ui.queryByRole('button', { name: 'Remove' })).toBeNull();
+    expect(ui.getByLabelText('Bot token')).toBeTruthy();
+    expect((await server.services.store.credentials.list(userId)).map((c) => c.credentialId)).toEqual([used]);
   });
 
   it('with hide, installs without showing anything when nothing needs asking', async () => {

@@ -7,9 +7,18 @@ import { userToken, type TestServer } from '../helpers/server';
 import { installationsOf, modal, resetWidget, serve, signIn, type Http } from './helpers';
 import { AlloyError, install } from '../../widget/index';
 
-/** What the widget gets from window.open: a window it points at the provider and watches for closing. */
+/** What the widget gets from window.open: a window it sends a form into and watches for closing. */
 function fakePopup() {
-  return { location: { href: 'about:blank' }, closed: false, close: vi.fn(function (this: { closed: boolean }) { this.closed = true; }) };
+  return { closed: false, close: vi.fn(function (this: { closed: boolean }) { this.closed = true; }) };
+}
+
+/** A form the page submitted, as the browser would send it: where, how, into which window. */
+interface Submitted {
+  method: string;
+  action: string;
+  target: string;
+  fields: string[];
+  inDocument: boolean;
 }
 
 describe('connecting an account through OAuth (popup)', () => {
@@ -20,6 +29,8 @@ describe('connecting an account through OAuth (popup)', () => {
   const realOpen = window.open;
   let opened: Array<{ url: string | URL | undefined; target: string | undefined }>;
   let popup: ReturnType<typeof fakePopup> | null;
+  let submitted: Submitted[];
+  const realSubmit = HTMLFormElement.prototype.submit;
 
   beforeAll(async () => {
     slack = await startFakeSlack();
@@ -35,9 +46,15 @@ describe('connecting an account through OAuth (popup)', () => {
       opened.push({ url, target });
       return popup;
     }) as typeof window.open;
+    // happy-dom would navigate this very page (it knows no other window by name): the browser's part is played below.
+    submitted = [];
+    HTMLFormElement.prototype.submit = function (this: HTMLFormElement) {
+      submitted.push({ method: this.method, action: this.action, target: this.target, fields: [...this.elements].map((e) => (e as HTMLInputElement).name), inDocument: this.isConnected });
+    };
   });
   afterEach(async () => {
     window.open = realOpen;
+    HTMLFormElement.prototype.submit = realSubmit;
     await resetWidget();
   });
   afterAll(async () => {
@@ -58,13 +75,22 @@ describe('connecting an account through OAuth (popup)', () => {
 
   const post = (data: unknown, origin = http.url) => window.dispatchEvent(new MessageEvent('message', { data, origin }));
 
-  it('opens the popup in the click, points it at the provider, and goes on with the account it connected', async () => {
+  it('opens the popup in the click, begins the sign-in by a form this page posts into it, and goes on with the account it connected', async () => {
     const callback = vi.fn();
     const ui = await startOAuth({ callback });
 
     expect(opened).toEqual([{ url: 'about:blank', target: 'alloy-oauth' }]);
-    await waitFor(() => expect(popup!.location.href).toMatch(/^https:\/\/slack\.example\.com\/oauth\/v2\/authorize\?/));
-    const authorize = new URL(popup!.location.href);
+    await waitFor(() => expect(submitted).toHaveLength(1));
+    const form = submitted[0]!;
+    expect(form).toEqual({ method: 'post', action: expect.stringMatching(new RegExp(`^${http.url}/oauth/begin\\?state=[\\w-]+$`)), target: 'alloy-oauth', fields: [], inDocument: true });
+    // Submitted, the form is gone from the page.
+    expect(document.querySelector('form')).toBeNull();
+    // What the browser sends: the POST with this page's Origin, answered with the way to the provider.
+    const begin = new URL(form.action);
+    const begun = await server.request('POST', `${begin.pathname}${begin.search}`, { apiKey: null, headers: { origin: location.origin } });
+    expect(begun.status).toBe(303);
+    const authorize = new URL(begun.headers.get('location')!);
+    expect(authorize.origin + authorize.pathname).toBe('https://slack.example.com/oauth/v2/authorize');
     expect(authorize.searchParams.get('client_id')).toBe('client-1');
     expect(authorize.searchParams.get('redirect_uri')).toBe(`${http.url}/oauth/callback`);
     // Busy: aria-disabled, not disabled, so the focus stays on it (in the dialog).
@@ -91,7 +117,7 @@ describe('connecting an account through OAuth (popup)', () => {
   it('says so when the provider refused, and closes the popup', async () => {
     const onError = vi.fn();
     const ui = await startOAuth({ onError });
-    await waitFor(() => expect(popup!.location.href).not.toBe('about:blank'));
+    await waitFor(() => expect(submitted).toHaveLength(1));
 
     post({ type: 'alloy:oauth', success: false, error: 'access_denied' });
 
@@ -104,7 +130,7 @@ describe('connecting an account through OAuth (popup)', () => {
   it('says so when the user closes the popup first', async () => {
     const onError = vi.fn();
     const ui = await startOAuth({ onError });
-    await waitFor(() => expect(popup!.location.href).not.toBe('about:blank'));
+    await waitFor(() => expect(submitted).toHaveLength(1));
 
     popup!.closed = true;
 

@@ -60,6 +60,13 @@ export function Modal({ model, strings, title, onClose }: Props) {
           {step === 'done' && (
             <div>
               <p>{strings.doneBody}</p>
+              {/* Shown once: the server keeps these encrypted and never answers them again. */}
+              {model.result.value?.signingSecrets.map((s) => (
+                <label>
+                  {strings.signingSecret}
+                  <input readOnly value={s.secret} />
+                </label>
+              ))}
               <button type="button" class="btn" onClick={onClose}>
                 {strings.close}
               </button>

@@ -56,6 +56,17 @@ export function ConnectStep({ model, strings }: { model: InstallModel; strings: 
           </button>
         </form>
       )}
+      {/* The accounts already connected, after the forms so that the step's focus lands on a way to connect; one no installation uses can go (a user holds at most ten per app). */}
+      {detail.credentials.map((c, i) => (
+        <div class="row">
+          {detail.app} {i + 1}
+          {!c.inUse && (
+            <button type="button" class="btn sec" aria-disabled={model.busy.value} onClick={() => void model.removeCredential(c.credentialId)}>
+              {strings.remove}
+            </button>
+          )}
+        </div>
+      ))}
     </div>
   );
 }

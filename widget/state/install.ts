@@ -1,7 +1,6 @@
 import { batch, signal } from '@preact/signals';
 import { request } from '../api';
 import { AlloyError } from '../errors';
-import { baseUrl } from '../session';
 import type { Field, FieldOption, InstallResult, IntegrationDetailView } from '../schema';
 import { fill, type Strings } from '../strings';
 
@@ -109,18 +108,38 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     }
   }
 
+  /** Deletes an account no installation uses (a user may hold only so many per app), then shows what is left. */
+  async function removeCredential(id: string) {
+    if (busy.value) return;
+    busy.value = true;
+    error.value = undefined;
+    try {
+      await request('DELETE', `/me/credentials/${id}`);
+      await load();
+    } catch (err) {
+      fail(err);
+    } finally {
+      busy.value = false;
+    }
+  }
+
   /**
    * OAuth in a popup. The window must be opened in the click handler itself (popup blockers allow
-   * only that), so the caller opens it and hands it here to be pointed at the provider.
+   * only that), named `alloy-oauth`, so the caller opens it and hands it here to be sent on.
    */
   async function connectWithOAuth(popup: Window | null) {
     error.value = undefined;
     if (!popup) return fail(new AlloyError('popup_blocked', strings.popupBlocked));
     busy.value = true;
     try {
-      const { authorizeUrl } = await request<{ authorizeUrl: string }>('POST', `/me/oauth/${detail.value!.connector}/start`, { origin: location.origin });
-      popup.location.href = authorizeUrl;
-      const server = new URL(baseUrl()).origin;
+      const { beginUrl } = await request<{ beginUrl: string }>('POST', `/me/oauth/${detail.value!.connector}/start`, { origin: location.origin });
+      // The popup begins at the server through a form this page posts into it, not a link: the
+      // browser sends this page's Origin, which binds the sign-in to it (a link could be sent to anyone).
+      const form = document.body.appendChild(Object.assign(document.createElement('form'), { method: 'post', action: beginUrl, target: 'alloy-oauth' }));
+      form.submit();
+      form.remove();
+      // The callback page is at the server's public address, which the begin URL shares.
+      const server = new URL(beginUrl).origin;
       const id = await new Promise<string>((resolve, reject) => {
         const onMessage = (e: MessageEvent) => {
           if (e.origin !== server || e.data?.type !== 'alloy:oauth') return;
@@ -182,7 +201,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     }
   }
 
-  return { target, step, detail, error, busy, credentialId, values, fieldErrors, options, result, fields, load, loadOptions, connectWithKey, connectWithOAuth, submit };
+  return { target, step, detail, error, busy, credentialId, values, fieldErrors, options, result, fields, load, loadOptions, connectWithKey, connectWithOAuth, removeCredential, submit };
 }
 
 export type InstallModel = ReturnType<typeof createInstallModel>;
