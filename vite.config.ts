@@ -36,7 +36,9 @@ export default defineConfig({
   build: {
     outDir: 'dist/widget',
     emptyOutDir: true,
-    target: 'es2020',
+    // The widget already calls ES2022 methods (`Array.prototype.at`), so ES2022 syntax costs no
+    // browser it did not already need (Chrome 92, Firefox 90, Safari 15.4), and its output is smaller.
+    target: 'es2022',
     lib: {
       entry: 'widget/index.ts',
       name: 'Alloy',

@@ -2,7 +2,8 @@ import type { ErrorBody } from './schema';
 import { AlloyError, type AlloyErrorCode } from './errors';
 import { baseUrl, currentToken } from './session';
 
-const CODES: Record<number, AlloyErrorCode> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 429: 'rate_limited', 413: 'invalid_request', 415: 'invalid_request' };
+// Any other 4xx (400, 413, 415…) is the request's fault: `invalid_request`; a 5xx is `server`.
+const CODES: Record<number, AlloyErrorCode> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 429: 'rate_limited' };
 
 /**
  * Calls an end-user endpoint with the user token. A 401 is tried once more with a fresh token
@@ -33,6 +34,10 @@ export async function request<T>(method: string, path: string, body?: unknown, h
       }
     }
     const after = Number(res.headers.get('retry-after'));
-    throw new AlloyError(CODES[res.status] ?? 'server', json.error?.message ?? `The server answered ${res.status}`, json.error?.details, after > 0 ? after * 1000 : undefined);
+    throw new AlloyError(CODES[res.status] ?? (res.status < 500 ? 'invalid_request' : 'server'), json.error?.message ?? `The server answered ${res.status}`, json.error?.details, after > 0 ? after * 1000 : undefined);
   }
 }
+
+/** Sends `method` to each installation (`/me/installations/:id<suffix>`), all at once. */
+export const eachInstallation = (list: Array<{ installationId: string }>, method: string, suffix = '') =>
+  Promise.all(list.map((i) => request(method, `/me/installations/${i.installationId}${suffix}`)));

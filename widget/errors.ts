@@ -19,8 +19,8 @@ export type AlloyErrorCode =
  * @example try { await Alloy.getIntegrations() } catch (e) { if (e.code === 'token_expired') … }
  */
 export class AlloyError extends Error {
-  // Declared, then assigned: parameter properties would be class fields, which the es2020 build
-  // turns into a defineProperty helper of a few hundred bytes.
+  // Declared, then assigned: parameter properties would add class field declarations to the bundle
+  // for no gain.
   declare readonly code: AlloyErrorCode;
   declare readonly details?: Array<{ path: string; message: string }>;
   /** When the server said when to try again (429, 503 `Retry-After`): in milliseconds. */

@@ -1,5 +1,5 @@
 import { h } from 'preact';
-import { request } from './api';
+import { eachInstallation, request } from './api';
 import { IntegrationsPage } from './components/IntegrationsPage';
 import { closeModal, isOpen, openModal, type ModalOptions } from './modal';
 import { mountInShadow, type Theme } from './mount';
@@ -97,15 +97,15 @@ async function installationsOf(target: Target): Promise<Installation[]> {
   return found;
 }
 
-const each = async (target: Target, method: string, suffix: string) => {
-  await Promise.all((await installationsOf(target)).map((i) => request(method, `/me/installations/${i.installationId}${suffix}`)));
+const each = async (target: Target, method: string, suffix?: string) => {
+  await eachInstallation(await installationsOf(target), method, suffix);
 };
 /** Pauses installed workflows: events no longer run them. */
 export const deactivate = (target: Target) => each(target, 'PUT', '/deactivate');
 /** Resumes paused workflows. */
 export const reactivate = (target: Target) => each(target, 'PUT', '/activate');
 /** Removes installed workflows. */
-export const uninstall = (target: Target) => each(target, 'DELETE', '');
+export const uninstall = (target: Target) => each(target, 'DELETE');
 
 /**
  * Renders the integrations page into an element of the host page (in its own shadow root).

@@ -19,11 +19,10 @@ input[type=checkbox]{width:18px;height:18px;vertical-align:middle;margin:0 8px 0
 .btn[aria-disabled=true]{opacity:.6;cursor:default}.btn.sec{background:#eef2ff;color:var(--a)}
 .err{color:#b91c1c;font-size:13px;margin:4px 0 0}.alert{background:#fef2f2;color:#991b1b;border-radius:8px;padding:8px 10px;margin-top:12px}
 :focus-visible{outline:3px solid var(--a);outline-offset:2px}
-.grid{display:grid;gap:12px;grid-template-columns:repeat(auto-fill,minmax(240px,1fr))}
+.grid{display:grid;gap:12px;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));list-style:none;padding:0;margin:0}
 .card{border:1px solid #e5e7eb;border-radius:var(--r);padding:14px;background:#fff;display:flex;flex-direction:column;gap:8px}
-.card .hd{margin:0}.hd>div{flex:1;display:flex;flex-direction:column;align-items:flex-start;gap:4px}.badge{font-size:12px;border-radius:99px;padding:2px 8px;white-space:nowrap;background:#f3f4f6;color:#374151;font-weight:600}
+.card .hd,.card h3,.card p,.row .chk{margin:0}.hd>div{flex:1;display:flex;flex-direction:column;align-items:flex-start;gap:4px}.badge{font-size:12px;border-radius:99px;padding:2px 8px;white-space:nowrap;background:#f3f4f6;color:#374151;font-weight:600}
 .badge.on{background:#dcfce7;color:#166534}.badge.up{background:#fef3c7;color:#92400e}
 .row{display:flex;gap:8px;flex-wrap:wrap;align-items:center}.row .btn{width:auto;margin:0;padding:6px 12px;font-size:13px}
 .search{margin-bottom:12px}
-@media (max-width:400px){.dlg{padding:14px}}
 `;

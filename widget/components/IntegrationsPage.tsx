@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { request } from '../api';
+import { eachInstallation, request } from '../api';
 import type { Integration, Installation } from '../schema';
 import type { Strings } from '../strings';
 
@@ -67,7 +67,7 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
       {state.integrations.length > 6 && (
         <input class="search" type="search" aria-label={strings.search} placeholder={strings.search} value={query} onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)} />
       )}
-      <ul class="grid" role="list" style="list-style:none;padding:0;margin:0">
+      <ul class="grid" role="list">
         {shown.map((i) => {
           const mine = state.installations.filter((x) => x.integrationId === i.integrationId);
           const outdated = i.workflows.filter((w) => w.installed && w.installedVersion !== null && w.version > w.installedVersion);
@@ -78,13 +78,13 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
                 <img src={i.icon} alt="" />
                 {/* The status under the name, so every card has the same layout whatever the name's length. */}
                 <div>
-                  <h3 id={`i-${i.integrationId}`} style="margin:0">
+                  <h3 id={`i-${i.integrationId}`}>
                     {i.app}
                   </h3>
                   <span class={`badge${i.installed ? ' on' : ''}`}>{i.installed ? strings.installed : strings.notInstalled}</span>
                 </div>
               </div>
-              {i.description && <p style="margin:0">{i.description}</p>}
+              {i.description && <p>{i.description}</p>}
               {i.needsReconnect && <span class="badge up">{strings.reconnect}</span>}
               {outdated.length > 0 && <span class="badge up">{strings.updateAvailable}</span>}
               <div class="row">
@@ -94,15 +94,13 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
                 </button>
                 {i.installed && (
                   <>
-                    <label class="chk" style="margin:0">
+                    <label class="chk">
                       <input
                         type="checkbox"
                         role="switch"
                         checked={active}
                         disabled={busy === i.integrationId}
-                        onChange={() =>
-                          void act(i.integrationId, () => Promise.all(mine.map((x) => request('PUT', `/me/installations/${x.installationId}/${active ? 'deactivate' : 'activate'}`))))
-                        }
+                        onChange={() => void act(i.integrationId, () => eachInstallation(mine, 'PUT', active ? '/deactivate' : '/activate'))}
                       />
                       {strings.active}
                     </label>
@@ -112,7 +110,11 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
                         class="btn"
                         onClick={() =>
                           void act(i.integrationId, () =>
-                            Promise.all(mine.filter((x) => outdated.some((w) => w.workflowId === x.workflowId)).map((x) => request('PUT', `/me/installations/${x.installationId}/upgrade`))),
+                            eachInstallation(
+                              mine.filter((x) => outdated.some((w) => w.workflowId === x.workflowId)),
+                              'PUT',
+                              '/upgrade',
+                            ),
                           )
                         }
                       >
@@ -122,7 +124,7 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
                     <button
                       type="button"
                       class="btn sec"
-                      onClick={() => void act(i.integrationId, () => Promise.all(mine.map((x) => request('DELETE', `/me/installations/${x.installationId}`))))}
+                      onClick={() => void act(i.integrationId, () => eachInstallation(mine, 'DELETE'))}
                     >
                       {strings.uninstall}
                     </button>
