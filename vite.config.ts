@@ -59,7 +59,7 @@ export default defineConfig({
               extends: true as const,
               test: {
                 name: 'postgres',
-                include: ['test/server/**/*.test.ts'],
+                include: ['test/server/**/*.test.ts', 'test/compat/**/*.test.ts'],
                 // These never touch the store: once is enough.
                 exclude: ['test/server/connectors/**', 'test/server/definitions.test.ts', 'test/server/config.test.ts', 'test/server/engine/template.test.ts', 'test/server/store/sqlite.test.ts'],
                 env: { TEST_STORE: 'postgres', TEST_DATABASE_URL: postgresUrl },

@@ -2,12 +2,15 @@ import { debuglog } from 'node:util';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { ApiError, issuePath, validationError } from './errors';
+import type { ApiVersion } from './middleware/api-version';
 
 export type AuthKind = 'apiKey' | 'userToken' | 'none';
 
 export interface AppVariables {
   /** Set by the user-token middleware: the token's `sub`. */
   userId: string;
+  /** Set by the api-version middleware: the version the request asked for (path prefix or `x-api-version`). */
+  apiVersion: ApiVersion;
 }
 export type AppEnv = { Variables: AppVariables };
 export type AppContext = Context<AppEnv>;

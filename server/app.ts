@@ -7,10 +7,12 @@ import { Api, publicBaseUrl, type AppEnv, type RouteDoc } from './api';
 import type { Services } from './domain/context';
 import { ApiError, errorBody, handleError } from './errors';
 import { apiKeyAuth, bearerToken } from './middleware/api-key';
+import { apiVersion } from './middleware/api-version';
 import { bodyLimit } from './middleware/body-limit';
 import { authThenLimit, rateLimit } from './middleware/rate-limit';
 import { userTokenAuth } from './middleware/user-token';
 import { openApiDocument, referencePage } from './openapi';
+import { credentialRoutes } from './routes/credentials';
 import { endUserRoutes } from './routes/end-user';
 import { headlessRoutes } from './routes/headless';
 import { inboundRoutes } from './routes/inbound';
@@ -18,6 +20,7 @@ import { installPageRoutes } from './routes/install-page';
 import { oauthRoutes } from './routes/oauth';
 import { optionRoutes } from './routes/options';
 import { integrationRoutes } from './routes/integrations';
+import { logRoutes } from './routes/logs';
 import { runRoutes } from './routes/run';
 import { userRoutes } from './routes/users';
 import { widgetFileRoutes } from './routes/widget-files';
@@ -26,7 +29,8 @@ import { workflowRoutes } from './routes/workflows';
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 
 // Alloy serves its API under a version prefix (`/2023-12/users`); we serve one API at the root
-// and under any such prefix, so copied curl lines work unchanged.
+// and under each version's prefix, so copied curl lines work unchanged. Which version a request
+// asked for (and so the shape of an answer where versions differ) is middleware/api-version.ts's.
 const VERSION_PREFIX = /^\/\d{4}-\d{2}(?=\/)/;
 
 // A path of only these characters is its own URL pathname: nothing to decode or normalize.
@@ -82,6 +86,7 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   });
 
   app.use('*', bodyLimit(services.config.bodyLimitBytes));
+  app.use('*', apiVersion());
 
   // The browser calls only the end-user routes; the ISV backend's API key never belongs in a page.
   const allowed = services.config.allowedOrigins;
@@ -110,8 +115,10 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   userRoutes(isv, services);
   integrationRoutes(isv, services);
   headlessRoutes(isv, services);
+  credentialRoutes(isv, services);
   runRoutes(isv, services);
   workflowRoutes(isv, services);
+  logRoutes(isv, services);
   installPageRoutes(isv, app, services);
   inboundRoutes(isv, app, services);
   const endUser = new Api(app, 'userToken', docs, userGuard);

@@ -35,7 +35,7 @@ export function openApiDocument(docs: readonly RouteDoc[], serverUrl: string) {
       tags: doc.tags,
       security: doc.auth === 'apiKey' ? [{ apiKey: [] }] : doc.auth === 'userToken' ? [{ userToken: [] }] : [],
       parameters: params.length ? params : undefined,
-      requestBody: doc.body ? { required: true, content: { 'application/json': { schema: jsonSchema(doc.body, 'input') } } } : undefined,
+      requestBody: doc.body ? { required: !doc.body.safeParse(undefined).success, content: { 'application/json': { schema: jsonSchema(doc.body, 'input') } } } : undefined,
       responses: {
         [status]: { description: 'OK', content: doc.response ? { 'application/json': { schema: jsonSchema(doc.response, 'output') } } : undefined },
         default: { description: 'Error', content: { 'application/json': { schema: jsonSchema(ErrorSchema, 'output') } } },

@@ -6,7 +6,7 @@ import type { Installation } from '../store/installations';
 import type { Services } from './context';
 import { addCredential } from './credentials';
 import { keepStoredSecrets, parseWorkflowConfig, sealSecrets, redactSecrets } from './config-fields';
-import { integrationView, workflowView } from './views';
+import { integrationView, needsReconnect, workflowView } from './views';
 
 /** The integration, or a 404 listing the ones that exist. */
 export function requireIntegration(services: Services, integrationId: string): IntegrationDefinition {
@@ -76,6 +76,39 @@ export async function requireCredentialFor(services: Services, userId: string, i
 }
 
 /**
+ * The credential an installation of the integration uses, from the ids the ISV gave (each must be
+ * the user's; the one of the integration's app is taken), or else the user's latest usable one of
+ * that app; null when the app needs no account or the user has none yet.
+ */
+export async function credentialForIntegration(
+  services: Services,
+  userId: string,
+  integration: IntegrationDefinition,
+  credentialIds: readonly string[] | undefined,
+  path = 'credentialIds',
+): Promise<string | null> {
+  const connector = findConnector(integration.connector);
+  if (!connector || connector.auth.length === 0) return null;
+  if (credentialIds && credentialIds.length > 0) {
+    const found = [];
+    for (const [index, id] of credentialIds.entries()) {
+      const credential = await services.store.credentials.find(userId, id);
+      if (!credential) throw new ApiError(404, 'not_found', `No credential "${id}" for this user`, [{ path: `${path}.${index}`, message: 'not found' }]);
+      found.push(credential);
+    }
+    const own = found.filter((c) => c.app === connector.id).at(-1);
+    if (!own) {
+      throw new ApiError(400, 'invalid_request', `None of ${path} is a ${integration.app} credential (got ${found.map((c) => c.app).join(', ')})`, [
+        { path, message: `expected a ${integration.app} credential` },
+      ]);
+    }
+    return own.credentialId;
+  }
+  const existing = (await services.store.credentials.list(userId)).filter((c) => c.app === connector.id && c.status === 'ok');
+  return existing.at(-1)?.credentialId ?? null;
+}
+
+/**
  * Installs workflows of an integration for a user: checks the credential (it must be the user's
  * own, for the integration's app), validates the configuration against each workflow's fields,
  * and writes every installation in one transaction. On a reinstall, secret values sent back as
@@ -91,13 +124,15 @@ export async function installIntegration(
     config: Record<string, unknown>;
     /** The request's name for the configuration, for error paths: `config` (widget) or `data` (headless). */
     configPath?: string;
+    /** A configuration of its own for some workflows (headless: one entry per workflow), with its error path; `config` for the others. */
+    configs?: Map<string, { config: Record<string, unknown>; path: string }>;
     /** Id for the first workflow's installation when it is new (the headless flow's pending id). */
     installationId?: string;
     /** Whether the installations are active afterwards; a reinstall activates by default. */
     active?: boolean;
   },
 ): Promise<Installation[]> {
-  const configPath = input.configPath ?? 'config';
+  const defaultPath = input.configPath ?? 'config';
   const integration = requireIntegration(services, input.integrationId);
   const workflows = selectWorkflows(integration, input.workflowIds);
   const connector = findConnector(integration.connector);
@@ -117,7 +152,9 @@ export async function installIntegration(
   }
   const current = new Map((await services.store.installations.list(input.userId)).map((i) => [i.workflowId, i]));
   const rows = workflows.map((workflow, index) => {
-    const { values, nothingToKeep } = keepStoredSecrets(workflow.fields, input.config, current.get(workflow.id)?.config, services.vault);
+    const own = input.configs?.get(workflow.id);
+    const configPath = own?.path ?? defaultPath;
+    const { values, nothingToKeep } = keepStoredSecrets(workflow.fields, own?.config ?? input.config, current.get(workflow.id)?.config, services.vault);
     if (nothingToKeep.length > 0) {
       const message = `Invalid configuration for "${workflow.name}": no stored value of ${nothingToKeep.join(', ')} to keep; send the value`;
       const details = nothingToKeep.map((name) => ({ path: `${configPath}.${name}`, message: 'no stored value to keep; send the value' }));
@@ -146,8 +183,11 @@ export async function integrationDetail(services: Services, userId: string, inte
   const connector = findConnector(integration.connector);
   const credentials = (await services.store.credentials.list(userId)).filter((c) => c.app === connector?.id);
   const byWorkflow = new Map(installations.map((i) => [i.workflowId, i]));
+  const view = integrationView(integration, installations, baseUrl, credentials);
   return {
-    ...integrationView(integration, installations, baseUrl, credentials),
+    ...view,
+    // A deleted credential is in no list: the installations that used it need an account again too.
+    needsReconnect: view.needsReconnect || installations.some((i) => i.integrationId === integration.id && needsReconnect(i, credentials)),
     connector: integration.connector,
     auth: connector ? availableAuth(connector, services.config.oauthClients) : [],
     credentials: credentials.map((c) => ({

@@ -53,26 +53,40 @@ export function integrationView(
   integration: IntegrationDefinition,
   installations: readonly Installation[],
   baseUrl: string,
-  credentials: readonly Pick<Credential, 'credentialId' | 'status'>[] = [],
+  /** The user's credentials (at least those of the integration's app): an installation whose own is not among the usable ones needs reconnecting. */
+  credentials: readonly Pick<Credential, 'credentialId' | 'status'>[],
 ): z.input<typeof IntegrationView> {
   const byWorkflow = new Map(installations.map((i) => [i.workflowId, i]));
   const workflows = integration.workflows.map((w) => workflowView(integration, w, byWorkflow.get(w.id), baseUrl));
-  const broken = new Set(credentials.filter((c) => c.status === 'needs_reconnect').map((c) => c.credentialId));
   return {
     integrationId: integration.id,
     app: integration.app,
     description: integration.description,
     installed: workflows.some((w) => w.installed),
-    // The account an installed workflow uses was revoked or expired: the user must connect it again.
-    needsReconnect: installations.some((i) => i.integrationId === integration.id && i.credentialIds.some((id) => broken.has(id))),
+    // The account an installed workflow uses was revoked, expired or deleted: the user must connect one again.
+    needsReconnect: installations.some((i) => i.integrationId === integration.id && needsReconnect(i, credentials)),
     icon: absoluteUrl(baseUrl, integration.icon),
     workflows,
   };
 }
 
-/** An installation as the API shows it: secrets redacted, webhook URL spelled out. */
-export function installationView(installation: Installation, baseUrl: string): z.input<typeof InstallationView> {
+/**
+ * Whether an installation's account must be connected again: its credential was deleted (the ISV
+ * may delete one in use) or the app refused its token. `credentials` are the user's.
+ */
+export function needsReconnect(installation: Installation, credentials: readonly Pick<Credential, 'credentialId' | 'status'>[]): boolean {
+  const usable = new Set(credentials.filter((c) => c.status === 'ok').map((c) => c.credentialId));
+  return installation.credentialIds.some((id) => !usable.has(id));
+}
+
+/** An installation as the API shows it: secrets redacted, webhook URL spelled out. `credentials` are the user's. */
+export function installationView(
+  installation: Installation,
+  baseUrl: string,
+  credentials: readonly Pick<Credential, 'credentialId' | 'status'>[],
+): z.input<typeof InstallationView> {
   return {
+    needsReconnect: needsReconnect(installation, credentials),
     installationId: installation.installationId,
     userId: installation.userId,
     integrationId: installation.integrationId,

@@ -84,14 +84,37 @@ export class ErrorNotifier {
     }
   }
 
+  /**
+   * Alloy's identifiers of the failure, as its error stream sends them (docs: "Handling Errors"):
+   * which workflow, user, block (its name and connector) and execution. A failure outside any
+   * block (before the first ran) sends the block headers empty. The block is looked up in the
+   * newest released version that has it: its name and connector do not change between versions.
+   */
+  private async alloyHeaders(notice: ErrorNotice): Promise<Record<string, string>> {
+    const { workflowId, userId, executionId, block: blockId } = notice.data;
+    const versions = blockId ? await this.store.versions.list(workflowId).catch(() => []) : [];
+    const block = [...versions]
+      .sort((a, b) => b.version - a.version)
+      .map((v) => v.definition.blocks.find((b) => b.id === blockId))
+      .find((b) => b !== undefined);
+    return {
+      'X-Alloy-WorkflowId': workflowId,
+      'X-Alloy-UserId': userId,
+      'X-Alloy-BlockName': block ? (block.name ?? block.connector) : (blockId ?? ''),
+      'X-Alloy-BlockType': block?.connector ?? '',
+      'X-Alloy-ExecutionUuid': executionId ?? '',
+    };
+  }
+
   /** One try of a notice; resolves with when its next try is due (null: none). */
   private async send(notice: ErrorNotice): Promise<number | null> {
     const id = `err_${notice.id}`;
     const body = JSON.stringify({ type: 'workflow.error', data: notice.data });
     let next: number | null = null;
     try {
+      const headers = { 'content-type': 'application/json', ...(await this.alloyHeaders(notice)), ...signedHeaders(this.options.secret, id, body) };
       // The client refuses a private address unless ALLOY_ALLOW_PRIVATE_URLS=true, as for Stream Data.
-      const res = await this.http.send({ method: 'POST', url: this.options.url, headers: { 'content-type': 'application/json', ...signedHeaders(this.options.secret, id, body) }, body, lenientJson: true });
+      const res = await this.http.send({ method: 'POST', url: this.options.url, headers, body, lenientJson: true });
       if (res.status >= 300) throw new NonRetriableError(`HTTP ${res.status}: a redirect is not followed`);
     } catch (err) {
       const delay = this.options.retrySchedule[notice.tries - 1];

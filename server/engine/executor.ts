@@ -44,6 +44,9 @@ class BlockFailure extends Error {
   }
 }
 
+/** Why an installation whose credential was deleted cannot run; the `credential_deleted:` prefix is for callers to match on. */
+export const CREDENTIAL_DELETED = 'credential_deleted: the account this installation used was deleted; the user must connect one again';
+
 /** The longest error message logged (an app's error text can be megabytes); the rest is cut, marked by "…". */
 const MAX_LOGGED_MESSAGE = 2000;
 
@@ -114,6 +117,8 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
 
     const credentialId = installation.credentialIds[0];
     const credential = credentialId ? await usableCredential(deps, claimed.userId, credentialId) : undefined;
+    // The ISV may delete a credential installations use (as Alloy allows): no retry brings it back.
+    if (credentialId && !credential) throw new BlockFailure(CREDENTIAL_DELETED, null, false);
     // Every declared field is in scope, an unset optional one as null, so mapping it is not an error.
     const config = { ...Object.fromEntries(version.definition.fields.map((f) => [f.name, null])), ...openSecrets(installation.config, deps.vault) };
     for (const value of Object.values(credential?.data ?? {})) if (typeof value === 'string') secrets.push(value);

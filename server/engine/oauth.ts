@@ -36,14 +36,49 @@ function oauthConnector(deps: OAuthDeps, app: string): { connector: Connector; c
  * state. The browser takes it to the provider through POST /oauth/begin, which binds it to that
  * browser (server/routes/oauth.ts).
  */
-export async function startOAuth(deps: OAuthDeps, input: { userId: string; app: string; redirectUri: string; origin: string | null }): Promise<string> {
+export async function startOAuth(
+  deps: OAuthDeps,
+  input: { userId: string; app: string; redirectUri: string; origin: string | null; statePrefix?: string },
+): Promise<string> {
   const { connector } = oauthConnector(deps, input.app);
   // Refused before the user goes to the provider, not after they have approved there.
   await requireRoomForCredential(deps.store, input.userId, connector.id, connector.name);
-  const state = b64url(randomBytes(32));
+  const state = `${input.statePrefix ?? ''}${b64url(randomBytes(32))}`;
   const codeVerifier = b64url(randomBytes(32));
   await deps.store.credentials.saveOAuthState({ state, userId: input.userId, app: connector.id, codeVerifier, redirectUri: input.redirectUri, origin: input.origin, expiresAt: Date.now() + STATE_TTL_MS });
   return state;
+}
+
+/**
+ * What prefixes a headless link's token. A popup's state (startOAuth) is 43 base64url characters
+ * and never has it, so neither can be used as the other: a popup state opened as a link would skip
+ * the Origin check of POST /oauth/begin.
+ */
+const LINK_PREFIX = 'link_';
+/** A headless link's token: the prefix and 32 random bytes, base64url. */
+export const LINK_TOKEN = /^link_[\w-]{43}$/;
+
+/**
+ * Starts a sign-in for a link the ISV's backend hands to its user (GET /headless/oauthUrl): no page
+ * started it, so it has no origin, and POST /oauth/begin refuses it. Returns the link's token,
+ * which GET /oauth/link/:token takes once (openOAuthLink).
+ */
+export async function startOAuthLink(deps: OAuthDeps, input: { userId: string; app: string; redirectUri: string }): Promise<string> {
+  return startOAuth(deps, { ...input, origin: null, statePrefix: LINK_PREFIX });
+}
+
+/**
+ * Opens a headless link, once: its token is taken (a second opening finds nothing), and the
+ * sign-in goes on under a new state that only this browser's cookie and the provider learn, for
+ * another STATE_TTL_MS. Undefined when the link is unknown, used or expired.
+ */
+export async function openOAuthLink(deps: OAuthDeps, token: string): Promise<PendingOAuth | undefined> {
+  if (!LINK_TOKEN.test(token)) return undefined;
+  const link = await deps.store.credentials.takeOAuthState(token);
+  if (!link) return undefined;
+  const pending = { ...link, state: b64url(randomBytes(32)), expiresAt: Date.now() + STATE_TTL_MS };
+  await deps.store.credentials.saveOAuthState(pending);
+  return pending;
 }
 
 /** The provider's authorization URL of a pending request: its client, scopes, redirect URI, state and PKCE challenge. */

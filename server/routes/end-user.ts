@@ -46,18 +46,20 @@ export function endUserRoutes(api: Api, services: Services) {
     return c.json({ success: true as const });
   });
 
-  api.get('/me/installations', { summary: 'The user’s installations', tags, response: S.InstallationsResponse }, async (c) =>
-    c.json({ data: (await store.installations.list(c.get('userId'))).map((i) => installationView(i, base(c))) }),
-  );
+  api.get('/me/installations', { summary: 'The user’s installations', tags, response: S.InstallationsResponse }, async (c) => {
+    const credentials = await store.credentials.list(c.get('userId'));
+    return c.json({ data: (await store.installations.list(c.get('userId'))).map((i) => installationView(i, base(c), credentials)) });
+  });
 
   api.post('/me/installations', { summary: 'Install (or reinstall) workflows of an integration', tags, body: S.EndUserInstallBody, response: S.InstallResponse, status: 201 }, async (c, { body }) => {
     const installations = await installIntegration(services, { userId: c.get('userId'), ...body });
+    const credentials = await store.credentials.list(c.get('userId'));
     return c.json(
       {
         success: true as const,
         installationId: installations[0]!.installationId,
         workflowIds: installations.map((i) => i.workflowId),
-        installations: installations.map((i) => installationView(i, base(c))),
+        installations: installations.map((i) => installationView(i, base(c), credentials)),
         signingSecrets: await issueSigningSecrets(services, installations),
       },
       201,
@@ -97,7 +99,7 @@ export function endUserRoutes(api: Api, services: Services) {
       // Changing settings does not resume a paused installation.
       active: current.active,
     });
-    return c.json(installationView(updated!, base(c)));
+    return c.json(installationView(updated!, base(c), await store.credentials.list(c.get('userId'))));
   });
 
   api.delete('/me/installations/:installationId', { summary: 'Uninstall', tags, response: S.SuccessResponse }, async (c) => {

@@ -5,6 +5,7 @@ import { ApiError, validationError } from '../errors';
 import type { Services } from '../domain/context';
 import { runInstallation } from '../domain/triggers';
 import { requireUser } from '../domain/users';
+import { findWorkflowByRef } from '../domain/workflows';
 import { findInstallationByWebhookToken } from '../store/installations';
 import * as S from '../schemas';
 import { eventAnswer, idempotencyKeyHeader } from './idempotency';
@@ -15,12 +16,20 @@ export function inboundRoutes(api: Api, app: Hono<AppEnv>, services: Services) {
 
   api.post(
     '/run/workflow',
-    { summary: 'Run one installed workflow for a user with the given data', tags: ['Events'], body: S.RunWorkflowBody, response: S.RunEventResponse },
+    {
+      summary: 'Run one installed workflow for a user with the given data',
+      description: 'The workflow is named by `workflowId` or `workflowName`. Answers `message: "success"`, as Alloy does, with the event and execution ids.',
+      tags: ['Events'],
+      body: S.RunWorkflowBody,
+      response: S.RunWorkflowResponse,
+    },
     async (c, { body }) => {
       const user = await requireUser(store, body.userId);
-      const installation = await store.installations.find(user.userId, body.workflowId);
-      if (!installation) throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${body.workflowId}"`);
-      return eventAnswer(c, await runInstallation(services, installation, body.data, 'isv', idempotencyKeyHeader(c)));
+      const { workflow } = findWorkflowByRef(services.definitions, body);
+      const installation = await store.installations.find(user.userId, workflow.id);
+      if (!installation) throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${workflow.id}"`);
+      const result = await runInstallation(services, installation, body.data, 'isv', idempotencyKeyHeader(c));
+      return eventAnswer(c, { ...result, body: { ...result.body, message: 'success' } });
     },
   );
 

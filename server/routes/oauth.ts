@@ -9,7 +9,7 @@ import type { Config } from '../config';
 import { ApiError, isStoreUnavailable } from '../errors';
 import type { Services } from '../domain/context';
 import { NonRetriableError, RetryAfterError } from '../engine/errors';
-import { STATE_TTL_MS, authorizationUrl, completeOAuth, startOAuth } from '../engine/oauth';
+import { STATE_TTL_MS, authorizationUrl, completeOAuth, openOAuthLink, startOAuth } from '../engine/oauth';
 import type { PendingOAuth } from '../store/credentials';
 
 const StartBody = z.object({
@@ -39,7 +39,7 @@ const PAGE_HEADERS = { 'content-security-policy': "default-src 'none'; script-sr
  * only when it is an allowed origin, or when every origin is (development without
  * ALLOY_ALLOWED_ORIGINS); `Host: evil.example` would otherwise send the code there.
  */
-function oauthBaseUrl(c: Context, config: Pick<Config, 'publicUrl' | 'allowedOrigins'>): string {
+export function oauthBaseUrl(c: Context, config: Pick<Config, 'publicUrl' | 'allowedOrigins'>): string {
   if (config.publicUrl) return config.publicUrl;
   const own = new URL(c.req.url).origin;
   if (!config.allowedOrigins || config.allowedOrigins.includes(own)) return own;
@@ -144,6 +144,27 @@ export function oauthRoutes(endUser: Api, app: Hono<AppEnv>, services: Services)
     } catch (err) {
       const failed = callbackFailure(c, err);
       return c.html(callbackPage({ type: 'alloy:oauth', success: false, error: failed.message }, origin), failed.status, PAGE_HEADERS);
+    }
+  });
+
+  /**
+   * A headless sign-in link (GET /headless/oauthUrl), opened by the user's browser: a bearer link,
+   * like the hosted install page's, since the ISV's backend minted it and no page of an allowed
+   * origin can vouch for it. It works once and for STATE_TTL_MS: it binds this browser (the cookie
+   * the callback requires) under a new state, and sends it on to the provider.
+   */
+  app.get('/oauth/link/:token', async (c) => {
+    try {
+      const pending = await openOAuthLink(deps(), param(c, 'token'));
+      if (!pending) throw new ApiError(400, 'invalid_request', EXPIRED);
+      const cookie = bindingCookie(pending);
+      const to = authorizationUrl(deps(), pending);
+      setCookie(c, cookie.name, pending.state, cookie.options);
+      for (const [name, value] of Object.entries(PAGE_HEADERS)) c.header(name, value);
+      return c.redirect(to, 303);
+    } catch (err) {
+      const failed = callbackFailure(c, err);
+      return c.html(callbackPage({ type: 'alloy:oauth', success: false, error: failed.message }, null), failed.status, PAGE_HEADERS);
     }
   });
 

@@ -1,8 +1,8 @@
 import { param, type Api } from '../api';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
-import { deleteCredential } from '../domain/credentials';
 import { requireUser } from '../domain/users';
+import { newId } from '../ids';
 import * as S from '../schemas';
 
 /** `/users…` and `/user/:userId/token`: end users of the ISV, their tokens, and GDPR deletion. */
@@ -10,9 +10,12 @@ export function userRoutes(api: Api, services: Services) {
   const { store } = services;
   const tags = ['Users'];
 
-  api.post('/users', { summary: 'Create a user', tags, body: S.CreateUserBody, response: S.CreateUserResponse, status: 201 }, async (c, { body }) => {
-    const user = await store.users.create(body.username, body.fullName);
-    if (!user) throw new ApiError(409, 'conflict', `The username "${body.username}" is taken`, [{ path: 'username', message: 'already taken' }]);
+  // The reference writes the path with a trailing slash (`POST /users/`); both are served.
+  api.post(['/users', '/users/'], { summary: 'Create a user', tags, body: S.CreateUserRequest, response: S.CreateUserResponse, status: 201 }, async (c, { body }) => {
+    const userId = newId();
+    const username = body?.username ?? userId;
+    const user = await store.users.create(username, body?.fullName, userId);
+    if (!user) throw new ApiError(409, 'conflict', `The username "${username}" is taken`, [{ path: 'username', message: 'already taken' }]);
     return c.json({ userId: user.userId }, 201);
   });
 
@@ -57,16 +60,6 @@ export function userRoutes(api: Api, services: Services) {
     },
   );
 
-  api.delete(
-    '/users/:userId/credentials/:credentialId',
-    { summary: "Delete a user's credential that no installation uses, with its secret", tags, response: S.SuccessResponse },
-    async (c) => {
-      const user = await requireUser(store, param(c, 'userId'));
-      await deleteCredential(store, user.userId, param(c, 'credentialId'));
-      return c.json({ success: true as const });
-    },
-  );
-
   api.get(
     ['/user/:userId/token', '/users/:userId/token'],
     { summary: 'Mint a short-lived user token for the widget', tags, response: S.TokenResponse },
@@ -81,7 +74,7 @@ export function userRoutes(api: Api, services: Services) {
     { summary: "Deactivate every workflow a user installed", tags, response: S.DeactivatedResponse },
     async (c) => {
       const user = await requireUser(store, param(c, 'userId'));
-      return c.json({ success: true as const, deactivated: await store.installations.deactivateAll(user.userId) });
+      return c.json({ message: 'Success' as const, success: true as const, deactivated: await store.installations.deactivateAll(user.userId) });
     },
   );
 
@@ -90,7 +83,7 @@ export function userRoutes(api: Api, services: Services) {
     { summary: "GDPR / CCPA: delete a user's executions, errors and event payloads", tags, response: S.DeletedLogsResponse },
     async (c) => {
       const user = await requireUser(store, param(c, 'userId'));
-      return c.json({ success: true as const, deleted: await store.logs.deleteForUser(user.userId) });
+      return c.json({ message: 'Success' as const, success: true as const, deleted: await store.logs.deleteForUser(user.userId) });
     },
   );
 }

@@ -3,7 +3,10 @@ import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
 import { upgradeInstallation } from '../domain/upgrade';
 import { requireUser } from '../domain/users';
+import { executionLogView, workflowConnectorOf } from '../domain/vendor-views';
 import { workflowView } from '../domain/views';
+import { findWorkflowByRef } from '../domain/workflows';
+import { apiVersionOf } from '../middleware/api-version';
 import * as S from '../schemas';
 
 /** Workflows, their installations per user, versions, logs and errors. */
@@ -28,21 +31,36 @@ export function workflowRoutes(api: Api, services: Services) {
 
   // Static paths before `/workflows/:workflowId` so they are not taken for an id.
   for (const action of ['activate', 'deactivate'] as const) {
-    api.put(`/workflows/${action}`, { summary: `${action === 'activate' ? 'Activate' : 'Deactivate'} a user’s installed workflow`, tags, body: S.WorkflowUserBody, response: S.SuccessResponse }, async (c, { body }) => {
-      const user = await requireUser(store, body.userId);
-      requireWorkflow(body.workflowId);
-      if (!(await store.installations.setActive(user.userId, body.workflowId, action === 'activate'))) {
-        throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${body.workflowId}"`);
-      }
-      return c.json({ success: true as const });
-    });
+    const activate = action === 'activate';
+    api.put(
+      `/workflows/${action}`,
+      {
+        summary: `${activate ? 'Activate' : 'Deactivate'} a user’s installed workflow`,
+        description: 'The workflow is named by `workflowId` or `workflowName`.',
+        tags,
+        body: S.WorkflowUserBody,
+        response: activate ? S.ActivatedResponse : S.SuccessResponse,
+      },
+      async (c, { body }) => {
+        const user = await requireUser(store, body.userId);
+        const { workflow } = findWorkflowByRef(definitions, body);
+        if (!(await store.installations.setActive(user.userId, workflow.id, activate))) {
+          throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${workflow.id}"`);
+        }
+        return c.json(activate ? { success: true as const, activated: true as const } : { success: true as const });
+      },
+    );
   }
 
-  api.get('/workflows/:workflowId', { summary: 'One workflow with a user’s installation state', tags, query: S.UserIdQuery, response: S.WorkflowView }, async (c, { query }) => {
+  api.get('/workflows/:workflowId', { summary: 'One workflow with a user’s installation state', tags, query: S.UserIdQuery, response: S.WorkflowResponse }, async (c, { query }) => {
     const { integration, workflow } = requireWorkflow(param(c, 'workflowId'));
     const user = await requireUser(store, query.userId);
     const installation = await store.installations.find(user.userId, workflow.id);
-    return c.json(workflowView(integration, workflow, installation, publicBaseUrl(c, services.config.publicUrl)));
+    const view = workflowView(integration, workflow, installation, publicBaseUrl(c, services.config.publicUrl));
+    const released = (await store.versions.list(workflow.id)).map((v) => v.releasedAt).sort();
+    return c.json({
+      data: { ...view, createdAt: released[0]!, updatedAt: released.at(-1)!, connectors: view.blocks.map(workflowConnectorOf) },
+    });
   });
 
   api.delete('/workflows/:workflowId', { summary: 'Uninstall a workflow for a user', tags, query: S.UserIdQuery, response: S.SuccessResponse }, async (c, { query }) => {
@@ -66,7 +84,15 @@ export function workflowRoutes(api: Api, services: Services) {
     const { workflow } = requireWorkflow(param(c, 'workflowId'));
     const rows = await store.installations.usersOf(workflow.id);
     return c.json({
-      data: rows.map((r) => ({ userId: r.userId, username: r.username, active: r.active, installedVersion: r.version, installedAt: r.installedAt })),
+      data: rows.map((r) => ({
+        username: r.username,
+        fullName: r.fullName,
+        userId: r.userId,
+        workflowActive: r.active,
+        active: r.active,
+        installedVersion: r.version,
+        installedAt: r.installedAt,
+      })),
     });
   });
 
@@ -83,14 +109,16 @@ export function workflowRoutes(api: Api, services: Services) {
     return c.json(await upgradeInstallation(services, installation, workflow));
   });
 
-  api.get(['/workflows/:workflowId/logs', '/workflow/:workflowId/logs'], { summary: 'Executions of a workflow, newest first, paged', tags, query: S.LogsQuery, response: S.LogsResponse }, async (c, { query }) => {
+  api.get(['/workflows/:workflowId/logs', '/workflow/:workflowId/logs'], { summary: 'Executions of a workflow, newest first, paged', description: 'Where the versions differ, each answers in its own shape: `status` and `results[].data` (see their descriptions).', tags, query: S.LogsQuery, response: S.LogsResponse }, async (c, { query }) => {
     const { workflow } = requireWorkflow(param(c, 'workflowId'));
     const userId = query.userId ? (await requireUser(store, query.userId)).userId : undefined;
     if (query.cursor && !(await store.executions.status(query.cursor))) {
       throw new ApiError(400, 'invalid_request', `Unknown cursor "${query.cursor}": use nextCursor from the previous page`, [{ path: 'cursor', message: 'unknown' }]);
     }
-    const data = await store.logs.executions(workflow.id, userId, query.limit, query.cursor);
-    return c.json({ data, nextCursor: data.length === query.limit ? data.at(-1)!.executionId : null });
+    const offset = query.page ? (query.page - 1) * query.limit : 0;
+    const logs = await store.logs.executions(workflow.id, userId, query.limit, query.cursor, { order: query.order, offset });
+    const version = apiVersionOf(c);
+    return c.json({ data: logs.map((l) => executionLogView(l, version)), nextCursor: logs.length === query.limit ? logs.at(-1)!.executionId : null });
   });
 
   api.get('/workflows/:workflowId/errors', { summary: 'Error logs of a workflow, newest first', tags, query: S.ErrorsQuery, response: S.ErrorsResponse }, async (c, { query }) => {

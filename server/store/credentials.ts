@@ -10,6 +10,7 @@ export interface Credential {
   status: 'ok' | 'needs_reconnect';
   expiresAt: string | null;
   createdAt: string;
+  updatedAt: string;
 }
 
 /** An OAuth authorization request between its start and its callback. */
@@ -50,6 +51,7 @@ interface CredentialRow {
   status: Credential['status'];
   expires_at: number | null;
   created_at: number;
+  updated_at: number;
 }
 
 const toCredential = (r: CredentialRow): Credential => ({
@@ -60,6 +62,7 @@ const toCredential = (r: CredentialRow): Credential => ({
   status: r.status,
   expiresAt: r.expires_at === null ? null : new Date(Number(r.expires_at)).toISOString(),
   createdAt: new Date(Number(r.created_at)).toISOString(),
+  updatedAt: new Date(Number(r.updated_at)).toISOString(),
 });
 
 /** Credentials; `secret` is already encrypted by the caller. Every query is scoped to one user. */
@@ -167,12 +170,9 @@ export class Credentials {
 
   /** Takes an OAuth request by its state, once: a replayed callback finds nothing. */
   async takeOAuthState(state: string): Promise<PendingOAuth | undefined> {
-    return this.db.transaction(async (tx) => {
-      const row = await tx.get<OAuthStateRow>('SELECT * FROM oauth_states WHERE state = ?', [state]);
-      // Its own row only: the expired ones of other requests go in the hourly sweep (deleteExpiredOAuthStates).
-      await tx.run('DELETE FROM oauth_states WHERE state = ?', [state]);
-      return pendingOAuth(row);
-    });
+    // One statement: of two takers at once (a link opened twice), only one gets the row. Its own
+    // row only: the expired ones of other requests go in the hourly sweep (deleteExpiredOAuthStates).
+    return pendingOAuth(await this.db.get<OAuthStateRow>('DELETE FROM oauth_states WHERE state = ? RETURNING *', [state]));
   }
 
   /** An OAuth request by its state, left in place for its callback (the browser's step to the provider reads it). */

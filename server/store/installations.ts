@@ -69,6 +69,12 @@ export class Installations {
     return rows.map(toInstallation);
   }
 
+  /** Every user's installations, for the account-wide list (GET /installations). */
+  async listAll(): Promise<Installation[]> {
+    const rows = await this.db.all<InstallationRow>(`SELECT ${COLUMNS} FROM installations ORDER BY installed_at, id`);
+    return rows.map(toInstallation);
+  }
+
   async find(userId: string, workflowId: string): Promise<Installation | undefined> {
     const row = await this.db.get<InstallationRow>('SELECT * FROM installations WHERE user_id = ? AND workflow_id = ?', [userId, workflowId]);
     return row && toInstallation(row);
@@ -147,13 +153,13 @@ export class Installations {
   }
 
   /** Who installed a workflow, with their username, for `GET /workflows/:id/users`. */
-  async usersOf(workflowId: string): Promise<Array<Installation & { username: string }>> {
-    const rows = await this.db.all<InstallationRow & { username: string }>(
-      `SELECT installations.*, users.username FROM installations JOIN users ON users.id = installations.user_id
+  async usersOf(workflowId: string): Promise<Array<Installation & { username: string; fullName: string | null }>> {
+    const rows = await this.db.all<InstallationRow & { username: string; full_name: string | null }>(
+      `SELECT installations.*, users.username, users.full_name FROM installations JOIN users ON users.id = installations.user_id
        WHERE workflow_id = ? ORDER BY installed_at, installations.id`,
       [workflowId],
     );
-    return rows.map((r) => ({ ...toInstallation(r), username: r.username }));
+    return rows.map((r) => ({ ...toInstallation(r), username: r.username, fullName: r.full_name }));
   }
 }
 
@@ -170,20 +176,29 @@ export interface PendingInstallation {
 export class PendingInstallations {
   constructor(private readonly db: Db) {}
 
-  async create(input: Omit<PendingInstallation, 'installationId'>): Promise<PendingInstallation> {
-    const id = newId();
+  /**
+   * Starts one; `installationId` is given for an edit of an installation (it keeps its id), and
+   * replaces an edit of it already under way.
+   */
+  async create(input: Omit<PendingInstallation, 'installationId'> & { installationId?: string }): Promise<PendingInstallation> {
+    const id = input.installationId ?? newId();
     await this.db.run(
       `INSERT INTO pending_installations (id, user_id, integration_id, workflow_ids, credential_id, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, integration_id = excluded.integration_id, workflow_ids = excluded.workflow_ids,
+         credential_id = excluded.credential_id, created_at = excluded.created_at, expires_at = excluded.expires_at`,
       [id, input.userId, input.integrationId, JSON.stringify(input.workflowIds), input.credentialId, Date.now(), input.expiresAt],
     );
-    return { installationId: id, ...input };
+    return { ...input, installationId: id };
   }
 
-  async find(userId: string, installationId: string): Promise<PendingInstallation | undefined> {
+  /** A pending installation by its id, of the given user when one is given (headless completion may leave it out). */
+  async find(userId: string | undefined, installationId: string): Promise<PendingInstallation | undefined> {
     const row = await this.db.get<{ id: string; user_id: string; integration_id: string; workflow_ids: string; credential_id: string | null; expires_at: number }>(
-      'SELECT * FROM pending_installations WHERE user_id = ? AND id = ? AND expires_at > ?',
-      [userId, installationId, Date.now()],
+      userId === undefined
+        ? 'SELECT * FROM pending_installations WHERE id = ? AND expires_at > ?'
+        : 'SELECT * FROM pending_installations WHERE user_id = ? AND id = ? AND expires_at > ?',
+      userId === undefined ? [installationId, Date.now()] : [userId, installationId, Date.now()],
     );
     return (
       row && {

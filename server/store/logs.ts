@@ -78,8 +78,18 @@ const parse = (text: string | null) => (text === null ? null : (JSON.parse(text)
 export class Logs {
   constructor(private readonly db: Db) {}
 
-  /** Executions of a workflow, newest first; `before` is the cursor (an execution id). */
-  async executions(workflowId: string, userId: string | undefined, limit: number, before?: string): Promise<ExecutionLog[]> {
+  /**
+   * Executions of a workflow, newest first (or oldest first with `order: 'asc'`); `before` is the
+   * cursor (an execution id: the rows after it in that order), `offset` skips rows (page paging).
+   */
+  async executions(
+    workflowId: string,
+    userId: string | undefined,
+    limit: number,
+    before?: string,
+    options: { order?: 'asc' | 'desc'; offset?: number } = {},
+  ): Promise<ExecutionLog[]> {
+    const asc = options.order === 'asc';
     const where = ['x.workflow_id = ?'];
     const params: unknown[] = [workflowId];
     if (userId) {
@@ -87,13 +97,13 @@ export class Logs {
       params.push(userId);
     }
     if (before) {
-      where.push('(x.created_at, x.id) < (SELECT created_at, id FROM executions WHERE id = ?)');
+      where.push(`(x.created_at, x.id) ${asc ? '>' : '<'} (SELECT created_at, id FROM executions WHERE id = ?)`);
       params.push(before);
     }
     const rows = await this.db.all<ExecutionRow>(
       `SELECT x.*, e.name AS event_name FROM executions x JOIN events e ON e.id = x.event_id
-       WHERE ${where.join(' AND ')} ORDER BY x.created_at DESC, x.id DESC LIMIT ?`,
-      [...params, limit],
+       WHERE ${where.join(' AND ')} ORDER BY x.created_at ${asc ? 'ASC' : 'DESC'}, x.id ${asc ? 'ASC' : 'DESC'} LIMIT ? OFFSET ?`,
+      [...params, limit, options.offset ?? 0],
     );
     if (rows.length === 0) return [];
     const steps = await this.db.all<{ execution_id: string; block_id: string; attempt: number; input: string | null; output: string | null; error: string | null; started_at: number; finished_at: number | null }>(
@@ -126,6 +136,42 @@ export class Logs {
           finishedAt: iso(s.finished_at),
         })),
     }));
+  }
+
+  /**
+   * Executions across workflows as Alloy's `GET /logs` pages them: `where` holds conditions built
+   * by the route from a whitelist (server/routes/logs.ts), each an SQL expression over `x`
+   * (executions) with its `?` parameters; `sortBy` is one of the whitelisted columns.
+   */
+  async page(query: { where: Array<{ sql: string; params: unknown[] }>; sortBy: string; asc: boolean; skip: number; limit: number }) {
+    const where = query.where.length ? `WHERE ${query.where.map((w) => `(${w.sql})`).join(' AND ')}` : '';
+    const params = query.where.flatMap((w) => w.params);
+    const total = await this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM executions x ${where}`, params);
+    const dir = query.asc ? 'ASC' : 'DESC';
+    const rows = await this.db.all<ExecutionRow & { username: string; full_name: string | null }>(
+      `SELECT x.*, e.name AS event_name, u.username, u.full_name FROM executions x
+       JOIN events e ON e.id = x.event_id JOIN users u ON u.id = x.user_id
+       ${where} ORDER BY ${query.sortBy} ${dir}, x.id ${dir} LIMIT ? OFFSET ?`,
+      [...params, query.limit, query.skip],
+    );
+    return {
+      total: Number(total?.n ?? 0),
+      rows: rows.map((r) => ({
+        executionId: r.id,
+        userId: r.user_id,
+        username: r.username,
+        fullName: r.full_name,
+        workflowId: r.workflow_id,
+        installationId: r.installation_id,
+        version: Number(r.version),
+        status: r.status,
+        event: r.event_name,
+        createdAt: iso(r.created_at)!,
+        startedAt: iso(r.started_at),
+        finishedAt: iso(r.finished_at),
+        error: r.error,
+      })),
+    };
   }
 
   /** Error logs of a workflow, newest first, in the seed's shape. */
@@ -166,6 +212,10 @@ export class Logs {
     );
     const count = (status: string) => Number(runs.find((r) => r.status === status)?.n ?? 0);
     const errors = await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM errors WHERE workflow_id = ?', [workflowId]);
+    const actions = await this.db.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM steps WHERE execution_id IN (SELECT id FROM executions WHERE workflow_id = ?)',
+      [workflowId],
+    );
     const installs = await this.db.get<{ total: number; active: number | null }>(
       'SELECT COUNT(*) AS total, SUM(active) AS active FROM installations WHERE workflow_id = ?',
       [workflowId],
@@ -173,6 +223,7 @@ export class Logs {
     const last = await this.db.get<{ at: number | null }>('SELECT MAX(created_at) AS at FROM executions WHERE workflow_id = ?', [workflowId]);
     return {
       workflowId,
+      totalAppActions: Number(actions?.n ?? 0),
       totalWorkflowRuns: runs.reduce((sum, r) => sum + Number(r.n), 0),
       totalErrors: Number(errors?.n ?? 0),
       succeededRuns: count('succeeded'),

@@ -29,12 +29,12 @@ export class Users {
   constructor(private readonly db: Db) {}
 
   /** Creates a user; `undefined` when the username is taken. */
-  async create(username: string, fullName?: string | null): Promise<User | undefined> {
+  async create(username: string, fullName?: string | null, userId = newId()): Promise<User | undefined> {
     const now = Date.now();
     const row = await this.db.get<UserRow>(
       `INSERT INTO users (id, username, full_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (username) DO NOTHING RETURNING *`,
-      [newId(), username, fullName ?? null, now, now],
+      [userId, username, fullName ?? null, now, now],
     );
     return row && toUser(row);
   }

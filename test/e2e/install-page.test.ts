@@ -76,7 +76,7 @@ describe('the hosted install page', () => {
       expect(await Promise.all(begins)).toEqual([{ method: 'POST', origin: oauthHttp.url }]);
       expect(provider.grants).toEqual(['authorization_code']);
       const detail = await oauthServer.request('GET', `/integrations/slack?userId=${userId}`);
-      expect(detail.body.credentials).toMatchObject([{ app: 'slack', status: 'ok' }]);
+      expect(detail.body.data.credentials).toMatchObject([{ app: 'slack', status: 'ok' }]);
     } finally {
       await context.close();
       await oauthHttp.close();

@@ -277,7 +277,7 @@ describe(`deleting a credential (${storeKind})`, () => {
     expect(await countRows(s, 'credentials', 'id = ?', [bobs])).toBe(1);
   });
 
-  it('deletes through the ISV route DELETE /users/:userId/credentials/:credentialId, with the same 409 and 404', async () => {
+  it('deletes through the ISV route DELETE /users/:userId/credentials/:credentialId also one in use (as Alloy does), with the same 404', async () => {
     const { s, userId, me } = await setup();
     const unused = await addCredential(s, userId, 'slack', { botToken: 'xoxb-1' });
     const used = await addCredential(s, userId, 'slack', { botToken: 'xoxb-2' });
@@ -288,12 +288,17 @@ describe(`deleting a credential (${storeKind})`, () => {
     expect(res.body).toEqual({ success: true });
     expect(await countRows(s, 'credentials', 'id = ?', [unused])).toBe(0);
 
-    const inUse = await s.request('DELETE', `/users/ann/credentials/${used}`);
-    expect(inUse.status).toBe(409);
-    expect(inUse.body.error.code).toBe('conflict');
+    // The end user's own route still refuses one in use…
+    expect((await me('DELETE', `/me/credentials/${used}`)).status).toBe(409);
     const bob = await createUser(s, 'bob');
     expect((await s.request('DELETE', `/users/${bob}/credentials/${used}`)).status).toBe(404);
     expect((await s.request('DELETE', `/users/nobody/credentials/${used}`)).body.error).toEqual({ code: 'not_found', message: 'No user with id or username "nobody"' });
     expect(await countRows(s, 'credentials', 'id = ?', [used])).toBe(1);
+    // …the ISV's deletes it, and the installation then needs an account again.
+    const inUse = await s.request('DELETE', `/users/ann/credentials/${used}`);
+    expect(inUse.status).toBe(200);
+    expect(inUse.body).toEqual({ success: true });
+    expect(await countRows(s, 'credentials', 'id = ?', [used])).toBe(0);
+    expect((await me('GET', '/me/installations')).body.data).toEqual([expect.objectContaining({ credentialIds: [used], needsReconnect: true })]);
   });
 });

@@ -66,7 +66,8 @@ describe(`bad input (${storeKind})`, () => {
     });
 
     it('refuses a missing body where one is required, naming the root', async () => {
-      const res = await server.request('POST', '/users');
+      // (POST /users takes none: Alloy's headless guide creates a user without a body.)
+      const res = await server.request('POST', '/run/event');
       expectError(res, 400, 'invalid_request', { path: '(root)', message: 'required' });
       expect(res.body.error.message).toMatch(/JSON request body is required/);
     });
@@ -190,7 +191,7 @@ describe(`bad input (${storeKind})`, () => {
     });
 
     it('refuses a missing required query parameter with message required', async () => {
-      expectError(await server.request('GET', '/installations'), 400, 'invalid_request', { path: 'userId', message: 'required' });
+      expectError(await server.request('GET', '/headless/oauthUrl?app=slack'), 400, 'invalid_request', { path: 'userId', message: 'required' });
     });
 
     it('serves the API under a version prefix exactly as at the root', async () => {

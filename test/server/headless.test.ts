@@ -23,7 +23,7 @@ describe(`headless installation (${storeKind})`, () => {
       });
 
       expect(res.status).toBe(201);
-      expect(res.body).toEqual({ credentialId: expect.stringMatching(/^[0-9a-f]{24}$/) });
+      expect(res.body).toEqual({ success: true, credentialId: expect.stringMatching(/^[0-9a-f]{24}$/) });
       const row = await server.services.store.db.get<Record<string, unknown>>('SELECT * FROM credentials WHERE id = ?', [res.body.credentialId]);
       expect(row).toMatchObject({ user_id: userId, app: 'slack', type: 'apiKey', status: 'ok' });
       expect(String(row!.secret)).toMatch(/^v1\./);
@@ -211,6 +211,7 @@ describe(`headless installation (${storeKind})`, () => {
 
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
+        message: 'Installation completed successfully',
         success: true,
         installationId: started.body.installationId,
         workflowIds: ['slack-ticket-created'],
@@ -227,6 +228,7 @@ describe(`headless installation (${storeKind})`, () => {
             webhookUrl: null,
             installedAt: expect.any(String),
             updatedAt: expect.any(String),
+            needsReconnect: false,
           },
         ],
         signingSecrets: [],
@@ -451,11 +453,25 @@ describe(`headless installation (${storeKind})`, () => {
       expect(JSON.stringify(res.body)).not.toContain('tok-');
     });
 
-    it('answers 400 naming userId when it is missing', async () => {
-      server = await startTestServer();
+    it('lists every user’s installations when userId is left out, as Alloy’s account-wide list does', async () => {
+      server = await startTestServer({ definitions: () => definitionsWith([vaultIntegration]) });
+      const ann = await createUser(server, 'ann');
+      const bob = await createUser(server, 'bob');
+      await installHeadless(server, ann, 'vault', { data: { url: 'https://a.test', apiToken: 'tok-ann', region: 'us' } });
+      await installHeadless(server, bob, 'vault', { data: { url: 'https://b.test', apiToken: 'tok-bob' } });
+
       const res = await server.request('GET', '/installations');
-      expect(res.status).toBe(400);
-      expect(res.body.error.details).toEqual([{ path: 'userId', message: 'required' }]);
+
+      expect(res.status).toBe(200);
+      expect(res.body.data.map((i: any) => i.userId).sort()).toEqual([ann, bob].sort());
+      expect(JSON.stringify(res.body)).not.toContain('tok-');
+    });
+
+    it('answers 404 for an unknown userId', async () => {
+      server = await startTestServer();
+      const res = await server.request('GET', '/installations?userId=nobody');
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('not_found');
     });
   });
 });

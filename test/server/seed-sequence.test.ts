@@ -61,7 +61,7 @@ describe(`the seed's curl sequence (${storeKind})`, () => {
     const deactivate = await server.request('PUT', '/2023-12/workflows/deactivate', { body: { userId, workflowId: 'bigcommerce-fulfillment-updated' } });
     expect(deactivate.body).toEqual({ success: true });
     const gdpr = await server.request('DELETE', `/2023-12/users/${userId}/logs`);
-    expect(gdpr.body).toEqual({ success: true, deleted: { executions: 1, errors: 0, events: 1 } });
+    expect(gdpr.body).toEqual({ message: 'Success', success: true, deleted: { executions: 1, errors: 0, events: 1 } });
   });
 
   it('keeps an accepted event and its executions across a restart', async () => {

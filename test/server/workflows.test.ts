@@ -73,8 +73,9 @@ describe(`workflows (${storeKind})`, () => {
       const res = await server.request('GET', `/workflows/${SLACK}?userId=${userId}`);
 
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ workflowId: SLACK, integrationId: 'slack', name: 'Post to Slack when a ticket is created', installed: true, version: 1, installedVersion: 1, active: true });
-      expect(res.body.blocks.map((b: any) => b.id)).toEqual(['trigger', 'post-message']);
+      expect(res.body.data).toMatchObject({ workflowId: SLACK, integrationId: 'slack', name: 'Post to Slack when a ticket is created', installed: true, version: 1, installedVersion: 1, active: true });
+      expect(res.body.data.blocks.map((b: any) => b.id)).toEqual(['trigger', 'post-message']);
+      expect(res.body.data.connectors.map((b: any) => b.connectorId)).toEqual(['trigger', 'post-message']);
     });
 
     it('answers 404 for an unknown workflow', async () => {
@@ -96,7 +97,7 @@ describe(`workflows (${storeKind})`, () => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ success: true });
       const after = await server.request('GET', `/workflows/${SLACK}?userId=${userId}`);
-      expect(after.body).toMatchObject({ installed: false, installedVersion: null, active: false });
+      expect(after.body.data).toMatchObject({ installed: false, installedVersion: null, active: false });
       expect((await runTicket(server, userId)).body.executionIds).toEqual([]);
     });
 
@@ -115,11 +116,11 @@ describe(`workflows (${storeKind})`, () => {
       const off = await server.request('PUT', '/workflows/deactivate', { body: { userId, workflowId: SLACK } });
       expect(off.status).toBe(200);
       expect(off.body).toEqual({ success: true });
-      expect((await server.request('GET', `/workflows/${SLACK}?userId=${userId}`)).body).toMatchObject({ installed: true, active: false });
+      expect((await server.request('GET', `/workflows/${SLACK}?userId=${userId}`)).body.data).toMatchObject({ installed: true, active: false });
 
       const on = await server.request('PUT', '/workflows/activate', { body: { userId: 'ann', workflowId: SLACK } });
-      expect(on.body).toEqual({ success: true });
-      expect((await server.request('GET', `/workflows/${SLACK}?userId=${userId}`)).body).toMatchObject({ installed: true, active: true });
+      expect(on.body).toEqual({ success: true, activated: true });
+      expect((await server.request('GET', `/workflows/${SLACK}?userId=${userId}`)).body.data).toMatchObject({ installed: true, active: true });
     });
 
     it('answers 404 when activating a workflow the user has not installed, and for an unknown workflow', async () => {
@@ -138,7 +139,7 @@ describe(`workflows (${storeKind})`, () => {
       const userId = await createUser(server, 'ann');
       const res = await server.request('PUT', '/workflows/deactivate', { body: { userId } });
       expect(res.status).toBe(400);
-      expect(res.body.error.details).toEqual([{ path: 'workflowId', message: 'required' }]);
+      expect(res.body.error.details).toEqual([{ path: 'workflowId', message: 'give workflowId or workflowName' }]);
     });
 
     it('deactivates every workflow of a user, counting the ones that were active', async () => {
@@ -152,11 +153,11 @@ describe(`workflows (${storeKind})`, () => {
       const res = await server.request('PUT', `/users/${userId}/deactivate-workflows`);
 
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ success: true, deactivated: 2 });
+      expect(res.body).toEqual({ message: 'Success', success: true, deactivated: 2 });
       const list = await server.request('GET', `/workflows?userId=${userId}`);
       expect(list.body.data.filter((w: any) => w.installed).map((w: any) => w.active)).toEqual([false, false]);
-      expect((await server.request('GET', `/workflows/${SLACK}?userId=${other}`)).body.active).toBe(true);
-      expect((await server.request('PUT', `/users/${userId}/deactivate-workflows`)).body).toEqual({ success: true, deactivated: 0 });
+      expect((await server.request('GET', `/workflows/${SLACK}?userId=${other}`)).body.data.active).toBe(true);
+      expect((await server.request('PUT', `/users/${userId}/deactivate-workflows`)).body).toEqual({ message: 'Success', success: true, deactivated: 0 });
     });
   });
 
@@ -182,8 +183,8 @@ describe(`workflows (${storeKind})`, () => {
       expect(res.status).toBe(200);
       const rows = [...res.body.data].sort((a: any, b: any) => a.username.localeCompare(b.username));
       expect(rows).toEqual([
-        { userId: ann, username: 'ann', active: true, installedVersion: 1, installedAt: expect.any(String) },
-        { userId: bob, username: 'bob', active: false, installedVersion: 1, installedAt: expect.any(String) },
+        { userId: ann, username: 'ann', fullName: null, workflowActive: true, active: true, installedVersion: 1, installedAt: expect.any(String) },
+        { userId: bob, username: 'bob', fullName: null, workflowActive: false, active: false, installedVersion: 1, installedAt: expect.any(String) },
       ]);
     });
 
@@ -204,6 +205,7 @@ describe(`workflows (${storeKind})`, () => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
         workflowId: SLACK,
+        totalAppActions: expect.any(Number),
         totalWorkflowRuns: 2,
         totalErrors: 1,
         succeededRuns: 1,
@@ -221,6 +223,7 @@ describe(`workflows (${storeKind})`, () => {
       const res = await server.request('GET', '/workflows/netsuite-create-invoice/analytics');
       expect(res.body).toEqual({
         workflowId: 'netsuite-create-invoice',
+        totalAppActions: 0,
         totalWorkflowRuns: 0,
         totalErrors: 0,
         succeededRuns: 0,
@@ -290,6 +293,11 @@ describe(`workflows (${storeKind})`, () => {
         finishedAt: null,
         error: null,
         steps: [],
+        // The vendor's keys beside ours (2025-09, the default).
+        stoppedAt: null,
+        finished: false,
+        results: [],
+        inputs: [],
       });
       // Without userId: every user's executions; the singular alias answers the same.
       const all = await server.request('GET', `/workflows/${SLACK}/logs`);
@@ -353,7 +361,7 @@ describe(`workflows (${storeKind})`, () => {
       await server.restart();
 
       const before = await server.request('GET', `/workflows/${SLACK}?userId=${ann}`);
-      expect(before.body).toMatchObject({ installed: true, version: 2, installedVersion: 1 });
+      expect(before.body.data).toMatchObject({ installed: true, version: 2, installedVersion: 1 });
       const versions = await server.request('GET', `/workflows/${SLACK}/versions`);
       expect(versions.body.data.map((v: any) => [v.version, v.current])).toEqual([
         [1, false],
@@ -367,7 +375,7 @@ describe(`workflows (${storeKind})`, () => {
       expect(upgrade.status).toBe(200);
       expect(upgrade.body).toEqual({ success: true, version: 2, upgraded: true });
       const after = await server.request('GET', `/workflows/${SLACK}?userId=${ann}`);
-      expect(after.body).toMatchObject({ version: 2, installedVersion: 2, active: true });
+      expect(after.body.data).toMatchObject({ version: 2, installedVersion: 2, active: true });
       const atV2 = await runTicket(server, ann);
       const logs = await server.request('GET', `/workflows/${SLACK}/logs?userId=${ann}`);
       const versionOf = Object.fromEntries(logs.body.data.map((e: any) => [e.executionId, e.version]));
@@ -385,7 +393,7 @@ describe(`workflows (${storeKind})`, () => {
       });
       await server.restart();
       const bob = await createUserWithSlack(server, 'bob');
-      expect((await server.request('GET', `/workflows/${SLACK}?userId=${bob}`)).body).toMatchObject({ version: 2, installedVersion: 2 });
+      expect((await server.request('GET', `/workflows/${SLACK}?userId=${bob}`)).body.data).toMatchObject({ version: 2, installedVersion: 2 });
     });
 
     it('answers 409 upgrade_blocked naming a field v2 adds, until the user reinstalls', async () => {
@@ -406,10 +414,10 @@ describe(`workflows (${storeKind})`, () => {
         message: 'Version 2 changes the configurable fields (new fields: mention); the user must reinstall the workflow',
         details: [{ path: 'fields.mention', message: 'added' }],
       });
-      expect((await server.request('GET', `/workflows/${SLACK}?userId=${ann}`)).body.installedVersion).toBe(1);
+      expect((await server.request('GET', `/workflows/${SLACK}?userId=${ann}`)).body.data.installedVersion).toBe(1);
 
       await installSlack(server, ann);
-      expect((await server.request('GET', `/workflows/${SLACK}?userId=${ann}`)).body.installedVersion).toBe(2);
+      expect((await server.request('GET', `/workflows/${SLACK}?userId=${ann}`)).body.data.installedVersion).toBe(2);
     });
 
     it('answers 404 upgrading a workflow the user has not installed', async () => {

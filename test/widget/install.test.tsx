@@ -79,7 +79,7 @@ describe('installing with the widget', () => {
       success: true,
       installationId: installations[0].installationId,
       workflowIds: ['slack-ticket-created'],
-      credentialId: installations[0].credentialIds[0],
+      credentialId: installations[0].credentialIds.slack,
     });
 
     fireEvent.click(ui.getAllByRole('button', { name: 'Close' }).at(-1)!);

@@ -110,7 +110,7 @@ describe('connecting an account through OAuth (popup)', () => {
     fireEvent.change(ui.getByLabelText('Slack channel'), { target: { value: 'C0GENERAL' } });
     fireEvent.click(ui.getByRole('button', { name: 'Install' }));
     await ui.findByRole('heading', { name: 'Slack is ready' });
-    expect((await installationsOf(server, userId))[0].credentialIds).toEqual([credentialId]);
+    expect((await installationsOf(server, userId))[0].credentialIds).toEqual({ slack: credentialId });
     expect(callback).toHaveBeenCalledWith(expect.objectContaining({ success: true, credentialId }));
   });
 

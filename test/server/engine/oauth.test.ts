@@ -364,9 +364,9 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(execution.status).toBe('failed');
     expect(execution.attempts).toBe(1);
     expect(execution.error).toMatch(/refreshing the access token was refused .*invalid_refresh_token.*reconnect/);
-    const detail = await server.request('GET', `/integrations/slack?userId=${userId}`);
-    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'needs_reconnect', inUse: true }]);
-    expect(detail.body.needsReconnect).toBe(true);
+    const detail = (await server.request('GET', `/integrations/slack?userId=${userId}`)).body.data;
+    expect(detail.credentials).toEqual([{ credentialId, app: 'slack', status: 'needs_reconnect', inUse: true }]);
+    expect(detail.needsReconnect).toBe(true);
     const list = await server.request('GET', `/integrations?userId=${userId}`);
     expect(list.body.data.find((i: any) => i.integrationId === 'slack').needsReconnect).toBe(true);
     expect(list.body.data.find((i: any) => i.integrationId === 'bigcommerce').needsReconnect).toBe(false);
@@ -399,8 +399,8 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     for (let i = 0; i < 200 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     const logs = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body;
     expect(provider.messages, JSON.stringify(logs)).toHaveLength(1);
-    const detail = await server.request('GET', `/integrations/slack?userId=${userId}`);
-    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok', inUse: true }]);
+    const detail = (await server.request('GET', `/integrations/slack?userId=${userId}`)).body.data;
+    expect(detail.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok', inUse: true }]);
   });
 
   it('holds OAuth accounts to the per-app cap: refused at start once full, and at the callback when the room went meanwhile', async () => {
