@@ -25,7 +25,16 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   query?: Q;
   response?: z.ZodType;
   status?: number;
+  /** The OpenAPI operationId; else server/openapi/operations.ts's, else one made from the method and path. */
+  operationId?: string;
+  /** Error statuses the route answers beyond those its declaration implies (see server/openapi/errors.ts). */
+  errors?: ErrorStatus[];
+  /** Request headers the handler reads (`Idempotency-Key` also documents `Idempotent-Replayed` on the answer). */
+  headers?: 'Idempotency-Key'[];
 }
+
+/** The error statuses the OpenAPI document can list for an operation. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502 | 503;
 
 /** What the OpenAPI document is generated from: the same schemas the handlers validate with. */
 export interface RouteDoc extends RouteSpec<z.ZodType | undefined, z.ZodType | undefined> {

@@ -9,9 +9,11 @@ import { ApiError, errorBody, handleError } from './errors';
 import { apiKeyAuth, bearerToken } from './middleware/api-key';
 import { apiVersion } from './middleware/api-version';
 import { bodyLimit } from './middleware/body-limit';
+import { BROWSER_SDK_OPERATIONS, isvAuth, USER_TOKEN_HEADER } from './middleware/browser-sdk';
 import { authThenLimit, rateLimit } from './middleware/rate-limit';
 import { userTokenAuth } from './middleware/user-token';
-import { openApiDocument, referencePage } from './openapi';
+import { openApiDocument } from './openapi';
+import { docsRoutes } from './openapi/docs-page';
 import { credentialRoutes } from './routes/credentials';
 import { endUserRoutes } from './routes/end-user';
 import { headlessRoutes } from './routes/headless';
@@ -19,6 +21,7 @@ import { inboundRoutes } from './routes/inbound';
 import { installPageRoutes } from './routes/install-page';
 import { oauthRoutes } from './routes/oauth';
 import { optionRoutes } from './routes/options';
+import * as S from './schemas';
 import { integrationRoutes } from './routes/integrations';
 import { logRoutes } from './routes/logs';
 import { runRoutes } from './routes/run';
@@ -88,29 +91,42 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   app.use('*', bodyLimit(services.config.bodyLimitBytes));
   app.use('*', apiVersion());
 
-  // The browser calls only the end-user routes; the ISV backend's API key never belongs in a page.
+  // The browser calls the end-user routes (and, with a user token, the four ISV operations below);
+  // the ISV backend's API key never belongs in a page.
   const allowed = services.config.allowedOrigins;
   const browserCors = cors({
     origin: (origin) => (allowed === undefined ? origin : allowed.includes(origin) ? origin : null),
-    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'x-api-version'],
     allowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
     exposeHeaders: ['Idempotent-Replayed', 'Retry-After'],
     maxAge: 600,
   });
   app.use('/me/*', browserCors);
   app.use('/plugins/*', browserCors);
+  // alloy-frontend calls four ISV operations from the page with the user token. Their CORS does not
+  // allow `Authorization`, so a page still cannot send the API key there (its preflight fails).
+  const browserSdkCors = cors({
+    origin: (origin) => (allowed === undefined ? origin : allowed.includes(origin) ? origin : null),
+    allowHeaders: [USER_TOKEN_HEADER, 'Content-Type', 'x-api-version'],
+    allowMethods: ['GET', 'PUT'],
+    exposeHeaders: ['Retry-After'],
+    maxAge: 600,
+  });
+  for (const { method, path } of BROWSER_SDK_OPERATIONS) app.on([method, 'OPTIONS'], path, browserSdkCors);
 
   // Rate limits sit behind the auth of each kind of route, so only a known key or user has a
-  // bucket: ISV routes count per API key (also those naming a userId), end-user routes per user.
+  // bucket: ISV routes count per API key (also those naming a userId), end-user routes per user,
+  // and so do the ISV operations alloy-frontend calls with a user token: one bucket per user for both.
   const limits = services.config.rateLimits;
-  const isvGuard = authThenLimit(
-    apiKeyAuth(() => services.apiKeyHashes),
-    limits.apiKey && rateLimit(limits.apiKey, 'API key', (c) => bearerToken(c.req.header('authorization'))),
+  const userLimit = limits.user && rateLimit(limits.user, 'user', (c) => c.get('userId'));
+  const isvGuard = isvAuth(
+    authThenLimit(
+      apiKeyAuth(() => services.apiKeyHashes),
+      limits.apiKey && rateLimit(limits.apiKey, 'API key', (c) => bearerToken(c.req.header('authorization'))),
+    ),
+    authThenLimit(userTokenAuth(services.tokens, services.store, USER_TOKEN_HEADER), userLimit),
   );
-  const userGuard = authThenLimit(
-    userTokenAuth(services.tokens, services.store),
-    limits.user && rateLimit(limits.user, 'user', (c) => c.get('userId')),
-  );
+  const userGuard = authThenLimit(userTokenAuth(services.tokens, services.store), userLimit);
   const isv = new Api(app, 'apiKey', docs, isvGuard);
   userRoutes(isv, services);
   integrationRoutes(isv, services);
@@ -127,8 +143,8 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   oauthRoutes(endUser, app, services);
 
   const open = new Api(app, 'none', docs);
-  open.get('/.well-known/jwks.json', { summary: 'Public keys of the user tokens', tags: ['Tokens'] }, (c) => c.json(services.tokens.jwks()));
-  open.get('/health', { summary: 'Liveness and store check', tags: ['Operations'] }, async (c) => {
+  open.get('/.well-known/jwks.json', { summary: 'Public keys of the user tokens', tags: ['Tokens'], response: S.JwksResponse }, (c) => c.json(services.tokens.jwks()));
+  open.get('/health', { summary: 'Liveness and store check', tags: ['Operations'], response: S.HealthResponse }, async (c) => {
     await services.store.db.get('SELECT 1 AS ok');
     return c.json({ ok: true });
   });
@@ -142,7 +158,7 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   );
   widgetFileRoutes(app);
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, publicBaseUrl(c, services.config.publicUrl))));
-  app.get('/docs', (c) => c.html(referencePage(docs)));
+  docsRoutes(app, services.config.publicUrl);
   // Browsers ask for it on every page the server serves (/docs, the install page): "no icon", not a 404 in their console.
   app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'public, max-age=86400' }));
   app.get('/icons/:name', (c) => {

@@ -58,8 +58,12 @@ export function validationError(error: z.ZodError, prefix?: string, message?: st
   return new ApiError(400, 'invalid_request', message ? `${message}: ${summary}` : `Invalid request: ${summary}`, details);
 }
 
+/**
+ * `{ error: { code, message, details? }, message }`. The top-level `message` (the same words) is
+ * Alloy's own error shape (`{ "message": "Unauthorized" }`), which its Node SDK throws to its caller.
+ */
 export function errorBody(code: ErrorCode, message: string, details?: ErrorDetail[]) {
-  return { error: details?.length ? { code, message, details } : { code, message } };
+  return { error: details?.length ? { code, message, details } : { code, message }, message };
 }
 
 /** Hono `onError`: known errors keep their status; anything else is a logged 500 with a request id, never a stack. */

@@ -47,6 +47,17 @@ const Limit = z.coerce
   .meta({ description: 'Rows per page, 1 to 1000.' });
 
 export const UserIdQuery = z.object({ userId: UserRef });
+/**
+ * `userId` on the ISV operations the browser SDK calls (middleware/browser-sdk.ts): required with
+ * the API key; with a user token, the token's user, whom it may name and no one else.
+ */
+const ActingUserRef = UserRef.optional().meta({
+  description: 'A userId, or the username (Alloy accepts either). Required with the API key; with a user token in x-alloy-user-token, the token’s user (naming another user is a 403).',
+});
+export const ActingUserQuery = z.object({ userId: ActingUserRef });
+/** How the ISV operations the browser SDK calls say so in the API reference. */
+export const BROWSER_SDK_AUTH_NOTE =
+  'Also takes the end user’s token in the x-alloy-user-token header instead of the API key, as the vendor’s browser SDK (alloy-frontend) sends it, with CORS for ALLOY_ALLOWED_ORIGINS: the request then acts for that user only.';
 export const PageQuery = z.object({ limit: Limit, cursor: z.string().optional() });
 const PAGE_RANGE = 'must be a whole number of at least 1';
 export const LogsQuery = z.object({
@@ -294,7 +305,7 @@ export const RunWorkflowResponse = RunEventResponse.extend({ message: z.literal(
 export const RerunResponse = z.object({ success: z.literal(true), executionId: z.string(), status: z.literal('queued') });
 
 // ── workflows ───────────────────────────────────────────────────────────────
-export const WorkflowUserBody = z.object({ userId: UserRef, ...WorkflowRef }).refine(oneWorkflowRef, WORKFLOW_REF_MISSING);
+export const WorkflowUserBody = z.object({ userId: ActingUserRef, ...WorkflowRef }).refine(oneWorkflowRef, WORKFLOW_REF_MISSING);
 export const ActivatedResponse = z.object({ success: z.literal(true), activated: z.literal(true) });
 export const WorkflowResponse = z.object({
   data: WorkflowView.extend({
@@ -416,3 +427,17 @@ export const DeactivatedResponse = z.object({ message: z.literal('Success'), suc
 export const InstallUrlResponse = z.object({ url: z.string(), expiresAt: z.string() });
 
 // ── end user (widget) ───────────────────────────────────────────────────────
+
+// ── operations ──────────────────────────────────────────────────────────────
+export const HealthResponse = z.object({ ok: z.literal(true) });
+/** RFC 7517's JWK Set: the public keys that verify user tokens. */
+export const JwksResponse = z.object({
+  keys: z.array(
+    z.looseObject({
+      kty: z.string(),
+      kid: z.string().optional(),
+      alg: z.string().optional(),
+      use: z.string().optional(),
+    }),
+  ),
+});

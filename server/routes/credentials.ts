@@ -61,8 +61,11 @@ export function credentialRoutes(api: Api, services: Services) {
     c.json({ data: listConnectors().filter((a) => a.auth.length > 0).map((a) => credentialMetadata(a, base(c), config.oauthClients)) }),
   );
 
-  api.get('/metadata/credentials/:app', { summary: 'What connecting an account of an app takes', tags, response: S.CredentialMetadataResponse }, (c) =>
-    c.json({ data: credentialMetadata(requireApp(param(c, 'app')), base(c), config.oauthClients) }),
+  // `/credentials/:app` is the path the vendor's Node SDK (alloy-node 2.2.1, getCredential) asks it at.
+  api.get(
+    ['/metadata/credentials/:app', '/credentials/:app'],
+    { summary: 'What connecting an account of an app takes', tags, response: S.CredentialMetadataResponse },
+    (c) => c.json({ data: credentialMetadata(requireApp(param(c, 'app')), base(c), config.oauthClients) }),
   );
 
   api.post('/headless/credentials', { summary: 'Store a credential for a user', tags, body: S.HeadlessCredentialBody, response: S.CreateCredentialResponse, status: 201 }, async (c, { body }) => {
@@ -74,12 +77,21 @@ export function credentialRoutes(api: Api, services: Services) {
     return c.json({ success: true as const, credentialId: credential.credentialId }, 201);
   });
 
+  /** A single-use OAuth link for a user (found by requireUser): GET /oauth/link/<token> (routes/oauth.ts) opens it once. */
+  const oauthLink = async (c: Parameters<typeof oauthBaseUrl>[0], user: { userId: string }, appId: string): Promise<z.input<typeof S.OAuthUrlResponse>> => {
+    const app = requireApp(appId);
+    const url = oauthBaseUrl(c, config);
+    const token = await startOAuthLink(services.engine.deps, { userId: user.userId, app: app.id, redirectUri: `${url}/oauth/callback` });
+    return { oauthUrl: `${url}/oauth/link/${token}`, expiresAt: new Date(Date.now() + STATE_TTL_MS).toISOString() };
+  };
+  const LINK_TERMS =
+    'The link is single-use and valid for 10 minutes; whoever opens it connects their account to this user, so hand it only to that user. The provider’s consent screen follows; the last page says the account is connected, and GET /credentials/users/{userId} lists it.';
+
   api.get(
     '/headless/oauthUrl',
     {
       summary: 'A link that connects an account through OAuth in the user’s browser',
-      description:
-        'The link is single-use and valid for 10 minutes; whoever opens it connects their account to this user, so hand it only to that user. The provider’s consent screen follows; the last page says the account is connected, and GET /credentials/users/{userId} lists it.',
+      description: LINK_TERMS,
       tags,
       query: S.OAuthUrlQuery,
       response: S.OAuthUrlResponse,
@@ -88,11 +100,21 @@ export function credentialRoutes(api: Api, services: Services) {
       const user = await requireUser(store, query.userId);
       const appId = query.app ?? query.credentialName;
       if (!appId) throw new ApiError(400, 'invalid_request', 'Name the app to connect: app (or credentialName)', [{ path: 'app', message: 'required' }]);
-      const app = requireApp(appId);
-      const url = oauthBaseUrl(c, config);
-      const token = await startOAuthLink(services.engine.deps, { userId: user.userId, app: app.id, redirectUri: `${url}/oauth/callback` });
-      return c.json({ oauthUrl: `${url}/oauth/link/${token}`, expiresAt: new Date(Date.now() + STATE_TTL_MS).toISOString() });
+      return c.json(await oauthLink(c, user, appId));
     },
+  );
+
+  // The vendor's Node SDK (alloy-node 2.2.1, getUserOauthRedirect) asks for the same link here,
+  // with the app in the path and its own arguments as the query (none of our apps needs one).
+  api.get(
+    '/users/:userId/credentials/:credentialName',
+    {
+      summary: 'A link that connects an account of the app through OAuth in the user’s browser (the Node SDK’s OAuth redirect)',
+      description: `The same link as GET /headless/oauthUrl, with the app named in the path. ${LINK_TERMS}`,
+      tags,
+      response: S.OAuthUrlResponse,
+    },
+    async (c) => c.json(await oauthLink(c, await requireUser(store, param(c, 'userId')), param(c, 'credentialName'))),
   );
 
   api.get('/credentials/users/:userId', { summary: 'A user’s credentials (never their secrets)', tags, response: S.UserCredentialsResponse }, async (c) => {

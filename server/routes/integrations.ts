@@ -2,7 +2,7 @@ import { param, publicBaseUrl, type Api } from '../api';
 import { eventSchemaToJsonSchema } from '../definitions/event-schema';
 import type { Services } from '../domain/context';
 import { integrationDetail } from '../domain/installing';
-import { requireUser } from '../domain/users';
+import { actingUser, requireUser } from '../domain/users';
 import { connectorOf, isvIntegrationView, primaryConnectorOf } from '../domain/vendor-views';
 import { integrationView } from '../domain/views';
 import * as S from '../schemas';
@@ -12,8 +12,9 @@ export function integrationRoutes(api: Api, services: Services) {
   const { store, definitions } = services;
   const tags = ['Integrations'];
 
-  api.get('/integrations', { summary: 'List integrations with a user’s installation state', tags, query: S.UserIdQuery, response: S.IsvIntegrationsResponse }, async (c, { query }) => {
-    const user = await requireUser(store, query.userId);
+  // Also called by alloy-frontend with a user token (middleware/browser-sdk.ts): `userId` is then the token's.
+  api.get('/integrations', { summary: 'List integrations with a user’s installation state', description: S.BROWSER_SDK_AUTH_NOTE, tags, query: S.ActingUserQuery, response: S.IsvIntegrationsResponse }, async (c, { query }) => {
+    const user = await actingUser(store, c.get('userId'), query.userId);
     const installations = await store.installations.list(user.userId);
     const credentials = await store.credentials.list(user.userId);
     const base = publicBaseUrl(c, services.config.publicUrl);

@@ -2,7 +2,7 @@ import { param, publicBaseUrl, type Api } from '../api';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
 import { upgradeInstallation } from '../domain/upgrade';
-import { requireUser } from '../domain/users';
+import { actingUser, requireUser } from '../domain/users';
 import { executionLogView, workflowConnectorOf } from '../domain/vendor-views';
 import { workflowView } from '../domain/views';
 import { findWorkflowByRef } from '../domain/workflows';
@@ -20,8 +20,10 @@ export function workflowRoutes(api: Api, services: Services) {
     return found;
   };
 
-  api.get('/workflows', { summary: 'List workflows with a user’s installation state', tags, query: S.UserIdQuery, response: S.WorkflowsResponse }, async (c, { query }) => {
-    const user = await requireUser(store, query.userId);
+  // This and activate/deactivate are also called by alloy-frontend with a user token
+  // (middleware/browser-sdk.ts): `userId` is then the token's.
+  api.get('/workflows', { summary: 'List workflows with a user’s installation state', description: S.BROWSER_SDK_AUTH_NOTE, tags, query: S.ActingUserQuery, response: S.WorkflowsResponse }, async (c, { query }) => {
+    const user = await actingUser(store, c.get('userId'), query.userId);
     const installed = new Map((await store.installations.list(user.userId)).map((i) => [i.workflowId, i]));
     const base = publicBaseUrl(c, services.config.publicUrl);
     return c.json({
@@ -36,16 +38,16 @@ export function workflowRoutes(api: Api, services: Services) {
       `/workflows/${action}`,
       {
         summary: `${activate ? 'Activate' : 'Deactivate'} a user’s installed workflow`,
-        description: 'The workflow is named by `workflowId` or `workflowName`.',
+        description: `The workflow is named by \`workflowId\` or \`workflowName\`. ${S.BROWSER_SDK_AUTH_NOTE}`,
         tags,
         body: S.WorkflowUserBody,
         response: activate ? S.ActivatedResponse : S.SuccessResponse,
       },
       async (c, { body }) => {
-        const user = await requireUser(store, body.userId);
+        const user = await actingUser(store, c.get('userId'), body.userId);
         const { workflow } = findWorkflowByRef(definitions, body);
         if (!(await store.installations.setActive(user.userId, workflow.id, activate))) {
-          throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${workflow.id}"`);
+          throw new ApiError(404, 'not_found', `User "${body.userId ?? user.userId}" has not installed workflow "${workflow.id}"`);
         }
         return c.json(activate ? { success: true as const, activated: true as const } : { success: true as const });
       },

@@ -84,6 +84,17 @@ describe(`apps, credential metadata and a user's credentials (${storeKind})`, ()
       expect(names.slice(0, 3)).toEqual(['slack', 'bigcommerce', 'netsuite']);
       expect(names).not.toContain('streamData');
     });
+
+    it('answers the same at GET /credentials/:app (the Node SDK’s getCredential), and 404 there for an unknown app', async () => {
+      server = await startTestServer();
+      const metadata = await server.request('GET', '/metadata/credentials/bigcommerce');
+      const sdkPath = await server.request('GET', '/2023-01/credentials/bigcommerce');
+      expect(sdkPath.status).toBe(200);
+      expect(sdkPath.body).toEqual(metadata.body);
+      const unknown = await server.request('GET', '/credentials/hubspot');
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error.message).toMatch(/^No app "hubspot"/);
+    });
   });
 
   describe('GET /credentials/users/:userId and DELETE /users/:userId/credentials/:credentialId', () => {
@@ -205,6 +216,44 @@ describe(`apps, credential metadata and a user's credentials (${storeKind})`, ()
       const bigcommerce = await server!.request('GET', `/headless/oauthUrl?userId=${userId}&credentialName=bigcommerce`);
       expect(bigcommerce.status).toBe(404);
       expect(bigcommerce.body.error).toEqual({ code: 'not_found', message: 'BigCommerce has no OAuth connection' });
+    });
+  });
+
+  describe('GET /users/:userId/credentials/:credentialName (the Node SDK’s OAuth redirect)', () => {
+    const withOAuth = async () => {
+      provider = await startFakeSlack({ oauth: { ...CLIENT, expiresIn: 3600 } });
+      server = await startTestServer({
+        env: { SLACK_CLIENT_ID: CLIENT.clientId, SLACK_CLIENT_SECRET: CLIENT.clientSecret, SLACK_OAUTH_URL: provider.authorizeUrl, SLACK_API_URL: provider.url },
+      });
+      return createUser(server, 'ann');
+    };
+
+    it('mints the same single-use link as GET /headless/oauthUrl, for the user named in the path (by id or username)', async () => {
+      const userId = await withOAuth();
+      const res = await server!.request('GET', `/2023-01/users/ann/credentials/slack?credentialName=slack`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ oauthUrl: expect.stringMatching(/^http:\/\/localhost\/oauth\/link\/link_[\w-]{43}$/), expiresAt: expect.any(String) });
+      const first = await server!.request('GET', new URL(res.body.oauthUrl).pathname, { apiKey: null });
+      expect(first.status).toBe(303);
+      expect(new URL(first.headers.get('location')!).searchParams.get('client_id')).toBe(CLIENT.clientId);
+      const second = await server!.request('GET', new URL(res.body.oauthUrl).pathname, { apiKey: null });
+      expect(second.status).toBe(400);
+      // The link is the user's: the credential it makes is theirs (GET /credentials/users/:userId), checked end to end in test/compat/alloy-node.test.ts.
+      expect((await server!.request('GET', `/credentials/users/${userId}`)).body.data).toEqual([]);
+    });
+
+    it('answers 404 for an unknown user, an unknown app and an app without OAuth, and 401 without the API key', async () => {
+      const userId = await withOAuth();
+      const nobody = await server!.request('GET', '/users/nobody/credentials/slack');
+      expect(nobody.status).toBe(404);
+      expect(nobody.body.error).toEqual({ code: 'not_found', message: 'No user with id or username "nobody"' });
+      const unknown = await server!.request('GET', `/users/${userId}/credentials/hubspot`);
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error.message).toMatch(/^No app "hubspot"/);
+      const bigcommerce = await server!.request('GET', `/users/${userId}/credentials/bigcommerce`);
+      expect(bigcommerce.status).toBe(404);
+      expect(bigcommerce.body.error).toEqual({ code: 'not_found', message: 'BigCommerce has no OAuth connection' });
+      expect((await server!.request('GET', `/users/${userId}/credentials/slack`, { apiKey: null })).status).toBe(401);
     });
   });
 });

@@ -205,7 +205,8 @@ describe(`the bounds are documented (${storeKind})`, () => {
       expect(body('/me/installations/{installationId}', 'put')).toContain(`at most ${LIMITS.configValueChars} characters`);
       expect(body('/me/events/{event}')).toContain(`at most ${LIMITS.eventDataBytes} bytes of JSON`);
       expect(doc.paths['/me/credentials/{credentialId}'].delete.security).toEqual([{ userToken: [] }]);
-      expect(doc.paths['/users/{userId}/credentials/{credentialId}'].delete.security).toEqual([{ apiKey: [] }]);
+      // One OpenAPI path with the Node SDK's GET /users/{userId}/credentials/{credentialName}, whose parameter name it takes.
+      expect(doc.paths['/users/{userId}/credentials/{credentialName}'].delete.security).toEqual([{ apiKey: [] }]);
     } finally {
       await server.close();
     }

@@ -359,7 +359,8 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
     it('sends no CORS headers on the ISV API', async () => {
       server = await startTestServer();
       const userId = await createUser(server, 'ann');
-      const res = await server.request('GET', `/integrations?userId=${userId}`, { headers: { origin: 'https://app.acme.test' } });
+      // Not /integrations: alloy-frontend calls that with a user token (test/server/browser-sdk.test.ts).
+      const res = await server.request('GET', `/users/${userId}`, { headers: { origin: 'https://app.acme.test' } });
       expect(res.status).toBe(200);
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
     });

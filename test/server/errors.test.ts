@@ -12,7 +12,8 @@ type Res = Awaited<ReturnType<TestServer['request']>>;
 function expectError(res: Res, status: number, code: string, detail?: { path: string; message?: string | RegExp }) {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-  expect(Object.keys(res.body)).toEqual(['error']);
+  expect(Object.keys(res.body)).toEqual(['error', 'message']);
+  expect(res.body.message).toBe(res.body.error.message);
   const { error } = res.body;
   expect(error.code).toBe(code);
   expect(typeof error.message).toBe('string');

@@ -33,7 +33,7 @@ describe(`the store out of space (${storeKind})`, () => {
       else full = res;
     }
     expect(full?.status).toBe(503);
-    expect(full?.body).toEqual({ error: { code: 'unavailable', message: 'The store is unavailable; try again shortly' } });
+    expect(full?.body).toEqual({ error: { code: 'unavailable', message: 'The store is unavailable; try again shortly' }, message: 'The store is unavailable; try again shortly' });
     expect(full?.headers.get('retry-after')).toBe('5');
     const again = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ...TICKET, description: 'y'.repeat(5000) } } });
     expect(again.status).toBe(503);

@@ -1,0 +1,78 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, listen } from '../helpers/browser';
+import { API_KEY, createUser, startTestServer, type TestServer } from '../helpers/server';
+
+/** The page's console errors and warnings (a CSP violation is one), its uncaught errors, and every URL it requested. */
+function watch(page: Page) {
+  const problems: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => requests.push(r.url()));
+  return { problems, requests };
+}
+
+// The API reference at /docs, rendered by Scalar in a real browser behind the page's own CSP
+// (scripts from this origin only): nothing may come from, or go to, another origin.
+describe('the API reference page', () => {
+  let browser: Browser;
+  let server: TestServer;
+  let http: Awaited<ReturnType<typeof listen>>;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    http = await listen(server);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await http?.close();
+    await server?.close();
+  });
+
+  it('renders the operations, finds one by search, with no console error and no request to another origin', async () => {
+    const page = await browser.newPage();
+    const seen = watch(page);
+    const origin = new URL(http.url).origin;
+    const documentLoaded = page.waitForResponse(`${origin}/openapi.json`, { timeout: 45_000 });
+    await page.goto(`${http.url}/docs`);
+    expect((await documentLoaded).status()).toBe(200);
+    await page.getByRole('heading', { name: 'Alloy Embedded Kit API' }).waitFor({ timeout: 45_000 });
+    await page.getByRole('heading', { name: 'Get a user' }).first().waitFor();
+
+    await page.getByText('Search', { exact: true }).first().click();
+    await page.keyboard.type('custom event');
+    await page.getByRole('option', { name: /Run a custom event for a user/ }).first().click();
+    await page.getByRole('heading', { name: 'Run a custom event for a user' }).first().waitFor();
+    expect(new URL(page.url()).hash).toBe('#tag/events/POST/run/event');
+
+    // Whatever the rendered page asks for (fonts, icons, telemetry) it has asked for by now.
+    await page.waitForTimeout(500);
+    expect(seen.problems).toEqual([]);
+    expect(seen.requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'))).toEqual([]);
+    expect(seen.requests).toContain(`${origin}/openapi.json`);
+    await page.close();
+  }, 90_000);
+
+  it('tries an operation with the API key, sent to this server and answered in the page', async () => {
+    await createUser(server, 'tried-from-the-docs');
+    const page = await browser.newPage();
+    const seen = watch(page);
+    await page.goto(`${http.url}/docs`);
+    await page.locator('button', { hasText: /^Test Request\(get \/users\)$/ }).click({ timeout: 45_000 });
+    const client = page.getByRole('dialog');
+    await client.getByPlaceholder('Token').fill(API_KEY);
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => r.url().startsWith(`${http.url}/users`)),
+      client.getByRole('button', { name: /^Send get request to / }).click(),
+    ]);
+    expect(request.headers()['authorization']).toBe(`Bearer ${API_KEY}`);
+    expect((await request.response())?.status()).toBe(200);
+    await client.getByText('"tried-from-the-docs"').waitFor();
+    expect(seen.problems).toEqual([]);
+    await page.close();
+  }, 90_000);
+});
