@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, listen } from '../helpers/browser';
-import { API_KEY, createUser, startTestServer, type TestServer } from '../helpers/server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { servedInBrowser } from '../helpers/browser';
+import { API_KEY, createUser } from '../helpers/server';
 
 /** The page's console errors and warnings (a CSP violation is one), its uncaught errors, and every URL it requested. */
 function watch(page: Page) {
@@ -18,22 +18,10 @@ function watch(page: Page) {
 // The API reference at /docs, rendered by Scalar in a real browser behind the page's own CSP
 // (scripts from this origin only): nothing may come from, or go to, another origin.
 describe('the API reference page', () => {
-  let browser: Browser;
-  let server: TestServer;
-  let http: Awaited<ReturnType<typeof listen>>;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    http = await listen(server);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await http?.close();
-    await server?.close();
-  });
+  const served = servedInBrowser();
 
   it('renders the operations, finds one by search, with no console error and no request to another origin', async () => {
+    const { http, browser } = served;
     const page = await browser.newPage();
     const seen = watch(page);
     const origin = new URL(http.url).origin;
@@ -58,6 +46,7 @@ describe('the API reference page', () => {
   }, 90_000);
 
   it('tries an operation with the API key, sent to this server and answered in the page', async () => {
+    const { server, http, browser } = served;
     await createUser(server, 'tried-from-the-docs');
     const page = await browser.newPage();
     const seen = watch(page);

@@ -1,31 +1,22 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeSlack } from '../../demo/fakes/slack';
-import { launchBrowser, listen } from '../helpers/browser';
-import { createUser, startTestServer, type TestServer } from '../helpers/server';
+import { listen, servedInBrowser } from '../helpers/browser';
+import { createUser, startTestServer } from '../helpers/server';
 
 // The hosted install page in a real browser: the flow an ISV without the widget links its users to.
 describe('the hosted install page', () => {
-  let browser: Browser;
   let slack: Awaited<ReturnType<typeof startFakeSlack>>;
-  let server: TestServer;
-  let http: Awaited<ReturnType<typeof listen>>;
-
-  beforeAll(async () => {
+  afterAll(async () => {
+    await slack?.close();
+  });
+  const served = servedInBrowser(async () => {
     slack = await startFakeSlack();
     slack.channels.splice(0, slack.channels.length, { id: 'C100', name: 'support' }, { id: 'C200', name: 'sales' });
-    server = await startTestServer({ env: { WORKERS: 'on', SLACK_API_URL: slack.url } });
-    http = await listen(server);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await http?.close();
-    await server?.close();
-    await slack?.close();
+    return { env: { WORKERS: 'on', SLACK_API_URL: slack.url } };
   });
 
   it('connects Slack with a bot token, offers its channels, installs, and the next ticket reaches the channel', async () => {
+    const { server, http, browser } = served;
     const userId = await createUser(server, 'hosted');
     const link = await fetch(`${http.url}/users/${userId}/integrations/slack/install-url`, { headers: { authorization: 'bearer test_api_key_0123456789abcdef' } });
     const { url } = (await link.json()) as { url: string };
@@ -51,6 +42,7 @@ describe('the hosted install page', () => {
   });
 
   it('connects Slack through the OAuth popup, begun by a form the page posts with its own origin', async () => {
+    const { browser } = served;
     const provider = await startFakeSlack({ oauth: { clientId: 'hosted-client', clientSecret: 'hosted-secret' } });
     const oauthServer = await startTestServer({ env: { SLACK_API_URL: provider.url, SLACK_CLIENT_ID: 'hosted-client', SLACK_CLIENT_SECRET: 'hosted-secret', SLACK_OAUTH_URL: provider.authorizeUrl } });
     const oauthHttp = await listen(oauthServer);
@@ -86,6 +78,7 @@ describe('the hosted install page', () => {
   });
 
   it('says so when the link has no token', async () => {
+    const { http, browser } = served;
     const page = await browser.newPage();
     await page.goto(`${http.url}/install/slack`);
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/no token/);

@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { definitionsWith, vaultIntegration } from '../helpers/definitions';
-import { launchBrowser, listen } from '../helpers/browser';
-import { createUser, startTestServer, userToken, type TestServer } from '../helpers/server';
+import { servedInBrowser } from '../helpers/browser';
+import { createUser, userToken } from '../helpers/server';
 
 /** The deepest focused element (through open shadow roots): its label, and whether it is in the dialog. */
 function focused(page: Page) {
@@ -19,22 +19,10 @@ function focused(page: Page) {
 // Focus in a real browser: a hidden element cannot take focus there (happy-dom lets it), which is
 // what a modal opened with `hide: true` that has to show itself after all runs into.
 describe('the widget’s modal focus in a real browser', () => {
-  let browser: Browser;
-  let server: TestServer;
-  let http: Awaited<ReturnType<typeof listen>>;
-
-  beforeAll(async () => {
-    server = await startTestServer({ definitions: () => definitionsWith([vaultIntegration]) });
-    http = await listen(server);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await http?.close();
-    await server?.close();
-  });
+  const served = servedInBrowser(() => ({ definitions: () => definitionsWith([vaultIntegration]) }));
 
   it('moves focus into a hide: true modal once it shows itself to ask for a required field', async () => {
+    const { server, http, browser } = served;
     const token = await userToken(server, await createUser(server, 'focus'));
     const page = await browser.newPage();
     // A host page on the server's origin that loads the widget with a script tag.

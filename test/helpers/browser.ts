@@ -4,8 +4,9 @@ import os from 'node:os';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../server/app';
-import type { TestServer } from './server';
+import { startTestServer, type TestServer } from './server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -59,4 +60,24 @@ export async function seriousAxeViolations(page: Page): Promise<string[]> {
     const result = await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe.run();
     return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
   });
+}
+
+/**
+ * A test server served over real HTTP and a Chromium, started before the file's tests (with the
+ * options `options()` gives then) and closed after them. Its fields are set once they have started.
+ * @example const served = servedInBrowser(); it('…', async () => { const page = await served.browser.newPage(); … })
+ */
+export function servedInBrowser(options: () => Parameters<typeof startTestServer>[0] | Promise<Parameters<typeof startTestServer>[0]> = () => ({})) {
+  const served = {} as { server: TestServer; http: Awaited<ReturnType<typeof listen>>; browser: Browser };
+  beforeAll(async () => {
+    served.server = await startTestServer(await options());
+    served.http = await listen(served.server);
+    served.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await served.browser?.close();
+    await served.http?.close();
+    await served.server?.close();
+  });
+  return served;
 }
