@@ -1,18 +1,23 @@
 import type { ErrorBody } from './schema';
 import { AlloyError, type AlloyErrorCode } from './errors';
-import { baseUrl, currentToken } from './session';
+import { baseUrl, currentToken, currentUser, NO_TOKEN } from './session';
+
+/** The message of every `network` error. */
+export const OFFLINE = 'Could not reach the server';
 
 // Any other 4xx (400, 413, 415…) is the request's fault: `invalid_request`; a 5xx is `server`.
 const CODES: Record<number, AlloyErrorCode> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 429: 'rate_limited' };
 
 /**
  * Calls an end-user endpoint with the user token. A 401 is tried once more with a fresh token
- * when a provider is set; errors come back as `AlloyError` with the server's own words.
+ * when a provider is set; errors come back as `AlloyError` with the server's own words. With
+ * `asUser`, only that user's token is used: another user's is `no_token`, and nothing is sent.
  */
-export async function request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, asUser?: string): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     // After a 401 the token is the fresh one the provider just gave.
     const token = await currentToken();
+    if (asUser !== undefined && currentUser() !== asUser) throw new AlloyError('no_token', NO_TOKEN);
     let res: Response;
     try {
       res = await fetch(baseUrl() + path, {
@@ -21,7 +26,7 @@ export async function request<T>(method: string, path: string, body?: unknown, h
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
-      throw new AlloyError('network', 'Could not reach the server; check the connection and try again');
+      throw new AlloyError('network', OFFLINE);
     }
     const json = (await res.json().catch(() => ({}))) as T & Partial<ErrorBody>;
     if (res.ok) return json;

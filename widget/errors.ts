@@ -28,9 +28,6 @@ export class AlloyError extends Error {
 
   constructor(code: AlloyErrorCode, message: string, details?: Array<{ path: string; message: string }>, retryAfter?: number) {
     super(message);
-    this.name = 'AlloyError';
-    this.code = code;
-    this.details = details;
-    this.retryAfter = retryAfter;
+    Object.assign(this, { name: 'AlloyError', code, details, retryAfter });
   }
 }

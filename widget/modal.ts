@@ -1,4 +1,3 @@
-import { effect } from '@preact/signals';
 import { h } from 'preact';
 import { Modal } from './components/Modal';
 import type { AlloyError } from './errors';
@@ -24,6 +23,20 @@ export interface ModalOptions {
   hide?: boolean;
 }
 
+/** A field's value to start with, by field name (Alloy's `preFilledValues`: `[{ name, value }]`, or an object). */
+export type PreFilledValues = Record<string, unknown> | Array<{ name?: string; fieldName?: string; value: unknown }>;
+
+/** `Alloy.install`'s options: alloy-frontend's, and ours (`onError`, `theme`, `strings`). */
+export type InstallOptions = ModalOptions & {
+  integrationId?: string;
+  /** Some of the integration's workflows (one id or several); alone, the integration that has them. */
+  workflowIds?: string | string[];
+  /** Alloy's option: the version of each workflow to install; only the published one can be. */
+  versionIds?: string | number | Array<string | number>;
+  preFilledValues?: PreFilledValues;
+  alwaysShowAuthentication?: boolean;
+};
+
 let open: { close(): void } | undefined;
 
 export const isOpen = () => Boolean(open);
@@ -46,11 +59,16 @@ export function openModal(target: InstallTarget, options: ModalOptions): void {
     callback?.(result);
     callback = undefined;
   };
-  const stopWatching = effect(() => {
+  // Each new error goes to onError once; reaching the last step reports success once.
+  let lastError: Error | undefined;
+  const stopWatching = model.watch(() => {
+    const error = model.error.value;
+    if (error && error !== lastError) options.onError?.(error);
+    lastError = error;
     const r = model.result.value;
     if (model.step.value === 'done') report({ success: true, installationId: r?.installationId, workflowIds: r?.workflowIds, credentialId: model.credentialId.value });
-    if (model.error.value) options.onError?.(model.error.value);
   });
+  model.hidden.value = Boolean(options.hide);
   const me = (open = { close });
   const mounted = mountInShadow(document.body, h(Modal, { model, strings, title: options.title, onClose: close }), options.theme);
   // Once only, and only this modal: a late call (a hidden install finishing after Alloy.close()) changes nothing.
@@ -63,7 +81,6 @@ export function openModal(target: InstallTarget, options: ModalOptions): void {
     options.onClose?.();
     opener?.focus?.();
   }
-  if (options.hide) mounted.host.style.display = 'none';
   void model.load().then(async () => {
     if (open !== me) return;
     // `hide`: when nothing needs asking, install without ever showing the modal.
@@ -74,6 +91,6 @@ export function openModal(target: InstallTarget, options: ModalOptions): void {
       // Shown to ask: nothing is flagged before the user has done anything.
       model.fieldErrors.value = {};
     }
-    mounted.host.style.display = '';
+    model.hidden.value = false;
   });
 }

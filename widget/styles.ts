@@ -6,7 +6,7 @@ export const css = `
 :host{all:initial;--a:var(--alloy-accent,#4f46e5);--r:var(--alloy-radius,10px);--f:var(--alloy-font,system-ui,-apple-system,"Segoe UI",sans-serif)}
 :host>div{all:initial;display:block;font:15px/1.5 var(--f);color:#1f2937}
 *{box-sizing:border-box;font:inherit}
-.bd{position:fixed;inset:0;z-index:2147483647;background:rgba(17,24,39,.55);display:flex;align-items:center;justify-content:center;padding:12px}
+.bd[hidden]{display:none}.bd{position:fixed;inset:0;z-index:2147483647;background:rgba(17,24,39,.55);display:flex;align-items:center;justify-content:center;padding:12px}
 .dlg{background:#fff;border-radius:var(--r);width:100%;max-width:440px;max-height:calc(100vh - 24px);overflow:auto;padding:20px;box-shadow:0 20px 50px rgba(0,0,0,.3)}
 .hd{display:flex;align-items:center;gap:10px;margin-bottom:12px}.hd img{width:36px;height:36px;border-radius:8px}
 h2{font-size:18px;font-weight:650;margin:0;flex:1}h3{font-size:15px;font-weight:650;margin:14px 0 6px}

@@ -446,7 +446,7 @@ describe(`fuzzing every endpoint (${storeKind})`, () => {
       credentialName: ['slack', 'bigcommerce'],
       token: [f.webhookToken],
       name: ['slack.svg', 'webhook.svg'],
-      file: ['alloy.js', 'alloy.mjs'],
+      file: ['alloy.js', 'alloy.mjs', 'alloy-ui.js'],
       limit: ['1', '2', '1000'],
       cursor: [f.userId, f.executionId],
       origin: ['https://app.acme.test/settings', 'http://localhost:3000'],

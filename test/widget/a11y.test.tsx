@@ -105,7 +105,7 @@ describe('accessibility (axe-core)', () => {
     const container = document.createElement('main');
     document.body.append(container);
     renderIntegrations(container);
-    const host = container.querySelector('alloy-embedded')!;
+    const host = await waitFor(() => container.querySelector('alloy-embedded') ?? Promise.reject(new Error('not rendered yet')));
     await expectAccessible(host);
     const ui = inside(host);
     await ui.findByRole('list');
@@ -132,7 +132,7 @@ describe('accessibility (axe-core)', () => {
       const container = document.createElement('main');
       document.body.append(container);
       renderIntegrations(container);
-      const host = container.querySelector('alloy-embedded')!;
+      const host = await waitFor(() => container.querySelector('alloy-embedded') ?? Promise.reject(new Error('not rendered yet')));
       await inside(host).findByRole('alert');
       await expectAccessible(host);
     } finally {

@@ -250,7 +250,7 @@ describe('installing with the widget', () => {
     const callback = vi.fn();
     const onClose = vi.fn();
     await install({ integrationId: 'consent', hide: true, callback, onClose });
-    expect((document.querySelector('alloy-embedded') as HTMLElement).style.display).toBe('none');
+    expect(document.querySelector('alloy-embedded')!.shadowRoot!.querySelector<HTMLElement>('.bd')!.hidden).toBe(true);
     await waitFor(() => expect(callback).toHaveBeenCalledTimes(1));
     const [installation] = await installationsOf(server, userId);
     expect(callback).toHaveBeenCalledWith({ success: true, installationId: installation.installationId, workflowIds: ['consent-forward'] });
@@ -264,7 +264,7 @@ describe('installing with the widget', () => {
     await install({ integrationId: 'vault', hide: true, callback });
     const ui = modal();
     await ui.findByLabelText('Endpoint URL');
-    await waitFor(() => expect((document.querySelector('alloy-embedded') as HTMLElement).style.display).toBe(''));
+    await waitFor(() => expect(document.querySelector('alloy-embedded')!.shadowRoot!.querySelector<HTMLElement>('.bd')!.hidden).toBe(false));
     // Nothing is flagged before the user has done anything.
     expect(ui.queryByText('Endpoint URL is required')).toBeNull();
     expect(ui.getByLabelText('Endpoint URL').getAttribute('aria-invalid')).toBeNull();

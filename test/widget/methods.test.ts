@@ -67,10 +67,10 @@ describe('the widget’s methods on installations', () => {
     expect((await installationsOf(server, userId)).map((i) => i.workflowId)).toEqual(['vault-forward']);
   });
 
-  it('rejects with a TypeError when nothing installed matches, or the target is malformed', async () => {
-    await expect(uninstall({ integrationId: 'slack' })).rejects.toThrow(TypeError);
+  it('rejects with not_found when nothing installed matches, and throws a TypeError at once for a malformed target', async () => {
+    await expect(uninstall({ integrationId: 'slack' })).rejects.toMatchObject({ code: 'not_found' });
     await expect(deactivate({ workflowId: 'nope' })).rejects.toThrow(/Nothing installed matches/);
-    await expect(reactivate(undefined as never)).rejects.toThrow(TypeError);
+    expect(() => reactivate(undefined as never)).toThrow(TypeError);
     expect(await installationsOf(server, userId)).toHaveLength(3);
   });
 });

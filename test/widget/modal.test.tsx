@@ -156,9 +156,15 @@ describe('the install modal', () => {
     expect(hosts()[0]!.getAttribute('style')).toContain('--alloy-accent: rgb(1, 2, 3)');
   });
 
-  it('rejects a call without integrationId or workflowIds as a TypeError, opening nothing', async () => {
-    await expect(install({} as never)).rejects.toThrow(TypeError);
+  it('throws a TypeError at once for a call without integrationId or workflowIds, opening nothing', () => {
+    expect(() => install({} as never)).toThrow(TypeError);
+    expect(() => install({ workflowIds: [42] } as never)).toThrow(TypeError);
     expect(hosts()).toHaveLength(0);
+  });
+
+  it('takes workflowIds as one id, as alloy-frontend does', async () => {
+    await install({ workflowIds: 'vault-forward' });
+    expect(await modal().findByRole('dialog', { name: 'Vault' })).toBeTruthy();
   });
 
   it('finds the integration from workflowIds', async () => {

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { listen } from '../helpers/browser';
 import { userToken, type TestServer } from '../helpers/server';
 import { outboxItems, resetWidget, serve, signIn, type Http } from './helpers';
-import { AlloyError, flushOutbox, getIntegrations, sendAppEvent } from '../../widget/index';
+import { AlloyError, flushOutbox, getIntegrations, sendAppEvent, setToken } from '../../widget/index';
 import { pendingCount } from '../../widget/outbox';
 
 const ticket = { ticketName: 'Printer on fire', customerEmail: 'ann@acme.test', description: 'Smoke' };
@@ -77,10 +77,10 @@ describe('app events and the outbox', () => {
 
     const sent = await Promise.all([flushOutbox(), flushOutbox()]);
 
-    expect(sent).toEqual([2, 2]);
+    expect(sent.map((r) => r.sent)).toEqual([2, 2]);
     // Oldest first.
     expect((await events()).map((e) => JSON.parse(e.data).ticketName)).toEqual(['Printer on fire', 'Second']);
-    expect(await flushOutbox()).toBe(0);
+    expect((await flushOutbox()).sent).toBe(0);
     expect(await events()).toHaveLength(2);
   });
 
@@ -101,11 +101,11 @@ describe('app events and the outbox', () => {
     const first = await sendAppEvent('Ticket Created', { ...ticket, ticketName: 'One' });
     const second = await sendAppEvent('Ticket Created', { ...ticket, ticketName: 'Two' });
 
-    expect(await flushOutbox()).toBe(0);
+    expect((await flushOutbox()).sent).toBe(0);
     expect((await outboxItems()).map((i) => i.id).sort()).toEqual([first.id, second.id].sort());
 
     await goOnline();
-    expect(await flushOutbox()).toBe(2);
+    expect((await flushOutbox()).sent).toBe(2);
     expect((await events()).map((e) => JSON.parse(e.data).ticketName)).toEqual(['One', 'Two']);
   });
 
@@ -140,7 +140,7 @@ describe('app events and the outbox', () => {
     expect(await pendingCount()).toBe(2);
     await goOnline();
 
-    expect(await flushOutbox()).toBe(1);
+    expect((await flushOutbox()).sent).toBe(1);
 
     expect(await pendingCount()).toBe(0);
     expect((await events()).map((e) => e.name)).toEqual(['Ticket Created']);
@@ -148,6 +148,37 @@ describe('app events and the outbox', () => {
 
   it('rejects an event whose data does not match its schema with invalid_request', async () => {
     await expect(sendAppEvent('Ticket Created', { ticketName: 42 })).rejects.toMatchObject({ code: 'invalid_request' });
+    expect(await pendingCount()).toBe(0);
+  });
+
+  it("sends an event queued under one user only with that user's token, after a switch to another and back", async () => {
+    const eventsOf = async (user: string) =>
+      (await server.services.store.db.all<{ data: string }>('SELECT data FROM events WHERE user_id = ? ORDER BY received_at', [user])).map((e) => JSON.parse(e.data).ticketName);
+    const ann = userId;
+    await goOffline();
+    await sendAppEvent('Ticket Created', { ...ticket, ticketName: "Ann's" });
+
+    // Bob signs in on the same browser, with Ann's event still queued.
+    const bob = await signIn(server, http, `bob${Math.random().toString(36).slice(2, 8)}`);
+    await goOnline();
+    await sendAppEvent('Ticket Created', { ...ticket, ticketName: "Bob's" });
+    const report = await flushOutbox();
+
+    expect(report).toEqual({ sent: 0, held: [{ userId: ann, count: 1 }] });
+    expect(await eventsOf(bob)).toEqual(["Bob's"]);
+    expect(await eventsOf(ann)).toEqual([]);
+
+    // Ann is back: her event goes out with her token, as hers.
+    setToken(await userToken(server, ann));
+    await vi.waitFor(async () => expect(await pendingCount()).toBe(0));
+    expect(await eventsOf(ann)).toEqual(["Ann's"]);
+    expect(await eventsOf(bob)).toEqual(["Bob's"]);
+  });
+
+  it('throws at once when no token says whose event it is', async () => {
+    vi.resetModules();
+    const fresh = await import('../../widget/index');
+    await expect(fresh.sendAppEvent('Ticket Created', ticket)).rejects.toMatchObject({ code: 'no_token' });
     expect(await pendingCount()).toBe(0);
   });
 

@@ -65,7 +65,7 @@ describe('the signing secret of a destination the user chooses, in the widget', 
     await install({ integrationId: 'preset', hide: true, callback });
     const ui = modal();
     await ui.findByRole('heading', { name: 'Vault is ready' });
-    await waitFor(() => expect((document.querySelector('alloy-embedded') as HTMLElement).style.display).toBe(''));
+    await waitFor(() => expect(document.querySelector('alloy-embedded')!.shadowRoot!.querySelector<HTMLElement>('.bd')!.hidden).toBe(false));
     expect((ui.getByLabelText(/Signing secret/) as HTMLInputElement).value).toMatch(/^whsec_/);
     expect(callback).toHaveBeenCalledWith(expect.objectContaining({ success: true }));
   });

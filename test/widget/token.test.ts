@@ -46,8 +46,8 @@ describe('the user token', () => {
     await server?.close();
   });
 
-  it('rejects every method with AlloyError no_token before setToken, and calls nothing', async () => {
-    const calls: Array<[string, () => Promise<unknown>]> = [
+  it('throws AlloyError no_token at once from every method before setToken (as alloy-frontend does), and calls nothing', () => {
+    const calls: Array<[string, () => unknown]> = [
       ['install', () => Alloy.install({ integrationId: 'slack' })],
       ['edit', () => Alloy.edit({ integrationId: 'slack' })],
       ['update', () => Alloy.update({ integrationId: 'slack' })],
@@ -59,21 +59,23 @@ describe('the user token', () => {
       ['uninstall', () => Alloy.uninstall({ installationId: 'x' })],
     ];
     for (const [name, call] of calls) {
-      const error = await call().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      let error: unknown;
+      try {
+        call();
+      } catch (e) {
+        error = e;
+      }
       expect(error, name).toBeInstanceOf(Alloy.AlloyError);
       expect((error as InstanceType<Widget['AlloyError']>).code, name).toBe('no_token');
     }
     expect(fetches).toEqual([]);
     expect(document.querySelector('alloy-embedded')).toBeNull();
     // The page needs the token to render, and says so at once.
-    expect(() => Alloy.renderIntegrations(document.body)).toThrow(TypeError);
+    expect(() => Alloy.renderIntegrations(document.body)).toThrow(expect.objectContaining({ code: 'no_token' }));
   });
 
-  it('queues an app event sent before setToken instead of failing it', async () => {
-    await expect(Alloy.sendAppEvent('Ticket Created', { ticketName: 'T1' })).resolves.toMatchObject({ status: 'queued' });
+  it('refuses an app event sent before any token: no user to hold it for', async () => {
+    await expect(Alloy.sendAppEvent('Ticket Created', { ticketName: 'T1' })).rejects.toMatchObject({ code: 'no_token' });
     expect(fetches).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { eachInstallation, request } from '../api';
 import type { Integration, Installation } from '../schema';
 import type { Strings } from '../strings';
+import { core } from '../ui-core';
 
 interface Props {
   strings: Strings;
@@ -22,8 +22,8 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
   const reload = async () => {
     try {
       const [list, installs] = await Promise.all([
-        request<{ data: Integration[] }>('GET', '/me/integrations'),
-        request<{ data: Installation[] }>('GET', '/me/installations'),
+        core.request<{ data: Integration[] }>('GET', '/me/integrations'),
+        core.request<{ data: Installation[] }>('GET', '/me/installations'),
       ]);
       setState({ status: 'ready', integrations: list.data, installations: installs.data });
     } catch (err) {
@@ -44,11 +44,13 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
     );
   if (state.integrations.length === 0) return <p>{strings.integrationsEmpty}</p>;
 
-  const act = async (key: string, work: () => Promise<unknown>) => {
+  /** Sends `method` to the installations, then tells `Alloy.subscribe` listeners and reloads. */
+  const act = async (key: string, list: Installation[], method: string, suffix?: string) => {
     setBusy(key);
     setFailed('');
     try {
-      await work();
+      await core.each(list, method, suffix);
+      core.emit({ type: method === 'DELETE' ? 'uninstalled' : 'updated', integrationId: key, installationIds: list.map((x) => x.installationId), workflowIds: list.map((x) => x.workflowId) });
     } catch (err) {
       setFailed((err as Error).message);
     }
@@ -100,7 +102,7 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
                         role="switch"
                         checked={active}
                         disabled={busy === i.integrationId}
-                        onChange={() => void act(i.integrationId, () => eachInstallation(mine, 'PUT', active ? '/deactivate' : '/activate'))}
+                        onChange={() => void act(i.integrationId, mine, 'PUT', active ? '/deactivate' : '/activate')}
                       />
                       {strings.active}
                     </label>
@@ -109,12 +111,11 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
                         type="button"
                         class="btn"
                         onClick={() =>
-                          void act(i.integrationId, () =>
-                            eachInstallation(
-                              mine.filter((x) => outdated.some((w) => w.workflowId === x.workflowId)),
-                              'PUT',
-                              '/upgrade',
-                            ),
+                          void act(
+                            i.integrationId,
+                            mine.filter((x) => outdated.some((w) => w.workflowId === x.workflowId)),
+                            'PUT',
+                            '/upgrade',
                           )
                         }
                       >
@@ -124,7 +125,7 @@ export function IntegrationsPage({ strings, onInstall }: Props) {
                     <button
                       type="button"
                       class="btn sec"
-                      onClick={() => void act(i.integrationId, () => eachInstallation(mine, 'DELETE'))}
+                      onClick={() => void act(i.integrationId, mine, 'DELETE')}
                     >
                       {strings.uninstall}
                     </button>

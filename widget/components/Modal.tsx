@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
+import { useCells } from '../state/cells';
 import type { InstallModel } from '../state/install';
 import { fill, type Strings } from '../strings';
 import { ConnectStep, SettingsStep } from './Steps';
@@ -17,15 +18,17 @@ interface Props {
  * button close it (the caller gives focus back to the opener).
  */
 export function Modal({ model, strings, title, onClose }: Props) {
+  useCells(model);
   const dialog = useRef<HTMLDivElement>(null);
   const step = model.step.value;
   const detail = model.detail.value;
+  const hidden = model.hidden.value;
 
   // Focus the first control of each step as it appears.
   useEffect(() => {
     const first = dialog.current?.querySelector<HTMLElement>(`.body ${FOCUSABLE}`) ?? dialog.current?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
-  }, [step]);
+  }, [step, hidden]);
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === 'Escape') {
@@ -44,7 +47,7 @@ export function Modal({ model, strings, title, onClose }: Props) {
 
   const heading = title ?? (detail ? (step === 'done' ? fill(strings.doneTitle, { app: detail.app }) : detail.app) : strings.loading);
   return (
-    <div class="bd" onClick={(e) => e.target === e.currentTarget && onClose()}>
+    <div class="bd" hidden={hidden} onClick={(e) => e.target === e.currentTarget && onClose()}>
       <div class="dlg" role="dialog" aria-modal="true" aria-labelledby="alloy-title" ref={dialog} onKeyDown={onKeyDown}>
         <div class="hd">
           {detail && <img src={detail.icon} alt="" />}

@@ -1,8 +1,8 @@
-import { batch, signal } from '@preact/signals';
-import { request } from '../api';
 import { AlloyError } from '../errors';
 import type { Field, FieldOption, InstallResult, IntegrationDetailView } from '../schema';
 import { fill, type Strings } from '../strings';
+import { core } from '../ui-core';
+import { cells } from './cells';
 
 export type Step = 'loading' | 'connect' | 'settings' | 'done' | 'error';
 export type OptionsState = { status: 'loading' } | { status: 'ready'; items: FieldOption[] } | { status: 'error'; message: string };
@@ -13,6 +13,10 @@ export interface InstallTarget {
   alwaysShowAuthentication?: boolean;
   /** Only connect an account (Alloy.authenticate): done once connected. */
   authenticateOnly?: boolean;
+  /** Values to start with, by field name, over the defaults and the current settings (Alloy's `preFilledValues`). */
+  preFilled?: Record<string, unknown>;
+  /** Alloy's `versionIds`: the versions asked for; only the published version of a workflow can be installed. */
+  versionIds?: number[];
 }
 
 /** The fields of the workflows being installed, once each (workflows of one integration may share one). */
@@ -30,18 +34,21 @@ export function validate(fields: Field[], values: Record<string, unknown>, strin
   return errors;
 }
 
-/** The state and actions of one install modal, as signals the components read. */
+/** The state and actions of one install modal, as cells the components read (`useCells(model)`). */
 export function createInstallModel(target: InstallTarget, strings: Strings) {
-  const step = signal<Step>('loading');
-  const detail = signal<IntegrationDetailView | undefined>(undefined);
+  const { cell, watch } = cells();
+  const step = cell<Step>('loading');
+  const detail = cell<IntegrationDetailView | undefined>(undefined);
   /** What went wrong last, shown in words and given to `onError` as is (an `AlloyError` with its code). */
-  const error = signal<Error | undefined>(undefined);
-  const busy = signal(false);
-  const credentialId = signal<string | undefined>(undefined);
-  const values = signal<Record<string, unknown>>({});
-  const fieldErrors = signal<Record<string, string>>({});
-  const options = signal<Record<string, OptionsState>>({});
-  const result = signal<InstallResult | undefined>(undefined);
+  const error = cell<Error | undefined>(undefined);
+  const busy = cell(false);
+  const credentialId = cell<string | undefined>(undefined);
+  const values = cell<Record<string, unknown>>({});
+  const fieldErrors = cell<Record<string, string>>({});
+  const options = cell<Record<string, OptionsState>>({});
+  const result = cell<InstallResult | undefined>(undefined);
+  /** `hide: true`: kept out of sight until something needs asking. */
+  const hidden = cell(false);
   const fields = () => (detail.value ? fieldsOf(detail.value, target.workflowIds) : []);
 
   // Everything that fails here rejects with an Error (an AlloyError from the server calls).
@@ -54,7 +61,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     options.value = { ...options.value, [field.name]: { status: 'loading' } };
     try {
       const q = new URLSearchParams({ credentialId: credentialId.value ?? '' });
-      const res = await request<{ data: FieldOption[] }>('GET', `/me/options/${field.optionsSource.connector}/${field.optionsSource.source}?${q}`);
+      const res = await core.request<{ data: FieldOption[] }>('GET', `/me/options/${field.optionsSource.connector}/${field.optionsSource.source}?${q}`);
       options.value = { ...options.value, [field.name]: { status: 'ready', items: res.data } };
     } catch (err) {
       options.value = { ...options.value, [field.name]: { status: 'error', message: `${strings.optionsFailed} ${(err as Error).message}` } };
@@ -72,18 +79,20 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
 
   async function load() {
     try {
-      const d = await request<IntegrationDetailView>('GET', `/me/integrations/${encodeURIComponent(target.integrationId)}`);
+      const d = await core.request<IntegrationDetailView>('GET', `/me/integrations/${encodeURIComponent(target.integrationId)}`);
       // Pre-fill with what an existing installation holds (an edit), else the defaults.
       const initial: Record<string, unknown> = {};
       // An unticked checkbox is an answer too: false, not missing (a required one would fail).
       for (const f of fieldsOf(d, target.workflowIds)) initial[f.name] = f.default ?? (f.type === 'boolean' ? false : undefined);
       for (const w of d.workflows) if (w.config) Object.assign(initial, w.config);
+      Object.assign(initial, target.preFilled);
+      const chosen = d.workflows.filter((w) => !target.workflowIds || target.workflowIds.includes(w.workflowId));
+      const stale = target.versionIds?.find((v) => !chosen.some((w) => w.version === v));
+      if (stale !== undefined) throw new TypeError(`Version ${stale} cannot be installed: only the published version (${chosen.map((w) => w.version).join(', ')}) can`);
       const usable = d.credentials.filter((c) => c.status === 'ok');
-      batch(() => {
-        detail.value = d;
-        values.value = initial;
-        credentialId.value = usable.at(-1)?.credentialId;
-      });
+      detail.value = d;
+      values.value = initial;
+      credentialId.value = usable.at(-1)?.credentialId;
       if (d.auth.length > 0 && (!usable.length || target.alwaysShowAuthentication || target.authenticateOnly)) step.value = 'connect';
       else toSettings();
     } catch (err) {
@@ -98,8 +107,9 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     busy.value = true;
     error.value = undefined;
     try {
-      const res = await request<{ credentialId: string }>('POST', '/me/credentials', { app: detail.value!.connector, data });
+      const res = await core.request<{ credentialId: string }>('POST', '/me/credentials', { app: detail.value!.connector, data });
       credentialId.value = res.credentialId;
+      core.emit({ type: 'credential', integrationId: target.integrationId, credentialId: res.credentialId });
       toSettings();
     } catch (err) {
       fail(err);
@@ -114,7 +124,8 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     busy.value = true;
     error.value = undefined;
     try {
-      await request('DELETE', `/me/credentials/${id}`);
+      await core.request('DELETE', `/me/credentials/${id}`);
+      core.emit({ type: 'credential', integrationId: target.integrationId, credentialId: id });
       await load();
     } catch (err) {
       fail(err);
@@ -132,7 +143,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     if (!popup) return fail(new AlloyError('popup_blocked', strings.popupBlocked));
     busy.value = true;
     try {
-      const { beginUrl } = await request<{ beginUrl: string }>('POST', `/me/oauth/${detail.value!.connector}/start`, { origin: location.origin });
+      const { beginUrl } = await core.request<{ beginUrl: string }>('POST', `/me/oauth/${detail.value!.connector}/start`, { origin: location.origin });
       // The popup begins at the server through a form this page posts into it, not a link: the
       // browser sends this page's Origin, which binds the sign-in to it (a link could be sent to anyone).
       const form = document.body.appendChild(Object.assign(document.createElement('form'), { method: 'post', action: beginUrl, target: 'alloy-oauth' }));
@@ -160,6 +171,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
         addEventListener('message', onMessage);
       });
       credentialId.value = id;
+      core.emit({ type: 'credential', integrationId: target.integrationId, credentialId: id });
       toSettings();
     } catch (err) {
       popup.close();
@@ -178,16 +190,16 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     error.value = undefined;
     try {
       const config = Object.fromEntries(Object.entries(values.value).filter(([k]) => fields().some((f) => f.name === k)));
-      const res = await request<InstallResult>('POST', '/me/installations', {
+      const res = await core.request<InstallResult>('POST', '/me/installations', {
         integrationId: target.integrationId,
         workflowIds: target.workflowIds,
         credentialId: credentialId.value,
         config,
       });
-      batch(() => {
-        result.value = res;
-        step.value = 'done';
-      });
+      result.value = res;
+      step.value = 'done';
+      // Installed before (an edit): `updated`; else `installed`.
+      core.emit({ type: detail.value!.installed ? 'updated' : 'installed', integrationId: target.integrationId, installationIds: res.installations.map((i) => i.installationId), workflowIds: res.workflowIds });
       return res;
     } catch (err) {
       if (err instanceof AlloyError && err.details) {
@@ -201,7 +213,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     }
   }
 
-  return { target, step, detail, error, busy, credentialId, values, fieldErrors, options, result, fields, load, loadOptions, connectWithKey, connectWithOAuth, removeCredential, submit };
+  return { watch, hidden, target, step, detail, error, busy, credentialId, values, fieldErrors, options, result, fields, load, loadOptions, connectWithKey, connectWithOAuth, removeCredential, submit };
 }
 
 export type InstallModel = ReturnType<typeof createInstallModel>;

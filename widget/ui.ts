@@ -1,0 +1,79 @@
+import { h } from 'preact';
+import { IntegrationsPage } from './components/IntegrationsPage';
+import { closeModal, isOpen, openModal, type InstallOptions, type InstallResultCallback, type ModalOptions, type PreFilledValues } from './modal';
+import { mountInShadow, type Theme } from './mount';
+import type { Integration } from './schema';
+import { defaultStrings, type Strings } from './strings';
+import { bindCore, core, type Core } from './ui-core';
+
+export interface PageOptions {
+  theme?: Theme;
+  strings?: Partial<Strings>;
+  /** Options of the modal the page opens (callback, onClose, onError, title, theme, strings). */
+  modal?: ModalOptions;
+}
+
+const integrations = async () => (await core.request<{ data: Integration[] }>('GET', '/me/integrations')).data;
+
+function prefilled(values: PreFilledValues | undefined): Record<string, unknown> | undefined {
+  if (!Array.isArray(values)) return values;
+  return Object.fromEntries(values.map((v) => [v.name ?? v.fieldName, v.value]));
+}
+
+/** `Alloy.install` once the UI is here (the loader has checked the options and the token). */
+async function install(options: InstallOptions & { workflowIds?: string[] }): Promise<void> {
+  if (isOpen()) return;
+  const { workflowIds } = options;
+  let integrationId = options.integrationId;
+  if (!integrationId) {
+    integrationId = (await integrations()).find((i) => workflowIds!.every((id) => i.workflows.some((w) => w.workflowId === id)))?.integrationId;
+    if (!integrationId) throw new TypeError(`Alloy.install: no integration has the workflows ${workflowIds!.join(', ')}`);
+  }
+  const versionIds = options.versionIds === undefined ? undefined : ([] as unknown[]).concat(options.versionIds).map(Number);
+  openModal({ integrationId, workflowIds, versionIds, preFilled: prefilled(options.preFilledValues), alwaysShowAuthentication: options.alwaysShowAuthentication }, options);
+}
+
+/** `Alloy.authenticate`: the modal's account step only. */
+async function authenticate(options: ModalOptions & { app?: string; integrationId?: string }): Promise<void> {
+  if (isOpen()) return;
+  let integrationId = options.integrationId;
+  if (!integrationId) {
+    const app = options.app!.toLowerCase();
+    integrationId = (await integrations()).find((i) => i.integrationId.toLowerCase() === app || i.app.toLowerCase() === app)?.integrationId;
+    if (!integrationId) throw new TypeError(`Alloy.authenticate: no integration for the app "${options.app}"`);
+  }
+  openModal({ integrationId, authenticateOnly: true, alwaysShowAuthentication: true }, options);
+}
+
+/**
+ * The UI bundle's entry: the loader calls it once with its core, and calls the UI through what
+ * it returns.
+ */
+export function start(given: Core) {
+  bindCore(given);
+  return {
+    isOpen,
+    install,
+    authenticate,
+    closeModal,
+    /** Mounts the integrations page; its buttons open the modal through the loader's `install`. */
+    renderIntegrations(element: Element, options: PageOptions, loaderInstall: (options: InstallOptions) => Promise<void>) {
+      const strings = { ...defaultStrings, ...options.strings };
+      // Resolves (and the page reloads) once installed, behind the modal's success message, or when it
+      // closes; rejects when the modal cannot open (an expired token, say), for the page to show why.
+      const onInstall = (integrationId: string) =>
+        new Promise<void>(
+          (resolve, reject) =>
+            void loaderInstall({
+              ...options.modal,
+              integrationId,
+              callback: (result: InstallResultCallback) => (options.modal?.callback?.(result), result.success && resolve()),
+              onClose: () => (options.modal?.onClose?.(), resolve()),
+            }).catch(reject),
+        );
+      return mountInShadow(element, h(IntegrationsPage, { strings, onInstall }), options.theme).unmount;
+    },
+  };
+}
+
+export type Ui = ReturnType<typeof start>;
