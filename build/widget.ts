@@ -2,6 +2,8 @@
 //   alloy.js     the loader, IIFE for a script tag: `window.Alloy`, tokens, data calls, the outbox;
 //   alloy.mjs    the same loader as an ES module (the npm package);
 //   alloy-ui.js  the modal and the integrations page (ES module), fetched by the loader on first use;
+//   alloy.css    the UI's stylesheet, for browsers without constructable stylesheets;
+//   alloy-locale-<name>.json  each built-in locale but English, fetched when used;
 // then prints each file's gzip size against its budget and against the last recorded sizes
 // (bench/widget-sizes.json), and fails over budget.
 import fs from 'node:fs';
@@ -43,11 +45,28 @@ const bundles: Array<[string, InlineConfig]> = [
 ];
 for (const [, config] of bundles) await build(config);
 
+// The stylesheet as a file too, for the `<link>` fallback of browsers without constructable
+// stylesheets, and each built-in locale as JSON, fetched only by a page that uses it.
+const { css } = await import('../widget/styles');
+fs.writeFileSync(path.join(out, 'alloy.css'), css.trim());
+const { LOCALES } = await import('../widget/locales/types');
+const localeFiles: string[] = [];
+for (const name of LOCALES) {
+  if (name === 'en') continue; // built into the UI
+  const file = `alloy-locale-${name}.json`;
+  fs.writeFileSync(path.join(out, file), JSON.stringify((await import(`../widget/locales/${name}.ts`)).default));
+  localeFiles.push(file);
+}
+
 // The size report, like Preact's CI comment: each file, its budget, and the change since the last record.
 const size = (file: string) => gzipSize(fs.readFileSync(path.join(out, file)));
 const sizes: Record<string, number> = { 'alloy.js': size('alloy.js'), 'alloy-ui.js': size('alloy-ui.js') };
 sizes['alloy.js + alloy-ui.js'] = sizes['alloy.js']! + sizes['alloy-ui.js']!;
 const limits: Record<string, { budget: number; goal: number }> = { 'alloy.js': BUDGETS.loader, 'alloy.js + alloy-ui.js': BUDGETS.total };
+for (const file of localeFiles) {
+  sizes[file] = size(file);
+  limits[file] = BUDGETS.locale;
+}
 const baseline: Record<string, number> = fs.existsSync(baselineFile) ? JSON.parse(fs.readFileSync(baselineFile, 'utf8')) : {};
 const rows = Object.entries(sizes).map(([file, bytes]) => {
   const before = baseline[file];
