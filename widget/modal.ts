@@ -75,6 +75,7 @@ export function openModal(target: InstallTarget, options: ModalOptions): void {
   function close() {
     if (open !== me) return;
     stopWatching();
+    model.dispose();
     mounted.unmount();
     open = undefined;
     report({ success: false });

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { startFakeSlack, type FakeSlack } from '../../demo/fakes/slack';
 import { userToken, type TestServer } from '../helpers/server';
 import { installationsOf, modal, resetWidget, serve, signIn, type Http } from './helpers';
-import { AlloyError, install } from '../../widget/index';
+import { AlloyError, close, install } from '../../widget/index';
 
 /** What the widget gets from window.open: a window it sends a form into and watches for closing. */
 function fakePopup() {
@@ -138,6 +138,27 @@ describe('connecting an account through OAuth (popup)', () => {
     expect(alert.textContent).toBe('The sign-in window was closed before the account was connected.');
     expect(onError.mock.calls[0]![0]).toBeInstanceOf(AlloyError);
     expect(onError.mock.calls[0]![0]).toMatchObject({ code: 'popup_closed' });
+  });
+
+  it('cancels the sign-in when the modal closes: its message listener and popup watch are removed', async () => {
+    const onError = vi.fn();
+    const callback = vi.fn();
+    await startOAuth({ onError, callback });
+    await waitFor(() => expect(submitted).toHaveLength(1));
+    const removed = vi.spyOn(window, 'removeEventListener');
+    const cleared = vi.spyOn(globalThis, 'clearInterval');
+
+    close();
+
+    try {
+      expect(removed).toHaveBeenCalledWith('message', expect.any(Function));
+      expect(cleared).toHaveBeenCalled();
+    } finally {
+      removed.mockRestore();
+      cleared.mockRestore();
+    }
+    expect(onError).not.toHaveBeenCalled();
+    expect(callback).toHaveBeenCalledExactlyOnceWith({ success: false });
   });
 
   it('says so when the popup was blocked', async () => {

@@ -65,6 +65,8 @@ export function FieldInput({ field, value, error, options, strings, onChange, on
         <select
           {...common}
           multiple={multiple}
+          // On the select too: an option's own `selected` set before it is attached is lost in some DOMs.
+          value={multiple ? undefined : ((value as string | undefined) ?? '')}
           onChange={(e) => {
             const el = e.currentTarget as HTMLSelectElement;
             onChange(multiple ? [...el.selectedOptions].map((o) => o.value) : el.value || undefined);

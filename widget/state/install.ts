@@ -50,6 +50,8 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
   /** `hide: true`: kept out of sight until something needs asking. */
   const hidden = cell(false);
   const fields = () => (detail.value ? fieldsOf(detail.value, target.workflowIds) : []);
+  /** Stops an OAuth flow in progress (its message listener and popup watch): the modal closed. */
+  let cancelOAuth = () => {};
 
   // Everything that fails here rejects with an Error (an AlloyError from the server calls).
   const fail = (err: unknown) => {
@@ -164,10 +166,10 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
             reject(new AlloyError('popup_closed', strings.popupClosed));
           }
         }, 500);
-        const done = () => {
+        const done = (cancelOAuth = () => {
           clearInterval(timer);
           removeEventListener('message', onMessage);
-        };
+        });
         addEventListener('message', onMessage);
       });
       credentialId.value = id;
@@ -213,7 +215,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     }
   }
 
-  return { watch, hidden, target, step, detail, error, busy, credentialId, values, fieldErrors, options, result, fields, load, loadOptions, connectWithKey, connectWithOAuth, removeCredential, submit };
+  return { dispose: () => cancelOAuth(), watch, hidden, target, step, detail, error, busy, credentialId, values, fieldErrors, options, result, fields, load, loadOptions, connectWithKey, connectWithOAuth, removeCredential, submit };
 }
 
 export type InstallModel = ReturnType<typeof createInstallModel>;
