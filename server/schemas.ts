@@ -194,14 +194,15 @@ export const OAuthUrlResponse = z.object({
 const FormField = z.object({
   name: z.string(),
   displayName: z.string(),
-  type: z.string().meta({ description: '"string", "number", "boolean" or "array" (multiselect); `inputType` says which control.' }),
+  type: z.string().meta({ description: '"string", "number", "boolean", "array" (multiselect) or "object" (fieldMapping); `inputType` says which control.' }),
   required: z.boolean(),
   inputType: FieldView.shape.type,
   description: z.string().optional(),
   placeholder: z.string().optional(),
   default: z.unknown().optional(),
-  options: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
-  optionsSource: z.object({ connector: z.string(), source: z.string() }).optional(),
+  options: FieldView.shape.options,
+  optionsSource: FieldView.shape.optionsSource,
+  sourceFields: FieldView.shape.sourceFields,
 });
 export const FormBlock = z.object({
   workflowId: z.string(),

@@ -40,17 +40,47 @@ export function jsonAtMost<T extends z.ZodType>(schema: T, max: number) {
 }
 
 export const BlockView = z.object({ name: z.string(), id: z.string(), type: z.string(), icon: z.string() });
+/**
+ * Every type a configurable field can have, declared once: the definitions schema and FieldView
+ * take their enum from it, and the server has one module per type (server/domain/fields/). A plain
+ * array, so the widget can import its values without zod.
+ */
+export const FIELD_TYPES = ['text', 'secret', 'number', 'boolean', 'select', 'multiselect', 'textarea', 'date', 'datetime', 'fieldMapping'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+/** One choice of a select, a multiselect or a field mapping, from the definition or loaded from the app. */
+export const FieldOptionView = z.object({
+  label: z.string(),
+  value: z.string(),
+  required: z.boolean().optional().meta({ description: 'Of a field mapping\'s targets: the account requires this field, so something must be mapped to it.' }),
+  custom: z.boolean().optional().meta({ description: 'A field the account added itself (a custom field), not one every account has.' }),
+});
+/** Where a field's options come from: an option source of a connector, loaded with the user's credential. */
+export const OptionsSourceView = z.object({
+  connector: z.string(),
+  source: z.string(),
+  dependsOn: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'Fields of the same workflow whose values the options depend on: load them with each one\'s value as a query parameter named after it.' }),
+});
+/** One of the ISV's own fields that a `fieldMapping` field maps to the account's fields. */
+export const SourceFieldView = z.object({ name: z.string(), label: z.string(), required: z.boolean() });
 export const FieldView = z
   .object({
     name: z.string(),
     label: z.string(),
-    type: z.enum(['text', 'secret', 'number', 'boolean', 'select', 'multiselect']),
+    type: z.enum(FIELD_TYPES),
     required: z.boolean(),
     description: z.string().optional(),
     placeholder: z.string().optional(),
     default: z.unknown().optional(),
-    options: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
-    optionsSource: z.object({ connector: z.string(), source: z.string() }).optional(),
+    options: z.array(FieldOptionView).optional(),
+    optionsSource: OptionsSourceView.optional(),
+    sourceFields: z
+      .array(SourceFieldView)
+      .optional()
+      .meta({ description: 'Of a fieldMapping field: the ISV\'s fields to map. Its value is `{ <source field name>: <option value> }`.' }),
   });
 export const WorkflowView = z
   .object({
@@ -165,6 +195,6 @@ export type IntegrationDetailView = z.output<typeof IntegrationDetail>;
 export type Installation = z.output<typeof InstallationView>;
 export type InstallResult = z.output<typeof InstallResponse>;
 export type AcceptedEvent = z.output<typeof RunEventResponse>;
-export type FieldOption = { label: string; value: string };
+export type FieldOption = z.output<typeof FieldOptionView>;
 /** Every error the server sends: `{ error: { code, message, details? } }`. */
 export type ErrorBody = { error: { code: string; message: string; details?: Array<{ path: string; message: string }> } };

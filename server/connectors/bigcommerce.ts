@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NonRetriableError } from '../engine/errors';
-import { defineAction, type Connector } from './types';
+import { defineAction, defineOptionSource, type Connector, type FieldOption, type OptionContext } from './types';
 
 // BigCommerce's order status ids (GET /v2/order_statuses), by name, plus the words an
 // order system like AcmeCo's sends for the same states.
@@ -36,7 +36,41 @@ export function orderStatusId(status: string | number): number {
   throw new NonRetriableError(`BigCommerce: unknown order status "${status}" (use a status id 0–14 or a name such as Shipped, Completed, Cancelled)`);
 }
 
-/** BigCommerce REST API v2 (https://developer.bigcommerce.com), base URL from BIGCOMMERCE_API_URL. */
+/** Where the store's API is and the header that authenticates, from the credential. */
+function storeApi(ctx: Pick<OptionContext, 'credential' | 'settings'>) {
+  const storeHash = ctx.credential?.storeHash;
+  const accessToken = ctx.credential?.accessToken;
+  if (!storeHash || !accessToken) throw new NonRetriableError('BigCommerce: the credential needs a store hash and an access token');
+  return { base: `${ctx.settings.apiUrls.bigcommerce}/stores/${encodeURIComponent(storeHash)}`, headers: { 'x-auth-token': accessToken, accept: 'application/json' } };
+}
+
+type Page<T> = { data?: T[]; meta?: { pagination?: { total_pages?: number } } };
+
+/** Every item of a paginated v3 list (`{ data, meta: { pagination: { total_pages } } }`), 50 pages at most. */
+async function allPages<T>(ctx: OptionContext, path: string, query: string, limit: number): Promise<T[]> {
+  const { base, headers } = storeApi(ctx);
+  const items: T[] = [];
+  for (let page = 1; page <= 50; page++) {
+    const res = await ctx.http.send({ url: `${base}/v3${path}?${query ? `${query}&` : ''}page=${page}&limit=${limit}`, headers });
+    const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Page<T>;
+    items.push(...(body.data ?? []));
+    if (page >= (body.meta?.pagination?.total_pages ?? 1)) break;
+  }
+  return items;
+}
+
+// The fields every BigCommerce customer has (Customers V3, "Create Customers": email, first_name and
+// last_name are required); custom ones are the store's customer attributes.
+const CUSTOMER_FIELDS: FieldOption[] = [
+  { label: 'Email', value: 'email', required: true },
+  { label: 'First name', value: 'first_name', required: true },
+  { label: 'Last name', value: 'last_name', required: true },
+  { label: 'Company', value: 'company' },
+  { label: 'Phone', value: 'phone' },
+  { label: 'Notes', value: 'notes' },
+];
+
+/** BigCommerce REST API v2 and v3 (https://developer.bigcommerce.com), base URL from BIGCOMMERCE_API_URL. */
 export const bigcommerce: Connector = {
   id: 'bigcommerce',
   name: 'BigCommerce',
@@ -47,7 +81,7 @@ export const bigcommerce: Connector = {
       type: 'apiKey',
       fields: [
         { name: 'storeHash', label: 'Store hash', type: 'text', required: true, description: 'The part after /stores/ in your API path.' },
-        { name: 'accessToken', label: 'Access token', type: 'secret', required: true, description: 'An API account access token with Orders modify scope.' },
+        { name: 'accessToken', label: 'Access token', type: 'secret', required: true, description: 'An API account access token with Orders modify scope (and Products and Customers read-only to list categories and customer fields).' },
       ],
     },
   ],
@@ -60,14 +94,12 @@ export const bigcommerce: Connector = {
         staffNotes: z.string().nullish(),
       }),
       async run(input, ctx) {
-        const storeHash = ctx.credential?.storeHash;
-        const accessToken = ctx.credential?.accessToken;
-        if (!storeHash || !accessToken) throw new NonRetriableError('BigCommerce: the credential needs a store hash and an access token');
+        const { base, headers } = storeApi(ctx);
         const statusId = orderStatusId(input.status);
         const res = await ctx.http.send({
           method: 'PUT',
-          url: `${ctx.settings.apiUrls.bigcommerce}/stores/${encodeURIComponent(storeHash)}/v2/orders/${input.orderId}`,
-          headers: { 'x-auth-token': accessToken, accept: 'application/json' },
+          url: `${base}/v2/orders/${input.orderId}`,
+          headers,
           body: { status_id: statusId, ...(input.staffNotes ? { staff_notes: input.staffNotes } : {}) },
         });
         // Read leniently: the update has taken effect, and an odd answer (`null`, say) must not make it a retry.
@@ -75,5 +107,35 @@ export const bigcommerce: Connector = {
         return { orderId: order.id ?? Number(input.orderId), statusId: order.status_id ?? statusId, status: order.status };
       },
     }),
+  },
+  optionSources: {
+    /** The store's category trees, one per storefront channel (GET /v3/catalog/trees). */
+    async categoryTrees(ctx) {
+      const trees = await allPages<{ id: number; name: string }>(ctx, '/catalog/trees', '', 50);
+      return trees.map((t) => ({ label: t.name, value: String(t.id) }));
+    },
+    /**
+     * The categories of the tree chosen in the field `treeId` (GET /v3/catalog/trees/categories?tree_id:in=),
+     * each labelled with its path from the top of the tree.
+     */
+    categories: defineOptionSource(z.object({ treeId: z.string().regex(/^\d+$/, 'a category tree id is a number') }), async (ctx, { treeId }) => {
+      type Category = { category_id: number; parent_id: number; name: string };
+      const categories = await allPages<Category>(ctx, '/catalog/trees/categories', `tree_id:in=${treeId}`, 250);
+      const byId = new Map(categories.map((c) => [c.category_id, c]));
+      const path = (c: Category): string[] => {
+        const names = [c.name];
+        for (let p = byId.get(c.parent_id), depth = 0; p && depth < 50; p = byId.get(p.parent_id), depth++) names.unshift(p.name);
+        return names;
+      };
+      return categories.map((c) => ({ label: path(c).join(' › '), value: String(c.category_id) }));
+    }),
+    /**
+     * A customer's fields, to map to: the ones every customer has (email and names required), then
+     * the store's own customer attributes (GET /v3/customers/attributes) as `attribute:<id>`, marked custom.
+     */
+    async customerFields(ctx) {
+      const attributes = await allPages<{ id: number; name: string }>(ctx, '/customers/attributes', '', 50);
+      return [...CUSTOMER_FIELDS, ...attributes.map((a) => ({ label: a.name, value: `attribute:${a.id}`, custom: true }))];
+    },
   },
 };

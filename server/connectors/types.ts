@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HttpClient } from '../engine/http';
-import { jsonAtMost, LIMITS, type AuthView, type CredentialFieldView } from '../../widget/schema';
+import { jsonAtMost, LIMITS, type AuthView, type CredentialFieldView, type FieldOptionView } from '../../widget/schema';
 
 // The account form and the ways to connect are wire shapes the widget reads: one schema each, in widget/schema.ts.
 /** One field of the account form the end user fills to connect an app. */
@@ -72,9 +72,29 @@ export function defineAction<S extends z.ZodType>(action: ConnectorAction<S>): C
   return action as unknown as ConnectorAction;
 }
 
-export interface FieldOption {
-  label: string;
-  value: string;
+/** One choice of a field, as an option source loads it (`required` and `custom` mark a mapping's targets). */
+export type FieldOption = z.infer<typeof FieldOptionView>;
+
+/** What an option source gets: what an action gets, less what only a delivery needs. */
+export type OptionContext = Omit<ConnectorContext, 'deliveryId' | 'signingSecrets'>;
+
+/**
+ * Loads the options of a configurable field from the app, with the user's credential (e.g. Slack
+ * channels). A source that depends on other fields declares `params`: each is the value of the
+ * field of the same workflow with that name (the definition lists them in `dependsOn`).
+ */
+export interface OptionSource {
+  (ctx: OptionContext, params?: Record<string, string>): Promise<FieldOption[]>;
+  /** The parameters it takes, by name; a missing or invalid one is a 400 naming it. */
+  params?: z.ZodObject;
+}
+
+/**
+ * Declares an option source that takes parameters, its loader typed by their schema.
+ * @example defineOptionSource(z.object({ treeId: z.string() }), (ctx, { treeId }) => …)
+ */
+export function defineOptionSource<P extends z.ZodObject>(params: P, load: (ctx: OptionContext, params: z.output<P>) => Promise<FieldOption[]>): OptionSource {
+  return Object.assign(async (ctx: OptionContext, given: Record<string, string> = {}) => load(ctx, params.parse(given)), { params });
 }
 
 /**
@@ -92,7 +112,7 @@ export interface Connector {
   apiUrl?: { env: string; default?: string };
   actions: Record<string, ConnectorAction>;
   oauth?: ConnectorOAuth;
-  optionSources?: Record<string, (ctx: Omit<ConnectorContext, 'deliveryId' | 'signingSecrets'>) => Promise<FieldOption[]>>;
+  optionSources?: Record<string, OptionSource>;
   /**
    * Shape checks of API-key credential fields, by field name, run on the (trimmed) value when a
    * credential is accepted: e.g. a field that becomes part of a URL.

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { FIELD_TYPES } from '../../widget/schema';
+import { FIELD_DEFINITIONS, fieldModule } from '../domain/fields';
+import { dependencyIssues } from '../domain/fields/dependencies';
 import { EventSchemaFormat } from './event-schema.js';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, "_" or "-"');
@@ -30,25 +33,17 @@ export const BlockSchema = z.strictObject({
   input: z.record(z.string(), z.unknown()).default({}),
 });
 
-const Option = z.strictObject({ label: Name, value: z.string() });
+const fieldTypes = FIELD_TYPES.map((t) => `"${t}"`).join(', ');
 
-/** A setting the end user fills in when installing a workflow. */
+/**
+ * A setting the end user fills in when installing a workflow: one member per field type, each
+ * declared by its module (server/domain/fields/). Types with choices take exactly one of `options`
+ * and `optionsSource`; the others take neither.
+ */
 export const FieldSchema = z
-  .strictObject({
-    name: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'expected a letter or "_" then letters, digits or "_", at most 64 in all'),
-    label: Name,
-    type: z.enum(['text', 'secret', 'number', 'boolean', 'select', 'multiselect']),
-    required: z.boolean().default(false),
-    description: z.string().optional(),
-    placeholder: z.string().optional(),
-    default: z.unknown().optional(),
-    options: z.array(Option).min(1, 'must list at least one option').optional(),
-    optionsSource: z.strictObject({ connector: Name, source: Name }).optional(),
-  })
+  .discriminatedUnion('type', FIELD_DEFINITIONS, { error: `expected field type ${fieldTypes}` })
   .superRefine((field, ctx) => {
-    const choice = field.type === 'select' || field.type === 'multiselect';
+    const choice = fieldModule(field.type).choices === 'one';
     const given = (field.options ? 1 : 0) + (field.optionsSource ? 1 : 0);
     if (choice && given !== 1) {
       const message = `a ${field.type} field needs exactly one of "options" or "optionsSource"`;
@@ -84,6 +79,7 @@ export const WorkflowSchema = z
   .superRefine((workflow, ctx) => {
     unique(workflow.blocks, (b) => b.id, 'blocks', 'id', ctx);
     unique(workflow.fields, (f) => f.name, 'fields', 'name', ctx);
+    for (const issue of dependencyIssues(workflow.fields)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 /** One definition file: an integration with one app and its workflows. */

@@ -2,32 +2,11 @@ import { z } from 'zod';
 import type { Field, WorkflowDefinition } from '../definitions/schema';
 import type { Vault } from '../secrets';
 import { jsonAtMost, LIMITS } from '../../widget/schema';
+import { fieldModule } from './fields';
 
-// Each string a user sets is bounded (LIMITS), so an installation's stored configuration is too.
-const text = () => z.string().max(LIMITS.configValueChars, `must be at most ${LIMITS.configValueChars} characters`);
-
+// The type's module validates a given value; a missing one is the field's default, or refused when required.
 function fieldSchema(field: Field): z.ZodType {
-  const values = field.options?.map((o) => o.value);
-  let schema: z.ZodType;
-  switch (field.type) {
-    case 'number':
-      schema = z.number();
-      break;
-    case 'boolean':
-      schema = z.boolean();
-      break;
-    case 'select':
-      schema = values ? z.enum(values as [string, ...string[]]) : text().min(1, 'choose an option');
-      break;
-    case 'multiselect': {
-      const item = values ? z.enum(values as [string, ...string[]]) : text().min(1);
-      const items = z.array(item).max(LIMITS.configItems, `must have at most ${LIMITS.configItems} items`);
-      schema = field.required ? items.min(1, 'choose at least one option') : items;
-      break;
-    }
-    default:
-      schema = field.required ? text().trim().min(1, `${field.label} is required`) : text();
-  }
+  const schema = fieldModule(field.type).value(field);
   if (field.default !== undefined) return schema.default(field.default as never);
   return field.required ? schema : schema.optional();
 }
@@ -57,7 +36,7 @@ const isSealed = (value: unknown): value is Record<typeof SECRET, string> =>
 export function sealSecrets(fields: readonly Field[], config: Record<string, unknown>, vault: Vault): Record<string, unknown> {
   const out = { ...config };
   for (const f of fields) {
-    if (f.type === 'secret' && typeof out[f.name] === 'string') out[f.name] = { [SECRET]: vault.encrypt(out[f.name] as string) };
+    if (fieldModule(f.type).secret && typeof out[f.name] === 'string') out[f.name] = { [SECRET]: vault.encrypt(out[f.name] as string) };
   }
   return out;
 }
@@ -91,7 +70,7 @@ export function keepStoredSecrets(
   const out = { ...values };
   const nothingToKeep: string[] = [];
   for (const f of fields) {
-    if (f.type !== 'secret') continue;
+    if (!fieldModule(f.type).secret) continue;
     const given = out[f.name];
     if (given !== undefined && given !== REDACTED) continue;
     const previous = stored?.[f.name];
@@ -105,7 +84,9 @@ export function keepStoredSecrets(
 export function fieldChanges(from: readonly Field[], to: readonly Field[]): { added: string[]; removed: string[]; changed: string[] } {
   const before = new Map(from.map((f) => [f.name, f]));
   const after = new Map(to.map((f) => [f.name, f]));
-  const shape = (f: Field) => JSON.stringify([f.type, f.required, f.options?.map((o) => o.value), f.optionsSource]);
+  // What decides which values are valid: a new option, a required target or a new source field is a change.
+  const shape = (f: Field) =>
+    JSON.stringify([f.type, f.required, f.options?.map((o) => [o.value, o.required === true]), f.optionsSource, 'sourceFields' in f ? f.sourceFields : undefined]);
   return {
     added: [...after.keys()].filter((n) => !before.has(n)),
     removed: [...before.keys()].filter((n) => !after.has(n)),

@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import { findConnector } from '../connectors';
-import type { Field, IntegrationDefinition, WorkflowDefinition } from '../definitions/schema';
+import type { IntegrationDefinition, WorkflowDefinition } from '../definitions/schema';
 import type { FormBlock, HeadlessInstallationView } from '../schemas';
 import type { Credential } from '../store/credentials';
 import type { Installation } from '../store/installations';
 import { redactSecrets } from './config-fields';
+import { fieldModule } from './fields';
 import { installationView, needsReconnect } from './views';
 
 /**
@@ -14,8 +15,6 @@ import { installationView, needsReconnect } from './views';
  */
 export const CONFIG_BLOCK_ID = 'config';
 
-/** A field type as Alloy's forms name it (`string`…); `inputType` keeps ours, which says the control. */
-const VENDOR_TYPE: Record<Field['type'], string> = { text: 'string', secret: 'string', select: 'string', number: 'number', boolean: 'boolean', multiselect: 'array' };
 
 /** The app id of an integration (`slack`), as Alloy's forms and credential maps name it. */
 export function integrationAppId(integration: IntegrationDefinition): string {
@@ -28,7 +27,8 @@ export function formBlocks(integration: IntegrationDefinition, workflows: readon
     workflowId: w.id,
     app: integrationAppId(integration),
     blockId: CONFIG_BLOCK_ID,
-    fields: w.fields.map(({ label, type, ...rest }) => ({ ...rest, displayName: label, type: VENDOR_TYPE[type], inputType: type })),
+    // `type` as Alloy's forms name it (`string`…); `inputType` keeps ours, which says the control.
+    fields: w.fields.map(({ label, type, ...rest }) => ({ ...rest, displayName: label, type: fieldModule(type).vendorType, inputType: type })),
   }));
 }
 

@@ -6,6 +6,7 @@ import type { Installation } from '../store/installations';
 import type { Services } from './context';
 import { addCredential } from './credentials';
 import { keepStoredSecrets, parseWorkflowConfig, sealSecrets, redactSecrets } from './config-fields';
+import { checkOptionSources } from './option-checks';
 import { integrationView, needsReconnect, workflowView } from './views';
 
 /** The integration, or a 404 listing the ones that exist. */
@@ -110,9 +111,10 @@ export async function credentialForIntegration(
 
 /**
  * Installs workflows of an integration for a user: checks the credential (it must be the user's
- * own, for the integration's app), validates the configuration against each workflow's fields,
- * and writes every installation in one transaction. On a reinstall, secret values sent back as
- * "[redacted]" or left out keep their stored value.
+ * own, for the integration's app), validates the configuration against each workflow's fields and
+ * the values of fields with options from the app against those options (loaded with that
+ * credential), and writes every installation in one transaction. On a reinstall, secret values
+ * sent back as "[redacted]" or left out keep their stored value.
  */
 export async function installIntegration(
   services: Services,
@@ -151,7 +153,7 @@ export async function installIntegration(
     credentialIds = [existing.at(-1)!.credentialId];
   }
   const current = new Map((await services.store.installations.list(input.userId)).map((i) => [i.workflowId, i]));
-  const rows = workflows.map((workflow, index) => {
+  const configs = workflows.map((workflow) => {
     const own = input.configs?.get(workflow.id);
     const configPath = own?.path ?? defaultPath;
     const { values, nothingToKeep } = keepStoredSecrets(workflow.fields, own?.config ?? input.config, current.get(workflow.id)?.config, services.vault);
@@ -162,17 +164,22 @@ export async function installIntegration(
     }
     const parsed = parseWorkflowConfig(workflow, values);
     if (!parsed.success) throw validationError(parsed.error, configPath, `Invalid configuration for "${workflow.name}"`);
-    return {
-      id: index === 0 ? input.installationId : undefined,
-      active: input.active,
-      integrationId: integration.id,
-      workflowId: workflow.id,
-      version: workflow.version,
-      config: sealSecrets(workflow.fields, parsed.data, services.vault),
-      credentialIds,
-      needsWebhookToken: workflow.trigger.type !== 'customEvent',
-    };
+    return { workflow, configPath, config: parsed.data as Record<string, unknown> };
   });
+  // Only once every workflow's values are well formed: checking against the app's options costs calls to it.
+  for (const { workflow, configPath, config } of configs) {
+    await checkOptionSources(services, { userId: input.userId, credentialId: credentialIds[0] ?? null, workflow, config, configPath });
+  }
+  const rows = configs.map(({ workflow, config }, index) => ({
+    id: index === 0 ? input.installationId : undefined,
+    active: input.active,
+    integrationId: integration.id,
+    workflowId: workflow.id,
+    version: workflow.version,
+    config: sealSecrets(workflow.fields, config, services.vault),
+    credentialIds,
+    needsWebhookToken: workflow.trigger.type !== 'customEvent',
+  }));
   return services.store.installations.install(input.userId, rows);
 }
 

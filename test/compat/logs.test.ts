@@ -23,10 +23,13 @@ describe(`logs and the error stream, as Alloy's reference writes them (${storeKi
     await installSlack(server, userId, 'C0GENERAL');
     ok = (await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } })).body.executionIds[0];
     await waitForExecution(server, userId, SLACK, ok, 'succeeded');
-    // A channel the workspace does not have: the block fails for good.
+    // A channel the workspace no longer has (deleted after the install): the block fails for good.
     await server.request('PUT', '/workflows/deactivate', { body: { userId, workflowId: SLACK } });
     const other = await createUser(server, 'bob');
+    const channels = slack.channels;
+    slack.channels = [...channels, { id: 'C0NOWHERE', name: 'deleted-soon' }];
     await installSlack(server, other, 'C0NOWHERE');
+    slack.channels = channels;
     failed = (await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId: other, data: ticket } })).body.executionIds[0];
     await waitForExecution(server, other, SLACK, failed, 'failed');
   });

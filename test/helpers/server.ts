@@ -8,6 +8,7 @@ import type { Definitions } from '../../server/definitions/load';
 import { startServices } from '../../server/services';
 import type { Services } from '../../server/domain/context';
 import type { StoreOptions } from '../../server/store';
+import { startFakeSlack } from '../../demo/fakes/slack';
 
 export const API_KEY = 'test_api_key_0123456789abcdef';
 
@@ -54,14 +55,25 @@ async function freshStore(): Promise<{ options: (dataDir: string) => StoreOption
   return { options: (dataDir) => ({ kind: 'sqlite', file: path.join(dataDir, 'alloy.sqlite') }), drop: async () => {} };
 }
 
-/** A server on a fresh store (SQLite file in a temp dir, or a PostgreSQL schema of its own). */
+/**
+ * The Slack channels of the fake Slack a test server gets when its test brings none: installing the
+ * demo's Slack workflow checks the channel against the channels Slack lists.
+ */
+export const TEST_SLACK_CHANNELS = ['C0GENERAL', 'C0RANDOM', 'C0ORDERS', 'C1', 'C2', 'C3', 'C7', 'C9', 'C42', 'C123', 'C999', 'C-ann', 'C-bob'];
+
+/**
+ * A server on a fresh store (SQLite file in a temp dir, or a PostgreSQL schema of its own). Unless
+ * `env` sets SLACK_API_URL, Slack is a fake of its own listing TEST_SLACK_CHANNELS (any `xoxb-` token).
+ */
 export async function startTestServer(
   options: { env?: Record<string, string>; definitions?: () => Definitions } = {},
 ): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-test-'));
   const store = await freshStore();
+  const slack = options.env?.SLACK_API_URL ? undefined : await startFakeSlack();
+  if (slack) slack.channels = TEST_SLACK_CHANNELS.map((id) => ({ id, name: id.toLowerCase() }));
   // Workers are off unless a test asks for them, so executions stay as the API recorded them.
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ALLOY_API_KEY: API_KEY, WORKERS: 'off', ...options.env });
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ALLOY_API_KEY: API_KEY, WORKERS: 'off', ...(slack ? { SLACK_API_URL: slack.url } : {}), ...options.env });
   const boot = async () => {
     const started = await startServices(config, { store: store.options(dataDir), definitions: options.definitions?.() });
     return { services: started.services, app: createApp(started.services) };
@@ -102,6 +114,7 @@ export async function startTestServer(
       await current.services.engine.stop();
       await current.services.store.close();
       await store.drop();
+      await slack?.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

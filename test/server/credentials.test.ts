@@ -119,7 +119,7 @@ describe(`apps, credential metadata and a user's credentials (${storeKind})`, ()
       provider = await startFakeSlack();
       server = await startTestServer({ env: { WORKERS: 'on', RETRY_SCHEDULE: '20,20', SLACK_API_URL: provider.url } });
       const userId = await createUser(server, 'ann');
-      const installed = await installSlack(server, userId);
+      const installed = await installSlack(server, userId, 'C0GENERAL');
       const credentialId = installed.installations[0].credentialIds[0];
 
       const deleted = await server.request('DELETE', `/users/${userId}/credentials/${credentialId}`);

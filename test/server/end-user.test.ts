@@ -316,9 +316,11 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
 
         expect((await me('GET', url)).body).toEqual({ data: [{ label: '#support', value: 'C1' }] });
 
-        // Slack refusing the connection (ECONNREFUSED, like a store error's code) is still the app's failure.
+        // Slack refusing the connection (ECONNREFUSED, like a store error's code) is still the app's
+        // failure. Another credential: the first one's options are cached for a minute.
+        const other = await addCredential(s, userId, 'slack', { botToken: 'xoxb-other' });
         await slack.close();
-        const app = await me('GET', url);
+        const app = await me('GET', `/me/options/slack/channels?credentialId=${other}`);
         expect(app.status).toBe(502);
         expect(app.body.error.code).toBe('upstream_error');
         expect(app.body.error.message).toMatch(/Could not load the options from Slack: .*connection refused/);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { startFakeSlack } from '../../demo/fakes/slack';
 import { callApi as call, processStore, root, startProcess } from '../helpers/process';
 import { storeKind } from '../helpers/server';
 
@@ -17,7 +18,11 @@ describe(`the server process (${storeKind})`, () => {
   afterAll(() => store.dispose());
 
   it('loses no accepted event when it is killed with SIGKILL and started again', async () => {
-    const first = await startServer(env);
+    // The install checks the channel against the ones Slack lists.
+    const slack = await startFakeSlack();
+    slack.channels = [{ id: 'C1', name: 'support' }];
+    onTestFinished(() => slack.close());
+    const first = await startServer({ ...env, SLACK_API_URL: slack.url });
     const userId = (await call(`${first.url}/users`, 'POST', { username: 'killed' })).body.userId;
     const cred = await call(`${first.url}/headless/credentials`, 'POST', { userId, credential: { type: 'slack', data: { botToken: 'xoxb-1' } } });
     const start = await call(`${first.url}/headless/startInstallation`, 'POST', { userId, integrationId: 'slack', credentialId: cred.body.credentialId });

@@ -229,7 +229,7 @@ describe('installing with the widget', () => {
   it('lists the user’s accounts on the account step and removes one no installation uses, from the server too', async () => {
     const userId = await signIn(server, http);
     const used = await addCredential(server, userId, 'slack', { botToken: 'xoxb-used' });
-    await installHeadless(server, userId, 'slack', { credentialId: used, data: { channel: 'C1' } });
+    await installHeadless(server, userId, 'slack', { credentialId: used, data: { channel: 'C0GENERAL' } });
     await addCredential(server, userId, 'slack', { botToken: 'xoxb-spare' });
 
     await authenticate({ app: 'Slack' });

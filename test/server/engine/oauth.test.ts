@@ -303,7 +303,8 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     await ticketCreated();
     for (let i = 0; i < 100 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(provider.messages).toHaveLength(1);
-    expect(provider.grants).toEqual(['authorization_code', 'refresh_token']);
+    // Two uses, each refreshing: listing the channels to check the install's, then posting.
+    expect(provider.grants).toEqual(['authorization_code', 'refresh_token', 'refresh_token']);
     expect(provider.messages[0]!.channel).toBe('C1');
     // The refreshed access token, issued through OAuth: no bot token was ever given.
     expect(provider.isOAuthToken(provider.messages[0]!.token)).toBe(true);
@@ -329,7 +330,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     await installSlack(credentialId);
     await ticketCreated();
     for (let i = 0; i < 100 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(provider.grants).toEqual(['authorization_code', 'refresh_token']);
+    expect(provider.grants).toEqual(['authorization_code', 'refresh_token', 'refresh_token']);
   });
 
   it.each([1e20, 0.0004, -5, 'soon'])('keeps the connection usable when the provider answers expires_in %j', async (expiresIn) => {
