@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,30 @@ import { requireIntegration } from '../domain/installing';
 import { requireUser } from '../domain/users';
 import * as S from '../schemas';
 
-const page = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'public', 'install.html'), 'utf8');
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The page: the widget's loader (`/widget/alloy.js`) and a few lines that open its modal. */
+const page = fs.readFileSync(path.join(here, '..', 'public', 'install.html'), 'utf8');
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+/** The page's own inline `<script>` and `<style>`, allowed by their hashes: no 'unsafe-inline'. */
+const inline = (tag: 'script' | 'style') => [...page.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => sha256(m[1]!)).join(' ');
+
+/**
+ * The page runs only its own script and the widget's (this server's `/widget/*`), talks only to
+ * this server, and cannot be framed. The widget's modal needs no more: its styles are a
+ * constructable stylesheet (or a `<link>` to `/widget/alloy.css`), its theme is set through CSSOM.
+ * No form-action: it holds across redirects, and the form the widget posts into the OAuth popup
+ * (`/oauth/begin`) goes on to the provider, wherever that is.
+ */
+const csp = [
+  "default-src 'self'",
+  `script-src 'self' ${inline('script')}`,
+  `style-src 'self' ${inline('style')}`,
+  "img-src 'self' https: data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 /** A hosted install page, for ISVs that link their users to it instead of embedding the widget. */
 export function installPageRoutes(api: Api, app: Hono<AppEnv>, services: Services) {
@@ -31,10 +55,10 @@ export function installPageRoutes(api: Api, app: Hono<AppEnv>, services: Service
 
   app.get('/install/:integrationId', (c) =>
     c.html(page, 200, {
-      // The page talks only to this server and runs only its own script.
-      'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' https: data:",
-      // Not no-referrer: under it the browser sends "Origin: null" with the page's own form posts,
-      // and POST /oauth/begin needs the page's origin. No referrer leaves for another origin either way.
+      'content-security-policy': csp,
+      // Not no-referrer: under it the browser sends "Origin: null" with the form the widget posts
+      // into the OAuth popup, and POST /oauth/begin needs the page's origin. No referrer leaves for
+      // another origin either way.
       'referrer-policy': 'same-origin',
       'cache-control': 'no-store',
     }),

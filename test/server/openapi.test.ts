@@ -170,7 +170,12 @@ describe(`the API description and hosted pages (${storeKind})`, () => {
     expect(detail.body.integrationId).toBe('slack');
     const page = await server.request('GET', url.pathname, { apiKey: null });
     expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    // The widget's modal, not a form of its own, under a CSP that allows no inline code but the page's own (by hash).
+    expect(page.body).toContain('<script src="/widget/alloy.js"></script>');
+    expect(page.body).not.toMatch(/<form/i);
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
   });
 
   it('refuses an install link for an integration that does not exist', async () => {
