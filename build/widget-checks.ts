@@ -16,7 +16,7 @@ export const gzipSize = (code: string | Uint8Array) => gzipSync(code, { level: 9
 /** Server-only code that must never reach a browser bundle. */
 const SERVER_ONLY = /[\\/](node_modules[\\/](hono|@hono|jose|better-sqlite3|pg|pg-[\w-]+|mysql2|undici|zod)[\\/]|server[\\/])/;
 /** The loader's own modules: the UI bundle borrows them from the loader (`ui-core.ts`), never holds a copy. */
-const LOADER_ONLY = /[\\/](widget[\\/](session|api|outbox|index)\.ts|node_modules[\\/]idb-keyval[\\/])/;
+const LOADER_ONLY = /[\\/](widget[\\/](session|api|outbox|index|errors|events|idb)\.ts|node_modules[\\/]idb-keyval[\\/])/;
 
 /** Fails the build when server code (or, in the UI bundle, the loader's own state) leaked into a browser bundle. */
 export function widgetChecks(options: { ui?: boolean } = {}): Plugin {

@@ -25,9 +25,15 @@ export class AlloyError extends Error {
   declare readonly details?: Array<{ path: string; message: string }>;
   /** When the server said when to try again (429, 503 `Retry-After`): in milliseconds. */
   declare readonly retryAfter?: number;
+  /**
+   * The server's own `error.code` when it sent one: finer than `code` (`upstream_error`,
+   * `upgrade_blocked`, `invalid_json`…; see the API's error codes). `'oauth'`: an OAuth sign-in
+   * failed at the server or the provider (`code` is `unauthorized`).
+   */
+  declare readonly serverCode?: string;
 
-  constructor(code: AlloyErrorCode, message: string, details?: Array<{ path: string; message: string }>, retryAfter?: number) {
+  constructor(code: AlloyErrorCode, message: string, details?: Array<{ path: string; message: string }>, retryAfter?: number, serverCode?: string) {
     super(message);
-    Object.assign(this, { name: 'AlloyError', code, details, retryAfter });
+    Object.assign(this, { name: 'AlloyError', code, details, retryAfter, serverCode });
   }
 }

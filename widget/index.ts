@@ -34,7 +34,7 @@ let loaded: Ui | undefined;
 /** The UI bundle, fetched once on first use (a failed fetch is tried again on the next call). */
 function loadUi(): Promise<Ui> {
   return (ui ??= importUi().then(
-    (m) => (loaded = m.start({ request, each: eachInstallation, emit })),
+    (m) => (loaded = m.start({ request, each: eachInstallation, emit, AlloyError })),
     () => {
       ui = undefined;
       throw new AlloyError('network', OFFLINE);
@@ -152,12 +152,12 @@ export function renderIntegrations(element: Element, options: PageOptions = {}):
   let remove = () => {
     removed = true;
   };
-  void loadUi().then(
-    (open) => {
+  // A UI that cannot load, or a theme it refuses, goes to onError: never an unhandled rejection.
+  loadUi()
+    .then((open) => {
       if (!removed) remove = open.renderIntegrations(element, options, install);
-    },
-    (err: Error) => options.modal?.onError?.(err),
-  );
+    })
+    .catch((err: Error) => options.modal?.onError?.(err));
   return () => remove();
 }
 

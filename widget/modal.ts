@@ -19,6 +19,8 @@ export interface ModalOptions {
   title?: string;
   theme?: Theme;
   strings?: Partial<Strings>;
+  /** The language, as a BCP 47 tag (`de`, `pt-BR`…); default: the page's `<html lang>`. The `strings` option wins over it. */
+  locale?: string;
   /** Install without showing the modal when nothing needs asking (an account is connected and every field has a value). */
   hide?: boolean;
 }
@@ -69,8 +71,9 @@ export function openModal(target: InstallTarget, options: ModalOptions): void {
     if (model.step.value === 'done') report({ success: true, installationId: r?.installationId, workflowIds: r?.workflowIds, credentialId: model.credentialId.value });
   });
   model.hidden.value = Boolean(options.hide);
-  const me = (open = { close });
+  // Mounted first: a theme refused there (a TypeError) leaves no modal counted as open.
   const mounted = mountInShadow(document.body, h(Modal, { model, strings, title: options.title, onClose: close }), options.theme);
+  const me = (open = { close });
   // Once only, and only this modal: a late call (a hidden install finishing after Alloy.close()) changes nothing.
   function close() {
     if (open !== me) return;

@@ -1,3 +1,5 @@
+import type { AlloyError } from './errors';
+
 /** Every word the widget shows; override any with the `strings` option. */
 export const defaultStrings = {
   close: 'Close',
@@ -17,6 +19,7 @@ export const defaultStrings = {
   doneBody: 'All set. You can close this window.',
   signingSecret: 'Signing secret: copy it now, it is shown only once',
   required: '{label} is required',
+  requiredTarget: '{label} (required)',
   choose: 'Choose…',
   optionsFailed: 'Could not load the choices.',
   retry: 'Retry',
@@ -33,7 +36,37 @@ export const defaultStrings = {
   reconnect: 'Reconnect needed',
 };
 
-export type Strings = typeof defaultStrings;
+/**
+ * The codes a locale words an error message for (`AlloyError.serverCode`, else its `code`):
+ * English has none, so English users read the server's own, precise words (unless `strings` sets
+ * them). `no_token` and `token_expired` read as `unauthorized` (the session is over), `conflict`
+ * as `not_found` (the page is out of date), any other code of the server's as `server`; `oauth`
+ * is a failed sign-in; `popup_blocked` and `popup_closed` are worded by `popupBlocked` and `popupClosed`.
+ */
+export type ErrorKey =
+  | 'unauthorized'
+  | 'not_found'
+  | 'server'
+  | 'network'
+  | 'forbidden'
+  | 'invalid_request'
+  | 'rate_limited'
+  | 'upstream_error'
+  | 'unavailable'
+  | 'payload_too_large'
+  | 'upgrade_blocked'
+  | 'oauth';
+
+export type Strings = typeof defaultStrings & { [K in ErrorKey]?: string };
+
+/** The codes that read as another's message: the same in every language, so no locale repeats it. */
+const GROUP: Record<string, ErrorKey> = { no_token: 'unauthorized', token_expired: 'unauthorized', conflict: 'not_found' };
+
+/** What the user reads for an error: the message `strings` has for its code (see `ErrorKey`), else the error's own words. */
+export function say(error: Error, strings: Strings): string {
+  const code = (error as AlloyError).serverCode ?? (error as AlloyError).code;
+  return strings[GROUP[code] ?? (code as ErrorKey)] ?? (((error as AlloyError).serverCode && strings.server) || error.message);
+}
 
 /** Fills `{name}` placeholders. */
 export const fill = (text: string, values: Record<string, string>) => text.replace(/\{(\w+)\}/g, (_, k: string) => values[k] ?? '');

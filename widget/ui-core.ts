@@ -1,4 +1,5 @@
 import type { eachInstallation, request } from './api';
+import type { AlloyError } from './errors';
 import type { emit } from './events';
 
 /**
@@ -10,6 +11,8 @@ export interface Core {
   request: typeof request;
   each: typeof eachInstallation;
   emit: typeof emit;
+  /** The loader's error class, so that `error instanceof Alloy.AlloyError` holds for the UI's errors too. */
+  AlloyError: typeof AlloyError;
 }
 
 /** The loader's parts, set once by `start` before anything renders. */

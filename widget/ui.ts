@@ -1,5 +1,6 @@
 import { h } from 'preact';
 import { IntegrationsPage } from './components/IntegrationsPage';
+import { matchLocale } from './locales/match';
 import { closeModal, isOpen, openModal, type InstallOptions, type InstallResultCallback, type ModalOptions, type PreFilledValues } from './modal';
 import { mountInShadow, type Theme } from './mount';
 import type { Integration } from './schema';
@@ -9,8 +10,27 @@ import { bindCore, core, type Core } from './ui-core';
 export interface PageOptions {
   theme?: Theme;
   strings?: Partial<Strings>;
-  /** Options of the modal the page opens (callback, onClose, onError, title, theme, strings). */
+  /** The language, as a BCP 47 tag (`de`, `pt-BR`…; default: the page's `<html lang>`), of the page and of the modal it opens. */
+  locale?: string;
+  /** Options of the modal the page opens (callback, onClose, onError, title, theme, strings, locale). */
   modal?: ModalOptions;
+}
+
+/**
+ * Each locale's strings, by name: English is built in; another built-in locale is fetched once a
+ * page (one that could not be is English, and tried again next time).
+ */
+const locales: Record<string, Partial<Strings> | Promise<Partial<Strings>>> = { en: {} };
+
+/** The options with the strings of their `locale` (default: the page's `lang`) under their `strings`. */
+async function localized<T extends { locale?: string; strings?: Partial<Strings> }>(options: T): Promise<T & { strings: Strings }> {
+  const name = matchLocale(options.locale ?? document.documentElement.lang);
+  // Beside this file (`…/widget/alloy-locale-de.json`). Concatenated, not a template literal: the
+  // bundler would take `new URL(`…${name}…`, import.meta.url)` for assets to bundle.
+  const words = await (locales[name] ??= fetch(new URL('alloy-locale-' + name + '.json', import.meta.url))
+    .then((r) => r.json())
+    .catch(() => (delete locales[name], {})));
+  return { ...options, strings: { ...defaultStrings, ...words, ...options.strings } };
 }
 
 const integrations = async () => (await core.request<{ data: Integration[] }>('GET', '/me/integrations')).data;
@@ -30,7 +50,7 @@ async function install(options: InstallOptions & { workflowIds?: string[] }): Pr
     if (!integrationId) throw new TypeError(`Alloy.install: no integration has the workflows ${workflowIds!.join(', ')}`);
   }
   const versionIds = options.versionIds === undefined ? undefined : ([] as unknown[]).concat(options.versionIds).map(Number);
-  openModal({ integrationId, workflowIds, versionIds, preFilled: prefilled(options.preFilledValues), alwaysShowAuthentication: options.alwaysShowAuthentication }, options);
+  openModal({ integrationId, workflowIds, versionIds, preFilled: prefilled(options.preFilledValues), alwaysShowAuthentication: options.alwaysShowAuthentication }, await localized(options));
 }
 
 /** `Alloy.authenticate`: the modal's account step only. */
@@ -42,7 +62,7 @@ async function authenticate(options: ModalOptions & { app?: string; integrationI
     integrationId = (await integrations()).find((i) => i.integrationId.toLowerCase() === app || i.app.toLowerCase() === app)?.integrationId;
     if (!integrationId) throw new TypeError(`Alloy.authenticate: no integration for the app "${options.app}"`);
   }
-  openModal({ integrationId, authenticateOnly: true, alwaysShowAuthentication: true }, options);
+  openModal({ integrationId, authenticateOnly: true, alwaysShowAuthentication: true }, await localized(options));
 }
 
 /**
@@ -58,20 +78,24 @@ export function start(given: Core) {
     closeModal,
     /** Mounts the integrations page; its buttons open the modal through the loader's `install`. */
     renderIntegrations(element: Element, options: PageOptions, loaderInstall: (options: InstallOptions) => Promise<void>) {
-      const strings = { ...defaultStrings, ...options.strings };
       // Resolves (and the page reloads) once installed, behind the modal's success message, or when it
       // closes; rejects when the modal cannot open (an expired token, say), for the page to show why.
       const onInstall = (integrationId: string) =>
         new Promise<void>(
           (resolve, reject) =>
             void loaderInstall({
+              locale: options.locale,
               ...options.modal,
               integrationId,
               callback: (result: InstallResultCallback) => (options.modal?.callback?.(result), result.success && resolve()),
               onClose: () => (options.modal?.onClose?.(), resolve()),
             }).catch(reject),
         );
-      return mountInShadow(element, h(IntegrationsPage, { strings, onInstall }), options.theme).unmount;
+      // Mounted once its strings are here; removed at once, even before.
+      let removed: unknown;
+      let remove: () => unknown = () => (removed = 1);
+      void localized(options).then(({ strings }) => removed || (remove = mountInShadow(element, h(IntegrationsPage, { strings, onInstall }), options.theme).unmount));
+      return () => remove();
     },
   };
 }

@@ -95,3 +95,59 @@ export const pair = {
     },
   ],
 };
+
+/** BigCommerce: a category of a chosen tree (a dependent select) and a mapping to the customer's fields, custom ones included. */
+export const catalog = {
+  id: 'catalog',
+  app: 'Catalog',
+  connector: 'bigcommerce',
+  icon: '/icons/bigcommerce.svg',
+  workflows: [
+    {
+      id: 'catalog-sync',
+      name: 'Sync customers into a category',
+      version: 1,
+      trigger: { type: 'customEvent', event: 'Customer Signed Up', schema: { email: 'String' } },
+      blocks: [{ id: 'update', connector: 'bigcommerce', action: 'updateOrderStatus', input: { orderId: '1', status: 'Shipped' } }],
+      fields: [
+        { name: 'treeId', label: 'Category tree', type: 'select', required: true, optionsSource: { connector: 'bigcommerce', source: 'categoryTrees' } },
+        { name: 'category', label: 'Category', type: 'select', required: true, optionsSource: { connector: 'bigcommerce', source: 'categories', dependsOn: ['treeId'] } },
+        {
+          name: 'customer',
+          label: 'Customer fields',
+          type: 'fieldMapping',
+          required: true,
+          sourceFields: [
+            { name: 'contactEmail', label: 'Contact email', required: true },
+            { name: 'firstName', label: 'First name' },
+            { name: 'lastName', label: 'Last name' },
+            { name: 'tier', label: 'Tier' },
+          ],
+          optionsSource: { connector: 'bigcommerce', source: 'customerFields' },
+        },
+      ],
+    },
+  ],
+};
+
+/** A long text, a date and a date-time, each the browser's own control. */
+export const schedule = {
+  id: 'schedule',
+  app: 'Schedule',
+  connector: 'streamData',
+  icon: '/icons/stream-data.svg',
+  workflows: [
+    {
+      id: 'schedule-forward',
+      name: 'Forward on a schedule',
+      version: 1,
+      trigger: { type: 'customEvent', event: 'Schedule Set', schema: { id: 'String' } },
+      blocks: post,
+      fields: [
+        { name: 'notes', label: 'Notes', type: 'textarea', required: true },
+        { name: 'since', label: 'Since', type: 'date', required: true },
+        { name: 'startAt', label: 'Start at', type: 'datetime' },
+      ],
+    },
+  ],
+};

@@ -175,7 +175,9 @@ describe('the integrations page', () => {
       const { ui, host } = await renderPage({ strings: { install: 'Add' }, theme: { radius: '2px' } });
       await ui.findByRole('list');
       expect(cardOf(ui, 'Slack').getByRole('button', { name: 'Add' })).toBeTruthy();
-      expect(host.getAttribute('style')).toContain('--alloy-radius: 2px');
+      // The theme is the mount's own stylesheet, never an inline style (a strict CSP refuses those).
+      expect(host.getAttribute('style')).toBeNull();
+      expect([...host.shadowRoot!.adoptedStyleSheets[1]!.cssRules].map((r) => r.cssText).join('')).toContain('--alloy-radius: 2px');
     });
 
     it('is removed by the function it returns', async () => {

@@ -153,7 +153,8 @@ describe('the install modal', () => {
     expect(ui.getByRole('dialog', { name: 'Connect your vault' })).toBeTruthy();
     expect(ui.getByRole('button', { name: 'Turn on' })).toBeTruthy();
     expect(ui.getByRole('button', { name: 'Dismiss' })).toBeTruthy();
-    expect(hosts()[0]!.getAttribute('style')).toContain('--alloy-accent: rgb(1, 2, 3)');
+    expect(hosts()[0]!.getAttribute('style')).toBeNull();
+    expect([...hosts()[0]!.shadowRoot!.adoptedStyleSheets[1]!.cssRules].map((r) => r.cssText).join('')).toContain('--alloy-accent: rgb(1, 2, 3)');
   });
 
   it('throws a TypeError at once for a call without integrationId or workflowIds, opening nothing', () => {

@@ -1,4 +1,3 @@
-import { useState } from 'preact/hooks';
 import type { InstallModel } from '../state/install';
 import { fill, type Strings } from '../strings';
 import { FieldInput } from './FieldInput';
@@ -12,7 +11,6 @@ export function ConnectStep({ model, strings }: { model: InstallModel; strings: 
   const detail = model.detail.value!;
   const keyForm = detail.auth.find((a) => a.type === 'apiKey');
   const oauth = detail.auth.some((a) => a.type === 'oauth2');
-  const [data, setData] = useState<Record<string, string>>({});
   return (
     <div>
       <h3>{fill(strings.connectTitle, { app: detail.app })}</h3>
@@ -29,9 +27,10 @@ export function ConnectStep({ model, strings }: { model: InstallModel; strings: 
       )}
       {keyForm?.type === 'apiKey' && (
         <form
+          // Uncontrolled inputs, read on submit: nothing to keep in state.
           onSubmit={(e) => {
             e.preventDefault();
-            void model.connectWithKey(data);
+            void model.connectWithKey(Object.fromEntries([...(e.currentTarget as HTMLFormElement).querySelectorAll('input')].map((i) => [i.name, i.value])));
           }}
         >
           {oauth && <h3>{strings.orUseKey}</h3>}
@@ -46,8 +45,6 @@ export function ConnectStep({ model, strings }: { model: InstallModel; strings: 
                 autoComplete="off"
                 required={f.required}
                 placeholder={f.placeholder}
-                value={data[f.name] ?? ''}
-                onInput={(e) => setData({ ...data, [f.name]: (e.currentTarget as HTMLInputElement).value })}
               />
             </div>
           ))}
@@ -91,10 +88,7 @@ export function SettingsStep({ model, strings }: { model: InstallModel; strings:
           error={model.fieldErrors.value[f.name]}
           options={model.options.value[f.name]}
           strings={strings}
-          onChange={(v) => {
-            model.values.value = { ...model.values.value, [f.name]: v };
-            if (model.fieldErrors.value[f.name]) model.fieldErrors.value = { ...model.fieldErrors.value, [f.name]: '' };
-          }}
+          onChange={(v) => model.setValue(f.name, v)}
           onRetry={() => void model.loadOptions(f)}
         />
       ))}

@@ -1,7 +1,13 @@
 import type { Locale } from './types';
 
-/** Keys in alphabetical order: gzip then finds more repeats (install, installed, installing…), some 15 bytes of the 1 KB budget. */
-const strings = {
+const reload = 'Recargue la página.';
+const later = 'Inténtelo más tarde.';
+
+/**
+ * The words in alphabetical order (gzip then finds more repeats: install, installed, installing…),
+ * then the error messages (`ErrorKey` in ../strings.ts).
+ */
+export default {
   active: 'Activa',
   choose: 'Seleccionar…',
   close: 'Cerrar',
@@ -25,6 +31,7 @@ const strings = {
   reconnect: 'Requiere reconexión',
   remove: 'Eliminar',
   required: 'El campo {label} es obligatorio',
+  requiredTarget: '{label} (obligatorio)',
   retry: 'Reintentar',
   save: 'Guardar',
   search: 'Buscar integraciones',
@@ -33,38 +40,17 @@ const strings = {
   uninstall: 'Desinstalar',
   updateAvailable: 'Actualización disponible',
   upgrade: 'Actualizar',
-};
-
-const reload = 'Recargue la página.';
-const later = 'Inténtelo más tarde.';
-/** For what the user cannot fix: the server's fault, or the widget's or the host page's bug. */
-const failed = `Se produjo un error. ${later}`;
-const session = `Su sesión ha caducado. ${reload}`;
-const stale = `Esta información está desactualizada. ${reload}`;
-
-export default {
-  strings,
-  errors: {
-    no_token: session,
-    token_expired: session,
-    unauthorized: session,
-    not_found: stale,
-    conflict: stale,
-    server: failed,
-    internal: failed,
-    invalid_json: failed,
-    unsupported_media_type: failed,
-    method_not_allowed: failed,
-    unknown_event: failed,
-    network: 'Sin conexión. Compruebe su red.',
-    forbidden: 'No tiene acceso a este elemento.',
-    invalid_request: 'Revise los datos e inténtelo de nuevo.',
-    rate_limited: 'Demasiados intentos. Espere un momento.',
-    upstream_error: `La aplicación no responde. ${later}`,
-    unavailable: `Servicio no disponible por ahora. ${later}`,
-    payload_too_large: 'Los datos son demasiado grandes.',
-    upgrade_blocked: 'Vuelva a instalar para aplicar esta actualización.',
-    popup_blocked: strings.popupBlocked,
-    popup_closed: strings.popupClosed,
-  },
+  unauthorized: `Su sesión ha caducado. ${reload}`,
+  not_found: `Esta información está desactualizada. ${reload}`,
+  /** For what the user cannot fix: the server's fault, or the widget's or the host page's bug. */
+  server: `Se produjo un error. ${later}`,
+  network: 'Sin conexión. Compruebe su red.',
+  forbidden: 'No tiene acceso a este elemento.',
+  invalid_request: 'Revise los datos e inténtelo de nuevo.',
+  rate_limited: 'Demasiados intentos. Espere un momento.',
+  upstream_error: `La aplicación no responde. ${later}`,
+  unavailable: `Servicio no disponible por ahora. ${later}`,
+  payload_too_large: 'Los datos son demasiado grandes.',
+  upgrade_blocked: 'Vuelva a instalar para aplicar esta actualización.',
+  oauth: 'No se pudo iniciar sesión. Inténtelo de nuevo.',
 } satisfies Locale;

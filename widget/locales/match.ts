@@ -6,5 +6,6 @@ import { LOCALES, type LocaleName } from './types';
  */
 export function matchLocale(tag: string | undefined | null): LocaleName {
   const lang = tag?.trim().toLowerCase().split(/[-_]/)[0];
-  return lang === 'pt' ? 'pt-BR' : (LOCALES.find((l) => l === lang) ?? 'en');
+  // By the first two letters: every built-in locale's language has two (`pt-BR` is Brazil's `pt`).
+  return LOCALES.find((l) => l.slice(0, 2) === lang) ?? 'en';
 }

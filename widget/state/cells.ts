@@ -1,5 +1,3 @@
-import { useEffect, useState } from 'preact/hooks';
-
 /** A value the UI shows: setting a different one tells the group's watchers. */
 export interface Cell<T> {
   value: T;
@@ -7,8 +5,8 @@ export interface Cell<T> {
 
 /**
  * A group of cells with one set of watchers: the few hundred bytes the install model needs
- * instead of a signals library (2.7 KB gzip). A component re-renders on any change of the group
- * with `useCells`; code reacts with `watch`.
+ * instead of a signals library (2.7 KB gzip). Code (and the modal, to re-render) reacts to any
+ * change of the group with `watch`.
  */
 export function cells() {
   const watchers = new Set<() => void>();
@@ -32,10 +30,4 @@ export function cells() {
       return () => void watchers.delete(watcher);
     },
   };
-}
-
-/** Re-renders the component on each change of the group (Preact batches the renders). */
-export function useCells(group: { watch(watcher: () => void): () => void }): void {
-  const [, bump] = useState(0);
-  useEffect(() => group.watch(() => bump((n) => n + 1)), [group]);
 }

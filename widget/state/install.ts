@@ -1,11 +1,13 @@
-import { AlloyError } from '../errors';
+import type { AlloyError } from '../errors';
 import type { Field, FieldOption, InstallResult, IntegrationDetailView } from '../schema';
-import { fill, type Strings } from '../strings';
+import { fill, say, type Strings } from '../strings';
 import { core } from '../ui-core';
 import { cells } from './cells';
+import { FIELDS } from '../fields';
 
 export type Step = 'loading' | 'connect' | 'settings' | 'done' | 'error';
-export type OptionsState = { status: 'loading' } | { status: 'ready'; items: FieldOption[] } | { status: 'error'; message: string };
+/** A field's options from the app: `waiting` while a field they depend on is empty. */
+export type OptionsState = { status: 'waiting' | 'loading' } | { status: 'ready'; items: FieldOption[] } | { status: 'error'; message: string };
 
 export interface InstallTarget {
   integrationId: string;
@@ -34,7 +36,7 @@ export function validate(fields: Field[], values: Record<string, unknown>, strin
   return errors;
 }
 
-/** The state and actions of one install modal, as cells the components read (`useCells(model)`). */
+/** The state and actions of one install modal, as cells the components read (the modal re-renders on any change). */
 export function createInstallModel(target: InstallTarget, strings: Strings) {
   const { cell, watch } = cells();
   const step = cell<Step>('loading');
@@ -58,16 +60,44 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     error.value = err as Error;
   };
 
+  const setOptions = (name: string, state: OptionsState) => (options.value = { ...options.value, [name]: state });
+  /** The query of each field's latest options request: an answer to an older one is dropped. */
+  const asked: Record<string, string> = {};
+
+  /**
+   * Loads a field's options from the app with the account, and the values of the fields they
+   * depend on (`dependsOn`); waits while one of those is empty. A value no longer among the new
+   * options is cleared (a channel of another workspace, a category of another tree).
+   */
   async function loadOptions(field: Field) {
-    if (!field.optionsSource) return;
-    options.value = { ...options.value, [field.name]: { status: 'loading' } };
-    try {
-      const q = new URLSearchParams({ credentialId: credentialId.value ?? '' });
-      const res = await core.request<{ data: FieldOption[] }>('GET', `/me/options/${field.optionsSource.connector}/${field.optionsSource.source}?${q}`);
-      options.value = { ...options.value, [field.name]: { status: 'ready', items: res.data } };
-    } catch (err) {
-      options.value = { ...options.value, [field.name]: { status: 'error', message: `${strings.optionsFailed} ${(err as Error).message}` } };
+    const source = field.optionsSource;
+    if (!source) return;
+    const q = new URLSearchParams({ credentialId: credentialId.value ?? '' });
+    for (const parent of source.dependsOn ?? []) {
+      const v = values.value[parent];
+      if (v === undefined || v === '') return setOptions(field.name, { status: 'waiting' });
+      q.set(parent, String(v));
     }
+    const query = (asked[field.name] = String(q));
+    setOptions(field.name, { status: 'loading' });
+    try {
+      const res = await core.request<{ data: FieldOption[] }>('GET', `/me/options/${source.connector}/${source.source}?${query}`);
+      if (asked[field.name] !== query) return;
+      setOptions(field.name, { status: 'ready', items: res.data });
+      const known = (v: unknown) => res.data.some((o) => o.value === v);
+      const v = values.value[field.name];
+      const kept = Array.isArray(v) ? v.filter(known) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, t]) => known(t))) : v === undefined || known(v) ? v : undefined;
+      if (JSON.stringify(kept) !== JSON.stringify(v)) setValue(field.name, kept);
+    } catch (err) {
+      if (asked[field.name] === query) setOptions(field.name, { status: 'error', message: `${strings.optionsFailed} ${say(err as Error, strings)}` });
+    }
+  }
+
+  /** Sets a field's value (clearing its error), and reloads the options of the fields that depend on it. */
+  function setValue(name: string, value: unknown) {
+    values.value = { ...values.value, [name]: value };
+    if (fieldErrors.value[name]) fieldErrors.value = { ...fieldErrors.value, [name]: '' };
+    for (const f of fields()) if (f.optionsSource?.dependsOn?.includes(name)) void loadOptions(f);
   }
 
   function toSettings() {
@@ -85,7 +115,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
       // Pre-fill with what an existing installation holds (an edit), else the defaults.
       const initial: Record<string, unknown> = {};
       // An unticked checkbox is an answer too: false, not missing (a required one would fail).
-      for (const f of fieldsOf(d, target.workflowIds)) initial[f.name] = f.default ?? (f.type === 'boolean' ? false : undefined);
+      for (const f of fieldsOf(d, target.workflowIds)) initial[f.name] = f.default ?? FIELDS[f.type].initial;
       for (const w of d.workflows) if (w.config) Object.assign(initial, w.config);
       Object.assign(initial, target.preFilled);
       const chosen = d.workflows.filter((w) => !target.workflowIds || target.workflowIds.includes(w.workflowId));
@@ -104,47 +134,47 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     }
   }
 
-  async function connectWithKey(data: Record<string, string>) {
+  /** Runs one action of the user's at a time: busy meanwhile (a second go is ignored), its failure shown. */
+  async function act<T>(work: () => Promise<T>, onFail?: (err: AlloyError) => void): Promise<T | undefined> {
     if (busy.value) return;
     busy.value = true;
     error.value = undefined;
     try {
-      const res = await core.request<{ credentialId: string }>('POST', '/me/credentials', { app: detail.value!.connector, data });
-      credentialId.value = res.credentialId;
-      core.emit({ type: 'credential', integrationId: target.integrationId, credentialId: res.credentialId });
-      toSettings();
+      return await work();
     } catch (err) {
+      onFail?.(err as AlloyError);
       fail(err);
     } finally {
       busy.value = false;
     }
   }
 
+  /** An account is connected (or gone): tell the subscribers. */
+  const told = (id: string) => core.emit({ type: 'credential', integrationId: target.integrationId, credentialId: id });
+  const connected = (id: string) => {
+    credentialId.value = id;
+    told(id);
+    toSettings();
+  };
+
+  const connectWithKey = (data: Record<string, string>) =>
+    act(async () => connected((await core.request<{ credentialId: string }>('POST', '/me/credentials', { app: detail.value!.connector, data })).credentialId));
+
   /** Deletes an account no installation uses (a user may hold only so many per app), then shows what is left. */
-  async function removeCredential(id: string) {
-    if (busy.value) return;
-    busy.value = true;
-    error.value = undefined;
-    try {
+  const removeCredential = (id: string) =>
+    act(async () => {
       await core.request('DELETE', `/me/credentials/${id}`);
-      core.emit({ type: 'credential', integrationId: target.integrationId, credentialId: id });
+      told(id);
       await load();
-    } catch (err) {
-      fail(err);
-    } finally {
-      busy.value = false;
-    }
-  }
+    });
 
   /**
    * OAuth in a popup. The window must be opened in the click handler itself (popup blockers allow
    * only that), named `alloy-oauth`, so the caller opens it and hands it here to be sent on.
    */
-  async function connectWithOAuth(popup: Window | null) {
-    error.value = undefined;
-    if (!popup) return fail(new AlloyError('popup_blocked', strings.popupBlocked));
-    busy.value = true;
-    try {
+  function connectWithOAuth(popup: Window | null) {
+    if (!popup) return fail(new core.AlloyError('popup_blocked', strings.popupBlocked));
+    return act(async () => {
       const { beginUrl } = await core.request<{ beginUrl: string }>('POST', `/me/oauth/${detail.value!.connector}/start`, { origin: location.origin });
       // The popup begins at the server through a form this page posts into it, not a link: the
       // browser sends this page's Origin, which binds the sign-in to it (a link could be sent to anyone).
@@ -153,69 +183,59 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
       form.remove();
       // The callback page is at the server's public address, which the begin URL shares.
       const server = new URL(beginUrl).origin;
-      const id = await new Promise<string>((resolve, reject) => {
-        const onMessage = (e: MessageEvent) => {
-          if (e.origin !== server || e.data?.type !== 'alloy:oauth') return;
-          done();
-          if (e.data.success) resolve(e.data.credentialId);
-          else reject(new AlloyError('unauthorized', String(e.data.error)));
-        };
-        const timer = setInterval(() => {
-          if (popup.closed) {
+      connected(
+        await new Promise<string>((resolve, reject) => {
+          const onMessage = (e: MessageEvent) => {
+            if (e.origin !== server || e.data?.type !== 'alloy:oauth') return;
             done();
-            reject(new AlloyError('popup_closed', strings.popupClosed));
-          }
-        }, 500);
-        const done = (cancelOAuth = () => {
-          clearInterval(timer);
-          removeEventListener('message', onMessage);
-        });
-        addEventListener('message', onMessage);
-      });
-      credentialId.value = id;
-      core.emit({ type: 'credential', integrationId: target.integrationId, credentialId: id });
-      toSettings();
-    } catch (err) {
-      popup.close();
-      fail(err);
-    } finally {
-      busy.value = false;
-    }
+            if (e.data.success) resolve(e.data.credentialId);
+            else reject(new core.AlloyError('unauthorized', String(e.data.error), undefined, undefined, 'oauth'));
+          };
+          const timer = setInterval(() => {
+            if (popup.closed) {
+              done();
+              reject(new core.AlloyError('popup_closed', strings.popupClosed));
+            }
+          }, 500);
+          const done = (cancelOAuth = () => {
+            clearInterval(timer);
+            removeEventListener('message', onMessage);
+          });
+          addEventListener('message', onMessage);
+        }),
+      );
+    }, () => popup.close());
   }
 
-  async function submit(): Promise<InstallResult | undefined> {
-    if (busy.value) return undefined;
+  function submit(): Promise<InstallResult | undefined> {
     const errors = validate(fields(), values.value, strings);
-    fieldErrors.value = errors;
-    if (Object.keys(errors).length) return undefined;
-    busy.value = true;
-    error.value = undefined;
-    try {
-      const config = Object.fromEntries(Object.entries(values.value).filter(([k]) => fields().some((f) => f.name === k)));
-      const res = await core.request<InstallResult>('POST', '/me/installations', {
-        integrationId: target.integrationId,
-        workflowIds: target.workflowIds,
-        credentialId: credentialId.value,
-        config,
-      });
-      result.value = res;
-      step.value = 'done';
-      // Installed before (an edit): `updated`; else `installed`.
-      core.emit({ type: detail.value!.installed ? 'updated' : 'installed', integrationId: target.integrationId, installationIds: res.installations.map((i) => i.installationId), workflowIds: res.workflowIds });
-      return res;
-    } catch (err) {
-      if (err instanceof AlloyError && err.details) {
-        // The server names fields as `config.<name>`: show each next to its field.
-        fieldErrors.value = Object.fromEntries(err.details.map((d) => [d.path.replace(/^config\./, ''), d.message]));
-      }
-      fail(err);
-      return undefined;
-    } finally {
-      busy.value = false;
-    }
+    if (!busy.value) fieldErrors.value = errors;
+    if (Object.keys(errors).length) return Promise.resolve(undefined);
+    return act(
+      async () => {
+        const config = Object.fromEntries(Object.entries(values.value).filter(([k]) => fields().some((f) => f.name === k)));
+        const res = await core.request<InstallResult>('POST', '/me/installations', { integrationId: target.integrationId, workflowIds: target.workflowIds, credentialId: credentialId.value, config });
+        result.value = res;
+        step.value = 'done';
+        // Installed before (an edit): `updated`; else `installed`.
+        core.emit({ type: detail.value!.installed ? 'updated' : 'installed', integrationId: target.integrationId, installationIds: res.installations.map((i) => i.installationId), workflowIds: res.workflowIds });
+        return res;
+      },
+      // The server names fields as `config.<name>` (a mapping's row or a list's item after it): show
+      // each message next to its field, several joined. (Not `instanceof AlloyError`: in the browser
+      // the error is the loader's class.)
+      ({ details }: AlloyError) => {
+        const errors: Record<string, string> = {};
+        for (const d of details ?? []) {
+          const name = d.path.split('.')[1] ?? '';
+          errors[name] = errors[name] ? `${errors[name]}; ${d.message}` : d.message;
+        }
+        fieldErrors.value = errors;
+      },
+    );
   }
 
-  return { dispose: () => cancelOAuth(), watch, hidden, target, step, detail, error, busy, credentialId, values, fieldErrors, options, result, fields, load, loadOptions, connectWithKey, connectWithOAuth, removeCredential, submit };
+  return { dispose: () => cancelOAuth(), watch, hidden, target, step, detail, error, busy, credentialId, values, fieldErrors, options, result, fields, load, loadOptions, connectWithKey, connectWithOAuth, removeCredential, submit, setValue };
 }
 
 export type InstallModel = ReturnType<typeof createInstallModel>;

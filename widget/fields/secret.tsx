@@ -1,0 +1,4 @@
+import { inputField } from './input';
+
+/** `secret`: a password input; the server stores it encrypted and shows `[redacted]`. */
+export const secret = inputField('password');

@@ -1,0 +1,4 @@
+import { inputField } from './input';
+
+/** `text`: one line. */
+export const text = inputField('text');
