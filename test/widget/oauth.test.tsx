@@ -99,10 +99,10 @@ describe('connecting an account through OAuth (popup)', () => {
     // What the callback page posts to the opener once the provider sent the user back.
     const token = await userToken(server, userId);
     const { credentialId } = (await server.request('POST', '/me/credentials', { token, body: { app: 'slack', data: { botToken: 'xoxb-oauth' } } })).body;
-    post({ type: 'alloy:oauth', success: true, app: 'slack', credentialId }, 'https://evil.example.com');
-    post({ type: 'something-else', success: true, credentialId: 'forged' });
-    await new Promise((r) => setTimeout(r, 30));
-    expect(ui.queryByLabelText('Slack channel')).toBeNull();
+    // Forged messages first (another origin, another type), each naming an account of its own: had
+    // either been taken, the flow would have ended with it and ignored the real one that follows.
+    post({ type: 'alloy:oauth', success: true, app: 'slack', credentialId: 'forged-origin' }, 'https://evil.example.com');
+    post({ type: 'something-else', success: true, credentialId: 'forged-type' });
     post({ type: 'alloy:oauth', success: true, app: 'slack', credentialId });
 
     await waitFor(() => expect((ui.getByLabelText('Slack channel') as HTMLSelectElement).disabled).toBe(false));
