@@ -34,7 +34,7 @@ let loaded: Ui | undefined;
 /** The UI bundle, fetched once on first use (a failed fetch is tried again on the next call). */
 function loadUi(): Promise<Ui> {
   return (ui ??= importUi().then(
-    (m) => (loaded = m.start({ request, each: eachInstallation, emit, AlloyError })),
+    (m) => (loaded = m.start({ request, each: eachInstallation, emit, subscribe, AlloyError })),
     () => {
       ui = undefined;
       throw new AlloyError('network', OFFLINE);

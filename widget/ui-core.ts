@@ -1,6 +1,6 @@
 import type { eachInstallation, request } from './api';
 import type { AlloyError } from './errors';
-import type { emit } from './events';
+import type { emit, subscribe } from './events';
 
 /**
  * What the loader (`alloy.js`) lends the UI bundle (`alloy-ui.js`) when it starts it: the one
@@ -11,6 +11,7 @@ export interface Core {
   request: typeof request;
   each: typeof eachInstallation;
   emit: typeof emit;
+  subscribe: typeof subscribe;
   /** The loader's error class, so that `error instanceof Alloy.AlloyError` holds for the UI's errors too. */
   AlloyError: typeof AlloyError;
 }

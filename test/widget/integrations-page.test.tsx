@@ -7,7 +7,7 @@ import { userToken, type TestServer } from '../helpers/server';
 import { buildDefinitions, type Definitions } from '../../server/definitions/load';
 import { alerts, consent, forms, vault } from './definitions';
 import { definitionsWith, hosts, inside, installationsOf, modal, resetWidget, restartAndServe, serve, signIn, type Http } from './helpers';
-import { close, renderIntegrations } from '../../widget/index';
+import { close, deactivate, renderIntegrations } from '../../widget/index';
 
 /** Renders the page into a container of the host page (once the UI bundle is in); queries inside its shadow root. */
 async function renderPage(options: Parameters<typeof renderIntegrations>[1] = {}) {
@@ -100,6 +100,16 @@ describe('the integrations page', () => {
       await waitFor(() => expect(cardOf(ui, 'Vault').getByRole('button', { name: 'Install' })).toBeTruthy());
       expect(cardOf(ui, 'Vault').getByText('Not installed')).toBeTruthy();
       expect(await installationsOf(server, userId)).toEqual([]);
+    });
+
+    it('reloads by itself after a change made elsewhere on the page through the widget (Alloy.deactivate)', async () => {
+      await installVault(server, userId);
+      const { ui } = await renderPage();
+      await waitFor(() => expect((cardOf(ui, 'Vault').getByRole('switch', { name: 'Active' }) as HTMLInputElement).checked).toBe(true));
+
+      await deactivate({ integrationId: 'vault' });
+
+      await waitFor(() => expect((cardOf(ui, 'Vault').getByRole('switch', { name: 'Active' }) as HTMLInputElement).checked).toBe(false));
     });
 
     it('installs from a card through the modal, and shows it installed behind the success message', async () => {

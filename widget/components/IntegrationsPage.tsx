@@ -27,8 +27,18 @@ interface State {
 export class IntegrationsPage extends Component<Props, State> {
   override state: State = { load: { status: 'loading' }, query: '', busy: '', failed: '' };
 
+  /** Stops listening for changes. */
+  stop = () => {};
+
+  // Loaded now, and again after each change made through the widget, here or elsewhere on the page
+  // (the modal, an install button, `Alloy.uninstall`).
   override componentDidMount() {
     void this.reload();
+    this.stop = core.subscribe('*', () => void this.reload());
+  }
+
+  override componentWillUnmount() {
+    this.stop();
   }
 
   reload = async () => {
@@ -60,7 +70,7 @@ export class IntegrationsPage extends Component<Props, State> {
       );
     if (state.integrations.length === 0) return <p>{strings.integrationsEmpty}</p>;
 
-    /** Sends `method` to the installations, then tells `Alloy.subscribe` listeners and reloads. */
+    /** Sends `method` to the installations, then tells `Alloy.subscribe` listeners (this page among them: it reloads). */
     const act = async (key: string, list: Installation[], method: string, suffix?: string) => {
       setBusy(key);
       setFailed('');
@@ -69,9 +79,9 @@ export class IntegrationsPage extends Component<Props, State> {
         core.emit({ type: method === 'DELETE' ? 'uninstalled' : 'updated', integrationId: key, installationIds: list.map((x) => x.installationId), workflowIds: list.map((x) => x.workflowId) });
       } catch (err) {
         setFailed(say(err as Error, strings));
+        await reload();
       }
       setBusy('');
-      await reload();
     };
     const q = query.trim().toLowerCase();
     const shown = state.integrations.filter((i) => !q || `${i.app} ${i.description ?? ''}`.toLowerCase().includes(q));
@@ -107,7 +117,7 @@ export class IntegrationsPage extends Component<Props, State> {
                 {outdated.length > 0 && <span class="badge up">{strings.updateAvailable}</span>}
                 <div class="row">
                   {/* One button, Install then Configure: the modal gives focus back to it after an install. */}
-                  <button type="button" class={i.installed ? 'btn sec' : 'btn'} onClick={() => void onInstall(i.integrationId).then(reload, (err: Error) => setFailed(say(err, strings)))}>
+                  <button type="button" class={i.installed ? 'btn sec' : 'btn'} onClick={() => void onInstall(i.integrationId).catch((err: Error) => setFailed(say(err, strings)))}>
                     {i.installed ? strings.configure : strings.install}
                   </button>
                   {i.installed && (
