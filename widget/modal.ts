@@ -10,6 +10,8 @@ export interface InstallResultCallback {
   installationId?: string;
   workflowIds?: string[];
   credentialId?: string;
+  /** Secrets made by this install for destinations the user chose (shown once, in the last step too): keep them now or never. */
+  signingSecrets?: Array<{ installationId: string; workflowId: string; blockId: string; secret: string }>;
 }
 
 export interface ModalOptions {
@@ -68,7 +70,7 @@ export function openModal(target: InstallTarget, options: ModalOptions): void {
     if (error && error !== lastError) options.onError?.(error);
     lastError = error;
     const r = model.result.value;
-    if (model.step.value === 'done') report({ success: true, installationId: r?.installationId, workflowIds: r?.workflowIds, credentialId: model.credentialId.value });
+    if (model.step.value === 'done') report({ success: true, installationId: r?.installationId, workflowIds: r?.workflowIds, credentialId: model.credentialId.value, signingSecrets: r?.signingSecrets });
   });
   model.hidden.value = Boolean(options.hide);
   // Mounted first: a theme refused there (a TypeError) leaves no modal counted as open.

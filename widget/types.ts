@@ -179,6 +179,8 @@ export interface InstallResult {
   workflowIds?: string[];
   /** The account connected (or chosen). */
   credentialId?: string;
+  /** Secrets made by this install for destinations the user chose (shown once, in the last step too): keep them now or never. */
+  signingSecrets?: Array<{ installationId: string; workflowId: string; blockId: string; secret: string }>;
 }
 
 /** The older name of `InstallResult` (widget/index.ts's). */

@@ -127,8 +127,11 @@ describe('the hosted install page', () => {
     const secret = dialog.getByLabel(/Signing secret: copy it now/);
     await expect(secret.inputValue()).resolves.toMatch(/^whsec_/);
     await page.getByRole('status').filter({ hasText: 'Vault is installed. You can close this tab.' }).waitFor();
+    const shown = await secret.inputValue();
     await dialog.getByRole('button', { name: 'Close' }).last().click();
     await dialog.waitFor({ state: 'detached' });
+    // The modal closed: the page keeps the secret for the user to copy.
+    await expect(page.locator('#secrets').textContent()).resolves.toBe(`Signing secret (copy it now, it is not shown again): ${shown}`);
 
     // Opened again: the settings as saved, and no secret (it is shown only once).
     await page.getByRole('button', { name: 'Change the settings' }).click();
