@@ -135,7 +135,13 @@ describe('the install modal', () => {
     fireEvent.click(ui.getByRole('button', { name: 'Install' }));
     await ui.findByRole('heading', { name: 'Vault is ready' });
     const [installation] = await installationsOf(server, userId);
-    expect(callback).toHaveBeenCalledExactlyOnceWith({ success: true, installationId: installation.installationId, workflowIds: ['vault-forward'] });
+    // Its URL is the user's choice, so the install made a signing secret: the callback has it too.
+    expect(callback).toHaveBeenCalledExactlyOnceWith({
+      success: true,
+      installationId: installation.installationId,
+      workflowIds: ['vault-forward'],
+      signingSecrets: [{ installationId: installation.installationId, workflowId: 'vault-forward', blockId: 'post', secret: expect.stringMatching(/^whsec_/) }],
+    });
 
     // The done step's own Close button (the last one), then focus goes back.
     const closes = ui.getAllByRole('button', { name: 'Close' });
