@@ -5,7 +5,7 @@
  * 2. delivery  (bench/delivery.ts)  accept → arrival at a Stream Data sink at 1 k events/s; flat-out delivery rate.
  * 3. growth    (bench/growth.ts)    accept p99 with 1 k, 100 k, 1 M installations.
  * 4. scale-out (bench/scale-out.ts) PostgreSQL, 1 worker process vs 2.
- * 5. widget    (bench/widget.ts)    IIFE gzip bytes beside the peers'; Alloy.install → interactive modal.
+ * 5. widget    (bench/widget.ts)    loader, UI and locale gzip bytes beside the peers'; Alloy.install → interactive modal, cold and preloaded.
  *
  * SQLite always; PostgreSQL when DATABASE_URL or TEST_DATABASE_URL is set (each run in a schema of
  * its own, dropped after). Load comes from autocannon in a process of its own on 127.0.0.1.
