@@ -315,10 +315,15 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     const credentialId = credentialIdOf((await connect()).callback.body)!;
     await installSlack(credentialId);
     const fired = await Promise.all([1, 2].map(() => ticketCreated()));
-    for (let i = 0; i < 200 && provider.messages.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    // Messages are posted before their executions are recorded as succeeded: wait for the records.
+    await vi.waitFor(
+      async () => {
+        const logs = await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`);
+        for (const { body } of fired) expect(logs.body.data.find((e: any) => e.executionId === body.executionIds[0])).toMatchObject({ status: 'succeeded', attempts: 1 });
+      },
+      { timeout: 5000, interval: 25 },
+    );
     expect(provider.messages).toHaveLength(2);
-    const logs = await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`);
-    for (const { body } of fired) expect(logs.body.data.find((e: any) => e.executionId === body.executionIds[0])).toMatchObject({ status: 'succeeded', attempts: 1 });
     // Before, the second refresh with the same refresh token was refused and the connection marked broken.
     const detail = await server.request('GET', '/me/integrations/slack', { token });
     expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok', inUse: true }]);
@@ -380,10 +385,15 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     await installSlack(credentialId);
     provider.answerRefreshWithPage();
     const run = await ticketCreated();
-    for (let i = 0; i < 200 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    // The message is posted before the execution is recorded as succeeded: wait for the record.
+    await vi.waitFor(
+      async () => {
+        const execution = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body.data[0];
+        expect(execution).toMatchObject({ executionId: run.body.executionIds[0], status: 'succeeded', attempts: 2 });
+      },
+      { timeout: 5000, interval: 25 },
+    );
     expect(provider.messages).toHaveLength(1);
-    const execution = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body.data[0];
-    expect(execution).toMatchObject({ executionId: run.body.executionIds[0], status: 'succeeded', attempts: 2 });
     const detail = await server.request('GET', '/me/integrations/slack', { token });
     expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok', inUse: true }]);
   });
