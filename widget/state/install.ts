@@ -28,6 +28,14 @@ export function fieldsOf(detail: IntegrationDetailView, workflowIds?: string[]):
   return [...byName.values()];
 }
 
+/** What of a value is among `options`: a select's value or nothing, a multiselect's known items, a mapping's known targets. */
+function onlyKnown(value: unknown, options: FieldOption[]): unknown {
+  const known = (v: unknown) => options.some((o) => o.value === v);
+  if (Array.isArray(value)) return value.filter(known);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([, target]) => known(target)));
+  return value === undefined || known(value) ? value : undefined;
+}
+
 /** Checks the values as the server will, so the user sees what is missing next to the field. */
 export function validate(fields: Field[], values: Record<string, unknown>, strings: Strings): Record<string, string> {
   const errors: Record<string, string> = {};
@@ -84,9 +92,8 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
       const res = await core.request<{ data: FieldOption[] }>('GET', `/me/options/${source.connector}/${source.source}?${query}`);
       if (asked[field.name] !== query) return;
       setOptions(field.name, { status: 'ready', items: res.data });
-      const known = (v: unknown) => res.data.some((o) => o.value === v);
       const v = values.value[field.name];
-      const kept = Array.isArray(v) ? v.filter(known) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, t]) => known(t))) : v === undefined || known(v) ? v : undefined;
+      const kept = onlyKnown(v, res.data);
       if (JSON.stringify(kept) !== JSON.stringify(v)) setValue(field.name, kept);
     } catch (err) {
       if (asked[field.name] === query) setOptions(field.name, { status: 'error', message: `${strings.optionsFailed} ${say(err as Error, strings)}` });
@@ -208,12 +215,13 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
   }
 
   function submit(): Promise<InstallResult | undefined> {
-    const errors = validate(fields(), values.value, strings);
+    const own = fields();
+    const errors = validate(own, values.value, strings);
     if (!busy.value) fieldErrors.value = errors;
     if (Object.keys(errors).length) return Promise.resolve(undefined);
     return act(
       async () => {
-        const config = Object.fromEntries(Object.entries(values.value).filter(([k]) => fields().some((f) => f.name === k)));
+        const config = Object.fromEntries(own.filter((f) => f.name in values.value).map((f) => [f.name, values.value[f.name]]));
         const res = await core.request<InstallResult>('POST', '/me/installations', { integrationId: target.integrationId, workflowIds: target.workflowIds, credentialId: credentialId.value, config });
         result.value = res;
         step.value = 'done';
