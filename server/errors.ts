@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'unavailable'
   | 'upstream_error'
+  | 'credential_refused'
   | 'internal';
 
 export interface ErrorDetail {
@@ -36,6 +37,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetail[],
+    /** Headers the answer carries (`Retry-After` of a 503). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -69,6 +72,7 @@ export function errorBody(code: ErrorCode, message: string, details?: ErrorDetai
 /** Hono `onError`: known errors keep their status; anything else is a logged 500 with a request id, never a stack. */
 export function handleError(err: Error, c: Context) {
   if (err instanceof ApiError) {
+    for (const [name, value] of Object.entries(err.headers ?? {})) c.header(name, value);
     return c.json(errorBody(err.code, err.message, err.details), err.status);
   }
   // Hono's own HTTPException (e.g. from bodyLimit) carries a status; keep it, but in our shape.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuthView, ConfigValues, CredentialData, FieldView, WorkflowView } from '../widget/schema';
+import { AuthView, ConfigValues, ConnectionStatus, ConnectionView, CredentialData, FieldView, WorkflowView } from '../widget/schema';
 import { IntegrationDetail, IntegrationView, RunEventResponse } from '../widget/schema';
 import { InstallationView as WidgetInstallationView, InstallResponse as WidgetInstallResponse } from '../widget/schema';
 
@@ -26,6 +26,7 @@ export {
 /** An installation as the API shows it; `needsReconnect` is the server's own (the widget reads the rest). */
 export const InstallationView = WidgetInstallationView.extend({
   needsReconnect: z.boolean().meta({ description: 'Its credential was deleted or refused by the app: the user must connect an account again.' }),
+  connection: ConnectionView.nullable().meta({ description: 'The account it uses, with its state; null when the app needs none.' }),
 });
 export const InstallResponse = WidgetInstallResponse.extend({ installations: z.array(InstallationView) });
 export const InstallationsResponse = z.object({ data: z.array(InstallationView) });
@@ -173,7 +174,10 @@ export const UserCredentialView = z.object({
   updatedAt: z.string(),
   app: z.string(),
   authType: z.enum(['apiKey', 'oauth2']).or(z.string()),
-  status: z.string().meta({ description: '"ok", or "needs_reconnect" when the app refused its token: the user must connect it again.' }),
+  status: ConnectionStatus,
+  displayName: ConnectionView.shape.displayName,
+  lastError: ConnectionView.shape.lastError,
+  lastErrorAt: z.string().nullable(),
   expiresAt: z.string().nullable(),
 });
 export const UserCredentialsResponse = z.object({ data: z.array(UserCredentialView) });

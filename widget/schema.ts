@@ -92,6 +92,7 @@ export const WorkflowView = z
     version: z.number(),
     installedVersion: z.number().nullable(),
     active: z.boolean(),
+    credentialId: z.string().nullable().optional().meta({ description: 'The account the installation uses (null when it needs none).' }),
     trigger: z.object({ type: z.string(), event: z.string().optional() }),
     blocks: z.array(BlockView),
   });
@@ -108,6 +109,19 @@ export const AuthView = z.discriminatedUnion('type', [
   z.object({ type: z.literal('apiKey'), fields: z.array(CredentialFieldView) }),
   z.object({ type: z.literal('oauth2'), scopes: z.array(z.string()) }),
 ]);
+/** A connected account's state: `deleted` is what an installation whose account was deleted shows. */
+export const ConnectionStatus = z.enum(['healthy', 'refreshing', 'needs_reconnect', 'deleted']).meta({
+  description: '`healthy`; `refreshing` (its token is being refreshed); `needs_reconnect` (the app refused it: the user must connect it again); `deleted`.',
+});
+/** A connected account, as the user and the ISV see it (never its secret). */
+export const ConnectionView = z.object({
+  credentialId: z.string(),
+  app: z.string(),
+  displayName: z.string().nullable().meta({ description: 'The account as the app named it when connected: the Slack team, the store, the database host.' }),
+  status: ConnectionStatus,
+  lastError: z.string().nullable().meta({ description: 'The last error with this account (a refused refresh, say); null once it works.' }),
+  lastErrorAt: z.string().nullable(),
+});
 export const IntegrationView = z
   .object({
     integrationId: z.string(),
@@ -115,20 +129,16 @@ export const IntegrationView = z
     description: z.string().optional(),
     installed: z.boolean(),
     needsReconnect: z.boolean().meta({ description: 'The account an installed workflow uses must be connected again.' }),
+    connections: z.array(ConnectionView).meta({ description: 'The accounts the installed workflows use, with their state.' }),
     icon: z.string(),
     workflows: z.array(WorkflowView),
   });
 export const IntegrationDetail = IntegrationView.extend({
   connector: z.string(),
   auth: z.array(AuthView).meta({ description: 'Ways to connect the account the integration needs; empty when none is needed.' }),
-  credentials: z.array(
-    z.object({
-      credentialId: z.string(),
-      app: z.string(),
-      status: z.string(),
-      inUse: z.boolean().meta({ description: 'An installation uses it: it cannot be deleted.' }),
-    }),
-  ),
+  credentials: z.array(ConnectionView.extend({ inUse: z.boolean().meta({ description: 'An installation uses it: it cannot be deleted.' }) })).meta({
+    description: 'The user’s accounts of the app: an installation may use any of them.',
+  }),
   workflows: z.array(WorkflowView.extend({ fields: z.array(FieldView), config: z.record(z.string(), z.unknown()).nullable() })),
 });
 export const IntegrationsResponse = z.object({ data: z.array(IntegrationView) });

@@ -29,8 +29,25 @@ export interface Workflow {
   installedVersion: number | null;
   /** Installed and not paused. */
   active: boolean;
+  /** The account the installation uses; `null` when not installed or when the app needs none. */
+  credentialId?: string | null;
   trigger: { type: string; event?: string };
   blocks: WorkflowBlock[];
+}
+
+/** A connected account's state: `deleted` is what an installation whose account was deleted shows. */
+export type ConnectionStatus = 'healthy' | 'refreshing' | 'needs_reconnect' | 'deleted';
+
+/** A connected account (never its secret). */
+export interface Connection {
+  credentialId: string;
+  app: string;
+  /** The account as the app named it when connected: the Slack team, the store, the database host. */
+  displayName: string | null;
+  status: ConnectionStatus;
+  /** The last error with this account, and when (ISO 8601); null once it works. */
+  lastError: string | null;
+  lastErrorAt: string | null;
 }
 
 /** An integration as `getIntegrations()` answers it (the server's `GET /integrations` shape). */
@@ -43,6 +60,8 @@ export interface Integration {
   installed: boolean;
   /** The account an installed workflow uses must be connected again. */
   needsReconnect: boolean;
+  /** The accounts the installed workflows use, with their state. */
+  connections: Connection[];
   /** The app's icon URL. */
   icon: string;
   workflows: Workflow[];

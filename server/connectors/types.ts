@@ -114,6 +114,14 @@ export interface Connector {
   oauth?: ConnectorOAuth;
   optionSources?: Record<string, OptionSource>;
   /**
+   * A cheap authenticated call that proves an account works, run when one is connected or
+   * reconnected (verify on connect): Slack `auth.test`, a database's `SELECT 1`. Resolves with
+   * the account's name as the app tells it (the Slack team, the store's name, the database host),
+   * or null. Throws `NonRetriableError` when the app refuses the account (its message says why),
+   * anything else (`RetryAfterError`, a network failure) when the app is down or slow.
+   */
+  test?: (ctx: OptionContext) => Promise<{ displayName: string | null }>;
+  /**
    * Shape checks of API-key credential fields, by field name, run on the (trimmed) value when a
    * credential is accepted: e.g. a field that becomes part of a URL.
    */

@@ -56,7 +56,7 @@ export function headlessInstallationView(
   installation: Installation,
   integration: IntegrationDefinition | undefined,
   baseUrl: string,
-  credentials: readonly Pick<Credential, 'credentialId' | 'status'>[],
+  credentials: readonly Credential[],
 ): z.input<typeof HeadlessInstallationView> {
   const workflow = integration?.workflows.find((w) => w.id === installation.workflowId);
   const view = installationView(installation, baseUrl, credentials);

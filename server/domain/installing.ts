@@ -4,10 +4,10 @@ import { ApiError, validationError } from '../errors';
 import type { IntegrationDefinition } from '../definitions/schema';
 import type { Installation } from '../store/installations';
 import type { Services } from './context';
-import { addCredential } from './credentials';
+import { connectAccount } from './credentials';
 import { keepStoredSecrets, parseWorkflowConfig, sealSecrets, redactSecrets } from './config-fields';
 import { checkOptionSources } from './option-checks';
-import { integrationView, needsReconnect, workflowView } from './views';
+import { connectionView, integrationView, needsReconnect, workflowView } from './views';
 
 /** The integration, or a 404 listing the ones that exist. */
 export function requireIntegration(services: Services, integrationId: string): IntegrationDefinition {
@@ -29,6 +29,8 @@ export async function createCredential(
   app: string,
   data: Record<string, unknown>,
   paths: { app: string; data: string } = { app: 'app', data: 'data' },
+  /** Reconnects this credential of the user's (same id, installations kept) instead of adding one. */
+  options: { reconnect?: string } = {},
 ) {
   const connector = findConnector(app);
   if (!connector) {
@@ -42,12 +44,8 @@ export async function createCredential(
   }
   const parsed = credentialDataSchema(form.fields, connector.credentialChecks).safeParse(data);
   if (!parsed.success) throw validationError(parsed.error, paths.data, `Invalid ${connector.name} credential`);
-  return addCredential(
-    services.store,
-    { userId, app: connector.id, type: 'apiKey', secret: services.vault.encrypt(JSON.stringify(parsed.data)) },
-    connector.name,
-    paths.app,
-  );
+  const values = parsed.data as Record<string, string>;
+  return connectAccount(services.engine.deps, { userId, connector, type: 'apiKey', secret: values, credential: values, reconnect: options.reconnect, paths });
 }
 
 /** The workflows to install: the ones asked for (each must belong to the integration) or all of them. */
@@ -105,7 +103,7 @@ export async function credentialForIntegration(
     }
     return own.credentialId;
   }
-  const existing = (await services.store.credentials.list(userId)).filter((c) => c.app === connector.id && c.status === 'ok');
+  const existing = (await services.store.credentials.list(userId)).filter((c) => c.app === connector.id && c.status !== 'needs_reconnect');
   return existing.at(-1)?.credentialId ?? null;
 }
 
@@ -144,7 +142,7 @@ export async function installIntegration(
     const credential = await requireCredentialFor(services, input.userId, integration, input.credentialId);
     credentialIds = [credential.credentialId];
   } else if (needsAccount) {
-    const existing = (await services.store.credentials.list(input.userId)).filter((c) => c.app === connector!.id && c.status === 'ok');
+    const existing = (await services.store.credentials.list(input.userId)).filter((c) => c.app === connector!.id && c.status !== 'needs_reconnect');
     if (existing.length === 0) {
       throw new ApiError(400, 'invalid_request', `Connect a ${integration.app} account first: credentialId is required`, [
         { path: 'credentialId', message: 'required' },
@@ -198,9 +196,7 @@ export async function integrationDetail(services: Services, userId: string, inte
     connector: integration.connector,
     auth: connector ? availableAuth(connector, services.config.oauthClients) : [],
     credentials: credentials.map((c) => ({
-      credentialId: c.credentialId,
-      app: c.app,
-      status: c.status,
+      ...connectionView(c.credentialId, credentials, c.app),
       inUse: installations.some((i) => i.credentialIds.includes(c.credentialId)),
     })),
     workflows: integration.workflows.map((w) => {

@@ -4,6 +4,7 @@ import type { IntegrationDefinition, WorkflowDefinition } from '../definitions/s
 import type { Credential } from '../store/credentials';
 import type { Installation } from '../store/installations';
 import type { BlockView, IntegrationView, WorkflowView, InstallationView } from '../schemas';
+import type { ConnectionView } from '../../widget/schema';
 import { redactSecrets } from './config-fields';
 
 /** Makes a served path (`/icons/slack.svg`) absolute against the server's public URL. */
@@ -35,6 +36,7 @@ export function workflowView(
     version: workflow.version,
     installedVersion: installation?.version ?? null,
     active: installation?.active ?? false,
+    credentialId: installation ? (installation.credentialIds[0] ?? null) : null,
     trigger: workflow.trigger.type === 'customEvent' || workflow.trigger.type === 'app'
       ? { type: workflow.trigger.type, event: workflow.trigger.event }
       : { type: workflow.trigger.type },
@@ -54,9 +56,11 @@ export function integrationView(
   installations: readonly Installation[],
   baseUrl: string,
   /** The user's credentials (at least those of the integration's app): an installation whose own is not among the usable ones needs reconnecting. */
-  credentials: readonly Pick<Credential, 'credentialId' | 'status'>[],
+  credentials: readonly Credential[],
 ): z.input<typeof IntegrationView> {
   const byWorkflow = new Map(installations.map((i) => [i.workflowId, i]));
+  const own = installations.filter((i) => i.integrationId === integration.id);
+  const used = [...new Set(own.flatMap((i) => i.credentialIds))];
   const workflows = integration.workflows.map((w) => workflowView(integration, w, byWorkflow.get(w.id), baseUrl));
   return {
     integrationId: integration.id,
@@ -64,10 +68,18 @@ export function integrationView(
     description: integration.description,
     installed: workflows.some((w) => w.installed),
     // The account an installed workflow uses was revoked, expired or deleted: the user must connect one again.
-    needsReconnect: installations.some((i) => i.integrationId === integration.id && needsReconnect(i, credentials)),
+    needsReconnect: own.some((i) => needsReconnect(i, credentials)),
+    connections: used.map((id) => connectionView(id, credentials, findConnector(integration.connector)?.id ?? integration.app)),
     icon: absoluteUrl(baseUrl, integration.icon),
     workflows,
   };
+}
+
+/** An account as the API shows it; one no longer among the user's credentials is `deleted`. */
+export function connectionView(credentialId: string, credentials: readonly Credential[], app: string): z.input<typeof ConnectionView> {
+  const c = credentials.find((x) => x.credentialId === credentialId);
+  if (!c) return { credentialId, app, displayName: null, status: 'deleted', lastError: null, lastErrorAt: null };
+  return { credentialId, app: c.app, displayName: c.displayName, status: c.status, lastError: c.lastError, lastErrorAt: c.lastErrorAt };
 }
 
 /**
@@ -75,18 +87,16 @@ export function integrationView(
  * may delete one in use) or the app refused its token. `credentials` are the user's.
  */
 export function needsReconnect(installation: Installation, credentials: readonly Pick<Credential, 'credentialId' | 'status'>[]): boolean {
-  const usable = new Set(credentials.filter((c) => c.status === 'ok').map((c) => c.credentialId));
+  const usable = new Set(credentials.filter((c) => c.status !== 'needs_reconnect').map((c) => c.credentialId));
   return installation.credentialIds.some((id) => !usable.has(id));
 }
 
 /** An installation as the API shows it: secrets redacted, webhook URL spelled out. `credentials` are the user's. */
-export function installationView(
-  installation: Installation,
-  baseUrl: string,
-  credentials: readonly Pick<Credential, 'credentialId' | 'status'>[],
-): z.input<typeof InstallationView> {
+export function installationView(installation: Installation, baseUrl: string, credentials: readonly Credential[]): z.input<typeof InstallationView> {
+  const credentialId = installation.credentialIds[0];
   return {
     needsReconnect: needsReconnect(installation, credentials),
+    connection: credentialId ? connectionView(credentialId, credentials, installation.integrationId) : null,
     installationId: installation.installationId,
     userId: installation.userId,
     integrationId: installation.integrationId,

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { findConnector } from '../connectors';
 import type { Connector, ConnectorSettings } from '../connectors/types';
-import { addCredential, openCredential, requireRoomForCredential } from '../domain/credentials';
+import { connectAccount, openCredential, requireRoomForCredential } from '../domain/credentials';
 import { ApiError } from '../errors';
 import type { Vault } from '../secrets';
 import type { Store } from '../store';
@@ -38,14 +38,21 @@ function oauthConnector(deps: OAuthDeps, app: string): { connector: Connector; c
  */
 export async function startOAuth(
   deps: OAuthDeps,
-  input: { userId: string; app: string; redirectUri: string; origin: string | null; statePrefix?: string },
+  input: { userId: string; app: string; redirectUri: string; origin: string | null; statePrefix?: string; credentialId?: string | null },
 ): Promise<string> {
   const { connector } = oauthConnector(deps, input.app);
   // Refused before the user goes to the provider, not after they have approved there.
-  await requireRoomForCredential(deps.store, input.userId, connector.id, connector.name);
+  if (input.credentialId) {
+    const own = await deps.store.credentials.find(input.userId, input.credentialId);
+    if (!own || own.app !== connector.id) {
+      throw new ApiError(404, 'not_found', `No ${connector.name} credential "${input.credentialId}" for this user`, [{ path: 'credentialId', message: 'not found' }]);
+    }
+  } else {
+    await requireRoomForCredential(deps.store, input.userId, connector.id, connector.name);
+  }
   const state = `${input.statePrefix ?? ''}${b64url(randomBytes(32))}`;
   const codeVerifier = b64url(randomBytes(32));
-  await deps.store.credentials.saveOAuthState({ state, userId: input.userId, app: connector.id, codeVerifier, redirectUri: input.redirectUri, origin: input.origin, expiresAt: Date.now() + STATE_TTL_MS });
+  await deps.store.credentials.saveOAuthState({ state, userId: input.userId, app: connector.id, codeVerifier, redirectUri: input.redirectUri, origin: input.origin, credentialId: input.credentialId ?? null, expiresAt: Date.now() + STATE_TTL_MS });
   return state;
 }
 
@@ -63,7 +70,7 @@ export const LINK_TOKEN = /^link_[\w-]{43}$/;
  * started it, so it has no origin, and POST /oauth/begin refuses it. Returns the link's token,
  * which GET /oauth/link/:token takes once (openOAuthLink).
  */
-export async function startOAuthLink(deps: OAuthDeps, input: { userId: string; app: string; redirectUri: string }): Promise<string> {
+export async function startOAuthLink(deps: OAuthDeps, input: { userId: string; app: string; redirectUri: string; credentialId?: string | null }): Promise<string> {
   return startOAuth(deps, { ...input, origin: null, statePrefix: LINK_PREFIX });
 }
 
@@ -163,11 +170,15 @@ async function requestToken(deps: OAuthDeps, connector: Connector, params: Recor
 export async function completeOAuth(deps: OAuthDeps, pending: PendingOAuth, code: string) {
   const { connector } = oauthConnector(deps, pending.app);
   const tokens = await requestToken(deps, connector, { grant_type: 'authorization_code', code, redirect_uri: pending.redirectUri, code_verifier: pending.codeVerifier });
-  const credential = await addCredential(
-    deps.store,
-    { userId: pending.userId, app: connector.id, type: 'oauth2', secret: deps.vault.encrypt(JSON.stringify(tokens)), expiresAt: tokens.expiresAt },
-    connector.name,
-  );
+  const credential = await connectAccount(deps, {
+    userId: pending.userId,
+    connector,
+    type: 'oauth2',
+    secret: { ...tokens },
+    credential: { accessToken: tokens.accessToken },
+    expiresAt: tokens.expiresAt,
+    reconnect: pending.credentialId,
+  });
   return { credentialId: credential.credentialId, app: connector.id, userId: pending.userId, origin: pending.origin };
 }
 

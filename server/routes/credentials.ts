@@ -130,6 +130,9 @@ export function credentialRoutes(api: Api, services: Services) {
         app: cred.app,
         authType: cred.type,
         status: cred.status,
+        displayName: cred.displayName,
+        lastError: cred.lastError,
+        lastErrorAt: cred.lastErrorAt,
         expiresAt: cred.expiresAt,
       })),
     });

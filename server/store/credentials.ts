@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import type { Db, SqlExecutor } from './db';
 import { newId } from '../ids';
 
 /** What the API may show of a credential: never its secret. */
@@ -7,11 +7,23 @@ export interface Credential {
   userId: string;
   app: string;
   type: string;
-  status: 'ok' | 'needs_reconnect';
+  /**
+   * `healthy`: usable; `refreshing`: a process is refreshing its OAuth token (the others wait for
+   * it); `needs_reconnect`: the app refused it, the user must connect it again. (`deleted` is
+   * what an installation whose credential is gone shows: no row has it.)
+   */
+  status: CredentialStatus;
+  /** The account's name as the app told it when connected (Slack team, store name, database host). */
+  displayName: string | null;
+  /** The last error with this account (a refused or failed refresh), and when; null once it works again. */
+  lastError: string | null;
+  lastErrorAt: string | null;
   expiresAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
+
+export type CredentialStatus = 'healthy' | 'refreshing' | 'needs_reconnect';
 
 /** An OAuth authorization request between its start and its callback. */
 export interface PendingOAuth {
@@ -22,6 +34,8 @@ export interface PendingOAuth {
   redirectUri: string;
   /** The page that started it (checked against the allowed origins), or null when none was given. */
   origin: string | null;
+  /** The credential this sign-in reconnects (same id, its installations kept), or null for a new one. */
+  credentialId: string | null;
   expiresAt: number;
 }
 
@@ -32,6 +46,7 @@ interface OAuthStateRow {
   code_verifier: string;
   redirect_uri: string;
   origin: string | null;
+  credential_id: string | null;
   expires_at: number;
 }
 
@@ -39,7 +54,7 @@ interface OAuthStateRow {
 function pendingOAuth(row: OAuthStateRow | undefined): PendingOAuth | undefined {
   const expiresAt = Number(row?.expires_at);
   if (!row || expiresAt < Date.now()) return undefined;
-  return { state: row.state, userId: row.user_id, app: row.app, codeVerifier: row.code_verifier, redirectUri: row.redirect_uri, origin: row.origin, expiresAt };
+  return { state: row.state, userId: row.user_id, app: row.app, codeVerifier: row.code_verifier, redirectUri: row.redirect_uri, origin: row.origin, credentialId: row.credential_id ?? null, expiresAt };
 }
 
 interface CredentialRow {
@@ -48,7 +63,11 @@ interface CredentialRow {
   app: string;
   type: string;
   secret: string;
-  status: Credential['status'];
+  status: CredentialStatus | 'ok';
+  display_name: string | null;
+  last_error: string | null;
+  last_error_at: number | null;
+  refresh_until: number | null;
   expires_at: number | null;
   created_at: number;
   updated_at: number;
@@ -59,22 +78,37 @@ const toCredential = (r: CredentialRow): Credential => ({
   userId: r.user_id,
   app: r.app,
   type: r.type,
-  status: r.status,
+  // A refresh whose lease ran out (its process died) left nothing under way.
+  status: r.status === 'ok' ? 'healthy' : r.status === 'refreshing' && Number(r.refresh_until) < Date.now() ? 'healthy' : r.status,
+  displayName: r.display_name ?? null,
+  lastError: r.last_error ?? null,
+  lastErrorAt: r.last_error_at === null || r.last_error_at === undefined ? null : new Date(Number(r.last_error_at)).toISOString(),
   expiresAt: r.expires_at === null ? null : new Date(Number(r.expires_at)).toISOString(),
   createdAt: new Date(Number(r.created_at)).toISOString(),
   updatedAt: new Date(Number(r.updated_at)).toISOString(),
 });
 
+/** A credential to store: `secret` already encrypted by the caller. */
+export interface NewCredential {
+  userId: string;
+  app: string;
+  type: string;
+  secret: string;
+  expiresAt?: number | null;
+  /** The account's name from the connect-time test, when it told one. */
+  displayName?: string | null;
+}
+
 /** Credentials; `secret` is already encrypted by the caller. Every query is scoped to one user. */
 export class Credentials {
   constructor(private readonly db: Db) {}
 
-  async create(input: { userId: string; app: string; type: string; secret: string; expiresAt?: number | null }): Promise<Credential> {
+  async create(input: NewCredential): Promise<Credential> {
     const now = Date.now();
     const row = await this.db.get<CredentialRow>(
-      `INSERT INTO credentials (id, user_id, app, type, secret, status, expires_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'ok', ?, ?, ?) RETURNING *`,
-      [newId(), input.userId, input.app, input.type, input.secret, input.expiresAt ?? null, now, now],
+      `INSERT INTO credentials (id, user_id, app, type, secret, status, display_name, expires_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'healthy', ?, ?, ?, ?) RETURNING *`,
+      [newId(), input.userId, input.app, input.type, input.secret, input.displayName ?? null, input.expiresAt ?? null, now, now],
     );
     return toCredential(row!);
   }
@@ -84,18 +118,20 @@ export class Credentials {
    * The count and the insert are one transaction; on PostgreSQL it also locks the user's row, so
    * concurrent requests cannot each see room for one more (SQLite runs one transaction at a time).
    */
-  async createIfRoom(input: Parameters<Credentials['create']>[0], maxPerApp: number): Promise<Credential | undefined> {
+  async createIfRoom(input: NewCredential, maxPerApp: number, then?: (tx: SqlExecutor, credential: Credential) => Promise<unknown>): Promise<Credential | undefined> {
     return this.db.transaction(async (tx) => {
       if (this.db.dialect === 'postgres') await tx.get('SELECT id FROM users WHERE id = ? FOR UPDATE', [input.userId]);
       const held = await tx.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM credentials WHERE user_id = ? AND app = ?', [input.userId, input.app]);
       if (Number(held?.n ?? 0) >= maxPerApp) return undefined;
       const now = Date.now();
       const row = await tx.get<CredentialRow>(
-        `INSERT INTO credentials (id, user_id, app, type, secret, status, expires_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'ok', ?, ?, ?) RETURNING *`,
-        [newId(), input.userId, input.app, input.type, input.secret, input.expiresAt ?? null, now, now],
+        `INSERT INTO credentials (id, user_id, app, type, secret, status, display_name, expires_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'healthy', ?, ?, ?, ?) RETURNING *`,
+        [newId(), input.userId, input.app, input.type, input.secret, input.displayName ?? null, input.expiresAt ?? null, now, now],
       );
-      return toCredential(row!);
+      const credential = toCredential(row!);
+      await then?.(tx, credential);
+      return credential;
     });
   }
 
@@ -139,9 +175,34 @@ export class Credentials {
     return row && { credential: toCredential(row), secret: row.secret };
   }
 
+  /**
+   * Reconnects a credential: a new secret (and type: an OAuth account may be reconnected with a
+   * bot token) for the same id, so every installation on it is kept. Healthy again, its error
+   * cleared. Returns it with the status it had before, or undefined when the user has no such one.
+   */
+  async reconnect(
+    userId: string,
+    credentialId: string,
+    input: Pick<NewCredential, 'type' | 'secret' | 'expiresAt' | 'displayName'>,
+    then?: (tx: SqlExecutor, change: { credential: Credential; before: Credential }) => Promise<unknown>,
+  ): Promise<{ credential: Credential; before: Credential } | undefined> {
+    return this.db.transaction(async (tx) => {
+      const old = await tx.get<CredentialRow>('SELECT * FROM credentials WHERE user_id = ? AND id = ?' + (this.db.dialect === 'postgres' ? ' FOR UPDATE' : ''), [userId, credentialId]);
+      if (!old) return undefined;
+      const row = await tx.get<CredentialRow>(
+        `UPDATE credentials SET type = ?, secret = ?, expires_at = ?, display_name = COALESCE(?, display_name), status = 'healthy',
+           last_error = NULL, last_error_at = NULL, refresh_until = NULL, updated_at = ? WHERE user_id = ? AND id = ? RETURNING *`,
+        [input.type, input.secret, input.expiresAt ?? null, input.displayName ?? null, Date.now(), userId, credentialId],
+      );
+      const change = { credential: toCredential(row!), before: toCredential(old) };
+      await then?.(tx, change);
+      return change;
+    });
+  }
+
   /** Replaces a credential's secret after an OAuth refresh; it is usable again. */
   async updateSecret(userId: string, credentialId: string, secret: string, expiresAt: number | null): Promise<void> {
-    await this.db.run("UPDATE credentials SET secret = ?, expires_at = ?, status = 'ok', updated_at = ? WHERE user_id = ? AND id = ?", [
+    await this.db.run("UPDATE credentials SET secret = ?, expires_at = ?, status = 'healthy', last_error = NULL, last_error_at = NULL, refresh_until = NULL, updated_at = ? WHERE user_id = ? AND id = ?", [
       secret,
       expiresAt,
       Date.now(),
@@ -156,10 +217,11 @@ export class Credentials {
   }
 
   /** Remembers an OAuth authorization request until its callback (or `expiresAt`). */
-  async saveOAuthState(row: { state: string; userId: string; app: string; codeVerifier: string; redirectUri: string; origin: string | null; expiresAt: number }) {
+  async saveOAuthState(input: Omit<PendingOAuth, 'credentialId'> & { credentialId?: string | null }) {
+    const row = { ...input, credentialId: input.credentialId ?? null };
     await this.db.run(
-      'INSERT INTO oauth_states (state, user_id, app, code_verifier, redirect_uri, origin, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [row.state, row.userId, row.app, row.codeVerifier, row.redirectUri, row.origin, row.expiresAt],
+      'INSERT INTO oauth_states (state, user_id, app, code_verifier, redirect_uri, origin, credential_id, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [row.state, row.userId, row.app, row.codeVerifier, row.redirectUri, row.origin, row.credentialId, row.expiresAt],
     );
   }
 

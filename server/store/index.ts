@@ -12,6 +12,7 @@ import { Installations, PendingInstallations } from './installations';
 import { Events } from './events';
 import { Logs } from './logs';
 import { Executions } from './executions';
+import { WebhookMessages } from './webhook-messages';
 
 /** The store: one set of repositories over one `Db`, whichever database that is. */
 export interface Store {
@@ -26,6 +27,7 @@ export interface Store {
   events: Events;
   logs: Logs;
   executions: Executions;
+  webhookMessages: WebhookMessages;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     events,
     logs: new Logs(db),
     executions: new Executions(db),
+    webhookMessages: new WebhookMessages(db),
     // Events handed to the group commit are answered only once committed: finish them first.
     close: async () => {
       await events.drain();

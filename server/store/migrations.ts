@@ -204,6 +204,42 @@ const migrations: string[] = [
     PRIMARY KEY (installation_id, block_id)
   );
   `,
+  // Connections that stay healthy: the account's name from the connect-time test, the last error
+  // and when, and the lease of a refresh under way (one process refreshes a credential at a time;
+  // the others wait for its result). 'ok' becomes 'healthy'. A sign-in may reconnect an existing
+  // credential (oauth_states.credential_id). The ISV's lifecycle webhooks: each message stored
+  // before it is sent, with its stable id, its tries and the last answer; and the endpoint's
+  // state (failing since, disabled).
+  `
+  ALTER TABLE credentials ADD COLUMN display_name TEXT;
+  ALTER TABLE credentials ADD COLUMN last_error TEXT;
+  ALTER TABLE credentials ADD COLUMN last_error_at BIGINT;
+  ALTER TABLE credentials ADD COLUMN refresh_until BIGINT;
+  UPDATE credentials SET status = 'healthy' WHERE status = 'ok';
+  CREATE INDEX credentials_expiry ON credentials(expires_at) WHERE expires_at IS NOT NULL;
+  ALTER TABLE oauth_states ADD COLUMN credential_id TEXT;
+  CREATE TABLE webhook_messages (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at BIGINT,
+    lease_until BIGINT,
+    last_status INTEGER,
+    last_error TEXT,
+    last_attempt_at BIGINT
+  );
+  CREATE INDEX webhook_messages_due ON webhook_messages(next_at) WHERE next_at IS NOT NULL;
+  CREATE INDEX webhook_messages_created ON webhook_messages(created_at);
+  CREATE TABLE webhook_endpoints (
+    url TEXT PRIMARY KEY,
+    failing_since BIGINT,
+    disabled_at BIGINT,
+    updated_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 /**

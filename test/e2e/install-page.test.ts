@@ -173,7 +173,7 @@ describe('the hosted install page', () => {
       expect(await Promise.all(begins)).toEqual([{ method: 'POST', origin: oauthHttp.url }]);
       expect(provider.grants).toEqual(['authorization_code']);
       const detail = await oauthServer.request('GET', `/integrations/slack?userId=${userId}`);
-      expect(detail.body.data.credentials).toMatchObject([{ app: 'slack', status: 'ok' }]);
+      expect(detail.body.data.credentials).toMatchObject([{ app: 'slack', status: 'healthy' }]);
       expect(refused).toEqual([]);
     } finally {
       await context.close();

@@ -231,7 +231,7 @@ describe(`deleting a credential (${storeKind})`, () => {
   it('deletes the user’s unused credential with its secret: the row is gone and installing with it is a 404', async () => {
     const { s, userId, me } = await setup();
     const credentialId = await addCredential(s, userId, 'slack', { botToken: 'xoxb-gone' });
-    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok', inUse: false }]);
+    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
 
     const res = await me('DELETE', `/me/credentials/${credentialId}`);
 
@@ -249,7 +249,7 @@ describe(`deleting a credential (${storeKind})`, () => {
     const credentialId = await addCredential(s, userId, 'slack', { botToken: 'xoxb-used' });
     const installed = await me('POST', '/me/installations', { integrationId: 'slack', credentialId, config: { channel: 'C1' } });
     const installationId = installed.body.installationId as string;
-    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok', inUse: true }]);
+    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
 
     const res = await me('DELETE', `/me/credentials/${credentialId}`);
 

@@ -56,7 +56,7 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
 
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ integrationId: 'slack', connector: 'slack', installed: false });
-      expect(res.body.credentials).toEqual([{ credentialId: mine, app: 'slack', status: 'ok', inUse: false }]);
+      expect(res.body.credentials).toEqual([{ credentialId: mine, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
       expect(res.body.workflows[0]).toMatchObject({ workflowId: 'slack-ticket-created', config: null, fields: [expect.objectContaining({ name: 'channel' })] });
       expect(JSON.stringify(res.body)).not.toContain('mine-secret');
     });

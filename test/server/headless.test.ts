@@ -25,7 +25,7 @@ describe(`headless installation (${storeKind})`, () => {
       expect(res.status).toBe(201);
       expect(res.body).toEqual({ success: true, credentialId: expect.stringMatching(/^[0-9a-f]{24}$/) });
       const row = await server.services.store.db.get<Record<string, unknown>>('SELECT * FROM credentials WHERE id = ?', [res.body.credentialId]);
-      expect(row).toMatchObject({ user_id: userId, app: 'slack', type: 'apiKey', status: 'ok' });
+      expect(row).toMatchObject({ user_id: userId, app: 'slack', type: 'apiKey', status: 'healthy' });
       expect(String(row!.secret)).toMatch(/^v1\./);
       expect(JSON.stringify(row)).not.toContain('xoxb-plaintext-4242');
       // …and it opens back to the data that was sent.
@@ -229,6 +229,7 @@ describe(`headless installation (${storeKind})`, () => {
             installedAt: expect.any(String),
             updatedAt: expect.any(String),
             needsReconnect: false,
+            connection: { credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null },
           },
         ],
         signingSecrets: [],

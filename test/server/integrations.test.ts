@@ -29,6 +29,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
         description: 'Post messages to your Slack workspace',
         installed: false,
         needsReconnect: false,
+        connections: [],
         icon: `${base}/icons/slack.svg`,
         // 2025-09's keys beside 2024-03's (a superset answers both).
         primaryConnector: 'Slack',
@@ -43,6 +44,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
             version: 1,
             installedVersion: null,
             active: false,
+            credentialId: null,
             trigger: { type: 'customEvent', event: 'Ticket Created' },
             blocks: [block('Custom Event', 'trigger', 'customEvent', 'app-event.svg'), block('Send message', 'post-message', 'slack', 'slack.svg')],
             connectors: [
@@ -139,7 +141,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
       expect(res.body.data.auth.map((a: any) => a.type)).toEqual(['apiKey']);
       expect(res.body.data.auth[0].fields).toEqual([expect.objectContaining({ name: 'botToken', type: 'secret', required: true })]);
       // Only the Slack credential, and nothing of its secret.
-      expect(res.body.data.credentials).toEqual([{ credentialId, app: 'slack', status: 'ok', inUse: true }]);
+      expect(res.body.data.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
       expect(JSON.stringify(res.body)).not.toContain('very-secret');
       expect(res.body.data.workflows).toHaveLength(1);
       expect(res.body.data.workflows[0]).toMatchObject({ workflowId: 'slack-ticket-created', installed: true, installedVersion: 1, active: true, config: { channel: 'C42' } });

@@ -39,6 +39,7 @@ const SERVER_CODES: Record<ErrorCode, ErrorKey> = {
   rate_limited: 'rate_limited',
   unavailable: 'unavailable',
   upstream_error: 'upstream_error',
+  credential_refused: 'invalid_request',
   internal: 'server',
 };
 /** The widget's own codes (no `serverCode`); the popup's are worded by `popupBlocked` and `popupClosed` already. */

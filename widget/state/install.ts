@@ -128,7 +128,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
       const chosen = d.workflows.filter((w) => !target.workflowIds || target.workflowIds.includes(w.workflowId));
       const stale = target.versionIds?.find((v) => !chosen.some((w) => w.version === v));
       if (stale !== undefined) throw new TypeError(`Version ${stale} cannot be installed: only the published version (${chosen.map((w) => w.version).join(', ')}) can`);
-      const usable = d.credentials.filter((c) => c.status === 'ok');
+      const usable = d.credentials.filter((c) => c.status !== 'needs_reconnect');
       detail.value = d;
       values.value = initial;
       credentialId.value = usable.at(-1)?.credentialId;
