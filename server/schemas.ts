@@ -19,6 +19,7 @@ export {
   RunEventResponse,
   AppEventBody,
   EndUserCredentialBody,
+  EndUserReconnectBody,
   EndUserInstallBody,
   EndUserReconfigureBody,
 } from '../widget/schema';
@@ -164,6 +165,9 @@ export const CredentialMetadataListResponse = z.object({ data: z.array(Credentia
 export const HeadlessCredentialBody = z.object({
   userId: UserRef,
   credential: z.object({ type: z.string().min(1).meta({ description: 'The app, e.g. "slack".' }), data: CredentialData }),
+  credentialId: z.string().min(1).optional().meta({
+    description: 'Reconnect this credential of the user’s instead of adding one: the same id with the new values, every installation on it kept (one that needed reconnecting is healthy again).',
+  }),
 });
 export const CreateCredentialResponse = z.object({ success: z.literal(true), credentialId: z.string() });
 export const UserCredentialView = z.object({
@@ -186,6 +190,7 @@ export const OAuthUrlQuery = z.looseObject({
   app: z.string().min(1).optional().meta({ description: 'The app to connect (e.g. "slack"); `credentialName` is taken for it too.' }),
   credentialName: z.string().min(1).optional(),
   integrationId: z.string().optional(),
+  credentialId: z.string().min(1).optional().meta({ description: 'Reconnect this credential of the user’s: the sign-in replaces its tokens, its installations kept.' }),
 });
 export const OAuthUrlResponse = z.object({
   oauthUrl: z.string().meta({

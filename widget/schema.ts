@@ -153,7 +153,10 @@ export const ConfigValues = z
 export const CredentialData = z.record(z.string(), z.unknown()).meta({
   description: `The app's account fields (GET /metadata/credentials/{app}), each at most ${LIMITS.credentialValueChars} characters; the whole at most ${LIMITS.credentialDataBytes} bytes of JSON. At most ${LIMITS.credentialsPerApp} credentials per user per app.`,
 });
-export const CredentialResponse = z.object({ credentialId: z.string() });
+export const CredentialResponse = z.object({
+  credentialId: z.string(),
+  displayName: z.string().nullable().optional().meta({ description: 'The account as the app named it when checked.' }),
+});
 export const InstallationView = z
   .object({
     installationId: z.string(),
@@ -189,6 +192,8 @@ export const RunEventResponse = z.object({ message: z.string(), eventId: z.strin
 // too deeply to measure (JSON.stringify would run out of stack).
 export const AppEventBody = z.record(z.string(), z.unknown()).meta({ description: `The event data, at most ${LIMITS.eventDataBytes} bytes of JSON.` });
 export const EndUserCredentialBody = z.object({ app: z.string().min(1), data: CredentialData });
+/** Reconnects an account: new values for the same credential (its installations are kept). */
+export const EndUserReconnectBody = z.object({ data: CredentialData });
 export const EndUserInstallBody = z.object({
   integrationId: z.string().min(1),
   workflowIds: z.array(z.string().min(1)).min(1).optional(),

@@ -70,18 +70,22 @@ export function credentialRoutes(api: Api, services: Services) {
 
   api.post('/headless/credentials', { summary: 'Store a credential for a user', tags, body: S.HeadlessCredentialBody, response: S.CreateCredentialResponse, status: 201 }, async (c, { body }) => {
     const user = await requireUser(store, body.userId);
-    const credential = await createCredential(services, user.userId, body.credential.type, body.credential.data, {
-      app: 'credential.type',
-      data: 'credential.data',
-    });
+    const credential = await createCredential(
+      services,
+      user.userId,
+      body.credential.type,
+      body.credential.data,
+      { app: 'credential.type', data: 'credential.data' },
+      { reconnect: body.credentialId },
+    );
     return c.json({ success: true as const, credentialId: credential.credentialId }, 201);
   });
 
   /** A single-use OAuth link for a user (found by requireUser): GET /oauth/link/<token> (routes/oauth.ts) opens it once. */
-  const oauthLink = async (c: Parameters<typeof oauthBaseUrl>[0], user: { userId: string }, appId: string): Promise<z.input<typeof S.OAuthUrlResponse>> => {
+  const oauthLink = async (c: Parameters<typeof oauthBaseUrl>[0], user: { userId: string }, appId: string, credentialId?: string): Promise<z.input<typeof S.OAuthUrlResponse>> => {
     const app = requireApp(appId);
     const url = oauthBaseUrl(c, config);
-    const token = await startOAuthLink(services.engine.deps, { userId: user.userId, app: app.id, redirectUri: `${url}/oauth/callback` });
+    const token = await startOAuthLink(services.engine.deps, { userId: user.userId, app: app.id, redirectUri: `${url}/oauth/callback`, credentialId });
     return { oauthUrl: `${url}/oauth/link/${token}`, expiresAt: new Date(Date.now() + STATE_TTL_MS).toISOString() };
   };
   const LINK_TERMS =
@@ -100,7 +104,7 @@ export function credentialRoutes(api: Api, services: Services) {
       const user = await requireUser(store, query.userId);
       const appId = query.app ?? query.credentialName;
       if (!appId) throw new ApiError(400, 'invalid_request', 'Name the app to connect: app (or credentialName)', [{ path: 'app', message: 'required' }]);
-      return c.json(await oauthLink(c, user, appId));
+      return c.json(await oauthLink(c, user, appId, query.credentialId));
     },
   );
 

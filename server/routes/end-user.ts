@@ -38,8 +38,26 @@ export function endUserRoutes(api: Api, services: Services) {
 
   api.post('/me/credentials', { summary: 'Connect an account with an API-key form', tags, body: S.EndUserCredentialBody, response: S.CredentialResponse, status: 201 }, async (c, { body }) => {
     const credential = await createCredential(services, c.get('userId'), body.app, body.data);
-    return c.json({ credentialId: credential.credentialId }, 201);
+    return c.json({ credentialId: credential.credentialId, displayName: credential.displayName }, 201);
   });
+
+  api.put(
+    '/me/credentials/:credentialId',
+    {
+      summary: 'Reconnect an account with its API-key form: the same credential, so every installation on it is kept',
+      tags,
+      body: S.EndUserReconnectBody,
+      response: S.CredentialResponse,
+    },
+    async (c, { body }) => {
+      const userId = c.get('userId');
+      const credentialId = param(c, 'credentialId');
+      const existing = await store.credentials.find(userId, credentialId);
+      if (!existing) throw new ApiError(404, 'not_found', `No credential "${credentialId}" for this user`, [{ path: 'credentialId', message: 'not found' }]);
+      const credential = await createCredential(services, userId, existing.app, body.data, { app: 'credentialId', data: 'data' }, { reconnect: credentialId });
+      return c.json({ credentialId: credential.credentialId, displayName: credential.displayName });
+    },
+  );
 
   api.delete('/me/credentials/:credentialId', { summary: 'Delete an account no installation uses, with its secret', tags, response: S.SuccessResponse }, async (c) => {
     await deleteCredential(store, c.get('userId'), param(c, 'credentialId'));

@@ -18,6 +18,11 @@ const StartBody = z.object({
     .url()
     .optional()
     .meta({ description: 'The page that opened the popup: only it can begin the sign-in (its `Origin`), and the result is posted to it, and only to it. Without it, no browser can begin the sign-in.' }),
+  credentialId: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'Reconnect this account of the user’s: the sign-in replaces its tokens, and every installation on it is kept.' }),
 });
 
 const StartAnswer = z.object({
@@ -111,7 +116,7 @@ export function oauthRoutes(endUser: Api, app: Hono<AppEnv>, services: Services)
       if (origin && allowed && origin !== new URL(base).origin && !allowed.includes(origin)) {
         throw new ApiError(400, 'invalid_request', `The origin ${origin} is not in ALLOY_ALLOWED_ORIGINS`, [{ path: 'origin', message: 'not allowed' }]);
       }
-      const state = await startOAuth(deps(), { userId: c.get('userId'), app: param(c, 'app'), redirectUri: `${base}/oauth/callback`, origin });
+      const state = await startOAuth(deps(), { userId: c.get('userId'), app: param(c, 'app'), redirectUri: `${base}/oauth/callback`, origin, credentialId: body?.credentialId });
       return c.json({ beginUrl: `${base}/oauth/begin?state=${state}` });
     },
   );
