@@ -18,6 +18,8 @@ interface Failure {
   error: string;
   status: number;
   retryAfter: string;
+  /** Only a call of this Web API method fails (`auth.test`); any call when left out. */
+  method?: string;
 }
 
 /** The OAuth app the fake Slack knows (Slack's "Client ID" and "Client Secret"). */
@@ -31,11 +33,18 @@ export interface FakeSlackOAuthClient {
   expiresIn?: number | string;
 }
 
+/** The workspace the fake Slack is (auth.test's `team` and `team_id`). */
+export interface FakeSlackTeam {
+  id: string;
+  name: string;
+}
+
 /**
- * Slack's Web API (https://api.slack.com/web) on 127.0.0.1: `chat.postMessage` and
+ * Slack's Web API (https://api.slack.com/web) on 127.0.0.1: `auth.test`, `chat.postMessage` and
  * `conversations.list`, with Slack's envelope `{ ok, error?, … }`. `url` ends in `/api` like
  * `https://slack.com/api`. A token is accepted when `acceptToken` says so (default: `xoxb-`/`xoxp-`)
- * or when this fake issued it through OAuth. `onMessage` hears each message posted (the demo's live feed).
+ * or when this fake issued it through OAuth, unless it was `revoke`d: then every method answers
+ * `invalid_auth`. `onMessage` hears each message posted (the demo's live feed).
  *
  * With `oauth`, it is also Slack's OAuth v2 (https://api.slack.com/authentication/oauth-v2):
  * `/oauth/v2/authorize` (`authorizeUrl`) approves at once and redirects back with a code;
@@ -55,7 +64,10 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
   const requests: Array<{ method: string; path: string; query: Record<string, string>; token: string | undefined }> = [];
   let failures: Failure[] = [];
   let seq = 0;
+  /** Tokens the workspace no longer accepts (the app was uninstalled, the token revoked). */
+  const revoked = new Set<string>();
   const state = {
+    team: { id: 'T0NORTHWIND', name: 'Northwind Traders' } as FakeSlackTeam,
     channels: [
       { id: 'C0GENERAL', name: 'general' },
       { id: 'C0RANDOM', name: 'random' },
@@ -127,7 +139,8 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
     return false;
   };
 
-  const server = http.createServer((req, res) => {
+  // Node's 16 KB header limit would answer 431 to a long token before Slack ever saw it.
+  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -136,14 +149,29 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
       const token = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
       requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), token });
 
-      const failure = failures.shift();
+      const failing = failures.findIndex((f) => !f.method || url.pathname === `/api/${f.method}`);
+      const failure = failing < 0 ? undefined : failures.splice(failing, 1)[0];
       if (failure) {
         const headers: Record<string, string> = failure.status === 429 ? { 'retry-after': failure.retryAfter } : {};
         return send(res, failure.status, { ok: false, error: failure.error }, headers);
       }
       if (serveOAuth(req, res, url, Buffer.concat(chunks).toString('utf8'))) return;
       if (!token) return send(res, 200, { ok: false, error: 'not_authed' });
-      if (!state.acceptToken(token) && !oauthTokens.has(token)) return send(res, 200, { ok: false, error: 'invalid_auth' });
+      if (revoked.has(token) || (!state.acceptToken(token) && !oauthTokens.has(token))) return send(res, 200, { ok: false, error: 'invalid_auth' });
+
+      // Slack takes GET and POST for any method; auth.test needs no scope.
+      if (url.pathname === '/api/auth.test') {
+        const bot = token.startsWith('xoxb-') || oauthTokens.has(token);
+        return send(res, 200, {
+          ok: true,
+          url: `https://${state.team.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.slack.com/`,
+          team: state.team.name,
+          user: bot ? 'alloy' : 'grace',
+          team_id: state.team.id,
+          user_id: bot ? 'U0ALLOYBOT' : 'W0GRACE',
+          ...(bot ? { bot_id: 'B0ALLOYBOT' } : {}),
+        });
+      }
 
       if (url.pathname === '/api/chat.postMessage' && req.method === 'POST') {
         if (!/^application\/json/i.test(req.headers['content-type'] ?? '')) return send(res, 200, { ok: false, error: 'invalid_arguments' });
@@ -211,6 +239,17 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
     get channels() {
       return state.channels;
     },
+    /** The workspace auth.test names (default Northwind Traders, T0NORTHWIND). */
+    get team() {
+      return state.team;
+    },
+    set team(team: FakeSlackTeam) {
+      state.team = team;
+    },
+    /** From now on `token` is refused with `invalid_auth` everywhere, as after the user revoked it. */
+    revoke(token: string) {
+      revoked.add(token);
+    },
     set channels(list: FakeSlackChannel[]) {
       state.channels = list;
     },
@@ -219,11 +258,12 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
       state.acceptToken = check;
     },
     /**
-     * Makes the next `count` calls fail with a Slack error: `ratelimited` as HTTP 429 with
-     * `Retry-After` (1 s by default), anything else (`internal_error`…) as HTTP 200 `{ ok: false }`.
+     * Makes the next `count` calls (of `method` only, when given) fail with a Slack error:
+     * `ratelimited` as HTTP 429 with `Retry-After` (1 s by default), anything else
+     * (`internal_error`…) as HTTP 200 `{ ok: false }`, unless `status` says otherwise.
      */
-    failNext(error: string, options: { count?: number; status?: number; retryAfter?: string } = {}) {
-      const failure = { error, status: options.status ?? (error === 'ratelimited' ? 429 : 200), retryAfter: options.retryAfter ?? '1' };
+    failNext(error: string, options: { count?: number; status?: number; retryAfter?: string; method?: string } = {}) {
+      const failure = { error, status: options.status ?? (error === 'ratelimited' ? 429 : 200), retryAfter: options.retryAfter ?? '1', method: options.method };
       failures = [...failures, ...Array.from({ length: options.count ?? 1 }, () => failure)];
     },
     close: () =>

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NonRetriableError } from '../engine/errors';
-import { defineAction, defineOptionSource, type Connector, type FieldOption, type OptionContext } from './types';
+import { inAppWords } from './app-errors';
+import { defineAction, defineOptionSource, HEADER_TOKEN, type Connector, type FieldOption, type OptionContext } from './types';
 
 // BigCommerce's order status ids (GET /v2/order_statuses), by name, plus the words an
 // order system like AcmeCo's sends for the same states.
@@ -44,6 +45,13 @@ function storeApi(ctx: Pick<OptionContext, 'credential' | 'settings'>) {
   return { base: `${ctx.settings.apiUrls.bigcommerce}/stores/${encodeURIComponent(storeHash)}`, headers: { 'x-auth-token': accessToken, accept: 'application/json' } };
 }
 
+/** What BigCommerce says in an error body: v2's `[{ status, message }]`, v3's `{ status, title }`. */
+function bigcommerceSays(body: unknown): string | undefined {
+  const first = (Array.isArray(body) ? body[0] : body) as { message?: unknown; title?: unknown } | null | undefined;
+  const said = first?.message ?? first?.title;
+  return typeof said === 'string' ? said : undefined;
+}
+
 type Page<T> = { data?: T[]; meta?: { pagination?: { total_pages?: number } } };
 
 /** Every item of a paginated v3 list (`{ data, meta: { pagination: { total_pages } } }`), 50 pages at most. */
@@ -85,6 +93,7 @@ export const bigcommerce: Connector = {
       ],
     },
   ],
+  credentialChecks: { accessToken: HEADER_TOKEN },
   actions: {
     updateOrderStatus: defineAction({
       description: "Update an order's status (PUT /stores/{store_hash}/v2/orders/{order_id})",
@@ -107,6 +116,24 @@ export const bigcommerce: Connector = {
         return { orderId: order.id ?? Number(input.orderId), statusId: order.status_id ?? statusId, status: order.status };
       },
     }),
+  },
+  /**
+   * Get Store Information (GET /stores/{store_hash}/v2/store): a wrong token is a 401, a wrong store
+   * hash a 404. The endpoint wants the Information & Settings scope, which the actions do not: a 403
+   * means the store knows the token but withholds its name, so the account is accepted, named by its hash.
+   */
+  async test(ctx) {
+    const { base, headers } = storeApi(ctx);
+    try {
+      const res = await ctx.http.send({ url: `${base}/v2/store`, headers });
+      const store = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as { name?: unknown; domain?: unknown };
+      const name = [store.name, store.domain].find((v): v is string => typeof v === 'string' && v.trim() !== '');
+      return { displayName: name ?? ctx.credential!.storeHash! };
+    } catch (err) {
+      const words = inAppWords('BigCommerce', err, bigcommerceSays);
+      if (/^BigCommerce: HTTP 403\b/.test(words.message)) return { displayName: ctx.credential!.storeHash! };
+      throw words;
+    }
   },
   optionSources: {
     /** The store's category trees, one per storefront channel (GET /v3/catalog/trees). */

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { assertPublicHost } from '../engine/url-guard';
-import { driverError, endSession, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
+import { driverError, endSession, insertRowAction, serverCredential, serverDisplayName, serverFields, type SqlDialect } from './sql-destination';
 import type { Connector, ConnectorContext } from './types';
 
 /** Identifiers backquoted; `database.table` for a table in another database. */
@@ -36,7 +36,7 @@ function close(conn: mysql.Connection, failed: boolean): void {
   void endSession((conn as unknown as { connection: { stream: Socket } }).connection.stream, () => conn.end(), failed);
 }
 
-async function connect(ctx: ConnectorContext): Promise<mysql.Connection> {
+async function connect(ctx: Pick<ConnectorContext, 'credential' | 'settings'>): Promise<mysql.Connection> {
   const { host, port, database, user, password } = serverCredential(MYSQL, ctx, 3306);
   const address = await assertPublicHost(host, ctx.settings.allowPrivateUrls);
   try {
@@ -65,6 +65,23 @@ export const mysqlConnector: Connector = {
   name: 'MySQL',
   icon: '/icons/mysql.svg',
   auth: [{ type: 'apiKey', fields: serverFields(3306) }],
+  /**
+   * Connects as the account and runs `SELECT 1`: a wrong password, user or database is refused by
+   * the server (ER_ACCESS_DENIED_ERROR, ER_BAD_DB_ERROR); a server that does not answer counts as down.
+   */
+  async test(ctx) {
+    const conn = await connect(ctx);
+    let failed = false;
+    try {
+      await conn.query({ sql: 'SELECT 1', timeout: 10_000 });
+    } catch (err) {
+      failed = true;
+      throw classify(err);
+    } finally {
+      close(conn, failed);
+    }
+    return { displayName: serverDisplayName(serverCredential(MYSQL, ctx, 3306)) };
+  },
   actions: {
     insertRow: insertRowAction(MYSQL, async ({ table, columns, values, onConflict }, ctx) => {
       // Not INSERT IGNORE: that also turns NOT NULL, type and foreign key errors into warnings and

@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { NonRetriableError } from '../engine/errors';
-import { defineAction, type Connector } from './types';
+import { inAppWords } from './app-errors';
+import { defineAction, type Connector, type OptionContext } from './types';
 
 const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
@@ -41,6 +42,41 @@ export function netsuiteAuthorization(
 export const NETSUITE_ACCOUNT_ID = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/;
 const ACCOUNT_ID_MESSAGE = 'must be a NetSuite account id: letters, digits, "_" and "-", such as 1234567 or 1234567_SB1';
 
+type TokenCredential = Parameters<typeof netsuiteAuthorization>[2];
+
+/** The account's token-based-authentication credential, checked, and where its REST API is. */
+function accountApi(ctx: Pick<OptionContext, 'credential' | 'settings'>): { c: TokenCredential; base: string } {
+  const c = ctx.credential;
+  if (!c?.accountId || !c.consumerKey || !c.consumerSecret || !c.tokenId || !c.tokenSecret) {
+    throw new NonRetriableError('NetSuite: the credential needs the account id, consumer key and secret, token id and secret');
+  }
+  // Credentials stored before the id was checked on the way in are checked here too.
+  if (!NETSUITE_ACCOUNT_ID.test(c.accountId)) throw new NonRetriableError(`NetSuite: the credential's account id ${ACCOUNT_ID_MESSAGE}`);
+  const base = ctx.settings.apiUrls.netsuite ?? `https://${c.accountId.toLowerCase().replace(/_/g, '-')}.suitetalk.api.netsuite.com`;
+  return { c: c as TokenCredential, base };
+}
+
+/**
+ * What NetSuite says in its RFC 9457 error body: the first `o:errorDetails` entry's code and detail,
+ * else the title. Its details are long (a login failure's points to the Login Audit Trail), so the
+ * body often arrives cut short: then the code and detail are read from the text, as far as they came.
+ */
+function netsuiteSays(body: unknown): string | undefined {
+  let code: unknown;
+  let detail: unknown;
+  if (typeof body === 'string') {
+    code = body.match(/"o:errorCode"\s*:\s*"([^"]+)"/)?.[1];
+    detail = body.match(/"detail"\s*:\s*"((?:[^"\\]|\\.)+)"/)?.[1] ?? body.match(/"title"\s*:\s*"([^"]+)"/)?.[1];
+  } else {
+    const b = body as { title?: unknown; 'o:errorDetails'?: Array<{ detail?: unknown; 'o:errorCode'?: unknown }> } | null;
+    const first = Array.isArray(b?.['o:errorDetails']) ? b['o:errorDetails'][0] : undefined;
+    code = first?.['o:errorCode'];
+    detail = first?.detail ?? b?.title;
+  }
+  const words = [code, detail].filter((w): w is string => typeof w === 'string' && w !== '');
+  return words.length ? words.join(' ') : undefined;
+}
+
 /** NetSuite SuiteTalk REST (record API). NETSUITE_API_URL overrides `https://<account>.suitetalk.api.netsuite.com`. */
 export const netsuite: Connector = {
   id: 'netsuite',
@@ -61,6 +97,21 @@ export const netsuite: Connector = {
     },
   ],
   credentialChecks: { accountId: z.string().regex(NETSUITE_ACCOUNT_ID, ACCOUNT_ID_MESSAGE) },
+  /**
+   * One page of one invoice (GET /services/rest/record/v1/invoice?limit=1, REST collection paging),
+   * signed like the actions: it proves the token, and that its role sees the invoices the actions
+   * create. NetSuite has no cheap call that names the company, so the account is named by its id.
+   */
+  async test(ctx) {
+    const { c, base } = accountApi(ctx);
+    const url = `${base}/services/rest/record/v1/invoice?limit=1`;
+    try {
+      await ctx.http.send({ url, headers: { authorization: netsuiteAuthorization('GET', url, c) } });
+    } catch (err) {
+      throw inAppWords('NetSuite', err, netsuiteSays);
+    }
+    return { displayName: c.accountId };
+  },
   actions: {
     createInvoice: defineAction({
       description: 'Create an invoice (POST /services/rest/record/v1/invoice)',
@@ -73,18 +124,12 @@ export const netsuite: Connector = {
         item: z.string().min(1),
       }),
       async run(input, ctx) {
-        const c = ctx.credential;
-        if (!c?.accountId || !c.consumerKey || !c.consumerSecret || !c.tokenId || !c.tokenSecret) {
-          throw new NonRetriableError('NetSuite: the credential needs the account id, consumer key and secret, token id and secret');
-        }
-        // Credentials stored before the id was checked on the way in are checked here too.
-        if (!NETSUITE_ACCOUNT_ID.test(c.accountId)) throw new NonRetriableError(`NetSuite: the credential's account id ${ACCOUNT_ID_MESSAGE}`);
-        const base = ctx.settings.apiUrls.netsuite ?? `https://${c.accountId.toLowerCase().replace(/_/g, '-')}.suitetalk.api.netsuite.com`;
+        const { c, base } = accountApi(ctx);
         const url = `${base}/services/rest/record/v1/invoice`;
         const res = await ctx.http.send({
           method: 'POST',
           url,
-          headers: { authorization: netsuiteAuthorization('POST', url, c as never) },
+          headers: { authorization: netsuiteAuthorization('POST', url, c) },
           body: {
             externalId: input.externalId,
             tranId: input.invoiceNumber,

@@ -2,7 +2,7 @@ import { isIP, type Socket } from 'node:net';
 import pg from 'pg';
 import { NonRetriableError } from '../engine/errors';
 import { assertPublicHost } from '../engine/url-guard';
-import { driverError, endSession, insertRowAction, serverCredential, serverFields, type SqlDialect } from './sql-destination';
+import { driverError, endSession, insertRowAction, serverCredential, serverDisplayName, serverFields, type SqlDialect } from './sql-destination';
 import type { Connector, ConnectorContext } from './types';
 
 /** Identifiers double-quoted; `schema.table` for a table outside the search path. */
@@ -31,7 +31,7 @@ function classify(err: unknown): Error {
   return driverError(POSTGRES, err, true);
 }
 
-async function connect(ctx: ConnectorContext): Promise<pg.Client> {
+async function connect(ctx: Pick<ConnectorContext, 'credential' | 'settings'>): Promise<pg.Client> {
   const { host, port, database, user, password } = serverCredential(POSTGRES, ctx, 5432);
   const c = ctx.credential ?? {};
   const sslMode = (c.ssl ?? '').trim().toLowerCase();
@@ -75,6 +75,21 @@ export const postgres: Connector = {
       ],
     },
   ],
+  /**
+   * Connects as the account and runs `SELECT 1`: a wrong password, user or database is refused by
+   * the server (SQLSTATE 28…, 3D000); a server that does not answer counts as down.
+   */
+  async test(ctx) {
+    const client = await connect(ctx);
+    try {
+      await client.query('SELECT 1');
+    } catch (err) {
+      throw classify(err);
+    } finally {
+      await close(client);
+    }
+    return { displayName: serverDisplayName(serverCredential(POSTGRES, ctx, 5432)) };
+  },
   actions: {
     insertRow: insertRowAction(POSTGRES, async ({ table, columns, values, onConflict }, ctx) => {
       const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})${onConflict === 'ignore' ? ' ON CONFLICT DO NOTHING' : ''}`;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { NonRetriableError, RetryAfterError } from '../engine/errors';
 import type { HttpResponse } from '../engine/http';
-import { defineAction, type Connector, type ConnectorContext } from './types';
+import { inAppWords } from './app-errors';
+import { defineAction, HEADER_TOKEN, type Connector, type ConnectorContext } from './types';
 
 // Slack answers HTTP 200 with { ok: false, error } for most failures; these codes are Slack's own
 // "try again" conditions, every other one (invalid_auth, channel_not_found…) will not heal by itself.
@@ -35,6 +36,7 @@ export const slack: Connector = {
     },
     { type: 'oauth2', scopes: ['chat:write', 'channels:read', 'groups:read'] },
   ],
+  credentialChecks: { botToken: HEADER_TOKEN },
   // Slack's OAuth v2 (https://api.slack.com/authentication/oauth-v2): the token endpoint is a Web API method.
   apiUrl: { env: 'SLACK_API_URL', default: 'https://slack.com/api' },
   oauth: { env: 'SLACK', authorizeUrl: 'https://slack.com/oauth/v2/authorize', tokenUrl: (settings) => `${settings.apiUrls.slack}/oauth.v2.access`, scopeSeparator: ',' },
@@ -53,6 +55,21 @@ export const slack: Connector = {
         return { channel: body.channel, ts: body.ts };
       },
     }),
+  },
+  /**
+   * auth.test (https://api.slack.com/methods/auth.test): needs no scope, so it proves the token
+   * itself. The account is named by its workspace (`team`, else `team_id`).
+   */
+  async test(ctx) {
+    const authorization = `Bearer ${token(ctx)}`;
+    let res: HttpResponse;
+    try {
+      res = await ctx.http.send({ method: 'POST', url: `${ctx.settings.apiUrls.slack}/auth.test`, headers: { authorization } });
+    } catch (err) {
+      throw inAppWords('Slack auth.test', err, (body) => (body as { error?: string } | null)?.error);
+    }
+    const body = unwrap('auth.test', res) as { team?: string; team_id?: string };
+    return { displayName: body.team || body.team_id || null };
   },
   optionSources: {
     /** Public and private channels the token can see (conversations.list, every page). */

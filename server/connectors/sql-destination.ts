@@ -57,13 +57,21 @@ export function serverFields(defaultPort: number): CredentialField[] {
 }
 
 /** The server a credential names, checked; the host is not yet resolved nor checked to be public. */
-export function serverCredential(dialect: SqlDialect, ctx: ConnectorContext, defaultPort: number) {
+export function serverCredential(dialect: SqlDialect, ctx: Pick<ConnectorContext, 'credential'>, defaultPort: number) {
   const c = ctx.credential ?? {};
   const host = c.host?.trim();
   if (!host || !c.database?.trim() || !c.user?.trim()) throw new NonRetriableError(`${dialect.name}: the credential needs a host, a database and a user; reconnect the account`);
   const port = c.port?.trim() ? Number(c.port.trim()) : defaultPort;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new NonRetriableError(`${dialect.name}: port "${c.port}" is not a port number`);
   return { host, port, database: c.database.trim(), user: c.user.trim(), password: c.password ?? '' };
+}
+
+/**
+ * How a database account is named where it is listed: `user@host:port/database`, as the credential
+ * gives them (no password), so two accounts on one server tell apart.
+ */
+export function serverDisplayName(server: { host: string; port: number; database: string; user: string }): string {
+  return `${server.user}@${server.host}:${server.port}/${server.database}`;
 }
 
 /**

@@ -129,6 +129,14 @@ export interface Connector {
 }
 
 /**
+ * A credential value sent as (part of) an HTTP header, such as a bearer token: visible ASCII only.
+ * Anything else could never be sent (the HTTP client refuses it before the app sees it), so it is
+ * a 400 naming the field rather than an app that seems down.
+ * @example credentialChecks: { botToken: HEADER_TOKEN }
+ */
+export const HEADER_TOKEN = z.string().regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces or line breaks: it is sent in an HTTP header');
+
+/**
  * The credential schema for an app's API-key form: every declared field, required ones non-empty,
  * each also passing its check from `checks` (the connector's `credentialChecks`), none longer than
  * `LIMITS.credentialValueChars`, and the whole no larger than `LIMITS.credentialDataBytes`.

@@ -15,7 +15,7 @@ export const errorSchema = {
           type: 'string',
           description:
             'Machine-readable; switch on it. One of invalid_request, invalid_json, unsupported_media_type, payload_too_large, unauthorized, forbidden, ' +
-            'not_found, method_not_allowed, unknown_event, conflict, upgrade_blocked, rate_limited, unavailable, upstream_error, internal.',
+            'not_found, method_not_allowed, unknown_event, conflict, upgrade_blocked, rate_limited, unavailable, upstream_error, credential_refused, internal.',
         },
         message: { type: 'string', description: 'For people: says what was wrong and, where it can, how to put it right.' },
         details: {
@@ -39,7 +39,9 @@ interface ErrorResponse {
 const RESPONSES: Record<ErrorStatus, ErrorResponse> = {
   400: {
     name: 'BadRequest',
-    description: 'Invalid request: a bad field of the body, query or path (each named in `details`), broken JSON (`invalid_json`), or an unknown API version.',
+    description:
+      'Invalid request: a bad field of the body, query or path (each named in `details`), broken JSON (`invalid_json`), or an unknown API version. ' +
+      'Where an account is connected, also an account the app refused when it was checked (`credential_refused`, the app’s reason in the message: "Slack says: invalid_auth"); nothing was stored.',
     example: { code: 'invalid_request', message: 'Invalid request: userId: Required', details: [{ path: 'userId', message: 'Required' }] },
   },
   401: {
@@ -90,7 +92,9 @@ const RESPONSES: Record<ErrorStatus, ErrorResponse> = {
   },
   503: {
     name: 'ServiceUnavailable',
-    description: 'The store is unavailable (PostgreSQL down, SQLite locked or its disk full); `Retry-After` says when to try again.',
+    description:
+      'The store is unavailable (PostgreSQL down, SQLite locked or its disk full), or, where an account is connected, the app could not be reached to check it ' +
+      '(nothing was stored); `Retry-After` says when to try again.',
     example: { code: 'unavailable', message: 'The store is unavailable; try again shortly' },
     retryAfter: true,
   },

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { storeInformation } from '../../demo/fakes/bigcommerce';
 
 export interface FakeCategory {
   category_id: number;
@@ -19,7 +20,8 @@ export interface FakeRequest {
  * (`GET /stores/:hash/v3/catalog/trees`), their categories (`GET …/v3/catalog/trees/categories`
  * filtered by `tree_id:in`) and customer attributes (`GET …/v3/customers/attributes`), each a page of
  * `{ data, meta: { pagination } }` taken with `page` and `limit`, authenticated by `X-Auth-Token`
- * (store `abc123`, token `bc-token`). Errors answer `{ status, title, type }`. `requests` lists what
+ * (store `abc123`, token `bc-token`). Errors answer `{ status, title, type }`. Get Store Information
+ * (`GET /stores/:hash/v2/store`) answers too, so the account can be verified when it is connected. `requests` lists what
  * it was asked, for counting; `failing` makes every answer a 500 until reset.
  */
 export async function startFakeBigCommerceCatalog() {
@@ -54,6 +56,12 @@ export async function startFakeBigCommerceCatalog() {
     req.resume().on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
       requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams) });
+      const store = url.pathname.match(/^\/stores\/([^/]+)\/v2\/store$/);
+      if (store) {
+        const hash = decodeURIComponent(store[1]!);
+        if (!tokens.has(hash) || req.headers['x-auth-token'] !== tokens.get(hash)) return error(res, 401, 'You are not authorized to access this resource. Check your X-Auth-Token.');
+        return send(res, 200, storeInformation(hash, 'Abc Outdoor Supply'));
+      }
       const m = url.pathname.match(/^\/stores\/([^/]+)\/v3(\/.*)$/);
       if (!m) return error(res, 404, 'The requested resource was not found.');
       const expected = tokens.get(decodeURIComponent(m[1]!));

@@ -77,7 +77,7 @@ describe(`what an end user can store is bounded (${storeKind})`, () => {
       expect(await countRows(s, 'credentials')).toBe(0);
 
       // A value of exactly the limit (a PEM key, a service-account JSON) is taken.
-      const fits = await me('POST', '/me/credentials', { app: 'slack', data: { botToken: 'x'.repeat(LIMITS.credentialValueChars) } });
+      const fits = await me('POST', '/me/credentials', { app: 'slack', data: { botToken: `xoxb-${'x'.repeat(LIMITS.credentialValueChars - 5)}` } });
       expect(fits.status, JSON.stringify(fits.body)).toBe(201);
     });
 
@@ -231,7 +231,7 @@ describe(`deleting a credential (${storeKind})`, () => {
   it('deletes the user’s unused credential with its secret: the row is gone and installing with it is a 404', async () => {
     const { s, userId, me } = await setup();
     const credentialId = await addCredential(s, userId, 'slack', { botToken: 'xoxb-gone' });
-    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
+    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
 
     const res = await me('DELETE', `/me/credentials/${credentialId}`);
 
@@ -249,7 +249,7 @@ describe(`deleting a credential (${storeKind})`, () => {
     const credentialId = await addCredential(s, userId, 'slack', { botToken: 'xoxb-used' });
     const installed = await me('POST', '/me/installations', { integrationId: 'slack', credentialId, config: { channel: 'C1' } });
     const installationId = installed.body.installationId as string;
-    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
+    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
 
     const res = await me('DELETE', `/me/credentials/${credentialId}`);
 

@@ -66,6 +66,8 @@ describe(`fields whose options come from the app (${storeKind})`, () => {
     userId = await createUser(server, 'ann');
     token = await userToken(server, userId);
     store = await addCredential(server, userId, 'bigcommerce', { storeHash: 'abc123', accessToken: 'bc-token' });
+    // Connecting checked the account with BigCommerce: what the tests count starts after that.
+    bigcommerce.requests.length = 0;
   });
   afterEach(() => server.close());
 

@@ -342,9 +342,8 @@ const server: TestServer = await startTestServer({
     SLACK_CLIENT_ID: 'fuzz-client',
     SLACK_CLIENT_SECRET: 'fuzz-client-secret',
     SLACK_OAUTH_URL: slack.authorizeUrl,
-    // Nothing runs (workers are off), but nothing could reach the internet either.
-    BIGCOMMERCE_API_URL: 'http://127.0.0.1:9',
-    NETSUITE_API_URL: 'http://127.0.0.1:9',
+    // Nothing runs (workers are off); BigCommerce and NetSuite are the test server's fakes, which
+    // answer the check of the accounts the fixtures connect: nothing reaches the internet.
   },
   definitions: () => definitionsWith([vaultIntegration]),
 });

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeBigCommerce, type FakeBigCommerce } from '../../demo/fakes/bigcommerce';
 import { loadConfig } from '../../server/config';
 import { TokenBuckets } from '../../server/middleware/rate-limit';
 import { hashApiKey } from '../../server/secrets';
@@ -248,15 +249,19 @@ function abandonBody(url: string, path: string, headers: string, answered: boole
 describe(`clients that hang up mid-body (${storeKind})`, () => {
   let store: Awaited<ReturnType<typeof processStore>>;
   let server: RunningProcess;
+  // The store the test connects: its account is checked with BigCommerce when connected.
+  let bigcommerce: FakeBigCommerce;
   beforeAll(async () => {
     store = await processStore();
+    bigcommerce = await startFakeBigCommerce();
     // NODE_DEBUG=alloy turns on the one line an abandoned body may cost: proof that the server has
     // dealt with each, so the test waits for those lines rather than for a time.
-    server = await startProcess('server/index.ts', { ...store.env, WORKERS: 'off', NODE_DEBUG: 'alloy' });
+    server = await startProcess('server/index.ts', { ...store.env, WORKERS: 'off', NODE_DEBUG: 'alloy', BIGCOMMERCE_API_URL: bigcommerce.url });
   });
   afterAll(async () => {
     await server?.kill();
     await store?.dispose();
+    await bigcommerce?.close();
   });
 
   it('answers an unauthenticated request without reading its body, and logs an abandoned body as one debug line, not a 500 with a stack', async () => {
@@ -270,7 +275,7 @@ describe(`clients that hang up mid-body (${storeKind})`, () => {
     };
     const { userId } = await call('POST', '/users', { username: 'hangs-up' });
     const { token } = await call('GET', `/users/${userId}/token`);
-    const { credentialId } = await call('POST', '/headless/credentials', { userId, credential: { type: 'bigcommerce', data: { storeHash: 'abc', accessToken: 'bc' } } });
+    const { credentialId } = await call('POST', '/headless/credentials', { userId, credential: { type: 'bigcommerce', data: { storeHash: 'abc123', accessToken: 'bc-token' } } });
     const { installationId } = await call('POST', '/headless/startInstallation', { userId, integrationId: 'bigcommerce', credentialId });
     await call('POST', '/headless/completeInstallation', { userId, installationId, data: { staffNote: 'n' } });
     const hook = (await call('GET', `/installations?userId=${userId}`)).data.find((i: any) => i.webhookUrl).webhookUrl.split('/hooks/')[1];

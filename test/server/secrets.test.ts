@@ -361,7 +361,13 @@ describe(`secrets never leak (${storeKind})`, () => {
     // ── user C: NetSuite with a wrong token secret (the app answers 401) ──
     const c = (await ok('POST', '/users', { body: { username: 'wrong-secret' } }, 201)).userId as string;
     await mint(c);
-    const wrong = (await ok('POST', '/headless/credentials', { body: { userId: c, credential: { type: 'netsuite', data: { ...account, tokenSecret: SECRET.netsuiteWrongTokenSecret } } } }, 201)).credentialId;
+    // The secret is refused when connected (verify on connect), in words that do not repeat it…
+    await ok('POST', '/headless/credentials', { body: { userId: c, credential: { type: 'netsuite', data: { ...account, tokenSecret: SECRET.netsuiteWrongTokenSecret } } } }, 400);
+    // …so it is one NetSuite took then and rotated since: its executions get the 401.
+    const current = account.tokenSecret;
+    account.tokenSecret = SECRET.netsuiteWrongTokenSecret;
+    const wrong = (await ok('POST', '/headless/credentials', { body: { userId: c, credential: { type: 'netsuite', data: { ...account } } } }, 201)).credentialId;
+    account.tokenSecret = current;
     const startC = await ok('POST', '/headless/startInstallation', { body: { userId: c, integrationId: 'netsuite-full', credentialId: wrong } });
     await ok('POST', '/headless/completeInstallation', { body: { userId: c, installationId: startC.installationId, data: {} } });
     await settled('netsuite-invoice-full', c, await runEvent(c, 'Invoice Due', { id: 'inv-3', amount: 1 }), 'failed');
