@@ -176,8 +176,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient & { clo
       if (res.statusCode >= 400) {
         // An error answer is classified by its status, whatever its body (an HTML error page, say).
         const detail = `${where}: HTTP ${res.statusCode}${text ? ` — ${text.slice(0, 300)}` : ''}`;
-        if (RETRYABLE_STATUS(res.statusCode)) throw new RetryAfterError(detail, retryAfterMs(res.headers['retry-after']));
-        throw new NonRetriableError(detail);
+        // The status and the start of the body ride along for a caller that reads them: the
+        // lifecycle webhook's delivery log records the status, an OAuth refresh reads the error code.
+        const status = { status: res.statusCode, responseText: text.slice(0, 4096) };
+        if (RETRYABLE_STATUS(res.statusCode)) throw Object.assign(new RetryAfterError(detail, retryAfterMs(res.headers['retry-after'])), status);
+        throw Object.assign(new NonRetriableError(detail), status);
       }
       const type = String(res.headers['content-type'] ?? '');
       let parsed: unknown = text;

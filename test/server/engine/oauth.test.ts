@@ -85,7 +85,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(callback.headers.get('set-cookie')).toBe('alloy_oauth=; Max-Age=0; Path=/oauth/; HttpOnly; SameSite=Lax');
     const credentialId = credentialIdOf(callback.body)!;
     const detail = await server.request('GET', `/me/integrations/slack`, { token });
-    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
+    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
 
     const replay = await callbackOf(back, begun.cookie);
     expect(replay.status).toBe(400);
@@ -326,7 +326,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(provider.messages).toHaveLength(2);
     // Before, the second refresh with the same refresh token was refused and the connection marked broken.
     const detail = await server.request('GET', '/me/integrations/slack', { token });
-    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
+    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
   });
 
   it('refreshes a token whose lifetime the provider sends as a string ("30")', async () => {
@@ -346,7 +346,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     const credentialId = credentialIdOf(callback.body)!;
     const detail = await server.request('GET', '/me/integrations/slack', { token });
     expect(detail.status).toBe(200);
-    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
+    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
     const install = await installSlack(credentialId);
     expect(install.status).toBe(201);
     await ticketCreated();
@@ -369,9 +369,9 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(execution.executionId).toBe(run.body.executionIds[0]);
     expect(execution.status).toBe('failed');
     expect(execution.attempts).toBe(1);
-    expect(execution.error).toMatch(/refreshing the access token was refused .*invalid_refresh_token.*reconnect/);
+    expect(execution.error).toMatch(/^needs_reconnect: Slack: the account must be reconnected by the user \(Slack refused the refresh: invalid_refresh_token\)$/);
     const detail = (await server.request('GET', `/integrations/slack?userId=${userId}`)).body.data;
-    expect(detail.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'needs_reconnect', lastError: null, lastErrorAt: null, inUse: true }]);
+    expect(detail.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'needs_reconnect', lastError: 'Slack refused the refresh: invalid_refresh_token', lastErrorAt: expect.any(String), inUse: true }]);
     expect(detail.needsReconnect).toBe(true);
     const list = await server.request('GET', `/integrations?userId=${userId}`);
     expect(list.body.data.find((i: any) => i.integrationId === 'slack').needsReconnect).toBe(true);
@@ -395,7 +395,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     );
     expect(provider.messages).toHaveLength(1);
     const detail = await server.request('GET', '/me/integrations/slack', { token });
-    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
+    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
   });
 
   it('does not mark the connection when the store, not the app, fails while saving refreshed tokens: the execution is retried and delivers', async () => {
@@ -411,7 +411,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     const logs = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body;
     expect(provider.messages, JSON.stringify(logs)).toHaveLength(1);
     const detail = (await server.request('GET', `/integrations/slack?userId=${userId}`)).body.data;
-    expect(detail.credentials).toEqual([{ credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
+    expect(detail.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
   });
 
   it('holds OAuth accounts to the per-app cap: refused at start once full, and at the callback when the room went meanwhile', async () => {
