@@ -26,6 +26,7 @@ import { integrationRoutes } from './routes/integrations';
 import { logRoutes } from './routes/logs';
 import { runRoutes } from './routes/run';
 import { userRoutes } from './routes/users';
+import { webhookDeliveryRoutes } from './routes/webhook-deliveries';
 import { widgetFileRoutes } from './routes/widget-files';
 import { workflowRoutes } from './routes/workflows';
 
@@ -135,6 +136,7 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   runRoutes(isv, services);
   workflowRoutes(isv, services);
   logRoutes(isv, services);
+  webhookDeliveryRoutes(isv, services);
   installPageRoutes(isv, app, services);
   inboundRoutes(isv, app, services);
   const endUser = new Api(app, 'userToken', docs, userGuard);
@@ -146,7 +148,12 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   open.get('/.well-known/jwks.json', { summary: 'Public keys of the user tokens', tags: ['Tokens'], response: S.JwksResponse }, (c) => c.json(services.tokens.jwks()));
   open.get('/health', { summary: 'Liveness and store check', tags: ['Operations'], response: S.HealthResponse }, async (c) => {
     await services.store.db.get('SELECT 1 AS ok');
-    return c.json({ ok: true });
+    const url = services.config.eventsWebhookUrl;
+    if (!url) return c.json({ ok: true as const });
+    // A disabled endpoint is said here (not by ok: false): the server is live, the ISV must act.
+    const endpoint = await services.store.webhookMessages.endpoint(url);
+    const disabledAt = endpoint.disabledAt === null ? null : new Date(endpoint.disabledAt).toISOString();
+    return c.json({ ok: true as const, eventsWebhook: { status: disabledAt ? ('disabled' as const) : ('enabled' as const), disabledAt } });
   });
   // The demo (or an embedding app) adds its pages here; they win over the landing page below.
   options.extraRoutes?.(app);

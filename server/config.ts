@@ -50,6 +50,7 @@ export const EnvSchema = z.object({
   WORKERS: z.enum(['on', 'off']).default('on'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
   EXECUTION_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
+  OAUTH_REFRESH_AHEAD_MS: z.coerce.number().int().min(0).default(600_000),
   RETRY_SCHEDULE: z
     .string()
     .regex(/^\d+(,\d+)*$/, 'comma-separated delays in milliseconds, e.g. 1000,5000,30000')
@@ -59,6 +60,10 @@ export const EnvSchema = z.object({
   HTTP_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
   ALLOY_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must be a Standard Webhooks secret (whsec_…)').optional(),
   ALLOY_ERROR_WEBHOOK_URL: z.string().url().optional(),
+  /** Where the lifecycle webhooks (installation.*, credential.*, execution.failed) are POSTed; unset: none are kept or sent. */
+  ALLOY_EVENTS_WEBHOOK_URL: z.string().url().optional(),
+  /** Days the lifecycle webhook endpoint may fail, with no success, before it is disabled. */
+  ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS: z.coerce.number().positive('must be a number of days over 0').default(5),
   ALLOY_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
   /** `on`: serve the AcmeCo demo app at `/` with fake Slack and BigCommerce (`npm start` sets it; read by server/index.ts). */
   DEMO: z.enum(['on', 'off']).default('off'),
@@ -100,6 +105,12 @@ export interface Config {
   workers: boolean;
   workerConcurrency: number;
   leaseMs: number;
+  /**
+   * OAuth tokens that expire within this window are refreshed ahead by a sweep beside each
+   * worker (OAUTH_REFRESH_AHEAD_MS; 0 turns the sweep off: tokens are then refreshed when an
+   * execution needs them).
+   */
+  refreshAheadMs: number;
   /** Delay before each retry; its length is the number of retries. */
   retrySchedule: number[];
   /** The longest a destination's Retry-After can hold back a retry. */
@@ -108,6 +119,9 @@ export interface Config {
   httpMaxResponseBytes: number;
   webhookSecret?: string;
   errorWebhookUrl?: string;
+  /** The lifecycle webhooks' endpoint; unset, no message is stored. */
+  eventsWebhookUrl?: string;
+  eventsWebhookDisableAfterDays: number;
   allowPrivateUrls: boolean;
   apiUrls: Record<string, string>;
   /** OAuth 2.0 clients by connector id: only apps with a client id and secret offer OAuth. */
@@ -164,12 +178,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.WORKERS === 'on',
     workerConcurrency: e.WORKER_CONCURRENCY,
     leaseMs: e.EXECUTION_LEASE_MS,
+    refreshAheadMs: e.OAUTH_REFRESH_AHEAD_MS,
     retrySchedule: e.RETRY_SCHEDULE.split(',').map(Number),
     retryAfterMaxMs: e.RETRY_AFTER_MAX_MS,
     httpTimeoutMs: e.HTTP_TIMEOUT_MS,
     httpMaxResponseBytes: e.HTTP_MAX_RESPONSE_BYTES,
     webhookSecret: e.ALLOY_WEBHOOK_SECRET,
     errorWebhookUrl: e.ALLOY_ERROR_WEBHOOK_URL,
+    eventsWebhookUrl: e.ALLOY_EVENTS_WEBHOOK_URL,
+    eventsWebhookDisableAfterDays: e.ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS,
     allowPrivateUrls: e.ALLOY_ALLOW_PRIVATE_URLS === 'true',
     // Each connector declares its own variables (SLACK_API_URL, SLACK_CLIENT_ID…).
     ...connectors,

@@ -23,6 +23,8 @@ async function main() {
   const extraRoutes = demo?.routes({ apiKey: config.apiKey ?? devApiKey!, webhookSecret: services.engine.deps.settings.webhookSecret });
   const app = createApp(services, { extraRoutes });
   const stopSweep = startRetentionSweep(services.store, config.logRetentionDays);
+  // Read before listening: the banner says whether the lifecycle webhooks' endpoint was disabled.
+  const eventsEndpoint = config.eventsWebhookUrl ? await services.store.webhookMessages.endpoint(config.eventsWebhookUrl) : undefined;
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, (info) => {
     const url = config.publicUrl ?? `http://localhost:${info.port}`;
@@ -44,6 +46,10 @@ async function main() {
     }
     console.log(`  workers: ${config.workers ? `${config.workerConcurrency} in this process` : 'off (run npm run worker)'}`);
     if (config.errorWebhookUrl) console.log(`  error webhook: ${safeUrl(config.errorWebhookUrl)} (final failures, signed; sent by the processes that run workers)`);
+    if (config.eventsWebhookUrl) {
+      const disabled = eventsEndpoint?.disabledAt ? ` — DISABLED since ${new Date(eventsEndpoint.disabledAt).toISOString()} after failing; messages are kept, not sent, until POST /webhook-endpoint/enable` : '';
+      console.log(`  lifecycle webhooks: ${safeUrl(config.eventsWebhookUrl)} (installation.*, credential.*, execution.failed; signed)${disabled}`);
+    }
     console.log(`  API reference: ${url}/docs`);
     for (const line of demo?.banner() ?? []) console.log(line);
   });

@@ -3,15 +3,23 @@ import type { Store } from './store';
 const HOUR = 60 * 60 * 1000;
 
 /**
- * Deletes logs older than the retention period, and expired OAuth requests, now and every hour. Several processes may run it
+ * Deletes logs (the lifecycle webhook's sent and failed messages with them) older than the
+ * retention period, and expired OAuth requests, now and every hour. Several processes may run it
  * at once on PostgreSQL: the deletes are idempotent, so that only costs a little work.
  */
 export function startRetentionSweep(store: Store, retentionDays: number): () => void {
   const sweep = async () => {
     try {
-      const deleted = await store.logs.deleteOlderThan(Date.now() - retentionDays * 24 * HOUR);
-      const total = deleted.executions + deleted.errors + deleted.events;
-      if (total > 0) console.log(`retention: deleted ${deleted.executions} executions, ${deleted.errors} errors, ${deleted.events} events older than ${retentionDays} days`);
+      const cutoff = Date.now() - retentionDays * 24 * HOUR;
+      const deleted = await store.logs.deleteOlderThan(cutoff);
+      // The lifecycle webhook's delivery log is a log too: kept as long as the others.
+      const messages = await store.webhookMessages.deleteOlderThan(cutoff);
+      const total = deleted.executions + deleted.errors + deleted.events + messages;
+      if (total > 0) {
+        console.log(
+          `retention: deleted ${deleted.executions} executions, ${deleted.errors} errors, ${deleted.events} events, ${messages} webhook messages older than ${retentionDays} days`,
+        );
+      }
       await store.credentials.deleteExpiredOAuthStates(Date.now());
     } catch (err) {
       console.warn(`retention: sweep failed (${(err as Error).message}); will retry`);

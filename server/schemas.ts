@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIFECYCLE_TYPES, type LifecycleType } from './domain/lifecycle';
 import { AuthView, ConfigValues, ConnectionStatus, ConnectionView, CredentialData, FieldView, WorkflowView } from '../widget/schema';
 import { IntegrationDetail, IntegrationView, RunEventResponse } from '../widget/schema';
 import { InstallationView as WidgetInstallationView, InstallResponse as WidgetInstallResponse } from '../widget/schema';
@@ -270,6 +271,7 @@ export const HeadlessInstallationView = z.object({
   installedAt: z.string(),
   enabled: z.boolean(),
   needsReconnect: z.boolean().meta({ description: 'Its credential was deleted or refused by the app: the user must connect an account again.' }),
+  connection: ConnectionView.nullable().meta({ description: 'The account it uses, with its state; null when the app needs none.' }),
   workflowId: z.string(),
   version: z.number(),
   active: z.boolean(),
@@ -438,8 +440,53 @@ export const InstallUrlResponse = z.object({ url: z.string(), expiresAt: z.strin
 
 // ── end user (widget) ───────────────────────────────────────────────────────
 
+// ── lifecycle webhooks (docs/webhooks.md) ───────────────────────────────────
+const WebhookType = z.enum(LIFECYCLE_TYPES as [LifecycleType, ...LifecycleType[]]);
+const DELIVERY_LIMIT_RANGE = 'must be a whole number from 1 to 200';
+export type WebhookDeliveryType = z.infer<typeof WebhookType>;
+export const WebhookDeliveriesQuery = z.object({
+  status: z.enum(['pending', 'delivered', 'failed']).optional().meta({ description: 'Only messages in this state.' }),
+  type: WebhookType.optional().meta({ description: 'Only messages of this type.' }),
+  limit: z.coerce
+    .number({ error: DELIVERY_LIMIT_RANGE })
+    .int({ error: DELIVERY_LIMIT_RANGE })
+    .min(1, { error: DELIVERY_LIMIT_RANGE })
+    .max(200, { error: DELIVERY_LIMIT_RANGE })
+    .default(50)
+    .meta({ description: 'Messages per page, 1 to 200.' }),
+  cursor: z.string().optional().meta({ description: 'nextCursor of the previous page.' }),
+});
+export const WebhookDelivery = z.object({
+  id: z.string().meta({ description: 'The message id, sent as `webhook-id` at every try and redelivery.' }),
+  type: WebhookType,
+  status: z.enum(['pending', 'delivered', 'failed']).meta({ description: '`pending` until the endpoint answered 2xx (`delivered`) or the tries ran out or it was refused for good (`failed`).' }),
+  attempts: z.number().int().meta({ description: 'Tries since it was stored or last redelivered.' }),
+  lastResponseCode: z.number().int().nullable().meta({ description: 'The HTTP status of the last answer; null when none came (a network error) or not tried yet.' }),
+  lastError: z.string().nullable(),
+  lastAttemptAt: z.string().nullable(),
+  nextAttemptAt: z.string().nullable().meta({ description: 'When the next try is due (pending only).' }),
+  createdAt: z.string().meta({ description: 'When the change happened: the body’s `timestamp`.' }),
+  data: z.record(z.string(), z.unknown()).meta({ description: 'The body’s `data`, as sent.' }),
+});
+export const WebhookDeliveriesPage = z.object({ data: z.array(WebhookDelivery), nextCursor: z.string().nullable() });
+const WebhookEndpointStatus = z.enum(['enabled', 'disabled']).meta({ description: '`disabled` after ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS of failures with no success: messages are kept, not sent.' });
+export const WebhookEndpointView = z.object({
+  url: z.string().meta({ description: 'ALLOY_EVENTS_WEBHOOK_URL, without its query string or credentials.' }),
+  status: WebhookEndpointStatus,
+  failingSince: z.string().nullable().meta({ description: 'The first failed try since the last success.' }),
+  disabledAt: z.string().nullable(),
+  disableAfterDays: z.number(),
+  pending: z.number().int().meta({ description: 'Messages waiting to be sent (held while disabled).' }),
+});
+
 // ── operations ──────────────────────────────────────────────────────────────
-export const HealthResponse = z.object({ ok: z.literal(true) });
+export const HealthResponse = z.object({
+  ok: z.literal(true),
+  eventsWebhook: z
+    .object({ status: WebhookEndpointStatus, disabledAt: z.string().nullable() })
+    .optional()
+    .meta({ description: 'With ALLOY_EVENTS_WEBHOOK_URL: whether its endpoint is enabled.' }),
+});
 /** RFC 7517's JWK Set: the public keys that verify user tokens. */
 export const JwksResponse = z.object({
   keys: z.array(

@@ -39,6 +39,9 @@ export async function startServices(
   const vault = new Vault(encryptionKey);
 
   const store: Store = await openStore(overrides.store ?? storeOptionsFor(config));
+  // Every process that changes installations or credentials stores their lifecycle messages,
+  // API-only ones too; the processes that run workers send them.
+  store.webhookMessages.enabled = Boolean(config.eventsWebhookUrl);
   try {
     const { released } = await store.versions.release(definitions.integrations);
     let devApiKey: string | undefined;

@@ -2,7 +2,7 @@ import type { Connector, ConnectorSettings } from '../connectors/types';
 import type { HttpClient } from '../engine/http';
 import { ApiError } from '../errors';
 import type { Credential, NewCredential } from '../store/credentials';
-import { credentialData, emitLifecycle } from './lifecycle';
+import { credentialData, emitLifecycle, tellCredentialDeleted } from './lifecycle';
 import { verifyAccount } from './verify';
 import type { Vault } from '../secrets';
 import type { Store } from '../store';
@@ -88,11 +88,11 @@ export async function openCredential(
   vault: Vault,
   userId: string,
   credentialId: string,
-): Promise<{ app: string; type: string; status: string; expiresAt: string | null; data: Record<string, string> } | undefined> {
+): Promise<{ app: string; type: string; status: Credential['status']; lastError: string | null; lastErrorAt: string | null; expiresAt: string | null; data: Record<string, string> } | undefined> {
   const found = await store.credentials.secret(userId, credentialId);
   if (!found) return undefined;
-  const { app, type, status, expiresAt } = found.credential;
-  return { app, type, status, expiresAt, data: JSON.parse(vault.decrypt(found.secret)) as Record<string, string> };
+  const { app, type, status, lastError, lastErrorAt, expiresAt } = found.credential;
+  return { app, type, status, lastError, lastErrorAt, expiresAt, data: JSON.parse(vault.decrypt(found.secret)) as Record<string, string> };
 }
 
 /**
@@ -100,7 +100,7 @@ export async function openCredential(
  * installations (uninstall them, or move them to another account, first); another user's is a 404.
  */
 export async function deleteCredential(store: Store, userId: string, credentialId: string): Promise<void> {
-  const result = await store.credentials.deleteUnused(userId, credentialId);
+  const result = await store.credentials.deleteUnused(userId, credentialId, tellCredentialDeleted(store));
   if (result.kind === 'not_found') throw new ApiError(404, 'not_found', `No credential "${credentialId}" for this user`);
   if (result.kind === 'in_use') {
     const ids = result.installations.map((i) => i.installationId).join(', ');

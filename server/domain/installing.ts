@@ -5,6 +5,7 @@ import type { IntegrationDefinition } from '../definitions/schema';
 import type { Installation } from '../store/installations';
 import type { Services } from './context';
 import { connectAccount } from './credentials';
+import { emitLifecycle, installationData } from './lifecycle';
 import { keepStoredSecrets, parseWorkflowConfig, sealSecrets, redactSecrets } from './config-fields';
 import { checkOptionSources } from './option-checks';
 import { connectionView, integrationView, needsReconnect, workflowView } from './views';
@@ -178,7 +179,12 @@ export async function installIntegration(
     credentialIds,
     needsWebhookToken: workflow.trigger.type !== 'customEvent',
   }));
-  return services.store.installations.install(input.userId, rows);
+  const { store } = services;
+  return store.installations.install(input.userId, rows, async (tx, changes) => {
+    for (const { installation, created } of changes) {
+      await emitLifecycle(store, created ? 'installation.created' : 'installation.updated', installationData(installation), tx);
+    }
+  });
 }
 
 /** One integration with what installing it takes: fields, account forms, the user's credentials and config. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Store } from '../store';
 import type { SqlExecutor } from '../store/db';
 import type { Credential } from '../store/credentials';
+import type { Installation } from '../store/installations';
 
 /**
  * The lifecycle webhooks the ISV gets at ALLOY_EVENTS_WEBHOOK_URL, Standard Webhooks signed:
@@ -66,4 +67,38 @@ export function credentialData(credential: Credential, status: z.input<typeof Cr
 export async function emitLifecycle<T extends LifecycleType>(store: Store, type: T, data: LifecycleDataOf<T>, tx?: SqlExecutor): Promise<string | null> {
   const parsed = LifecycleData[type].parse(data) as Record<string, unknown>;
   return tx ? store.webhookMessages.enqueueIn(tx, type, parsed) : store.webhookMessages.enqueue(type, parsed);
+}
+
+/** An installation as an `installation.*` message tells it (never its settings: they may hold secrets). */
+export function installationData(installation: Installation): LifecycleDataOf<'installation.created'> {
+  const { userId, installationId, integrationId, workflowId, version, active, credentialIds } = installation;
+  return { userId, installationId, integrationId, workflowId, version, active, credentialIds };
+}
+
+/**
+ * The store's `then` callback that tells of changed installations, each as `type`, in the change's
+ * transaction: `store.installations.setActive(userId, workflowId, true, tellInstallations(store, 'installation.updated'))`.
+ */
+export function tellInstallations(store: Store, type: 'installation.created' | 'installation.updated' | 'installation.deleted') {
+  return async (tx: SqlExecutor, changed: Installation | readonly Installation[]) => {
+    for (const installation of Array.isArray(changed) ? changed : [changed as Installation]) {
+      await emitLifecycle(store, type, installationData(installation), tx);
+    }
+  };
+}
+
+/** The store's `then` callback of a credential's deletion: `credential.deleted`, its status `deleted`. */
+export function tellCredentialDeleted(store: Store) {
+  return (tx: SqlExecutor, credential: Credential) => emitLifecycle(store, 'credential.deleted', credentialData(credential, 'deleted'), tx);
+}
+
+/**
+ * Deleting a user removes their installations and credentials with them: each is told as deleted,
+ * as if removed one by one, so a receiver that mirrors them by these messages keeps no ghost. Runs
+ * in the deletion's transaction, before the rows go.
+ */
+export async function tellUserRemoved(store: Store, userId: string, tx: SqlExecutor): Promise<void> {
+  if (!store.webhookMessages.enabled) return; // nothing would be kept: spare the reads
+  await tellInstallations(store, 'installation.deleted')(tx, await store.installations.list(userId, tx));
+  for (const credential of await store.credentials.list(userId, tx)) await tellCredentialDeleted(store)(tx, credential);
 }

@@ -3,6 +3,7 @@ import type { WorkflowDefinition } from '../definitions/schema';
 import type { Installation } from '../store/installations';
 import type { Services } from './context';
 import { fieldChanges } from './config-fields';
+import { tellInstallations } from './lifecycle';
 
 /**
  * Moves an installation to the released version of its workflow. Refused (409 `upgrade_blocked`,
@@ -26,6 +27,6 @@ export async function upgradeInstallation(services: Services, installation: Inst
       changed.map((name) => ({ path: `fields.${name}`, message: changes.added.includes(name) ? 'added' : changes.removed.includes(name) ? 'removed' : 'changed' })),
     );
   }
-  await services.store.installations.setVersion(installation.userId, workflow.id, workflow.version);
+  await services.store.installations.setVersion(installation.userId, workflow.id, workflow.version, tellInstallations(services.store, 'installation.updated'));
   return { success: true as const, version: workflow.version, upgraded: true };
 }

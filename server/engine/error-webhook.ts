@@ -1,8 +1,7 @@
 import type { Store } from '../store';
 import type { ErrorNotice } from '../store/logs';
-import { NonRetriableError } from './errors';
 import type { HttpClient } from './http';
-import { signedHeaders } from './webhook-signature';
+import { DueLoop, trySignedDelivery } from './signed-delivery';
 
 export interface ErrorNotifierOptions {
   url: string;
@@ -24,64 +23,35 @@ const BATCH = 20;
  * that fails the execution, and stays due until the endpoint answers 2xx, it refuses it for good
  * (a 4xx other than 408/429, a redirect, a private address), or RETRY_SCHEDULE is used up: a
  * restart, a crash or an endpoint down for a while loses none. Runs beside each worker; on
- * PostgreSQL several take notices at once without taking the same one.
+ * PostgreSQL several take notices at once without taking the same one. The send and retry rules
+ * are the lifecycle webhook's too (signed-delivery.ts).
  */
 export class ErrorNotifier {
-  private stopped = true;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
-  /** Whether the last claim failed (the store is down): said once, not at every poll. */
-  private claimFailing = false;
+  private readonly loop: DueLoop<ErrorNotice>;
 
   constructor(
     private readonly store: Store,
     private readonly http: HttpClient,
     private readonly options: ErrorNotifierOptions,
-  ) {}
+  ) {
+    this.loop = new DueLoop('error webhook', () => this.store.logs.claimErrorNotices(BATCH, this.options.leaseMs), (n) => this.send(n), {
+      batch: BATCH,
+      pollMs: options.pollMs,
+    });
+  }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** A failure was just recorded: look now instead of at the next poll. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
   /** Stops taking notices, and waits for the tries under way. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.wake();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      this.woken = false;
-      let notices: ErrorNotice[] = [];
-      try {
-        notices = await this.store.logs.claimErrorNotices(BATCH, this.options.leaseMs);
-        this.claimFailing = false;
-      } catch (err) {
-        if (!this.claimFailing) console.warn(`error webhook: cannot read due notices (${(err as Error).message}); trying again`);
-        this.claimFailing = true;
-      }
-      // A retry due before the next poll is taken when it is due, not at the poll.
-      const retries = await Promise.all(notices.map((n) => this.send(n)));
-      if (notices.length === BATCH || this.woken) continue;
-      const soonest = Math.min(...retries.filter((at) => at !== null));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, Math.min(this.options.pollMs ?? 1000, soonest - Date.now())));
-        timer.unref();
-        this.wakeUp = () => (clearTimeout(timer), resolve());
-      });
-      this.wakeUp = undefined;
-    }
+    await this.loop.stop();
   }
 
   /**
@@ -110,19 +80,11 @@ export class ErrorNotifier {
   private async send(notice: ErrorNotice): Promise<number | null> {
     const id = `err_${notice.id}`;
     const body = JSON.stringify({ type: 'workflow.error', data: notice.data });
-    let next: number | null = null;
-    try {
-      const headers = { 'content-type': 'application/json', ...(await this.alloyHeaders(notice)), ...signedHeaders(this.options.secret, id, body) };
-      // The client refuses a private address unless ALLOY_ALLOW_PRIVATE_URLS=true, as for Stream Data.
-      const res = await this.http.send({ method: 'POST', url: this.options.url, headers, body, lenientJson: true });
-      if (res.status >= 300) throw new NonRetriableError(`HTTP ${res.status}: a redirect is not followed`);
-    } catch (err) {
-      const delay = this.options.retrySchedule[notice.tries - 1];
-      if (delay === undefined || (err as { retriable?: boolean }).retriable === false) {
-        console.warn(`error webhook: giving up on ${id} after ${notice.tries} ${notice.tries === 1 ? 'try' : 'tries'} (${(err as Error).message})`);
-      } else {
-        next = Date.now() + delay;
-      }
+    const { url, secret, retrySchedule } = this.options;
+    const result = await trySignedDelivery(this.http, { url, secret, id, body, tries: notice.tries, retrySchedule, headers: () => this.alloyHeaders(notice) });
+    const next = result.delivered ? null : result.retryAt;
+    if (!result.delivered && next === null) {
+      console.warn(`error webhook: giving up on ${id} after ${notice.tries} ${notice.tries === 1 ? 'try' : 'tries'} (${result.error})`);
     }
     // Not recorded (the store is down): the notice is taken again when its hold runs out.
     await this.store.logs.errorNoticeNext(notice.id, next).catch(() => undefined);

@@ -2,6 +2,7 @@ import { MAX_JSON_DEPTH, rejectUnstorable } from '../api';
 import { findConnector } from '../connectors';
 import type { ConnectorSettings } from '../connectors/types';
 import { openSecrets } from '../domain/config-fields';
+import { emitLifecycle } from '../domain/lifecycle';
 import type { Vault } from '../secrets';
 import type { Store } from '../store';
 import type { ClaimedExecution, StepRecord } from '../store/executions';
@@ -195,7 +196,11 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     }
     const message = failure.retriable ? `${failure.message} (gave up after ${claimed.attemptInRun} attempts)` : failure.message;
     const now = Date.now();
-    const failed = await store.executions.fail(claimed, owner, { block: failure.block, message }, now, Boolean(deps.errorNotifier));
+    const { userId, workflowId, executionId } = claimed;
+    const told = { userId, workflowId, executionId, block: failure.block, message, occurredAt: new Date(now).toISOString() };
+    const failed = await store.executions.fail(claimed, owner, { block: failure.block, message }, now, Boolean(deps.errorNotifier), (tx) =>
+      emitLifecycle(store, 'execution.failed', told, tx),
+    );
     if (!failed) return 'lost';
     deps.errorNotifier?.wake();
     return 'failed';

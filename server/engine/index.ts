@@ -5,6 +5,8 @@ import type { Store } from '../store';
 import { ErrorNotifier } from './error-webhook';
 import type { ExecutorDeps } from './executor';
 import { createHttpClient } from './http';
+import { LifecycleWebhookSender } from './lifecycle-webhook';
+import { RefreshSweep } from './refresh-sweep';
 import { Worker } from './worker';
 
 export interface Engine {
@@ -12,6 +14,10 @@ export interface Engine {
   worker?: Worker;
   /** Beside the worker when ALLOY_ERROR_WEBHOOK_URL is set: sends the error log's notices. */
   notifier?: ErrorNotifier;
+  /** Beside the worker: refreshes OAuth tokens ahead of their expiry (OAUTH_REFRESH_AHEAD_MS). */
+  sweep?: RefreshSweep;
+  /** Beside the worker when ALLOY_EVENTS_WEBHOOK_URL is set: sends the lifecycle messages. */
+  lifecycle?: LifecycleWebhookSender;
   /** Tells the local worker there is new work (no-op without one). */
   wake(): void;
   stop(): Promise<void>;
@@ -40,6 +46,18 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     options.worker && config.errorWebhookUrl
       ? new ErrorNotifier(store, http, { url: config.errorWebhookUrl, secret: webhookSecret, retrySchedule: config.retrySchedule, leaseMs: config.leaseMs })
       : undefined;
+  // Beside the worker too: any process may store a message (an API call's change), and the
+  // processes that run workers send them, taking each from the store.
+  const lifecycle =
+    options.worker && config.eventsWebhookUrl
+      ? new LifecycleWebhookSender(store, http, {
+          url: config.eventsWebhookUrl,
+          secret: webhookSecret,
+          retrySchedule: config.retrySchedule,
+          leaseMs: config.leaseMs,
+          disableAfterMs: config.eventsWebhookDisableAfterDays * 86_400_000,
+        })
+      : undefined;
   const deps: ExecutorDeps = {
     store,
     vault,
@@ -52,6 +70,10 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
   const worker = options.worker ? new Worker(deps, { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }) : undefined;
   worker?.start();
   notifier?.start();
+  // Beside the worker: tokens about to expire are refreshed before an execution needs them.
+  const sweep = options.worker ? new RefreshSweep(deps, config.refreshAheadMs) : undefined;
+  sweep?.start();
+  lifecycle?.start();
   // New executions go straight to this worker while it has room (server/store/events.ts).
   if (worker) store.events.dispatchTo(worker);
   // Scaled out on PostgreSQL, events committed by any process wake this worker at once.
@@ -60,11 +82,13 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     deps,
     worker,
     notifier,
+    sweep,
+    lifecycle,
     wake: () => worker?.wake(),
     async stop() {
       if (worker) store.events.dispatchTo(undefined);
       unsubscribe?.();
-      await Promise.all([worker?.stop(), notifier?.stop()]);
+      await Promise.all([worker?.stop(), notifier?.stop(), lifecycle?.stop(), sweep?.stop()]);
       await http.close();
     },
   };

@@ -5,6 +5,7 @@ import type { Connector } from '../connectors/types';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
 import { createCredential } from '../domain/installing';
+import { tellCredentialDeleted } from '../domain/lifecycle';
 import { requireUser } from '../domain/users';
 import { absoluteUrl } from '../domain/views';
 import { STATE_TTL_MS, startOAuthLink } from '../engine/oauth';
@@ -154,7 +155,7 @@ export function credentialRoutes(api: Api, services: Services) {
     async (c) => {
       const user = await requireUser(store, param(c, 'userId'));
       const credentialId = param(c, 'credentialId');
-      if (!(await store.credentials.delete(user.userId, credentialId))) throw new ApiError(404, 'not_found', `No credential "${credentialId}" for this user`);
+      if (!(await store.credentials.delete(user.userId, credentialId, tellCredentialDeleted(store)))) throw new ApiError(404, 'not_found', `No credential "${credentialId}" for this user`);
       return c.json({ success: true as const });
     },
   );

@@ -6,6 +6,7 @@ import { deleteCredential } from '../domain/credentials';
 import { runEvent } from '../domain/events';
 import { hasUserSetDestination, issueSigningSecrets, rotateSigningSecret } from '../engine/destination-secrets';
 import { createCredential, installIntegration, integrationDetail } from '../domain/installing';
+import { tellInstallations } from '../domain/lifecycle';
 import { upgradeInstallation } from '../domain/upgrade';
 import { integrationView, installationView } from '../domain/views';
 import * as S from '../schemas';
@@ -122,7 +123,7 @@ export function endUserRoutes(api: Api, services: Services) {
 
   api.delete('/me/installations/:installationId', { summary: 'Uninstall', tags, response: S.SuccessResponse }, async (c) => {
     const installation = await requireInstallation(c);
-    await store.installations.uninstall(c.get('userId'), installation.workflowId);
+    await store.installations.uninstall(c.get('userId'), installation.workflowId, tellInstallations(store, 'installation.deleted'));
     return c.json({ success: true as const });
   });
 
@@ -136,7 +137,7 @@ export function endUserRoutes(api: Api, services: Services) {
   for (const action of ['activate', 'deactivate'] as const) {
     api.put(`/me/installations/:installationId/${action}`, { summary: `${action === 'activate' ? 'Activate' : 'Deactivate'} an installation`, tags, response: S.SuccessResponse }, async (c) => {
       const installation = await requireInstallation(c);
-      await store.installations.setActive(c.get('userId'), installation.workflowId, action === 'activate');
+      await store.installations.setActive(c.get('userId'), installation.workflowId, action === 'activate', tellInstallations(store, 'installation.updated'));
       return c.json({ success: true as const });
     });
   }

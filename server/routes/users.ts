@@ -1,6 +1,7 @@
 import { param, type Api } from '../api';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
+import { tellInstallations, tellUserRemoved } from '../domain/lifecycle';
 import { requireUser } from '../domain/users';
 import { newId } from '../ids';
 import * as S from '../schemas';
@@ -55,7 +56,7 @@ export function userRoutes(api: Api, services: Services) {
     { summary: 'Delete a user with their installations, credentials and logs', tags, response: S.SuccessResponse },
     async (c) => {
       const user = await requireUser(store, param(c, 'userId'));
-      await store.users.delete(user.userId);
+      await store.users.delete(user.userId, (tx) => tellUserRemoved(store, user.userId, tx));
       return c.json({ success: true as const });
     },
   );
@@ -74,7 +75,7 @@ export function userRoutes(api: Api, services: Services) {
     { summary: "Deactivate every workflow a user installed", tags, response: S.DeactivatedResponse },
     async (c) => {
       const user = await requireUser(store, param(c, 'userId'));
-      return c.json({ message: 'Success' as const, success: true as const, deactivated: await store.installations.deactivateAll(user.userId) });
+      return c.json({ message: 'Success' as const, success: true as const, deactivated: await store.installations.deactivateAll(user.userId, tellInstallations(store, 'installation.updated')) });
     },
   );
 

@@ -1,6 +1,7 @@
 import { param, publicBaseUrl, type Api } from '../api';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
+import { tellInstallations } from '../domain/lifecycle';
 import { upgradeInstallation } from '../domain/upgrade';
 import { actingUser, requireUser } from '../domain/users';
 import { executionLogView, workflowConnectorOf } from '../domain/vendor-views';
@@ -46,7 +47,7 @@ export function workflowRoutes(api: Api, services: Services) {
       async (c, { body }) => {
         const user = await actingUser(store, c.get('userId'), body.userId);
         const { workflow } = findWorkflowByRef(definitions, body);
-        if (!(await store.installations.setActive(user.userId, workflow.id, activate))) {
+        if (!(await store.installations.setActive(user.userId, workflow.id, activate, tellInstallations(store, 'installation.updated')))) {
           throw new ApiError(404, 'not_found', `User "${body.userId ?? user.userId}" has not installed workflow "${workflow.id}"`);
         }
         return c.json(activate ? { success: true as const, activated: true as const } : { success: true as const });
@@ -68,7 +69,7 @@ export function workflowRoutes(api: Api, services: Services) {
   api.delete('/workflows/:workflowId', { summary: 'Uninstall a workflow for a user', tags, query: S.UserIdQuery, response: S.SuccessResponse }, async (c, { query }) => {
     const { workflow } = requireWorkflow(param(c, 'workflowId'));
     const user = await requireUser(store, query.userId);
-    if (!(await store.installations.uninstall(user.userId, workflow.id))) {
+    if (!(await store.installations.uninstall(user.userId, workflow.id, tellInstallations(store, 'installation.deleted')))) {
       throw new ApiError(404, 'not_found', `User "${query.userId}" has not installed workflow "${workflow.id}"`);
     }
     return c.json({ success: true as const });

@@ -143,6 +143,7 @@ export class Credentials {
   async deleteUnused(
     userId: string,
     credentialId: string,
+    then?: (tx: SqlExecutor, deleted: Credential) => Promise<unknown>,
   ): Promise<{ kind: 'deleted' } | { kind: 'not_found' } | { kind: 'in_use'; installations: Array<{ installationId: string; workflowId: string }> }> {
     return this.db.transaction(async (tx) => {
       if (this.db.dialect === 'postgres') await tx.get('SELECT id FROM users WHERE id = ? FOR UPDATE', [userId]);
@@ -154,13 +155,14 @@ export class Credentials {
       );
       const users = rows.filter((r) => (JSON.parse(r.credential_ids) as string[]).includes(credentialId));
       if (users.length > 0) return { kind: 'in_use' as const, installations: users.map((r) => ({ installationId: r.id, workflowId: r.workflow_id })) };
-      await tx.run('DELETE FROM credentials WHERE user_id = ? AND id = ?', [userId, credentialId]);
+      const deleted = await tx.get<CredentialRow>('DELETE FROM credentials WHERE user_id = ? AND id = ? RETURNING *', [userId, credentialId]);
+      await then?.(tx, toCredential(deleted!));
       return { kind: 'deleted' as const };
     });
   }
 
-  async list(userId: string): Promise<Credential[]> {
-    const rows = await this.db.all<CredentialRow>('SELECT * FROM credentials WHERE user_id = ? ORDER BY created_at', [userId]);
+  async list(userId: string, executor: SqlExecutor = this.db): Promise<Credential[]> {
+    const rows = await executor.all<CredentialRow>('SELECT * FROM credentials WHERE user_id = ? ORDER BY created_at', [userId]);
     return rows.map(toCredential);
   }
 
@@ -211,9 +213,65 @@ export class Credentials {
     ]);
   }
 
-  /** Marks a credential the user must connect again (its refresh was refused). */
-  async markNeedsReconnect(userId: string, credentialId: string): Promise<void> {
-    await this.db.run("UPDATE credentials SET status = 'needs_reconnect', updated_at = ? WHERE user_id = ? AND id = ?", [Date.now(), userId, credentialId]);
+  /**
+   * Takes the refresh of an OAuth credential whose token expires before `staleBefore`, for
+   * `leaseMs`: one statement, so of several processes only one gets it (a row lock on
+   * PostgreSQL, the single writer on SQLite); the others wait for its result (`find` until the
+   * status is no longer `refreshing`). A lease whose process died runs out, and the refresh can be
+   * taken again. Returns the credential with its encrypted secret, or undefined when it is not
+   * due, not healthy, or another process holds it.
+   */
+  async claimRefresh(userId: string, credentialId: string, staleBefore: number, leaseMs: number): Promise<{ credential: Credential; secret: string } | undefined> {
+    const now = Date.now();
+    const row = await this.db.get<CredentialRow>(
+      `UPDATE credentials SET status = 'refreshing', refresh_until = ?
+        WHERE user_id = ? AND id = ? AND type = 'oauth2' AND expires_at IS NOT NULL AND expires_at <= ?
+          AND (status IN ('healthy', 'ok') OR (status = 'refreshing' AND refresh_until < ?))
+        RETURNING *`,
+      [now + leaseMs, userId, credentialId, staleBefore, now],
+    );
+    return row && { credential: toCredential(row), secret: row.secret };
+  }
+
+  /**
+   * Gives a refresh back without new tokens: healthy still, with why when it failed (the provider
+   * was down), or as it was (`error` null: nothing to refresh yet).
+   */
+  async releaseRefresh(userId: string, credentialId: string, error: string | null): Promise<void> {
+    const now = Date.now();
+    await this.db.run(
+      `UPDATE credentials SET status = 'healthy', refresh_until = NULL, last_error = COALESCE(?, last_error),
+         last_error_at = CASE WHEN CAST(? AS TEXT) IS NULL THEN last_error_at ELSE ? END WHERE user_id = ? AND id = ? AND status = 'refreshing'`,
+      [error, error, now, userId, credentialId],
+    );
+  }
+
+  /** OAuth credentials whose token expires before `before`, healthy and with no refresh under way: for the sweep that refreshes ahead. */
+  async expiring(before: number, limit: number): Promise<Array<{ userId: string; credentialId: string }>> {
+    const rows = await this.db.all<{ id: string; user_id: string }>(
+      "SELECT id, user_id FROM credentials WHERE expires_at IS NOT NULL AND expires_at <= ? AND type = 'oauth2' AND status IN ('healthy', 'ok', 'refreshing') ORDER BY expires_at LIMIT ?",
+      [before, limit],
+    );
+    return rows.map((r) => ({ userId: r.user_id, credentialId: r.id }));
+  }
+
+  /**
+   * Marks a credential the user must connect again (the app refused its refresh), with why. Only
+   * the change from another status runs `then` in its transaction (the lifecycle message): a
+   * credential already marked is not told of twice. Returns whether it changed.
+   */
+  async markNeedsReconnect(userId: string, credentialId: string, error: string, then?: (tx: SqlExecutor, credential: Credential) => Promise<unknown>): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const now = Date.now();
+      const row = await tx.get<CredentialRow>(
+        `UPDATE credentials SET status = 'needs_reconnect', refresh_until = NULL, last_error = ?, last_error_at = ?, updated_at = ?
+          WHERE user_id = ? AND id = ? AND status <> 'needs_reconnect' RETURNING *`,
+        [error, now, now, userId, credentialId],
+      );
+      if (!row) return false;
+      await then?.(tx, toCredential(row));
+      return true;
+    });
   }
 
   /** Remembers an OAuth authorization request until its callback (or `expiresAt`). */
@@ -242,7 +300,12 @@ export class Credentials {
     return pendingOAuth(await this.db.get<OAuthStateRow>('SELECT * FROM oauth_states WHERE state = ?', [state]));
   }
 
-  async delete(userId: string, credentialId: string): Promise<boolean> {
-    return (await this.db.run('DELETE FROM credentials WHERE user_id = ? AND id = ?', [userId, credentialId])).changes > 0;
+  /** Deletes a credential; `then` runs in the same transaction with what was deleted (to tell of it). */
+  async delete(userId: string, credentialId: string, then?: (tx: SqlExecutor, deleted: Credential) => Promise<unknown>): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<CredentialRow>('DELETE FROM credentials WHERE user_id = ? AND id = ? RETURNING *', [userId, credentialId]);
+      if (row) await then?.(tx, toCredential(row));
+      return Boolean(row);
+    });
   }
 }

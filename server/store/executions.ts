@@ -322,6 +322,7 @@ export class Executions {
   /**
    * Fails the execution for good and writes its error log entry, in one transaction; with
    * `notice`, the entry's error webhook notice is due at once (store.logs.claimErrorNotices).
+   * `then` runs in that transaction once it failed (the `execution.failed` lifecycle message).
    */
   async fail(
     execution: { executionId: string; userId: string; workflowId: string },
@@ -329,6 +330,7 @@ export class Executions {
     error: { block: string | null; message: string },
     now = Date.now(),
     notice = false,
+    then?: (tx: SqlExecutor) => Promise<unknown>,
   ): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const r = await tx.run(
@@ -346,6 +348,7 @@ export class Executions {
         now,
         notice ? now : null,
       ]);
+      await then?.(tx);
       return true;
     });
   }

@@ -60,6 +60,12 @@ export interface InstallationInput {
   needsWebhookToken: boolean;
 }
 
+/**
+ * What a change may do in its own transaction before it commits (tell of it: server/domain/lifecycle.ts),
+ * given what it changed; it is not called when nothing changed.
+ */
+export type Then<T> = (tx: SqlExecutor, changed: T) => Promise<unknown>;
+
 /** A user's installed copies of workflows. Every query is scoped to one user. */
 export class Installations {
   constructor(private readonly db: Db) {}
@@ -88,21 +94,27 @@ export class Installations {
   /**
    * Installs (or reinstalls, reconfigures) workflows for a user in one transaction. A reinstall
    * keeps the installation id and webhook URL, and moves it to the given version, active unless
-   * the input says otherwise (a reconfiguration keeps a paused installation paused).
+   * the input says otherwise (a reconfiguration keeps a paused installation paused). `then` is
+   * told which are new (`created`) and which were there before.
    */
-  async install(userId: string, inputs: readonly InstallationInput[]): Promise<Installation[]> {
+  async install(
+    userId: string,
+    inputs: readonly InstallationInput[],
+    then?: Then<Array<{ installation: Installation; created: boolean }>>,
+  ): Promise<Installation[]> {
     return this.db.transaction(async (tx) => {
       const now = Date.now();
-      const out: Installation[] = [];
+      const out: Array<{ installation: Installation; created: boolean }> = [];
       for (const input of inputs) {
-        const row = await tx.get<InstallationRow>(
+        // A new row is the one whose installed_at is this call's: a reinstall keeps the first one's.
+        const row = await tx.get<InstallationRow & { created: boolean | number }>(
           `INSERT INTO installations (id, user_id, integration_id, workflow_id, version, config, credential_ids, active, webhook_token, installed_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (user_id, workflow_id) DO UPDATE SET
              version = excluded.version, config = excluded.config, credential_ids = excluded.credential_ids,
              active = excluded.active, updated_at = excluded.updated_at,
              webhook_token = COALESCE(installations.webhook_token, excluded.webhook_token)
-           RETURNING *`,
+           RETURNING ${COLUMNS}, installed_at = ? AS created`,
           [
             input.id ?? newId(),
             userId,
@@ -115,41 +127,62 @@ export class Installations {
             input.needsWebhookToken ? newSecretToken() : null,
             now,
             now,
+            now,
           ],
         );
-        out.push(toInstallation(row!));
+        out.push({ installation: toInstallation(row!), created: Boolean(Number(row!.created)) });
       }
-      return out;
+      await then?.(tx, out);
+      return out.map((o) => o.installation);
     });
   }
 
-  /** Sets `active` on one installed workflow; `false` when the user has not installed it. */
-  async setActive(userId: string, workflowId: string, active: boolean): Promise<boolean> {
-    const result = await this.db.run('UPDATE installations SET active = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ?', [
-      active ? 1 : 0,
-      Date.now(),
-      userId,
-      workflowId,
-    ]);
-    return result.changes > 0;
+  /**
+   * Sets `active` on one installed workflow; `false` when the user has not installed it. Setting it
+   * to what it is already changes nothing (and `then` is not called).
+   */
+  async setActive(userId: string, workflowId: string, active: boolean, then?: Then<Installation>): Promise<boolean> {
+    const value = active ? 1 : 0;
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<InstallationRow>(
+        `UPDATE installations SET active = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ? AND active <> ? RETURNING ${COLUMNS}`,
+        [value, Date.now(), userId, workflowId, value],
+      );
+      if (row) await then?.(tx, toInstallation(row));
+      return Boolean(row ?? (await tx.get('SELECT id FROM installations WHERE user_id = ? AND workflow_id = ?', [userId, workflowId])));
+    });
   }
 
   /** Deactivates every installed workflow of a user; returns how many were active. */
-  async deactivateAll(userId: string): Promise<number> {
-    return (await this.db.run('UPDATE installations SET active = 0, updated_at = ? WHERE user_id = ? AND active = 1', [Date.now(), userId]))
-      .changes;
+  async deactivateAll(userId: string, then?: Then<Installation[]>): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.all<InstallationRow>(`UPDATE installations SET active = 0, updated_at = ? WHERE user_id = ? AND active = 1 RETURNING ${COLUMNS}`, [
+        Date.now(),
+        userId,
+      ]);
+      if (rows.length > 0) await then?.(tx, rows.map(toInstallation));
+      return rows.length;
+    });
   }
 
-  async setVersion(userId: string, workflowId: string, version: number): Promise<Installation | undefined> {
-    const row = await this.db.get<InstallationRow>(
-      'UPDATE installations SET version = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ? RETURNING *',
-      [version, Date.now(), userId, workflowId],
-    );
-    return row && toInstallation(row);
+  async setVersion(userId: string, workflowId: string, version: number, then?: Then<Installation>): Promise<Installation | undefined> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<InstallationRow>(
+        `UPDATE installations SET version = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ? RETURNING ${COLUMNS}`,
+        [version, Date.now(), userId, workflowId],
+      );
+      const installation = row && toInstallation(row);
+      if (installation) await then?.(tx, installation);
+      return installation;
+    });
   }
 
-  async uninstall(userId: string, workflowId: string): Promise<boolean> {
-    return (await this.db.run('DELETE FROM installations WHERE user_id = ? AND workflow_id = ?', [userId, workflowId])).changes > 0;
+  async uninstall(userId: string, workflowId: string, then?: Then<Installation>): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<InstallationRow>(`DELETE FROM installations WHERE user_id = ? AND workflow_id = ? RETURNING ${COLUMNS}`, [userId, workflowId]);
+      if (row) await then?.(tx, toInstallation(row));
+      return Boolean(row);
+    });
   }
 
   /** Who installed a workflow, with their username, for `GET /workflows/:id/users`. */

@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import type { Db, SqlExecutor } from './db';
 import { newId } from '../ids';
 
 export interface User {
@@ -79,9 +79,17 @@ export class Users {
     }
   }
 
-  /** Deletes a user and, by cascade, its credentials, installations, events, executions and errors. */
-  async delete(userId: string): Promise<boolean> {
-    return (await this.db.run('DELETE FROM users WHERE id = ?', [userId])).changes > 0;
+  /**
+   * Deletes a user and, by cascade, its credentials, installations, events, executions and errors.
+   * `before` runs first in the same transaction (to tell of what goes: server/domain/lifecycle.ts).
+   */
+  async delete(userId: string, before?: (tx: SqlExecutor) => Promise<unknown>): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      // PostgreSQL: the user's row lock (credentials.createIfRoom takes it too) keeps what `before` read from changing meanwhile.
+      if (before && this.db.dialect === 'postgres') await tx.get('SELECT id FROM users WHERE id = ? FOR UPDATE', [userId]);
+      await before?.(tx);
+      return (await tx.run('DELETE FROM users WHERE id = ?', [userId])).changes > 0;
+    });
   }
 }
 

@@ -8,7 +8,9 @@ import type { Definitions } from '../../server/definitions/load';
 import { startServices } from '../../server/services';
 import type { Services } from '../../server/domain/context';
 import type { StoreOptions } from '../../server/store';
+import { startFakeBigCommerce } from '../../demo/fakes/bigcommerce';
 import { startFakeSlack } from '../../demo/fakes/slack';
+import { startFakeNetSuite } from '../fakes/netsuite';
 
 export const API_KEY = 'test_api_key_0123456789abcdef';
 
@@ -32,6 +34,36 @@ export interface TestServer {
   /** Stops and starts the server on the same data, as a process restart would. */
   restart(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Sends a test request the way `TestServer.request` does, through `fetchWith` (the app in this
+ * process, or a server process over HTTP): ISV requests carry `apiKey` unless `apiKey: null` or a
+ * `token` is given; a JSON answer is parsed.
+ */
+export async function send(
+  fetchWith: (init: { headers: Record<string, string>; body?: string }) => Response | Promise<Response>,
+  opts: RequestOptions,
+  apiKey: string,
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  else if (opts.apiKey !== null) headers.authorization ??= `bearer ${opts.apiKey ?? apiKey}`;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetchWith({ headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
 }
 
 async function freshStore(): Promise<{ options: (dataDir: string) => StoreOptions; drop: () => Promise<void> }> {
@@ -63,7 +95,9 @@ export const TEST_SLACK_CHANNELS = ['C0GENERAL', 'C0RANDOM', 'C0ORDERS', 'C1', '
 
 /**
  * A server on a fresh store (SQLite file in a temp dir, or a PostgreSQL schema of its own). Unless
- * `env` sets SLACK_API_URL, Slack is a fake of its own listing TEST_SLACK_CHANNELS (any `xoxb-` token).
+ * `env` sets SLACK_API_URL, Slack is a fake of its own listing TEST_SLACK_CHANNELS (any `xoxb-` token);
+ * likewise BigCommerce (any store and token) and NetSuite (any account), so the accounts tests
+ * connect pass the check every connection gets (verify on connect).
  */
 export async function startTestServer(
   options: { env?: Record<string, string>; definitions?: () => Definitions } = {},
@@ -72,8 +106,16 @@ export async function startTestServer(
   const store = await freshStore();
   const slack = options.env?.SLACK_API_URL ? undefined : await startFakeSlack();
   if (slack) slack.channels = TEST_SLACK_CHANNELS.map((id) => ({ id, name: id.toLowerCase() }));
+  const bigcommerce = options.env?.BIGCOMMERCE_API_URL ? undefined : await startFakeBigCommerce();
+  if (bigcommerce) bigcommerce.state.acceptToken = () => true;
+  const netsuite = options.env?.NETSUITE_API_URL ? undefined : await startFakeNetSuite(undefined, { anyAccount: true });
+  const fakes = {
+    ...(slack ? { SLACK_API_URL: slack.url } : {}),
+    ...(bigcommerce ? { BIGCOMMERCE_API_URL: bigcommerce.url } : {}),
+    ...(netsuite ? { NETSUITE_API_URL: netsuite.url } : {}),
+  };
   // Workers are off unless a test asks for them, so executions stay as the API recorded them.
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ALLOY_API_KEY: API_KEY, WORKERS: 'off', ...(slack ? { SLACK_API_URL: slack.url } : {}), ...options.env });
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ALLOY_API_KEY: API_KEY, WORKERS: 'off', ...fakes, ...options.env });
   const boot = async () => {
     const started = await startServices(config, { store: store.options(dataDir), definitions: options.definitions?.() });
     return { services: started.services, app: createApp(started.services) };
@@ -86,24 +128,7 @@ export async function startTestServer(
     },
     dataDir,
     async request(method, url, opts = {}) {
-      const headers: Record<string, string> = { ...opts.headers };
-      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      else if (opts.apiKey !== null) headers.authorization ??= `bearer ${opts.apiKey ?? API_KEY}`;
-      let body: string | undefined;
-      if (opts.rawBody !== undefined) body = opts.rawBody;
-      else if (opts.body !== undefined) {
-        body = JSON.stringify(opts.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      const res = await current.app.request(`http://localhost${url}`, { method, headers, body });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
+      return send((init) => current.app.request(`http://localhost${url}`, { method, ...init }), opts, API_KEY);
     },
     async restart() {
       await current.services.engine.stop();
@@ -114,7 +139,7 @@ export async function startTestServer(
       await current.services.engine.stop();
       await current.services.store.close();
       await store.drop();
-      await slack?.close();
+      await Promise.all([slack?.close(), bigcommerce?.close(), netsuite?.close()]);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
