@@ -62,9 +62,9 @@ function needToken(): void {
  * for whoever awaits it, but it is handled already, so an un-awaited failure (reported to
  * `onError`) never shows as an unhandled rejection.
  */
-function viaUi<K extends 'install' | 'authenticate'>(method: K, options: Parameters<Ui[K]>[0]): Promise<void> {
+function viaUi<K extends 'install' | 'authenticate'>(method: K, options: Parameters<Ui[K]>[0]): ReturnType<Ui[K]> {
   needToken();
-  const work = Promise.all([loadUi(), currentToken()]).then(([open]) => open[method](options as never));
+  const work = Promise.all([loadUi(), currentToken()]).then(([open]): Promise<unknown> => open[method](options as never)) as ReturnType<Ui[K]>;
   work.catch((err: Error) => options.onError?.(err));
   return work;
 }
@@ -91,8 +91,13 @@ export const edit = (options: InstallOptions) => install({ alwaysShowAuthenticat
 /** Alloy's other name for `edit`. */
 export const update = edit;
 
-/** Connects an account of an app only; `callback({ success, credentialId })`. */
-export function authenticate(options: ModalOptions & { app?: string; integrationId?: string }): Promise<void> {
+/**
+ * Connects an account of an app only (or lets the user pick one of theirs); `callback({ success,
+ * credentialId })`. Resolves with that `credentialId` once the account is connected, or undefined
+ * when the user closes the modal first (or another modal is open).
+ * @example const credentialId = await Alloy.authenticate({ app: 'slack' })
+ */
+export function authenticate(options: ModalOptions & { app?: string; integrationId?: string }): Promise<string | undefined> {
   if (!options?.app && !options?.integrationId) throw new TypeError('Alloy.authenticate: give app or integrationId');
   return viaUi('authenticate', options);
 }

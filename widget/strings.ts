@@ -34,6 +34,12 @@ export const defaultStrings = {
   configure: 'Configure',
   uninstall: 'Uninstall',
   reconnect: 'Reconnect needed',
+  /** The button that connects an account needing it again, in place: its installations are kept. */
+  reconnectAccount: 'Reconnect',
+  /** An installation's account that was deleted: it cannot be reconnected, only replaced. */
+  accountDeleted: 'Account deleted',
+  useAccount: 'Use this account',
+  connectAnother: 'Connect another account',
 };
 
 /**
@@ -42,6 +48,8 @@ export const defaultStrings = {
  * them). `no_token` and `token_expired` read as `unauthorized` (the session is over), `conflict`
  * as `not_found` (the page is out of date), any other code of the server's as `server`; `oauth`
  * is a failed sign-in; `popup_blocked` and `popup_closed` are worded by `popupBlocked` and `popupClosed`.
+ * `credential_refused` (the app refused the account) says `{message}`: the server's words are
+ * the app's own reason ("Slack says: invalid_auth"), which no translation could give.
  */
 export type ErrorKey =
   | 'unauthorized'
@@ -55,6 +63,7 @@ export type ErrorKey =
   | 'unavailable'
   | 'payload_too_large'
   | 'upgrade_blocked'
+  | 'credential_refused'
   | 'oauth';
 
 export type Strings = typeof defaultStrings & { [K in ErrorKey]?: string };
@@ -62,10 +71,13 @@ export type Strings = typeof defaultStrings & { [K in ErrorKey]?: string };
 /** The codes that read as another's message: the same in every language, so no locale repeats it. */
 const GROUP: Record<string, ErrorKey> = { no_token: 'unauthorized', token_expired: 'unauthorized', conflict: 'not_found' };
 
-/** What the user reads for an error: the message `strings` has for its code (see `ErrorKey`), else the error's own words. */
+/**
+ * What the user reads for an error: the message `strings` has for its code (see `ErrorKey`), its
+ * `{message}` the error's own words; else the error's own words.
+ */
 export function say(error: Error, strings: Strings): string {
   const code = (error as AlloyError).serverCode ?? (error as AlloyError).code;
-  return strings[GROUP[code] ?? (code as ErrorKey)] ?? (((error as AlloyError).serverCode && strings.server) || error.message);
+  return fill(strings[GROUP[code] ?? (code as ErrorKey)] ?? (((error as AlloyError).serverCode && strings.server) || '{message}'), { message: error.message });
 }
 
 /** Fills `{name}` placeholders. */

@@ -149,11 +149,13 @@ export type ErrorStringKey =
   | 'unavailable'
   | 'payload_too_large'
   | 'upgrade_blocked'
+  | 'credential_refused'
   | 'oauth';
 
 /**
  * Every word the widget shows; override any with the `strings` option. `{app}` and `{label}` are
- * filled in. The error messages (`ErrorStringKey`) are optional.
+ * filled in, and in an error message `{message}`: the server's words (`credential_refused`'s are
+ * the app's reason for refusing the account). The error messages (`ErrorStringKey`) are optional.
  */
 export interface Strings extends Partial<Record<ErrorStringKey, string>> {
   close: string;
@@ -188,6 +190,10 @@ export interface Strings extends Partial<Record<ErrorStringKey, string>> {
   configure: string;
   uninstall: string;
   reconnect: string;
+  reconnectAccount: string;
+  accountDeleted: string;
+  useAccount: string;
+  connectAnother: string;
 }
 
 /** What the `callback` of `install`, `edit`, `update` and `authenticate` is called with, exactly once. */
@@ -298,8 +304,12 @@ export interface AlloyInstance {
   edit: (options: InstallOptions) => Promise<void>;
   /** Alloy's other name for `edit`. */
   update: (options: InstallOptions) => Promise<void>;
-  /** Connects an account of an app only; `callback({ success, credentialId })`. */
-  authenticate: (options: AuthenticateOptions) => Promise<void>;
+  /**
+   * Connects an account of an app only (or lets the user pick one of theirs); `callback({ success,
+   * credentialId })`. Resolves with that `credentialId`, or undefined when the user closes the modal first.
+   * @example const credentialId = await Alloy.authenticate({ app: 'slack' })
+   */
+  authenticate: (options: AuthenticateOptions) => Promise<string | undefined>;
   /** Closes the modal if one is open. */
   close: () => void;
   /** The user's integrations. */

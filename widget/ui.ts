@@ -40,8 +40,11 @@ function prefilled(values: PreFilledValues | undefined): Record<string, unknown>
   return Object.fromEntries(values.map((v) => [v.name ?? v.fieldName, v.value]));
 }
 
-/** `Alloy.install` once the UI is here (the loader has checked the options and the token). */
-async function install(options: InstallOptions & { workflowIds?: string[] }): Promise<void> {
+/**
+ * `Alloy.install` once the UI is here (the loader has checked the options and the token).
+ * `reconnect`: the integrations page's Reconnect, the account step for that account of the user's.
+ */
+async function install(options: InstallOptions & { workflowIds?: string[]; reconnect?: string }): Promise<void> {
   if (isOpen()) return;
   const { workflowIds } = options;
   let integrationId = options.integrationId;
@@ -50,11 +53,15 @@ async function install(options: InstallOptions & { workflowIds?: string[] }): Pr
     if (!integrationId) throw new TypeError(`Alloy.install: no integration has the workflows ${workflowIds!.join(', ')}`);
   }
   const versionIds = options.versionIds === undefined ? undefined : ([] as unknown[]).concat(options.versionIds).map(Number);
-  openModal({ integrationId, workflowIds, versionIds, preFilled: prefilled(options.preFilledValues), alwaysShowAuthentication: options.alwaysShowAuthentication }, await localized(options));
+  const { alwaysShowAuthentication, reconnect } = options;
+  openModal({ integrationId, workflowIds, versionIds, preFilled: prefilled(options.preFilledValues), alwaysShowAuthentication, reconnect }, await localized(options));
 }
 
-/** `Alloy.authenticate`: the modal's account step only. */
-async function authenticate(options: ModalOptions & { app?: string; integrationId?: string }): Promise<void> {
+/**
+ * `Alloy.authenticate`: the modal's account step only. Resolves with the account connected (or
+ * chosen) once the modal has it, or undefined when it closes first (or another modal is open).
+ */
+async function authenticate(options: ModalOptions & { app?: string; integrationId?: string }): Promise<string | undefined> {
   if (isOpen()) return;
   let integrationId = options.integrationId;
   if (!integrationId) {
@@ -62,7 +69,10 @@ async function authenticate(options: ModalOptions & { app?: string; integrationI
     integrationId = (await integrations()).find((i) => i.integrationId.toLowerCase() === app || i.app.toLowerCase() === app)?.integrationId;
     if (!integrationId) throw new TypeError(`Alloy.authenticate: no integration for the app "${options.app}"`);
   }
-  openModal({ integrationId, authenticateOnly: true, alwaysShowAuthentication: true }, await localized(options));
+  const localizedOptions = await localized(options);
+  return new Promise((resolve) =>
+    openModal({ integrationId, authenticateOnly: true, alwaysShowAuthentication: true }, { ...localizedOptions, callback: (result) => (resolve(result.credentialId), options.callback?.(result)) }),
+  );
 }
 
 /**
@@ -77,16 +87,17 @@ export function start(given: Core) {
     authenticate,
     closeModal,
     /** Mounts the integrations page; its buttons open the modal through the loader's `install`. */
-    renderIntegrations(element: Element, options: PageOptions, loaderInstall: (options: InstallOptions) => Promise<void>) {
+    renderIntegrations(element: Element, options: PageOptions, loaderInstall: (options: InstallOptions & { reconnect?: string }) => Promise<void>) {
       // Resolves (and the page reloads) once installed, behind the modal's success message, or when it
       // closes; rejects when the modal cannot open (an expired token, say), for the page to show why.
-      const onInstall = (integrationId: string) =>
+      const onInstall = (integrationId: string, reconnect?: string) =>
         new Promise<void>(
           (resolve, reject) =>
             void loaderInstall({
               locale: options.locale,
               ...options.modal,
               integrationId,
+              reconnect,
               callback: (result: InstallResultCallback) => (options.modal?.callback?.(result), result.success && resolve()),
               onClose: () => (options.modal?.onClose?.(), resolve()),
             }).catch(reject),

@@ -142,7 +142,7 @@ describe('browser journeys through the AcmeCo demo', () => {
     await card(page, 'Slack').getByText('Installed', { exact: true }).waitFor();
 
     const detail = await callApi(`${server.url}/integrations/slack?userId=${DEMO_USER}`, 'GET');
-    expect(detail.body.data.credentials).toEqual([{ credentialId: expect.any(String), app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
+    expect(detail.body.data.credentials).toEqual([{ credentialId: expect.any(String), app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
 
     await page.getByLabel('Ticket name').fill('Connected with OAuth');
     await page.getByRole('button', { name: 'Create ticket' }).click();

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startFakeSlack, type FakeSlack } from '../../demo/fakes/slack';
 import { listen } from '../helpers/browser';
 import type { TestServer } from '../helpers/server';
+import { addCredential, installHeadless } from '../helpers/flows';
 import { alerts, consent, forms, vault } from './definitions';
 import { definitionsWith, hosts, inside, modal, resetWidget, serve, signIn, type Http } from './helpers';
 import { h } from 'preact';
@@ -72,14 +73,39 @@ describe('accessibility (axe-core)', () => {
     await ui.findByRole('alert');
     await expectAccessible(hosts()[0]);
 
-    fireEvent.input(ui.getByLabelText('Bot token'), { target: { value: 'xoxb-bad' } });
+    // Slack accepts the account when it is connected, then refuses to list its channels.
+    slack.failNext('invalid_auth', { method: 'conversations.list' });
+    fireEvent.input(ui.getByLabelText('Bot token'), { target: { value: 'xoxb-good' } });
     fireEvent.click(ui.getByRole('button', { name: 'Connect' }));
     await ui.findByLabelText('Slack channel');
     // The select waiting for its options.
     await expectAccessible(hosts()[0]);
-    // Slack refuses the token: the options alert with Retry.
+    // The options alert with Retry.
     await ui.findByRole('button', { name: 'Retry' });
     await expectAccessible(hosts()[0]);
+  });
+
+  it('the account step with the user’s accounts, one to reconnect, and the integrations page showing it', async () => {
+    const userId = await signIn(server, http);
+    const broken = await addCredential(server, userId, 'slack', { botToken: 'xoxb-one' });
+    await addCredential(server, userId, 'slack', { botToken: 'xoxb-two' });
+    await installHeadless(server, userId, 'slack', { credentialId: broken, data: { channel: 'C0GENERAL' } });
+    await server.services.store.credentials.markNeedsReconnect(userId, broken, 'Slack says: token_revoked');
+
+    await install({ integrationId: 'slack' });
+    const ui = modal();
+    await ui.findAllByRole('group');
+    await expectAccessible(hosts()[0]);
+    fireEvent.click(ui.getByRole('button', { name: 'Reconnect' }));
+    await ui.findByLabelText('Bot token');
+    await expectAccessible(hosts()[0]);
+    fireEvent.keyDown(ui.getByRole('dialog'), { key: 'Escape' });
+
+    const container = document.body.appendChild(document.createElement('main'));
+    renderIntegrations(container);
+    const host = await waitFor(() => container.querySelector('alloy-embedded') ?? Promise.reject(new Error('not rendered yet')));
+    await inside(host).findByRole('button', { name: 'Reconnect' });
+    await expectAccessible(host);
   });
 
   it('the modal with every field type, flagged by validation, and at the done step', async () => {

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import './setup';
-import { fireEvent, waitFor } from '@testing-library/preact';
+import { fireEvent, waitFor, within } from '@testing-library/preact';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeSlack, type FakeSlack } from '../../demo/fakes/slack';
 import type { TestServer } from '../helpers/server';
@@ -23,6 +23,7 @@ describe('installing with the widget', () => {
   });
   afterEach(async () => {
     slack.acceptToken = (token) => /^xox[bp]-/.test(token);
+    slack.team = { id: 'T0NORTHWIND', name: 'Northwind Traders' };
     await resetWidget();
   });
   afterAll(async () => {
@@ -212,34 +213,48 @@ describe('installing with the widget', () => {
     expect(callback).toHaveBeenCalledWith(expect.objectContaining({ success: true, workflowIds: ['pair-refunds'] }));
   });
 
-  it('connects an account only with authenticate, and gives its credentialId', async () => {
+  it('connects an account only with authenticate, which resolves with its credentialId', async () => {
     const userId = await signIn(server, http);
     const callback = vi.fn();
-    await authenticate({ app: 'Slack', callback });
-    const ui = modal();
+    // Settles once the account is connected: not awaited before the user has done it.
+    const connected = authenticate({ app: 'Slack', callback });
+    const ui = await vi.waitFor(modal);
     fireEvent.input(await ui.findByLabelText('Bot token'), { target: { value: 'xoxb-auth' } });
     fireEvent.click(ui.getByRole('button', { name: 'Connect' }));
     await ui.findByRole('heading', { name: 'Slack is ready' });
     expect(ui.queryByLabelText('Slack channel')).toBeNull();
     const [credential] = await server.services.store.credentials.list(userId);
+    expect(await connected).toBe(credential!.credentialId);
     expect(callback).toHaveBeenCalledExactlyOnceWith({ success: true, credentialId: credential!.credentialId });
     expect(await installationsOf(server, userId)).toEqual([]);
   });
 
+  it('authenticate resolves with undefined when the user closes the modal without connecting', async () => {
+    await signIn(server, http);
+    const callback = vi.fn();
+    const connected = authenticate({ app: 'Slack', callback });
+    await (await vi.waitFor(modal)).findByLabelText('Bot token');
+    close();
+    expect(await connected).toBeUndefined();
+    expect(callback).toHaveBeenCalledExactlyOnceWith({ success: false });
+  });
+
   it('lists the user’s accounts on the account step and removes one no installation uses, from the server too', async () => {
     const userId = await signIn(server, http);
+    slack.team = { id: 'T0USED', name: 'Used Workspace' };
     const used = await addCredential(server, userId, 'slack', { botToken: 'xoxb-used' });
     await installHeadless(server, userId, 'slack', { credentialId: used, data: { channel: 'C0GENERAL' } });
+    slack.team = { id: 'T0SPARE', name: 'Spare Workspace' };
     await addCredential(server, userId, 'slack', { botToken: 'xoxb-spare' });
 
-    await authenticate({ app: 'Slack' });
+    void authenticate({ app: 'Slack' });
 
-    const ui = modal();
-    await ui.findByText('Slack 2');
-    expect(ui.getByText('Slack 1')).toBeTruthy();
+    const ui = await vi.waitFor(modal);
+    const spare = within(await ui.findByRole('group', { name: 'Spare Workspace' }));
     // Only the spare account can go: the one an installation uses has no button.
-    fireEvent.click(ui.getByRole('button', { name: 'Remove' }));
-    await waitFor(() => expect(ui.queryByText('Slack 2')).toBeNull());
+    expect(within(ui.getByRole('group', { name: 'Used Workspace' })).queryByRole('button', { name: 'Remove' })).toBeNull();
+    fireEvent.click(spare.getByRole('button', { name: 'Remove' }));
+    await waitFor(() => expect(ui.queryByRole('group', { name: 'Spare Workspace' })).toBeNull());
     expect(ui.queryByRole('button', { name: 'Remove' })).toBeNull();
     expect(ui.getByLabelText('Bot token')).toBeTruthy();
     expect((await server.services.store.credentials.list(userId)).map((c) => c.credentialId)).toEqual([used]);
@@ -372,13 +387,15 @@ describe('installing with the widget', () => {
 
       fireEvent.input(ui.getByLabelText('Bot token'), { target: { value: 'xoxb-good' } });
       fireEvent.click(ui.getByRole('button', { name: 'Connect' }));
-      await ui.findByLabelText('Slack channel');
+      // Its channels loaded: no call to Slack is left in flight for the next test's.
+      await waitFor(() => expect(select(ui.getByLabelText('Slack channel')).disabled).toBe(false));
       expect(ui.queryByRole('alert')).toBeNull();
     });
 
     it('shows options that fail to load as an alert with Retry, which loads them again', async () => {
       await signIn(server, http);
-      slack.acceptToken = () => false;
+      // The account passes Slack's check when connected; then Slack refuses to list its channels.
+      slack.failNext('invalid_auth', { method: 'conversations.list' });
       const { ui } = await connectSlack('xoxb-revoked');
 
       const alert = await ui.findByRole('alert');

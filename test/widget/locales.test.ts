@@ -39,7 +39,7 @@ const SERVER_CODES: Record<ErrorCode, ErrorKey> = {
   rate_limited: 'rate_limited',
   unavailable: 'unavailable',
   upstream_error: 'upstream_error',
-  credential_refused: 'invalid_request',
+  credential_refused: 'credential_refused',
   internal: 'server',
 };
 /** The widget's own codes (no `serverCode`); the popup's are worded by `popupBlocked` and `popupClosed` already. */
@@ -81,9 +81,9 @@ describe('built-in locales', () => {
     expect(Object.keys(locale).sort()).toEqual(Object.keys(en).sort());
   });
 
-  it.each(Object.entries(locales))('%s: keeps every placeholder, and only those; no error message has one', (_, locale) => {
+  it.each(Object.entries(locales))('%s: keeps every placeholder, and only those; only credential_refused’s message has one, the app’s reason', (_, locale) => {
     for (const key of WORDS) expect(placeholders(locale[key]), key).toEqual(placeholders(defaultStrings[key]));
-    for (const key of ERROR_KEYS) expect(placeholders(locale[key]), key).toEqual([]);
+    for (const key of ERROR_KEYS) expect(placeholders(locale[key]), key).toEqual(key === 'credential_refused' ? ['message'] : []);
   });
 
   it.each(Object.entries(locales))('%s: says something for every key', (_, locale) => {
@@ -104,7 +104,15 @@ describe('say: the message the user reads for an error', () => {
   const serverError = (code: string) => new AlloyError('invalid_request', `The server's own words for ${code}`, undefined, undefined, code);
 
   it.each(translated)('%s: words every server code with its message', (_, locale) => {
-    for (const [code, key] of Object.entries(SERVER_CODES)) expect(say(serverError(code), locale), code).toBe(locale[key]);
+    for (const [code, key] of Object.entries(SERVER_CODES)) expect(say(serverError(code), locale), code).toBe(locale[key].replace('{message}', `The server's own words for ${code}`));
+  });
+
+  it.each(translated)('%s: words an account the app refused with the app’s own reason in it', (_, locale) => {
+    const refused = new AlloyError('invalid_request', 'Slack says: invalid_auth', undefined, undefined, 'credential_refused');
+    const said = say(refused, locale);
+    expect(said).toContain('Slack says: invalid_auth');
+    expect(said).not.toBe('Slack says: invalid_auth');
+    expect(said).not.toContain('{message}');
   });
 
   it.each(translated)('%s: words every widget code with its message (the popup ones are built from the strings already)', (_, locale) => {

@@ -2,11 +2,16 @@ import { Component } from 'preact';
 import type { Integration, Installation } from '../schema';
 import { say, type Strings } from '../strings';
 import { core } from '../ui-core';
+import { usable } from '../state/install';
+import { Account } from './Account';
 
 interface Props {
   strings: Strings;
-  /** Opens the install (or edit) modal; resolves once it has installed (or saved), or when it closes; rejects when it cannot open. */
-  onInstall(integrationId: string): Promise<unknown>;
+  /**
+   * Opens the install (or edit) modal, or with `reconnect` the account step for that account;
+   * resolves once it has installed (saved, reconnected), or when it closes; rejects when it cannot open.
+   */
+  onInstall(integrationId: string, reconnect?: string): Promise<unknown>;
 }
 
 type Load = { status: 'loading' } | { status: 'error'; message: string } | { status: 'ready'; integrations: Integration[]; installations: Installation[] };
@@ -58,6 +63,7 @@ export class IntegrationsPage extends Component<Props, State> {
     const setFailed = (failed: string) => this.setState({ failed });
     const setBusy = (busy: string) => this.setState({ busy });
     const setQuery = (query: string) => this.setState({ query });
+    const open = (integrationId: string, reconnect?: string) => void onInstall(integrationId, reconnect).catch((err: Error) => setFailed(say(err, strings)));
     if (state.status === 'loading') return <p aria-busy="true">{strings.loading}</p>;
     if (state.status === 'error')
       return (
@@ -113,11 +119,21 @@ export class IntegrationsPage extends Component<Props, State> {
                   </div>
                 </div>
                 {i.description && <p>{i.description}</p>}
-                {i.needsReconnect && <span class="badge up">{strings.reconnect}</span>}
+                {/* An account an installation uses that the app refused (Reconnect: in place, the installations kept), or that was deleted (another one, then save the installation with it). */}
+                {i.connections.map(
+                  (c) =>
+                    !usable(c) && (
+                      <Account account={c} app={i.app} strings={strings}>
+                        <button type="button" class="btn" onClick={() => open(i.integrationId, c.status === 'deleted' ? undefined : c.credentialId)}>
+                          {c.status === 'deleted' ? strings.connectAnother : strings.reconnectAccount}
+                        </button>
+                      </Account>
+                    ),
+                )}
                 {outdated.length > 0 && <span class="badge up">{strings.updateAvailable}</span>}
                 <div class="row">
                   {/* One button, Install then Configure: the modal gives focus back to it after an install. */}
-                  <button type="button" class={i.installed ? 'btn sec' : 'btn'} onClick={() => void onInstall(i.integrationId).catch((err: Error) => setFailed(say(err, strings)))}>
+                  <button type="button" class={i.installed ? 'btn sec' : 'btn'} onClick={() => open(i.integrationId)}>
                     {i.installed ? strings.configure : strings.install}
                   </button>
                   {i.installed && (

@@ -18,7 +18,7 @@ interface Props {
  */
 export class Modal extends Component<Props> {
   dialog = createRef<HTMLDivElement>();
-  /** The step (and visibility) last focused into: each new one moves the focus to its first control. */
+  /** The step (visibility, account reconnected) last focused into: each new one moves the focus to its first control. */
   shown = '';
   stop = () => {};
 
@@ -34,8 +34,9 @@ export class Modal extends Component<Props> {
 
   // Focus the first control of each step as it appears (and once a hidden modal shows itself).
   override componentDidUpdate() {
-    const { step, hidden } = this.props.model;
-    const now = step.value + hidden.value;
+    const { step, hidden, reconnecting } = this.props.model;
+    // Reconnecting an account is a step of its own: the Reconnect button clicked is gone.
+    const now = step.value + hidden.value + reconnecting.value;
     if (now === this.shown) return;
     this.shown = now;
     const dialog = this.dialog.current;

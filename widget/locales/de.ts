@@ -8,11 +8,13 @@ const later = 'Bitte später erneut versuchen.';
  * then the error messages (`ErrorKey` in ../strings.ts).
  */
 export default {
+  accountDeleted: 'Konto gelöscht',
   active: 'Aktiv',
   choose: 'Auswählen…',
   close: 'Schließen',
   configure: 'Konfigurieren',
   connect: 'Verbinden',
+  connectAnother: 'Weiteres Konto verbinden',
   connectTitle: 'Ihr {app}-Konto verbinden',
   connectWith: 'Mit {app} verbinden',
   doneBody: 'Fertig. Sie können das Fenster schließen.',
@@ -29,6 +31,7 @@ export default {
   popupBlocked: 'Das Anmeldefenster wurde blockiert. Bitte erlauben Sie Pop-ups.',
   popupClosed: 'Das Anmeldefenster wurde vor dem Verbinden geschlossen.',
   reconnect: 'Erneute Verbindung nötig',
+  reconnectAccount: 'Erneut verbinden',
   remove: 'Entfernen',
   required: '{label} ist erforderlich',
   requiredTarget: '{label} (Pflichtfeld)',
@@ -40,6 +43,7 @@ export default {
   uninstall: 'Deinstallieren',
   updateAvailable: 'Update verfügbar',
   upgrade: 'Aktualisieren',
+  useAccount: 'Dieses Konto verwenden',
   unauthorized: `Ihre Sitzung ist abgelaufen. ${reload}`,
   not_found: `Diese Daten sind veraltet. ${reload}`,
   /** For what the user cannot fix: the server's fault, or the widget's or the host page's bug. */
@@ -52,5 +56,6 @@ export default {
   unavailable: `Der Dienst ist kurz nicht verfügbar. ${later}`,
   payload_too_large: 'Die Daten sind zu groß.',
   upgrade_blocked: 'Für dieses Update bitte neu installieren.',
+  credential_refused: 'Das Konto wurde abgelehnt: {message}',
   oauth: 'Die Anmeldung ist fehlgeschlagen. Bitte erneut versuchen.',
 } satisfies Locale;

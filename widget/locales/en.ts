@@ -23,5 +23,6 @@ export default {
   unavailable: `The service is briefly unavailable. ${later}`,
   payload_too_large: 'This is too large to send.',
   upgrade_blocked: 'Reinstall to apply this update.',
+  credential_refused: 'The app refused the account: {message}',
   oauth: 'The sign-in failed. Try again.',
 } satisfies Locale;

@@ -8,11 +8,13 @@ const later = 'Inténtelo más tarde.';
  * then the error messages (`ErrorKey` in ../strings.ts).
  */
 export default {
+  accountDeleted: 'Cuenta eliminada',
   active: 'Activa',
   choose: 'Seleccionar…',
   close: 'Cerrar',
   configure: 'Configurar',
   connect: 'Conectar',
+  connectAnother: 'Conectar otra cuenta',
   connectTitle: 'Conecte su cuenta de {app}',
   connectWith: 'Conectar con {app}',
   doneBody: 'Todo listo. Puede cerrar esta ventana.',
@@ -29,6 +31,7 @@ export default {
   popupBlocked: 'Se bloqueó la ventana de inicio de sesión. Permita las ventanas emergentes.',
   popupClosed: 'La ventana de inicio de sesión se cerró antes de conectar la cuenta.',
   reconnect: 'Requiere reconexión',
+  reconnectAccount: 'Reconectar',
   remove: 'Eliminar',
   required: 'El campo {label} es obligatorio',
   requiredTarget: '{label} (obligatorio)',
@@ -40,6 +43,7 @@ export default {
   uninstall: 'Desinstalar',
   updateAvailable: 'Actualización disponible',
   upgrade: 'Actualizar',
+  useAccount: 'Usar esta cuenta',
   unauthorized: `Su sesión ha caducado. ${reload}`,
   not_found: `Esta información está desactualizada. ${reload}`,
   /** For what the user cannot fix: the server's fault, or the widget's or the host page's bug. */
@@ -52,5 +56,6 @@ export default {
   unavailable: `Servicio no disponible por ahora. ${later}`,
   payload_too_large: 'Los datos son demasiado grandes.',
   upgrade_blocked: 'Vuelva a instalar para aplicar esta actualización.',
+  credential_refused: 'La aplicación rechazó la cuenta: {message}',
   oauth: 'No se pudo iniciar sesión. Inténtelo de nuevo.',
 } satisfies Locale;

@@ -8,11 +8,13 @@ const later = 'Réessayez plus tard.';
  * then the error messages (`ErrorKey` in ../strings.ts).
  */
 export default {
+  accountDeleted: 'Compte supprimé',
   active: 'Activée',
   choose: 'Choisir…',
   close: 'Fermer',
   configure: 'Configurer',
   connect: 'Connecter',
+  connectAnother: 'Connecter un autre compte',
   connectTitle: 'Connectez votre compte {app}',
   connectWith: 'Se connecter avec {app}',
   doneBody: 'Terminé. Vous pouvez fermer cette fenêtre.',
@@ -29,6 +31,7 @@ export default {
   popupBlocked: 'La fenêtre de connexion a été bloquée. Autorisez les pop-ups.',
   popupClosed: 'La fenêtre de connexion a été fermée trop tôt.',
   reconnect: 'Reconnexion requise',
+  reconnectAccount: 'Reconnecter',
   remove: 'Supprimer',
   required: '{label} est obligatoire',
   requiredTarget: '{label} (obligatoire)',
@@ -40,6 +43,7 @@ export default {
   uninstall: 'Désinstaller',
   updateAvailable: 'Mise à jour disponible',
   upgrade: 'Mettre à jour',
+  useAccount: 'Utiliser ce compte',
   unauthorized: `Votre session a expiré. ${reload}`,
   not_found: `Ces informations sont obsolètes. ${reload}`,
   /** For what the user cannot fix: the server's fault, or the widget's or the host page's bug. */
@@ -52,5 +56,6 @@ export default {
   unavailable: `Service indisponible. ${later}`,
   payload_too_large: 'Les données sont trop volumineuses.',
   upgrade_blocked: 'Réinstallez pour appliquer cette mise à jour.',
+  credential_refused: 'Compte refusé\u00a0: {message}',
   oauth: 'La connexion a échoué. Réessayez.',
 } satisfies Locale;

@@ -8,11 +8,13 @@ const later = '後でお試しください。';
  * then the error messages (`ErrorKey` in ../strings.ts).
  */
 export default {
+  accountDeleted: '削除済み',
   active: '有効',
   choose: '選択…',
   close: '閉じる',
   configure: '設定',
   connect: '接続',
+  connectAnother: '別のアカウントを接続',
   connectTitle: '{app}アカウントを接続',
   connectWith: '{app}で接続',
   doneBody: '閉じてかまいません。',
@@ -29,6 +31,7 @@ export default {
   popupBlocked: 'ポップアップを許可してください。',
   popupClosed: '接続前に画面が閉じられました。',
   reconnect: '再接続が必要',
+  reconnectAccount: '再接続',
   remove: '削除',
   required: '{label}は必須です',
   requiredTarget: '{label}（必須）',
@@ -40,6 +43,7 @@ export default {
   uninstall: 'アンインストール',
   updateAvailable: '更新あり',
   upgrade: '更新',
+  useAccount: 'このアカウントを使用',
   unauthorized: `セッションが無効です。${reload}`,
   not_found: `情報が古くなっています。${reload}`,
   /** For what the user cannot fix: the server's fault, or the widget's or the host page's bug. */
@@ -52,5 +56,6 @@ export default {
   unavailable: later,
   payload_too_large: 'データが大きすぎます。',
   upgrade_blocked: '再インストールが必要です。',
+  credential_refused: 'アプリが拒否しました：{message}',
   oauth: 'サインインに失敗しました。もう一度お試しください。',
 } satisfies Locale;

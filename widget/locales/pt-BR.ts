@@ -8,11 +8,13 @@ const later = 'Tente novamente mais tarde.';
  * then the error messages (`ErrorKey` in ../strings.ts).
  */
 export default {
+  accountDeleted: 'Conta excluída',
   active: 'Ativa',
   choose: 'Selecione…',
   close: 'Fechar',
   configure: 'Configurar',
   connect: 'Conectar',
+  connectAnother: 'Conectar outra conta',
   connectTitle: 'Conecte sua conta do {app}',
   connectWith: 'Conectar com {app}',
   doneBody: 'Tudo certo. Você pode fechar esta janela.',
@@ -29,6 +31,7 @@ export default {
   popupBlocked: 'A janela de login foi bloqueada. Permita pop-ups e tente novamente.',
   popupClosed: 'A janela de login foi fechada antes de conectar a conta.',
   reconnect: 'Reconexão necessária',
+  reconnectAccount: 'Reconectar',
   remove: 'Remover',
   required: 'O campo {label} é obrigatório',
   requiredTarget: '{label} (obrigatório)',
@@ -40,6 +43,7 @@ export default {
   uninstall: 'Desinstalar',
   updateAvailable: 'Atualização disponível',
   upgrade: 'Atualizar',
+  useAccount: 'Usar esta conta',
   unauthorized: `Sua sessão expirou. ${reload}`,
   not_found: `Estas informações estão desatualizadas. ${reload}`,
   /** For what the user cannot fix: the server's fault, or the widget's or the host page's bug. */
@@ -52,5 +56,6 @@ export default {
   unavailable: `Serviço indisponível no momento. ${later}`,
   payload_too_large: 'Os dados são grandes demais.',
   upgrade_blocked: 'Reinstale para aplicar esta atualização.',
+  credential_refused: 'O aplicativo recusou a conta: {message}',
   oauth: 'Não foi possível entrar. Tente novamente.',
 } satisfies Locale;

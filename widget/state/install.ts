@@ -1,5 +1,5 @@
 import type { AlloyError } from '../errors';
-import type { Field, FieldOption, InstallResult, IntegrationDetailView } from '../schema';
+import type { Field, FieldOption, InstallResult, Integration, IntegrationDetailView } from '../schema';
 import { fill, say, type Strings } from '../strings';
 import { core } from '../ui-core';
 import { cells } from './cells';
@@ -19,7 +19,15 @@ export interface InstallTarget {
   preFilled?: Record<string, unknown>;
   /** Alloy's `versionIds`: the versions asked for; only the published version of a workflow can be installed. */
   versionIds?: number[];
+  /** An account of the user's to connect again (the integrations page's Reconnect): the account step for it alone. */
+  reconnect?: string;
 }
+
+/** A connected account of the user's, with its state (the wire's `ConnectionView`). */
+export type Connection = Integration['connections'][number];
+
+/** An account an installation can use: one the app refused (or that is gone) must be connected again first. */
+export const usable = (c: Connection) => c.status === 'healthy' || c.status === 'refreshing';
 
 /** The fields of the workflows being installed, once each (workflows of one integration may share one). */
 export function fieldsOf(detail: IntegrationDetailView, workflowIds?: string[]): Field[] {
@@ -52,7 +60,10 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
   /** What went wrong last, shown in words and given to `onError` as is (an `AlloyError` with its code). */
   const error = cell<Error | undefined>(undefined);
   const busy = cell(false);
+  /** The account the install uses: the user's choice, or the one connected in this modal. */
   const credentialId = cell<string | undefined>(undefined);
+  /** The account the connect step connects again, in place (same id, its installations kept), instead of a new one. */
+  const reconnecting = cell(target.reconnect);
   const values = cell<Record<string, unknown>>({});
   const fieldErrors = cell<Record<string, string>>({});
   const options = cell<Record<string, OptionsState>>({});
@@ -128,11 +139,13 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
       const chosen = d.workflows.filter((w) => !target.workflowIds || target.workflowIds.includes(w.workflowId));
       const stale = target.versionIds?.find((v) => !chosen.some((w) => w.version === v));
       if (stale !== undefined) throw new TypeError(`Version ${stale} cannot be installed: only the published version (${chosen.map((w) => w.version).join(', ')}) can`);
-      const usable = d.credentials.filter((c) => c.status !== 'needs_reconnect');
+      // The account to use: the one the installation uses (an edit), else the only one; with several, the user picks.
+      const ready = d.credentials.filter(usable);
+      const current = chosen.find((w) => w.credentialId)?.credentialId ?? (ready.length === 1 ? ready[0]!.credentialId : undefined);
       detail.value = d;
       values.value = initial;
-      credentialId.value = usable.at(-1)?.credentialId;
-      if (d.auth.length > 0 && (!usable.length || target.alwaysShowAuthentication || target.authenticateOnly)) step.value = 'connect';
+      credentialId.value = current;
+      if (d.auth.length > 0 && (!ready.some((c) => c.credentialId === current) || target.alwaysShowAuthentication || target.authenticateOnly || reconnecting.value)) step.value = 'connect';
       else toSettings();
     } catch (err) {
       // The step first: the modal reports the error once, when it is set.
@@ -158,14 +171,27 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
 
   /** An account is connected (or gone): tell the subscribers. */
   const told = (id: string) => core.emit({ type: 'credential', integrationId: target.integrationId, credentialId: id });
-  const connected = (id: string) => {
+  /** Installs with an account of the user's: on to the settings. */
+  const useCredential = (id: string) => {
     credentialId.value = id;
-    told(id);
     toSettings();
   };
+  const connected = (id: string) => {
+    told(id);
+    // Reconnected in place, an account's installations work again as they are: nothing to save.
+    if (reconnecting.value && detail.value!.credentials.some((c) => c.credentialId === id && c.inUse)) {
+      credentialId.value = id;
+      step.value = 'done';
+    } else useCredential(id);
+  };
 
+  /** Connects a new account with the app's form, or the one being reconnected in place. */
   const connectWithKey = (data: Record<string, string>) =>
-    act(async () => connected((await core.request<{ credentialId: string }>('POST', '/me/credentials', { app: detail.value!.connector, data })).credentialId));
+    act(async () => {
+      const again = reconnecting.value;
+      const res = await core.request<{ credentialId: string }>(again ? 'PUT' : 'POST', '/me/credentials' + (again ? '/' + again : ''), again ? { data } : { app: detail.value!.connector, data });
+      connected(res.credentialId);
+    });
 
   /** Deletes an account no installation uses (a user may hold only so many per app), then shows what is left. */
   const removeCredential = (id: string) =>
@@ -182,7 +208,8 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
   function connectWithOAuth(popup: Window | null) {
     if (!popup) return fail(new core.AlloyError('popup_blocked', strings.popupBlocked));
     return act(async () => {
-      const { beginUrl } = await core.request<{ beginUrl: string }>('POST', `/me/oauth/${detail.value!.connector}/start`, { origin: location.origin });
+      // With `credentialId`, the sign-in connects that account again, in place.
+      const { beginUrl } = await core.request<{ beginUrl: string }>('POST', `/me/oauth/${detail.value!.connector}/start`, { origin: location.origin, credentialId: reconnecting.value });
       // The popup begins at the server through a form this page posts into it, not a link: the
       // browser sends this page's Origin, which binds the sign-in to it (a link could be sent to anyone).
       const form = document.body.appendChild(Object.assign(document.createElement('form'), { method: 'post', action: beginUrl, target: 'alloy-oauth' }));
@@ -243,7 +270,7 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     );
   }
 
-  return { dispose: () => cancelOAuth(), watch, hidden, target, step, detail, error, busy, credentialId, values, fieldErrors, options, result, fields, load, loadOptions, connectWithKey, connectWithOAuth, removeCredential, submit, setValue };
+  return { dispose: () => cancelOAuth(), watch, hidden, target, step, detail, error, busy, credentialId, reconnecting, values, fieldErrors, options, result, fields, load, loadOptions, useCredential, connectWithKey, connectWithOAuth, removeCredential, submit, setValue };
 }
 
 export type InstallModel = ReturnType<typeof createInstallModel>;
