@@ -56,7 +56,7 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
 
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ integrationId: 'slack', connector: 'slack', installed: false });
-      expect(res.body.credentials).toEqual([{ credentialId: mine, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
+      expect(res.body.credentials).toEqual([{ credentialId: mine, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
       expect(res.body.workflows[0]).toMatchObject({ workflowId: 'slack-ticket-created', config: null, fields: [expect.objectContaining({ name: 'channel' })] });
       expect(JSON.stringify(res.body)).not.toContain('mine-secret');
     });
@@ -84,7 +84,7 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
       const { s, userId, me } = await setup();
       const res = await me('POST', '/me/credentials', { app: 'slack', data: { botToken: 'xoxb-widget-secret' } });
       expect(res.status).toBe(201);
-      expect(res.body).toEqual({ credentialId: expect.any(String) });
+      expect(res.body).toEqual({ credentialId: expect.any(String), displayName: 'Northwind Traders' });
       const row = await s.services.store.db.get<{ user_id: string; secret: string }>('SELECT user_id, secret FROM credentials WHERE id = ?', [res.body.credentialId]);
       expect(row!.user_id).toBe(userId);
       expect(row!.secret).not.toContain('xoxb-widget-secret');

@@ -229,7 +229,7 @@ describe(`headless installation (${storeKind})`, () => {
             installedAt: expect.any(String),
             updatedAt: expect.any(String),
             needsReconnect: false,
-            connection: { credentialId, app: 'slack', displayName: null, status: 'healthy', lastError: null, lastErrorAt: null },
+            connection: { credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null },
           },
         ],
         signingSecrets: [],
