@@ -47,10 +47,21 @@ describe('the integrations page', () => {
     });
 
     it('shows loading, then a card per integration with its name, description and state', async () => {
+      // The list is held at the network edge until the loading state is seen: a fast answer
+      // (the server is in this process) could otherwise come before the first look.
+      let answer!: () => void;
+      const held = new Promise<void>((resolve) => (answer = resolve));
+      const fetchOf = globalThis.fetch;
+      const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+        if (String(input instanceof Request ? input.url : input).includes('/me/integrations')) await held;
+        return fetchOf(input, init);
+      });
       const { ui } = await renderPage();
-      expect(ui.getByText('Loading…').getAttribute('aria-busy')).toBe('true');
+      expect((await ui.findByText('Loading…')).getAttribute('aria-busy')).toBe('true');
+      answer();
 
       const list = await ui.findByRole('list');
+      spy.mockRestore();
       const cards = within(list).getAllByRole('listitem');
       expect(cards.map((c) => within(c).getByRole('heading').textContent)).toEqual(['Alerts', 'BigCommerce', 'Consent', 'Forms', 'NetSuite', 'Slack', 'Vault']);
       const slack = cardOf(ui, 'Slack');
