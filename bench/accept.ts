@@ -203,7 +203,11 @@ export const perRound = (values: number[], format: (n: number) => string) => `${
 /** Reference points measured on this kind of machine (issue 6). */
 const reference = {
   bare: { rps: 'about 57 k req/s', latency: 'p99 2 ms' },
-  SQLite: { rps: 'about 14 k req/s (one better-sqlite3 insert per request, WAL, synchronous NORMAL); 3.7 k with synchronous FULL', latency: 'p99 ≈ 10 ms (naive insert)', ratio: '≈ 0.25 (naive insert)' },
+  SQLite: {
+    rps: 'about 14 k req/s (one better-sqlite3 insert per request, WAL, synchronous NORMAL); 3.7 k with synchronous FULL',
+    latency: 'p99 ≈ 10 ms (naive insert)',
+    ratio: '≈ 0.25 (naive insert)',
+  },
   PostgreSQL: { rps: 'about 6.8 k req/s (one `pg` insert per request)', latency: '—', ratio: '≈ 0.12 (6.8 k / 57 k)' },
 };
 
@@ -215,12 +219,16 @@ function costs(rounds: Round[]): { server: number; postgres: number; rest: numbe
 
 const coresText = (n: number) => n.toFixed(3);
 const REST = 'the rest of the machine (load generator, kernel)';
-const CPU_SOURCE = 'CPU of each round from /proc: the server process (all threads), PostgreSQL\'s processes, the whole machine';
+const CPU_SOURCE = "CPU of each round from /proc: the server process (all threads), PostgreSQL's processes, the whole machine";
 
 const MAIN_THREAD =
   "the server's main thread (/proc/<pid>/task/<pid>/stat), which runs all its JavaScript: HTTP, validation, store calls; under this closed loop (a connection sends again only once answered) even bare Hono's idles part of the time";
 /** The share of its time the server's main thread was on a CPU: the median of the rounds', and each round's. */
-const mainBusy = (rounds: Round[]) => perRound(rounds.map((r) => r.cpu.serverMain), (n) => `${Math.round(n * 100)}%`);
+const mainBusy = (rounds: Round[]) =>
+  perRound(
+    rounds.map((r) => r.cpu.serverMain),
+    (n) => `${Math.round(n * 100)}%`,
+  );
 
 export function acceptRows({ bare, stores }: AcceptSection): Row[] {
   const failures = (loads: LoadResult[]) => sum(loads, 'errors') + sum(loads, 'timeouts');
@@ -228,7 +236,16 @@ export function acceptRows({ bare, stores }: AcceptSection): Row[] {
   const cores = os.cpus().length;
   const rows: Row[] = [
     ['bare Hono: req/s (mean of the rounds)', int(mean(bare.map((l) => l.reqPerSec))), reference.bare.rps, '', ''],
-    ['bare Hono: p50 / p99 (median of the rounds)', `${ms(median(bare.map((l) => l.p50)))} / ${perRound(bare.map((l) => l.p99), (n) => ms(n))}`, reference.bare.latency, '', ''],
+    [
+      'bare Hono: p50 / p99 (median of the rounds)',
+      `${ms(median(bare.map((l) => l.p50)))} / ${perRound(
+        bare.map((l) => l.p99),
+        (n) => ms(n),
+      )}`,
+      reference.bare.latency,
+      '',
+      '',
+    ],
     ['bare Hono: non-2xx / errors', `${sum(bare, 'non2xx')} / ${failures(bare)}`, '', '0', mark(sum(bare, 'non2xx') + failures(bare) === 0)],
     ['bare Hono: cores per 1,000 req/s (median of the rounds)', `server ${coresText(bareCost.server)} · ${REST} ${coresText(bareCost.rest)}`, CPU_SOURCE, '', ''],
     ['bare Hono: its JavaScript thread busy (median of the rounds)', mainBusy(bare), MAIN_THREAD, '', ''],
@@ -249,7 +266,16 @@ export function acceptRows({ bare, stores }: AcceptSection): Row[] {
     rows.push(
       [`${a.store} accept: req/s (mean of the rounds)`, int(mean(a.rounds.map((l) => l.reqPerSec))), ref.rps, '', ''],
       [`${a.store} accept: ratio ours / bare (median of the rounds)`, perRound(ratios, (n) => n.toFixed(2)), ref.ratio, `≥ ${TARGET_RATIO}`, mark(ratio >= TARGET_RATIO)],
-      [`${a.store} accept: p50 / p99 (median of the rounds)`, `${ms(median(a.rounds.map((l) => l.p50)))} / ${perRound(a.rounds.map((l) => l.p99), (n) => ms(n))}`, ref.latency, `p99 ≤ ${TARGET_P99_MS} ms`, mark(p99 <= TARGET_P99_MS)],
+      [
+        `${a.store} accept: p50 / p99 (median of the rounds)`,
+        `${ms(median(a.rounds.map((l) => l.p50)))} / ${perRound(
+          a.rounds.map((l) => l.p99),
+          (n) => ms(n),
+        )}`,
+        ref.latency,
+        `p99 ≤ ${TARGET_P99_MS} ms`,
+        mark(p99 <= TARGET_P99_MS),
+      ],
       [`${a.store} accept: non-2xx / errors`, `${sum(a.rounds, 'non2xx')} / ${failures(a.rounds)}`, '', '0', mark(sum(a.rounds, 'non2xx') + failures(a.rounds) === 0)],
       [
         `${a.store} accept: cores per 1,000 req/s (median of the rounds)`,

@@ -76,7 +76,12 @@ export async function openBenchStore(kind: StoreKind, pgUrl?: string): Promise<B
     env: { DATA_DIR: dataDir, DATABASE_URL: url.toString() },
     async query<T>(sql: string, params: unknown[] = []) {
       let n = 0;
-      return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
+      return (
+        await client.query(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params,
+        )
+      ).rows as T[];
     },
     async dispose() {
       await client.query(`DROP SCHEMA ${schema} CASCADE`);

@@ -98,7 +98,10 @@ export function growthRows(results: GrowthResult[]): Row[] {
     return [
       ...g.steps.map((s): Row => [
         `${g.store} growth: accept with ${int(s.installations)} installations: req/s (mean of the rounds), p50 / p99 (median of the rounds)`,
-        `${int(mean(s.rounds.map((l) => l.reqPerSec)))}, ${ms(median(s.rounds.map((l) => l.p50)))} / ${perRound(s.rounds.map((l) => l.p99), (n) => ms(n))}`,
+        `${int(mean(s.rounds.map((l) => l.reqPerSec)))}, ${ms(median(s.rounds.map((l) => l.p50)))} / ${perRound(
+          s.rounds.map((l) => l.p99),
+          (n) => ms(n),
+        )}`,
         `seeded in ${s.seedSeconds.toFixed(1)} s`,
         '',
         '',

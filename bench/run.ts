@@ -85,7 +85,7 @@ async function main() {
       `Accept: \`POST /run/event\` with the seed's "Ticket Created" body, one user with one matching installation, ${CONNECTIONS} connections after a 15 s warm-up of each server (a fresh one keeps getting faster for tens of seconds), ` +
       `our server with \`WORKERS=off\` and the bare reference a Hono JSON endpoint on @hono/node-server (\`bench/bare-hono.ts\`), all running at once and loaded in turns: ${ROUNDS} rounds of ${ROUND_SECONDS} s, bare then each store, each ratio the median of its rounds' (a shared VM drifts over minutes; interleaved, the drift is under both sides of a ratio). ` +
       'Delivery: a Stream Data workflow posting to a sink on loopback, executions run in the server process. ' +
-      'Growth: a server on a store of each size (users with one installation each, seeded in bulk with SQL), all running at once, warmed up, then loaded in turns as in the accept rounds, each size getting the same load (so its events and executions grow alike); the factor is the median of the rounds\' (p99 at the largest / p99 at the smallest). Scale-out: `npm run worker` processes draining a queue filled beforehand. ' +
+      "Growth: a server on a store of each size (users with one installation each, seeded in bulk with SQL), all running at once, warmed up, then loaded in turns as in the accept rounds, each size getting the same load (so its events and executions grow alike); the factor is the median of the rounds' (p99 at the largest / p99 at the smallest). Scale-out: `npm run worker` processes draining a queue filled beforehand. " +
       (pgUrl ? '' : 'PostgreSQL was skipped (no DATABASE_URL / TEST_DATABASE_URL).'),
     '',
     table(rows),

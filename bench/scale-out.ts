@@ -137,7 +137,7 @@ export function scaleOutRows({ steps, latency }: { steps: ScaleOutStep[]; latenc
     [
       `PostgreSQL scaled out (server + 1 worker process) at ${latency.rate} events/s: accept → arrival p50 / p99`,
       `${latency.p50.toFixed(1)} ms / ${latency.p99.toFixed(1)} ms (${int(latency.delivered)} / ${int(latency.accepted)} delivered)`,
-      'the worker is woken by LISTEN/NOTIFY in the event\'s commit; without it, by its 250 ms poll',
+      "the worker is woken by LISTEN/NOTIFY in the event's commit; without it, by its 250 ms poll",
       '',
       '',
     ],

@@ -45,8 +45,12 @@ fs.writeFileSync(path.join(out, 'alloy.mjs'), esm);
 
 // The ES module's named exports, as built: each method of `Alloy()`, `Alloy` and `default`, `AlloyError`.
 const loader = (await import(pathToFileURL(path.join(out, 'alloy.mjs')).href)) as Record<string, unknown> & { Alloy(): Record<string, unknown> };
-const methods = Object.keys(loader.Alloy()).filter((k) => k !== 'AlloyError').sort();
-const exported = Object.keys(loader).filter((k) => !['Alloy', 'default', 'AlloyError'].includes(k)).sort();
+const methods = Object.keys(loader.Alloy())
+  .filter((k) => k !== 'AlloyError')
+  .sort();
+const exported = Object.keys(loader)
+  .filter((k) => !['Alloy', 'default', 'AlloyError'].includes(k))
+  .sort();
 if (methods.join() !== exported.join()) fail(`alloy.mjs exports ${exported.join(', ')} but Alloy() has ${methods.join(', ')}`);
 
 // The React bindings. `widget/index.ts` (the loader) stays out, imported from `./alloy.mjs`;
@@ -96,8 +100,18 @@ await build({
 
 // The declarations: widget/types.ts and widget/react, emitted by tsc, with relative imports
 // written as ESM wants them (`.js`), each checked to need nothing but each other and React.
-const parsed = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => fail(ts.flattenDiagnosticMessageText(d.messageText, '\n')) })!;
-const sources = [path.join(root, 'widget', 'types.ts'), ...fs.readdirSync(REACT_DIR).filter((f) => /\.tsx?$/.test(f)).map((f) => path.join(REACT_DIR, f))];
+const parsed = ts.getParsedCommandLineOfConfigFile(
+  path.join(root, 'tsconfig.json'),
+  {},
+  { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => fail(ts.flattenDiagnosticMessageText(d.messageText, '\n')) },
+)!;
+const sources = [
+  path.join(root, 'widget', 'types.ts'),
+  ...fs
+    .readdirSync(REACT_DIR)
+    .filter((f) => /\.tsx?$/.test(f))
+    .map((f) => path.join(REACT_DIR, f)),
+];
 const program = ts.createProgram(sources, {
   ...parsed.options,
   noEmit: false,
@@ -133,7 +147,10 @@ for (const [file, text] of declarations) {
     // The public types are index.d.ts in the package.
     const to = target === typesFile ? indexFile : target;
     if (to !== indexFile && !declarations.has(to)) fail(`${path.relative(out, file)} imports "${spec}", which the package lacks`);
-    let rel = path.relative(path.dirname(file), to).replace(/\\/g, '/').replace(/\.d\.ts$/, '.js');
+    let rel = path
+      .relative(path.dirname(file), to)
+      .replace(/\\/g, '/')
+      .replace(/\.d\.ts$/, '.js');
     if (!rel.startsWith('.')) rel = `./${rel}`;
     // `pos` is the opening quote's.
     const quote = text[pos];
@@ -162,12 +179,12 @@ const types = declarations.get(typesFile) ?? fail('widget/types.ts emitted nothi
 fs.writeFileSync(
   indexFile,
   [
-    '// The types of @alloy-embedded-kit/widget (alloy.mjs, and alloy.js\'s `window.Alloy`): widget/types.ts.',
+    "// The types of @alloy-embedded-kit/widget (alloy.mjs, and alloy.js's `window.Alloy`): widget/types.ts.",
     types.trimEnd(),
     '',
     '// alloy.mjs: each method as a named export.',
     ...methods.map((m) => `export declare const ${m}: AlloyInstance['${m}'];`),
-    '/** Alloy\'s factory: `const alloy = Alloy()` has every method. The instances share one session: a page has one user. */',
+    "/** Alloy's factory: `const alloy = Alloy()` has every method. The instances share one session: a page has one user. */",
     'export declare function Alloy(): AlloyInstance;',
     'export default Alloy;',
     '',

@@ -39,9 +39,27 @@ const common = (entry: string, ui = false): InlineConfig => ({
 
 fs.rmSync(out, { recursive: true, force: true });
 const bundles: Array<[string, InlineConfig]> = [
-  ['alloy.js', { ...common('widget/global.ts'), build: { ...common('widget/global.ts').build, lib: { entry: path.join(root, 'widget/global.ts'), name: 'Alloy', formats: ['iife'], fileName: () => 'alloy.js' } } }],
-  ['alloy.mjs', { ...common('widget/index.ts'), build: { ...common('widget/index.ts').build, lib: { entry: path.join(root, 'widget/index.ts'), formats: ['es'], fileName: () => 'alloy.mjs' } } }],
-  ['alloy-ui.js', { ...common('widget/ui.ts', true), build: { ...common('widget/ui.ts', true).build, lib: { entry: path.join(root, 'widget/ui.ts'), formats: ['es'], fileName: () => 'alloy-ui.js' } } }],
+  [
+    'alloy.js',
+    {
+      ...common('widget/global.ts'),
+      build: { ...common('widget/global.ts').build, lib: { entry: path.join(root, 'widget/global.ts'), name: 'Alloy', formats: ['iife'], fileName: () => 'alloy.js' } },
+    },
+  ],
+  [
+    'alloy.mjs',
+    {
+      ...common('widget/index.ts'),
+      build: { ...common('widget/index.ts').build, lib: { entry: path.join(root, 'widget/index.ts'), formats: ['es'], fileName: () => 'alloy.mjs' } },
+    },
+  ],
+  [
+    'alloy-ui.js',
+    {
+      ...common('widget/ui.ts', true),
+      build: { ...common('widget/ui.ts', true).build, lib: { entry: path.join(root, 'widget/ui.ts'), formats: ['es'], fileName: () => 'alloy-ui.js' } },
+    },
+  ],
 ];
 for (const [, config] of bundles) await build(config);
 
@@ -76,7 +94,9 @@ const rows = Object.entries(sizes).map(([file, bytes]) => {
 });
 console.log('widget (gzip -9)            bytes   change    budget    goal');
 for (const r of rows) {
-  console.log(`${r.file.padEnd(26)}${String(r.bytes).padStart(7)}${r.delta.padStart(9)}${(r.limit ? String(r.limit.budget) : '').padStart(10)}${(r.limit ? String(r.limit.goal) : '').padStart(8)}${r.over ? '  OVER BUDGET' : ''}`);
+  console.log(
+    `${r.file.padEnd(26)}${String(r.bytes).padStart(7)}${r.delta.padStart(9)}${(r.limit ? String(r.limit.budget) : '').padStart(10)}${(r.limit ? String(r.limit.goal) : '').padStart(8)}${r.over ? '  OVER BUDGET' : ''}`,
+  );
 }
 fs.writeFileSync(path.join(out, 'sizes.json'), `${JSON.stringify(sizes, null, 2)}\n`);
 if (process.argv.includes('--record')) fs.writeFileSync(baselineFile, `${JSON.stringify(sizes, null, 2)}\n`);

@@ -27,7 +27,13 @@ export interface BackendOptions {
 
 const Ticket = z.object({ ticketName: z.string().trim().min(1), customerEmail: z.string().trim().email(), description: z.string().trim().min(1) });
 const Fulfillment = z.object({ orderId: z.union([z.string().regex(/^\d+$/, 'an order id is a number'), z.number().int().positive()]), status: z.string().trim().min(1) });
-const NewOrder = z.object({ orderId: z.coerce.number().int().positive().default(() => 200 + Math.floor(Math.random() * 800)) });
+const NewOrder = z.object({
+  orderId: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(() => 200 + Math.floor(Math.random() * 800)),
+});
 
 async function parse<S extends z.ZodType>(schema: S, value: unknown): Promise<z.output<S>> {
   const parsed = schema.safeParse(value ?? {});
@@ -54,7 +60,13 @@ export function demoRoutes(options: BackendOptions): (app: Hono<AppEnv>) => void
   };
   const ok = async (method: string, url: string, body?: unknown) => {
     const res = await api(method, url, body);
-    if (res.status >= 400) throw new ApiError(res.status as ContentfulStatusCode, res.body?.error?.code ?? 'invalid_request', res.body?.error?.message ?? `${method} ${url}: ${res.status}`, res.body?.error?.details);
+    if (res.status >= 400)
+      throw new ApiError(
+        res.status as ContentfulStatusCode,
+        res.body?.error?.code ?? 'invalid_request',
+        res.body?.error?.message ?? `${method} ${url}: ${res.status}`,
+        res.body?.error?.details,
+      );
     return res.body;
   };
 
@@ -107,7 +119,14 @@ export function demoRoutes(options: BackendOptions): (app: Hono<AppEnv>) => void
       const installation = (data as Array<{ workflowId: string; active: boolean; webhookUrl: string | null }>).find((i) => i.workflowId === 'bigcommerce-order-created');
       if (!installation?.webhookUrl) throw new ApiError(409, 'conflict', 'Install BigCommerce (its "new order" workflow) first');
       const hook = `/hooks/${installation.webhookUrl.split('/hooks/')[1]}`;
-      const payload = { scope: 'store/order/created', store_id: '1001', data: { type: 'order', id: orderId }, hash: `demo${orderId}`, created_at: Math.floor(Date.now() / 1000), producer: 'stores/acme-store' };
+      const payload = {
+        scope: 'store/order/created',
+        store_id: '1001',
+        data: { type: 'order', id: orderId },
+        hash: `demo${orderId}`,
+        created_at: Math.floor(Date.now() / 1000),
+        producer: 'stores/acme-store',
+      };
       const res = await fetch(`${options.selfUrl()}${hook}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
       return c.json({ orderId, ...((await res.json()) as object) }, res.status as ContentfulStatusCode);
     });
@@ -124,7 +143,11 @@ export function demoRoutes(options: BackendOptions): (app: Hono<AppEnv>) => void
         // keep the text
       }
       const order = (json as { data?: { id?: unknown } })?.data?.id;
-      feed.add('acmeco', order !== undefined ? `New AcmeCo record for BigCommerce order ${String(order)}` : body.slice(0, 120), { webhookId: headers['webhook-id'], verified: true, body: json });
+      feed.add('acmeco', order !== undefined ? `New AcmeCo record for BigCommerce order ${String(order)}` : body.slice(0, 120), {
+        webhookId: headers['webhook-id'],
+        verified: true,
+        body: json,
+      });
       return c.json({ received: true });
     });
 
@@ -150,8 +173,14 @@ export function demoRoutes(options: BackendOptions): (app: Hono<AppEnv>) => void
       return c.json(
         {
           workflows: installed.map((w) => ({ workflowId: w.workflowId, name: w.name })),
-          executions: per.flatMap((p) => p.executions).sort(newest('createdAt')).slice(0, 20),
-          errors: per.flatMap((p) => p.errors).sort(newest('errorOccurredAt')).slice(0, 20),
+          executions: per
+            .flatMap((p) => p.executions)
+            .sort(newest('createdAt'))
+            .slice(0, 20),
+          errors: per
+            .flatMap((p) => p.errors)
+            .sort(newest('errorOccurredAt'))
+            .slice(0, 20),
         },
         200,
         { 'cache-control': 'no-store' },

@@ -51,7 +51,10 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
         },
       })(app);
       // A host page whose CSS does its worst (`* { all: unset !important }`…): the widget must not care.
-      app.get('/hostile', () => new Response(fs.readFileSync(path.join(publicDir, 'hostile.html')), { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } }));
+      app.get(
+        '/hostile',
+        () => new Response(fs.readFileSync(path.join(publicDir, 'hostile.html')), { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } }),
+      );
     },
     listening(url) {
       selfUrl = url.replace(/\/$/, '');

@@ -114,9 +114,7 @@ export class Api {
 // Query strings repeat keys (`?a=1&a=2`); a schema field that is not an array takes the first value.
 function parseOrThrow(schema: z.ZodType, input: unknown, where: 'query' | 'body'): unknown {
   if (where === 'query') {
-    const flat = Object.fromEntries(
-      Object.entries(input as Record<string, string[]>).map(([k, v]) => [k, isArrayField(schema, k) ? v : v[0]]),
-    );
+    const flat = Object.fromEntries(Object.entries(input as Record<string, string[]>).map(([k, v]) => [k, isArrayField(schema, k) ? v : v[0]]));
     input = flat;
   }
   const result = schema.safeParse(input);
@@ -136,9 +134,7 @@ function nodePath(node: JsonNode | undefined, last?: string): string {
 }
 
 const nulError = (path: string) =>
-  new ApiError(400, 'invalid_request', 'The request contains a NUL character (U+0000), which is not accepted', [
-    { path, message: 'must not contain the NUL character' },
-  ]);
+  new ApiError(400, 'invalid_request', 'The request contains a NUL character (U+0000), which is not accepted', [{ path, message: 'must not contain the NUL character' }]);
 
 // A high surrogate not followed by a low one, or a low one not preceded by a high one (code units: no `u` flag).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

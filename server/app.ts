@@ -62,7 +62,12 @@ function routeMethods(app: Hono<AppEnv>): (path: string) => string[] {
       .filter((r) => r.method !== 'ALL')
       .map((r) => ({
         method: r.method,
-        pattern: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`),
+        pattern: new RegExp(
+          `^${r.path
+            .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+            .replace(/:[^/]+/g, '[^/]+')
+            .replace(/\*/g, '.*')}$`,
+        ),
       }));
     const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
     if (methods.has('GET')) methods.add('HEAD');

@@ -9,7 +9,14 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const csv = z
   .string()
   .optional()
-  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined));
+  .transform((v) =>
+    v
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined,
+  );
 
 /** Requests per second (decimals allowed); `0` or `off` turns the limit off. */
 const perSecond = (fallback: string) =>
@@ -37,7 +44,11 @@ export const EnvSchema = z.object({
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   TOKEN_ISSUER: z.string().default('alloy-embedded-kit'),
   TOKEN_AUDIENCE: z.string().default('alloy-embedded-kit:user'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Time to receive a whole request (headers and body) before a 408 and a closed connection. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Time to receive the headers; default 10 s (or REQUEST_TIMEOUT_MS when lower). */
@@ -57,7 +68,11 @@ export const EnvSchema = z.object({
     .default('1000,5000,30000,120000,600000'),
   RETRY_AFTER_MAX_MS: z.coerce.number().int().min(0).default(3_600_000),
   HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-  HTTP_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  HTTP_MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(5 * 1024 * 1024),
   ALLOY_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must be a Standard Webhooks secret (whsec_…)').optional(),
   ALLOY_ERROR_WEBHOOK_URL: z.string().url().optional(),
   /** Where the lifecycle webhooks (installation.*, credential.*, execution.failed) are POSTed; unset: none are kept or sent. */

@@ -47,7 +47,9 @@ async function main() {
     console.log(`  workers: ${config.workers ? `${config.workerConcurrency} in this process` : 'off (run npm run worker)'}`);
     if (config.errorWebhookUrl) console.log(`  error webhook: ${safeUrl(config.errorWebhookUrl)} (final failures, signed; sent by the processes that run workers)`);
     if (config.eventsWebhookUrl) {
-      const disabled = eventsEndpoint?.disabledAt ? ` — DISABLED since ${new Date(eventsEndpoint.disabledAt).toISOString()} after failing; messages are kept, not sent, until POST /webhook-endpoint/enable` : '';
+      const disabled = eventsEndpoint?.disabledAt
+        ? ` — DISABLED since ${new Date(eventsEndpoint.disabledAt).toISOString()} after failing; messages are kept, not sent, until POST /webhook-endpoint/enable`
+        : '';
       console.log(`  lifecycle webhooks: ${safeUrl(config.eventsWebhookUrl)} (installation.*, credential.*, execution.failed; signed)${disabled}`);
     }
     console.log(`  API reference: ${url}/docs`);
@@ -66,7 +68,10 @@ async function main() {
     // The worker stops claiming, lets running executions finish (up to 10 s) and releases the rest.
     Promise.all([closed, services.engine.stop(), demo?.close()])
       .then(() => services.store.close())
-      .then(() => process.exit(0), () => process.exit(1));
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     setTimeout(() => process.exit(1), 15_000).unref();
   };
   process.on('SIGINT', () => shutdown('SIGINT'));

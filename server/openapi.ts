@@ -84,12 +84,7 @@ export function openApiDocument(docs: readonly RouteDoc[], serverUrl: string) {
 
     const tags = tagsOf(doc);
     tags.forEach((t) => usedTags.add(t));
-    const security =
-      doc.auth === 'apiKey'
-        ? [{ apiKey: [] }, ...(browserSdk.has(key) ? [{ browserUserToken: [] }] : [])]
-        : doc.auth === 'userToken'
-          ? [{ userToken: [] }]
-          : [];
+    const security = doc.auth === 'apiKey' ? [{ apiKey: [] }, ...(browserSdk.has(key) ? [{ browserUserToken: [] }] : [])] : doc.auth === 'userToken' ? [{ userToken: [] }] : [];
     paths[path] ??= {};
     paths[path][doc.method] = {
       operationId,
@@ -162,7 +157,12 @@ export function openApiDocument(docs: readonly RouteDoc[], serverUrl: string) {
       headers: {
         RetryAfter: { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 1 }, example: 5 },
         ...(idempotencyUsed
-          ? { IdempotentReplayed: { description: 'Present (`true`) when this answer repeats the first one for the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } } }
+          ? {
+              IdempotentReplayed: {
+                description: 'Present (`true`) when this answer repeats the first one for the same Idempotency-Key.',
+                schema: { type: 'string', enum: ['true'] },
+              },
+            }
           : {}),
       },
       securitySchemes: {

@@ -55,7 +55,8 @@ export const UserIdQuery = z.object({ userId: UserRef });
  * the API key; with a user token, the token's user, whom it may name and no one else.
  */
 const ActingUserRef = UserRef.optional().meta({
-  description: 'A userId, or the username (Alloy accepts either). Required with the API key; with a user token in x-alloy-user-token, the token’s user (naming another user is a 403).',
+  description:
+    'A userId, or the username (Alloy accepts either). Required with the API key; with a user token in x-alloy-user-token, the token’s user (naming another user is a 403).',
 });
 export const ActingUserQuery = z.object({ userId: ActingUserRef });
 /** How the ISV operations the browser SDK calls say so in the API reference. */
@@ -67,7 +68,12 @@ export const LogsQuery = z.object({
   userId: UserRef.optional(),
   limit: Limit,
   cursor: z.string().optional(),
-  page: z.coerce.number({ error: PAGE_RANGE }).int({ error: PAGE_RANGE }).min(1, { error: PAGE_RANGE }).optional().meta({ description: 'Page number, from 1 (Alloy\'s paging); `cursor` pages without counting.' }),
+  page: z.coerce
+    .number({ error: PAGE_RANGE })
+    .int({ error: PAGE_RANGE })
+    .min(1, { error: PAGE_RANGE })
+    .optional()
+    .meta({ description: "Page number, from 1 (Alloy's paging); `cursor` pages without counting." }),
   order: z.enum(['asc', 'desc']).default('desc').meta({ description: 'By creation time; newest first by default.' }),
 });
 export const ErrorsQuery = z.object({ userId: UserRef.optional(), limit: Limit });
@@ -89,9 +95,7 @@ export const UpdateUserBody = z
   .object({ username: Username.optional(), fullName: z.string().max(255).nullish() })
   .refine((b) => b.username !== undefined || b.fullName !== undefined, 'give username or fullName');
 
-export const User = z
-  .object({ userId: z.string(), username: z.string(), fullName: z.string().nullable(), createdAt: z.string(), updatedAt: z.string() })
-  ;
+export const User = z.object({ userId: z.string(), username: z.string(), fullName: z.string().nullable(), createdAt: z.string(), updatedAt: z.string() });
 export const CreateUserResponse = z.object({ userId: z.string() });
 export const BatchUsersResponse = z.object({
   data: z.array(z.object({ username: z.string(), userId: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })),
@@ -153,7 +157,10 @@ export const CredentialMetadata = z.object({
   connector: z.string().meta({ description: 'The app id (API version 2025-09).' }),
   name: z.string().meta({ description: 'The app id (API versions up to 2024-03).' }),
   icon: z.string(),
-  isOauth: z.boolean().meta({ description: 'true: connect through GET /headless/oauthUrl, passing `properties` as query parameters; false: POST /headless/credentials with `properties` as the keys of credential.data.' }),
+  isOauth: z.boolean().meta({
+    description:
+      'true: connect through GET /headless/oauthUrl, passing `properties` as query parameters; false: POST /headless/credentials with `properties` as the keys of credential.data.',
+  }),
   properties: z.array(CredentialProperty),
   app: z.string(),
   displayName: z.string(),
@@ -167,7 +174,8 @@ export const HeadlessCredentialBody = z.object({
   userId: UserRef,
   credential: z.object({ type: z.string().min(1).meta({ description: 'The app, e.g. "slack".' }), data: CredentialData }),
   credentialId: z.string().min(1).optional().meta({
-    description: 'Reconnect this credential of the user’s instead of adding one: the same id with the new values, every installation on it kept (one that needed reconnecting is healthy again).',
+    description:
+      'Reconnect this credential of the user’s instead of adding one: the same id with the new values, every installation on it kept (one that needed reconnecting is healthy again).',
   }),
 });
 export const CreateCredentialResponse = z.object({ success: z.literal(true), credentialId: z.string() });
@@ -249,7 +257,10 @@ export const CompleteInstallationBody = z.object({
   data: z
     .union([z.array(FilledBlock), ConfigValues])
     .default([])
-    .meta({ description: 'The values, as startInstallation listed their fields: `[{ workflowId, blockId, fields: [{ name, value }] }]` (or one object of values by field name, for every workflow).' }),
+    .meta({
+      description:
+        'The values, as startInstallation listed their fields: `[{ workflowId, blockId, fields: [{ name, value }] }]` (or one object of values by field name, for every workflow).',
+    }),
   userId: UserRef.optional().meta({ description: 'Taken from the started installation when left out.' }),
   credentialId: z.string().optional(),
 });
@@ -310,9 +321,7 @@ const WorkflowRef = {
 };
 const oneWorkflowRef = (b: { workflowId?: string; workflowName?: string }) => b.workflowId !== undefined || b.workflowName !== undefined;
 const WORKFLOW_REF_MISSING = { error: 'give workflowId or workflowName', path: ['workflowId'] };
-export const RunWorkflowBody = z
-  .object({ userId: UserRef, ...WorkflowRef, data: z.record(z.string(), z.unknown()).default({}) })
-  .refine(oneWorkflowRef, WORKFLOW_REF_MISSING);
+export const RunWorkflowBody = z.object({ userId: UserRef, ...WorkflowRef, data: z.record(z.string(), z.unknown()).default({}) }).refine(oneWorkflowRef, WORKFLOW_REF_MISSING);
 export const RunWorkflowResponse = RunEventResponse.extend({ message: z.literal('success') });
 export const RerunResponse = z.object({ success: z.literal(true), executionId: z.string(), status: z.literal('queued') });
 
@@ -345,36 +354,47 @@ export const WorkflowUsersResponse = z.object({
     }),
   ),
 });
-export const ExecutionLogView = z
-  .object({
-    executionId: z.string(),
-    eventId: z.string(),
-    event: z.string(),
-    userId: z.string(),
-    workflowId: z.string(),
-    installationId: z.string(),
-    version: z.number(),
-    status: z.enum(['queued', 'running', 'succeeded', 'success', 'failed']).meta({ description: 'A succeeded run is "succeeded" in 2025-09 and "success" in 2023-12 and 2024-03, as Alloy answers there.' }),
-    attempts: z.number(),
-    createdAt: z.string(),
-    startedAt: z.string().nullable(),
-    finishedAt: z.string().nullable(),
-    error: z.string().nullable(),
-    steps: z.array(z.object({ blockId: z.string(), attempt: z.number(), input: z.unknown(), output: z.unknown(), error: z.string().nullable(), startedAt: z.string(), finishedAt: z.string().nullable() })),
-    stoppedAt: z.string().nullable(),
-    finished: z.boolean().meta({ description: 'Whether the run succeeded.' }),
-    results: z.array(
-      z.object({
-        blockId: z.string(),
-        connectorId: z.string(),
-        startedAt: z.string(),
-        stoppedAt: z.string().nullable(),
-        data: z.array(z.unknown()).meta({ description: 'The block\'s output: `[{ json }]` in 2023-12 and 2024-03, `[[{ json }]]` in 2025-09.' }),
-        error: z.string().nullable(),
-      }),
-    ),
-    inputs: z.array(z.object({ connectorId: z.string(), data: z.unknown() })),
-  });
+export const ExecutionLogView = z.object({
+  executionId: z.string(),
+  eventId: z.string(),
+  event: z.string(),
+  userId: z.string(),
+  workflowId: z.string(),
+  installationId: z.string(),
+  version: z.number(),
+  status: z
+    .enum(['queued', 'running', 'succeeded', 'success', 'failed'])
+    .meta({ description: 'A succeeded run is "succeeded" in 2025-09 and "success" in 2023-12 and 2024-03, as Alloy answers there.' }),
+  attempts: z.number(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  steps: z.array(
+    z.object({
+      blockId: z.string(),
+      attempt: z.number(),
+      input: z.unknown(),
+      output: z.unknown(),
+      error: z.string().nullable(),
+      startedAt: z.string(),
+      finishedAt: z.string().nullable(),
+    }),
+  ),
+  stoppedAt: z.string().nullable(),
+  finished: z.boolean().meta({ description: 'Whether the run succeeded.' }),
+  results: z.array(
+    z.object({
+      blockId: z.string(),
+      connectorId: z.string(),
+      startedAt: z.string(),
+      stoppedAt: z.string().nullable(),
+      data: z.array(z.unknown()).meta({ description: "The block's output: `[{ json }]` in 2023-12 and 2024-03, `[[{ json }]]` in 2025-09." }),
+      error: z.string().nullable(),
+    }),
+  ),
+  inputs: z.array(z.object({ connectorId: z.string(), data: z.unknown() })),
+});
 export const LogsResponse = z.object({ data: z.array(ExecutionLogView), nextCursor: z.string().nullable() });
 // `GET /logs`: Alloy's account-wide log of runs.
 export const LOG_MESSAGES = { failed: 'executionError', succeeded: 'executionSuccess', running: 'executionRunning', queued: 'executionQueued' } as const;
@@ -415,11 +435,13 @@ export const AccountLogsResponse = z.object({
   pagination: z.object({ totalItems: z.number(), totalPages: z.number(), currentPage: z.number(), pageSize: z.number() }),
 });
 export const ErrorsResponse = z.object({
-  data: z.array(z.object({ workflowId: z.string(), userId: z.string(), executionId: z.string().nullable(), block: z.string().nullable(), errorOccurredAt: z.string(), message: z.string() })),
+  data: z.array(
+    z.object({ workflowId: z.string(), userId: z.string(), executionId: z.string().nullable(), block: z.string().nullable(), errorOccurredAt: z.string(), message: z.string() }),
+  ),
 });
 export const AnalyticsResponse = z.object({
   workflowId: z.string(),
-  totalAppActions: z.number().meta({ description: 'Block runs over the workflow\'s lifetime (each attempt counts).' }),
+  totalAppActions: z.number().meta({ description: "Block runs over the workflow's lifetime (each attempt counts)." }),
   totalWorkflowRuns: z.number(),
   totalErrors: z.number(),
   succeededRuns: z.number(),
@@ -459,7 +481,9 @@ export const WebhookDeliveriesQuery = z.object({
 export const WebhookDelivery = z.object({
   id: z.string().meta({ description: 'The message id, sent as `webhook-id` at every try and redelivery.' }),
   type: WebhookType,
-  status: z.enum(['pending', 'delivered', 'failed']).meta({ description: '`pending` until the endpoint answered 2xx (`delivered`) or the tries ran out or it was refused for good (`failed`).' }),
+  status: z
+    .enum(['pending', 'delivered', 'failed'])
+    .meta({ description: '`pending` until the endpoint answered 2xx (`delivered`) or the tries ran out or it was refused for good (`failed`).' }),
   attempts: z.number().int().meta({ description: 'Tries since it was stored or last redelivered.' }),
   lastResponseCode: z.number().int().nullable().meta({ description: 'The HTTP status of the last answer; null when none came (a network error) or not tried yet.' }),
   lastError: z.string().nullable(),
@@ -469,7 +493,9 @@ export const WebhookDelivery = z.object({
   data: z.record(z.string(), z.unknown()).meta({ description: 'The body’s `data`, as sent.' }),
 });
 export const WebhookDeliveriesPage = z.object({ data: z.array(WebhookDelivery), nextCursor: z.string().nullable() });
-const WebhookEndpointStatus = z.enum(['enabled', 'disabled']).meta({ description: '`disabled` after ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS of failures with no success: messages are kept, not sent.' });
+const WebhookEndpointStatus = z
+  .enum(['enabled', 'disabled'])
+  .meta({ description: '`disabled` after ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS of failures with no success: messages are kept, not sent.' });
 export const WebhookEndpointView = z.object({
   url: z.string().meta({ description: 'ALLOY_EVENTS_WEBHOOK_URL, without its query string or credentials.' }),
   status: WebhookEndpointStatus,

@@ -52,7 +52,6 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-
 /**
  * A secret generated once and kept in the data directory (mode 0600), for development set-ups
  * that set no environment variable. Returns the value and whether it was just created.

@@ -24,10 +24,7 @@ export interface Started {
  * Opens the store, loads and releases the definitions, and sets up keys. In development, missing
  * secrets are generated once and kept in the data directory; in production they must be given.
  */
-export async function startServices(
-  config: Config,
-  overrides: { store?: StoreOptions; definitions?: Definitions; worker?: boolean } = {},
-): Promise<Started> {
+export async function startServices(config: Config, overrides: { store?: StoreOptions; definitions?: Definitions; worker?: boolean } = {}): Promise<Started> {
   const definitions = overrides.definitions ?? loadDefinitions(config.integrationsDir);
   checkConnectors(definitions);
   if (config.production && (!config.apiKey || !config.encryptionKey || !config.webhookSecret)) {

@@ -39,7 +39,13 @@ export async function request<T>(method: string, path: string, body?: unknown, h
       }
     }
     const after = Number(res.headers.get('retry-after'));
-    throw new AlloyError(CODES[res.status] ?? (res.status < 500 ? 'invalid_request' : 'server'), json.error?.message ?? `The server answered ${res.status}`, json.error?.details, after > 0 ? after * 1000 : undefined, json.error?.code);
+    throw new AlloyError(
+      CODES[res.status] ?? (res.status < 500 ? 'invalid_request' : 'server'),
+      json.error?.message ?? `The server answered ${res.status}`,
+      json.error?.details,
+      after > 0 ? after * 1000 : undefined,
+      json.error?.code,
+    );
   }
 }
 

@@ -123,7 +123,11 @@ type Target = { installationId: string } | { integrationId: string } | { workflo
 async function installationsOf(target: Target): Promise<Installation[]> {
   const { data } = await request<{ data: Installation[] }>('GET', '/me/installations');
   const found = data.filter((i) =>
-    'installationId' in target ? i.installationId === target.installationId : 'workflowId' in target ? i.workflowId === target.workflowId : i.integrationId === target.integrationId,
+    'installationId' in target
+      ? i.installationId === target.installationId
+      : 'workflowId' in target
+        ? i.workflowId === target.workflowId
+        : i.integrationId === target.integrationId,
   );
   if (found.length === 0) throw new AlloyError('not_found', `Nothing installed matches ${JSON.stringify(target)}`);
   return found;
@@ -171,7 +175,28 @@ export function renderIntegrations(element: Element, options: PageOptions = {}):
  * instances share one session (one token, one outbox): a page has one user.
  */
 export function Alloy() {
-  return { setToken, setTokenProvider, setBaseUrl, setRegion, install, edit, update, authenticate, close, getIntegrations, getWorkflows, deactivate, reactivate, uninstall, sendAppEvent, flushOutbox, renderIntegrations, subscribe, preload, AlloyError };
+  return {
+    setToken,
+    setTokenProvider,
+    setBaseUrl,
+    setRegion,
+    install,
+    edit,
+    update,
+    authenticate,
+    close,
+    getIntegrations,
+    getWorkflows,
+    deactivate,
+    reactivate,
+    uninstall,
+    sendAppEvent,
+    flushOutbox,
+    renderIntegrations,
+    subscribe,
+    preload,
+    AlloyError,
+  };
 }
 
 if (typeof window !== 'undefined') {

@@ -70,7 +70,14 @@ export function openModal(target: InstallTarget, options: ModalOptions): void {
     if (error && error !== lastError) options.onError?.(error);
     lastError = error;
     const r = model.result.value;
-    if (model.step.value === 'done') report({ success: true, installationId: r?.installationId, workflowIds: r?.workflowIds, credentialId: model.credentialId.value, signingSecrets: r?.signingSecrets.length ? r.signingSecrets : undefined });
+    if (model.step.value === 'done')
+      report({
+        success: true,
+        installationId: r?.installationId,
+        workflowIds: r?.workflowIds,
+        credentialId: model.credentialId.value,
+        signingSecrets: r?.signingSecrets.length ? r.signingSecrets : undefined,
+      });
   });
   model.hidden.value = Boolean(options.hide);
   // Mounted first: a theme refused there (a TypeError) leaves no modal counted as open.

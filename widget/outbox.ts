@@ -53,7 +53,13 @@ export function stopRetrying(): void {
  */
 async function deliver(item: Pending): Promise<SendResult> {
   try {
-    const res = await request<AcceptedEvent>('POST', `/plugins/appmixer/utils/appevents/events/${encodeURIComponent(item.event)}`, item.data, { 'idempotency-key': item.id }, item.user);
+    const res = await request<AcceptedEvent>(
+      'POST',
+      `/plugins/appmixer/utils/appevents/events/${encodeURIComponent(item.event)}`,
+      item.data,
+      { 'idempotency-key': item.id },
+      item.user,
+    );
     await remove(item.id);
     delay = 0;
     return { status: 'delivered', id: item.id, eventId: res.eventId, executionIds: res.executionIds };

@@ -52,7 +52,7 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 export const FieldOptionView = z.object({
   label: z.string(),
   value: z.string(),
-  required: z.boolean().optional().meta({ description: 'Of a field mapping\'s targets: the account requires this field, so something must be mapped to it.' }),
+  required: z.boolean().optional().meta({ description: "Of a field mapping's targets: the account requires this field, so something must be mapped to it." }),
   custom: z.boolean().optional().meta({ description: 'A field the account added itself (a custom field), not one every account has.' }),
 });
 /** Where a field's options come from: an option source of a connector, loaded with the user's credential. */
@@ -62,40 +62,38 @@ export const OptionsSourceView = z.object({
   dependsOn: z
     .array(z.string())
     .optional()
-    .meta({ description: 'Fields of the same workflow whose values the options depend on: load them with each one\'s value as a query parameter named after it.' }),
+    .meta({ description: "Fields of the same workflow whose values the options depend on: load them with each one's value as a query parameter named after it." }),
 });
 /** One of the ISV's own fields that a `fieldMapping` field maps to the account's fields. */
 export const SourceFieldView = z.object({ name: z.string(), label: z.string(), required: z.boolean() });
-export const FieldView = z
-  .object({
-    name: z.string(),
-    label: z.string(),
-    type: z.enum(FIELD_TYPES),
-    required: z.boolean(),
-    description: z.string().optional(),
-    placeholder: z.string().optional(),
-    default: z.unknown().optional(),
-    options: z.array(FieldOptionView).optional(),
-    optionsSource: OptionsSourceView.optional(),
-    sourceFields: z
-      .array(SourceFieldView)
-      .optional()
-      .meta({ description: 'Of a fieldMapping field: the ISV\'s fields to map. Its value is `{ <source field name>: <option value> }`.' }),
-  });
-export const WorkflowView = z
-  .object({
-    workflowId: z.string(),
-    integrationId: z.string(),
-    name: z.string(),
-    description: z.string().optional(),
-    installed: z.boolean(),
-    version: z.number(),
-    installedVersion: z.number().nullable(),
-    active: z.boolean(),
-    credentialId: z.string().nullable().optional().meta({ description: 'The account the installation uses (null when it needs none).' }),
-    trigger: z.object({ type: z.string(), event: z.string().optional() }),
-    blocks: z.array(BlockView),
-  });
+export const FieldView = z.object({
+  name: z.string(),
+  label: z.string(),
+  type: z.enum(FIELD_TYPES),
+  required: z.boolean(),
+  description: z.string().optional(),
+  placeholder: z.string().optional(),
+  default: z.unknown().optional(),
+  options: z.array(FieldOptionView).optional(),
+  optionsSource: OptionsSourceView.optional(),
+  sourceFields: z
+    .array(SourceFieldView)
+    .optional()
+    .meta({ description: "Of a fieldMapping field: the ISV's fields to map. Its value is `{ <source field name>: <option value> }`." }),
+});
+export const WorkflowView = z.object({
+  workflowId: z.string(),
+  integrationId: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  installed: z.boolean(),
+  version: z.number(),
+  installedVersion: z.number().nullable(),
+  active: z.boolean(),
+  credentialId: z.string().nullable().optional().meta({ description: 'The account the installation uses (null when it needs none).' }),
+  trigger: z.object({ type: z.string(), event: z.string().optional() }),
+  blocks: z.array(BlockView),
+});
 export const CredentialFieldView = z.object({
   name: z.string(),
   label: z.string(),
@@ -122,17 +120,16 @@ export const ConnectionView = z.object({
   lastError: z.string().nullable().meta({ description: 'The last error with this account (a refused refresh, say); null once it works.' }),
   lastErrorAt: z.string().nullable(),
 });
-export const IntegrationView = z
-  .object({
-    integrationId: z.string(),
-    app: z.string(),
-    description: z.string().optional(),
-    installed: z.boolean(),
-    needsReconnect: z.boolean().meta({ description: 'The account an installed workflow uses must be connected again.' }),
-    connections: z.array(ConnectionView).meta({ description: 'The accounts the installed workflows use, with their state.' }),
-    icon: z.string(),
-    workflows: z.array(WorkflowView),
-  });
+export const IntegrationView = z.object({
+  integrationId: z.string(),
+  app: z.string(),
+  description: z.string().optional(),
+  installed: z.boolean(),
+  needsReconnect: z.boolean().meta({ description: 'The account an installed workflow uses must be connected again.' }),
+  connections: z.array(ConnectionView).meta({ description: 'The accounts the installed workflows use, with their state.' }),
+  icon: z.string(),
+  workflows: z.array(WorkflowView),
+});
 export const IntegrationDetail = IntegrationView.extend({
   connector: z.string(),
   auth: z.array(AuthView).meta({ description: 'Ways to connect the account the integration needs; empty when none is needed.' }),
@@ -157,20 +154,19 @@ export const CredentialResponse = z.object({
   credentialId: z.string(),
   displayName: z.string().nullable().optional().meta({ description: 'The account as the app named it when checked.' }),
 });
-export const InstallationView = z
-  .object({
-    installationId: z.string(),
-    userId: z.string(),
-    integrationId: z.string(),
-    workflowId: z.string(),
-    version: z.number(),
-    active: z.boolean(),
-    config: z.record(z.string(), z.unknown()),
-    credentialIds: z.array(z.string()),
-    webhookUrl: z.string().nullable(),
-    installedAt: z.string(),
-    updatedAt: z.string(),
-  });
+export const InstallationView = z.object({
+  installationId: z.string(),
+  userId: z.string(),
+  integrationId: z.string(),
+  workflowId: z.string(),
+  version: z.number(),
+  active: z.boolean(),
+  config: z.record(z.string(), z.unknown()),
+  credentialIds: z.array(z.string()),
+  webhookUrl: z.string().nullable(),
+  installedAt: z.string(),
+  updatedAt: z.string(),
+});
 export const SigningSecret = z
   .object({
     installationId: z.string(),
@@ -178,13 +174,15 @@ export const SigningSecret = z
     blockId: z.string(),
     secret: z.string().meta({ description: 'The `whsec_…` secret that deliveries to this destination are signed with; verify them with any Standard Webhooks library.' }),
   })
-  .meta({ description: 'The signing secret of a destination whose URL the user\'s settings choose. Shown once: when it is made, and when it is rotated.' });
+  .meta({ description: "The signing secret of a destination whose URL the user's settings choose. Shown once: when it is made, and when it is rotated." });
 export const InstallResponse = z.object({
   success: z.literal(true),
   installationId: z.string(),
   workflowIds: z.array(z.string()),
   installations: z.array(InstallationView),
-  signingSecrets: z.array(SigningSecret).meta({ description: 'Secrets made by this call for destinations the user chooses (none on a reinstall that keeps them). Not shown again.' }),
+  signingSecrets: z
+    .array(SigningSecret)
+    .meta({ description: 'Secrets made by this call for destinations the user chooses (none on a reinstall that keeps them). Not shown again.' }),
 });
 export const InstallationsResponse = z.object({ data: z.array(InstallationView) });
 export const RunEventResponse = z.object({ message: z.string(), eventId: z.string(), executionIds: z.array(z.string()) });

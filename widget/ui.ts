@@ -71,7 +71,10 @@ async function authenticate(options: ModalOptions & { app?: string; integrationI
   }
   const localizedOptions = await localized(options);
   return new Promise((resolve) =>
-    openModal({ integrationId, authenticateOnly: true, alwaysShowAuthentication: true }, { ...localizedOptions, callback: (result) => (resolve(result.credentialId), options.callback?.(result)) }),
+    openModal(
+      { integrationId, authenticateOnly: true, alwaysShowAuthentication: true },
+      { ...localizedOptions, callback: (result) => (resolve(result.credentialId), options.callback?.(result)) },
+    ),
   );
 }
 

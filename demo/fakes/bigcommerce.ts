@@ -56,10 +56,15 @@ export function storeInformation(storeHash: string, name: string) {
 }
 
 /** A store's name made from its hash when none was given: `acme-store` → `Acme Store`. */
-const nameOf = (storeHash: string) => storeHash.split(/[-_]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join(' ') || storeHash;
+const nameOf = (storeHash: string) =>
+  storeHash
+    .split(/[-_]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join(' ') || storeHash;
 
 /** What Get Store Information answers for a token without the Information & Settings scope. */
-export const MISSING_SCOPE = 'You don\'t have a required scope to access the endpoint';
+export const MISSING_SCOPE = "You don't have a required scope to access the endpoint";
 
 export interface FakeBigCommerceRequest {
   method: string;
@@ -92,8 +97,7 @@ export async function startFakeBigCommerce(options: { onUpdate?: (update: FakeOr
   ]);
   const requests: FakeBigCommerceRequest[] = [];
 
-  const send = (res: http.ServerResponse, status: number, body: unknown) =>
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const send = (res: http.ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const error = (res: http.ServerResponse, status: number, message: string) => send(res, status, [{ status, message }]);
 
   const server = http.createServer((req, res) => {

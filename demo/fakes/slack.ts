@@ -127,7 +127,9 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
           const code = form.get('code') ?? '';
           const pending = codes.get(code);
           codes.delete(code);
-          const challenge = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
+          const challenge = createHash('sha256')
+            .update(form.get('code_verifier') ?? '')
+            .digest('base64url');
           if (!pending) send(res, 200, { ok: false, error: 'invalid_code' });
           else if (challenge !== pending.challenge) send(res, 200, { ok: false, error: 'invalid_code_verifier' });
           else if (form.get('redirect_uri') !== pending.redirectUri) send(res, 200, { ok: false, error: 'bad_redirect_uri' });
@@ -200,7 +202,9 @@ export async function startFakeSlack(options: { onMessage?: (message: FakeSlackM
         const cursor = url.searchParams.get('cursor') ?? '';
         let offset = 0;
         if (cursor) {
-          const m = Buffer.from(cursor, 'base64').toString('utf8').match(/^offset:(\d+)$/);
+          const m = Buffer.from(cursor, 'base64')
+            .toString('utf8')
+            .match(/^offset:(\d+)$/);
           if (!m) return send(res, 200, { ok: false, error: 'invalid_cursor' });
           offset = Number(m[1]);
         }

@@ -116,7 +116,12 @@ function feedItem(entry) {
     if (destination === 'acmeco') title += ' · signature verified';
     body = el('pre', {}, json(data.body));
   }
-  return el('li', { 'data-destination': destination }, el('div', { class: 'meta' }, el('span', { class: 'dest' }, title), el('time', { dateTime: entry.at }, time(entry.at))), body);
+  return el(
+    'li',
+    { 'data-destination': destination },
+    el('div', { class: 'meta' }, el('span', { class: 'dest' }, title), el('time', { dateTime: entry.at }, time(entry.at))),
+    body,
+  );
 }
 
 let lastSeq = 0;
@@ -152,7 +157,13 @@ function executionItem(x) {
   const details = el(
     'details',
     { open: open.has(x.executionId) },
-    el('summary', {}, el('span', { class: `badge ${x.status}` }, x.status), el('span', {}, x.workflowName), el('span', { class: 'note' }, `${time(x.createdAt)} · ${x.event} · ${x.attempts} attempt${x.attempts === 1 ? '' : 's'}`)),
+    el(
+      'summary',
+      {},
+      el('span', { class: `badge ${x.status}` }, x.status),
+      el('span', {}, x.workflowName),
+      el('span', { class: 'note' }, `${time(x.createdAt)} · ${x.event} · ${x.attempts} attempt${x.attempts === 1 ? '' : 's'}`),
+    ),
     x.error ? el('p', { class: 'err' }, x.error) : null,
     x.steps.length ? x.steps.map(stepItem) : el('p', { class: 'empty' }, 'No block has run yet.'),
   );
@@ -167,11 +178,17 @@ async function refreshLogs() {
     if (text === shown) return;
     shown = text;
     $('executions').replaceChildren(
-      logs.executions.length ? el('ul', { class: 'logs', 'aria-labelledby': 'h-executions' }, logs.executions.map(executionItem)) : el('p', { class: 'empty' }, 'No executions yet.'),
+      logs.executions.length
+        ? el('ul', { class: 'logs', 'aria-labelledby': 'h-executions' }, logs.executions.map(executionItem))
+        : el('p', { class: 'empty' }, 'No executions yet.'),
     );
     $('errors').replaceChildren(
       logs.errors.length
-        ? el('ul', { class: 'logs', 'aria-labelledby': 'h-errors' }, logs.errors.map((e) => el('li', { class: 'err' }, `${time(e.errorOccurredAt)} · ${e.workflowName}${e.block ? ` · ${e.block}` : ''}: ${e.message}`)))
+        ? el(
+            'ul',
+            { class: 'logs', 'aria-labelledby': 'h-errors' },
+            logs.errors.map((e) => el('li', { class: 'err' }, `${time(e.errorOccurredAt)} · ${e.workflowName}${e.block ? ` · ${e.block}` : ''}: ${e.message}`)),
+          )
         : el('p', { class: 'empty' }, 'No errors.'),
     );
   } catch (err) {

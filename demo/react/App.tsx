@@ -36,7 +36,10 @@ export function App() {
     <>
       <header className="top">
         <h1>
-          <span className="logo" aria-hidden="true">A</span> AcmeCo — React
+          <span className="logo" aria-hidden="true">
+            A
+          </span>{' '}
+          AcmeCo — React
         </h1>
         <p>
           Signed in as <strong>acme-demo</strong> · the same demo in plain JavaScript: <a href="/">/</a>

@@ -32,7 +32,11 @@ export function ConnectSlack({ onInstalled }: { onInstalled(): void }) {
       <button type="button" onClick={connect} disabled={state.kind === 'open'}>
         Connect Slack
       </button>
-      <p className={`status ${state.kind === 'error' || (state.kind === 'done' && !state.result.success) ? 'error' : state.kind === 'done' ? 'ok' : ''}`} role="status" data-testid="install-result">
+      <p
+        className={`status ${state.kind === 'error' || (state.kind === 'done' && !state.result.success) ? 'error' : state.kind === 'done' ? 'ok' : ''}`}
+        role="status"
+        data-testid="install-result"
+      >
         {text}
       </p>
     </div>

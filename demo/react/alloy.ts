@@ -18,7 +18,7 @@ export async function call<T>(url: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
-export const post = <T,>(url: string, body: unknown) => call<T>(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export const post = <T>(url: string, body: unknown) => call<T>(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** The user token, minted by AcmeCo's backend with the API key (which never reaches the page). */
 export const fetchToken = async () => (await call<{ token: string }>('/demo/session')).token;

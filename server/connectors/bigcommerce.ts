@@ -89,7 +89,13 @@ export const bigcommerce: Connector = {
       type: 'apiKey',
       fields: [
         { name: 'storeHash', label: 'Store hash', type: 'text', required: true, description: 'The part after /stores/ in your API path.' },
-        { name: 'accessToken', label: 'Access token', type: 'secret', required: true, description: 'An API account access token with Orders modify scope (and Products and Customers read-only to list categories and customer fields).' },
+        {
+          name: 'accessToken',
+          label: 'Access token',
+          type: 'secret',
+          required: true,
+          description: 'An API account access token with Orders modify scope (and Products and Customers read-only to list categories and customer fields).',
+        },
       ],
     },
   ],

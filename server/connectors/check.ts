@@ -8,7 +8,10 @@ import { findConnector, listConnectors } from './index';
  * a typo stops the start instead of failing every execution or install later.
  */
 export function checkConnectors(definitions: Definitions): void {
-  const known = () => listConnectors().map((c) => c.id).join(', ');
+  const known = () =>
+    listConnectors()
+      .map((c) => c.id)
+      .join(', ');
   for (const integration of definitions.integrations) {
     if (!findConnector(integration.connector)) {
       throw new Error(`Integration "${integration.id}": no connector "${integration.connector}" (known: ${known()})`);

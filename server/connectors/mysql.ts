@@ -11,13 +11,35 @@ const MYSQL: SqlDialect = { name: 'MySQL', container: 'database', quote: (identi
 // shutting down or killing the query. Names are mysql2's (MySQL's error table); MariaDB-only numbers
 // have no name there, so they go by errno (1927 ER_CONNECTION_KILLED, 1969 ER_STATEMENT_TIMEOUT).
 const RETRY_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN',
-  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT',
-  'ER_SERVER_SHUTDOWN', 'ER_NORMAL_SHUTDOWN', 'ER_SHUTDOWN_COMPLETE', 'ER_QUERY_INTERRUPTED', 'ER_QUERY_TIMEOUT',
-  'ER_CLIENT_INTERACTION_TIMEOUT', 'ER_NET_READ_ERROR', 'ER_NET_READ_INTERRUPTED', 'ER_NET_ERROR_ON_WRITE',
-  'ER_NET_WRITE_INTERRUPTED', 'ER_OUT_OF_RESOURCES', 'ER_OUTOFMEMORY', 'ER_CANT_CREATE_THREAD',
-  'ER_TOO_MANY_CONCURRENT_TRXS', 'ER_LOCK_TABLE_FULL', 'ER_SERVER_OFFLINE_MODE',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_SERVER_SHUTDOWN',
+  'ER_NORMAL_SHUTDOWN',
+  'ER_SHUTDOWN_COMPLETE',
+  'ER_QUERY_INTERRUPTED',
+  'ER_QUERY_TIMEOUT',
+  'ER_CLIENT_INTERACTION_TIMEOUT',
+  'ER_NET_READ_ERROR',
+  'ER_NET_READ_INTERRUPTED',
+  'ER_NET_ERROR_ON_WRITE',
+  'ER_NET_WRITE_INTERRUPTED',
+  'ER_OUT_OF_RESOURCES',
+  'ER_OUTOFMEMORY',
+  'ER_CANT_CREATE_THREAD',
+  'ER_TOO_MANY_CONCURRENT_TRXS',
+  'ER_LOCK_TABLE_FULL',
+  'ER_SERVER_OFFLINE_MODE',
 ]);
 const RETRY_ERRNOS = new Set([1927, 1969]);
 
@@ -25,9 +47,12 @@ function classify(err: unknown): Error {
   const e = err as { code?: string; errno?: number; sqlState?: string };
   const code = typeof e?.code === 'string' ? e.code : '';
   const retry =
-    RETRY_CODES.has(code) || RETRY_ERRNOS.has(e?.errno ?? 0) || e?.sqlState?.startsWith('08') || e?.sqlState === '40001'
-      // Other client-side failures without a server answer (dropped socket…), but not a host that does not exist.
-      || (!e?.sqlState && code !== 'ENOTFOUND' && !code.startsWith('ER_') && !/^(HANDSHAKE|AUTH|MYSQL)_/.test(code));
+    RETRY_CODES.has(code) ||
+    RETRY_ERRNOS.has(e?.errno ?? 0) ||
+    e?.sqlState?.startsWith('08') ||
+    e?.sqlState === '40001' ||
+    // Other client-side failures without a server answer (dropped socket…), but not a host that does not exist.
+    (!e?.sqlState && code !== 'ENOTFOUND' && !code.startsWith('ER_') && !/^(HANDSHAKE|AUTH|MYSQL)_/.test(code));
   return driverError(MYSQL, err, retry, code);
 }
 

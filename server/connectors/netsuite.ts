@@ -26,11 +26,17 @@ export function netsuiteAuthorization(
     oauth_token: c.tokenId,
     oauth_version: '1.0',
   };
-  const params = [...Object.entries(oauth), ...u.searchParams.entries()].map(([k, v]) => [enc(k), enc(v)]).sort(([a, x], [b, y]) => (a === b ? (x! < y! ? -1 : 1) : a! < b! ? -1 : 1));
+  const params = [...Object.entries(oauth), ...u.searchParams.entries()]
+    .map(([k, v]) => [enc(k), enc(v)])
+    .sort(([a, x], [b, y]) => (a === b ? (x! < y! ? -1 : 1) : a! < b! ? -1 : 1));
   const base = [method.toUpperCase(), enc(`${u.origin}${u.pathname}`), enc(params.map(([k, v]) => `${k}=${v}`).join('&'))].join('&');
-  const signature = createHmac('sha256', `${enc(c.consumerSecret)}&${enc(c.tokenSecret)}`).update(base).digest('base64');
+  const signature = createHmac('sha256', `${enc(c.consumerSecret)}&${enc(c.tokenSecret)}`)
+    .update(base)
+    .digest('base64');
   const realm = c.accountId.toUpperCase().replace(/-/g, '_');
-  return `OAuth realm="${realm}", ${Object.entries({ ...oauth, oauth_signature: signature }).map(([k, v]) => `${k}="${enc(v)}"`).join(', ')}`;
+  return `OAuth realm="${realm}", ${Object.entries({ ...oauth, oauth_signature: signature })
+    .map(([k, v]) => `${k}="${enc(v)}"`)
+    .join(', ')}`;
 }
 
 /**

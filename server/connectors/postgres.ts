@@ -71,7 +71,14 @@ export const postgres: Connector = {
       type: 'apiKey',
       fields: [
         ...serverFields(5432),
-        { name: 'ssl', label: 'SSL', type: 'text', required: false, placeholder: 'require', description: '"require" to encrypt the connection (certificate not verified, like libpq sslmode=require); empty for none.' },
+        {
+          name: 'ssl',
+          label: 'SSL',
+          type: 'text',
+          required: false,
+          placeholder: 'require',
+          description: '"require" to encrypt the connection (certificate not verified, like libpq sslmode=require); empty for none.',
+        },
       ],
     },
   ],

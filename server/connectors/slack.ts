@@ -31,7 +31,14 @@ export const slack: Connector = {
     {
       type: 'apiKey',
       fields: [
-        { name: 'botToken', label: 'Bot token', type: 'secret', required: true, placeholder: 'xoxb-…', description: 'From your Slack app: OAuth & Permissions → Bot User OAuth Token.' },
+        {
+          name: 'botToken',
+          label: 'Bot token',
+          type: 'secret',
+          required: true,
+          placeholder: 'xoxb-…',
+          description: 'From your Slack app: OAuth & Permissions → Bot User OAuth Token.',
+        },
       ],
     },
     { type: 'oauth2', scopes: ['chat:write', 'channels:read', 'groups:read'] },

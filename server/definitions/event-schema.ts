@@ -32,8 +32,7 @@ function describe(value: unknown): string {
 // messages, so a missing field says "required" and the rest drop the "Invalid input" prefix.
 function expected(what: string) {
   return {
-    error: (issue: { input?: unknown }) =>
-      issue.input === undefined ? 'required' : `expected ${what}, received ${describe(issue.input)}`,
+    error: (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : `expected ${what}, received ${describe(issue.input)}`),
   };
 }
 
@@ -51,10 +50,7 @@ function leaf(type: (typeof LEAF_TYPES)[number]): z.ZodType {
       return z.boolean(expected('boolean'));
     case 'Date':
       // Local date-times (no offset) are accepted: senders often drop the zone.
-      return z.union(
-        [z.iso.date(), z.iso.datetime({ offset: true, local: true })],
-        expected('an ISO-8601 date or date-time string'),
-      );
+      return z.union([z.iso.date(), z.iso.datetime({ offset: true, local: true })], expected('an ISO-8601 date or date-time string'));
     case 'Object':
       return z.record(z.string(), z.unknown(), expected('object'));
     case 'Any':
@@ -86,9 +82,7 @@ function build(node: unknown, path: Path, problems: Problem[]): z.ZodType {
   }
   if (isPlainObject(node)) {
     // fromEntries (not assignment) so a key named "__proto__" stays an ordinary key.
-    const shape = Object.fromEntries(
-      Object.entries(node).map(([key, child]) => [key, build(child, [...path, key], problems)]),
-    );
+    const shape = Object.fromEntries(Object.entries(node).map(([key, child]) => [key, build(child, [...path, key], problems)]));
     // Loose: the schema lists what workflows need, senders may send more and it is kept.
     return z.looseObject(shape, expected('object'));
   }
@@ -123,10 +117,8 @@ export function eventSchemaToJsonSchema(schema: unknown): Record<string, unknown
 }
 
 /** The seed format itself, for use inside the definition file schema: reports every bad type by path. */
-export const EventSchemaFormat = z
-  .record(z.string(), z.unknown(), { error: 'expected an object mapping field names to types' })
-  .superRefine((schema, ctx) => {
-    for (const problem of check(schema, []).problems) {
-      ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
-    }
-  });
+export const EventSchemaFormat = z.record(z.string(), z.unknown(), { error: 'expected an object mapping field names to types' }).superRefine((schema, ctx) => {
+  for (const problem of check(schema, []).problems) {
+    ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+  }
+});

@@ -27,8 +27,7 @@ export interface Definitions {
 }
 
 // Zod's default for a missing key is "Invalid input: expected string, received undefined".
-const errorMap = (issue: { code?: string; input?: unknown }) =>
-  issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined;
+const errorMap = (issue: { code?: string; input?: unknown }) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined);
 
 function parseIntegration(raw: unknown, file: string): IntegrationDefinition {
   const result = IntegrationSchema.safeParse(raw, { error: errorMap });

@@ -40,20 +40,18 @@ const fieldTypes = FIELD_TYPES.map((t) => `"${t}"`).join(', ');
  * declared by its module (server/domain/fields/). Types with choices take exactly one of `options`
  * and `optionsSource`; the others take neither.
  */
-export const FieldSchema = z
-  .discriminatedUnion('type', FIELD_DEFINITIONS, { error: `expected field type ${fieldTypes}` })
-  .superRefine((field, ctx) => {
-    const choice = fieldModule(field.type).choices === 'one';
-    const given = (field.options ? 1 : 0) + (field.optionsSource ? 1 : 0);
-    if (choice && given !== 1) {
-      const message = `a ${field.type} field needs exactly one of "options" or "optionsSource"`;
-      ctx.addIssue({ code: 'custom', path: ['options'], message });
-    }
-    if (!choice && given > 0) {
-      const key = field.options ? 'options' : 'optionsSource';
-      ctx.addIssue({ code: 'custom', path: [key], message: `a ${field.type} field takes no "${key}"` });
-    }
-  });
+export const FieldSchema = z.discriminatedUnion('type', FIELD_DEFINITIONS, { error: `expected field type ${fieldTypes}` }).superRefine((field, ctx) => {
+  const choice = fieldModule(field.type).choices === 'one';
+  const given = (field.options ? 1 : 0) + (field.optionsSource ? 1 : 0);
+  if (choice && given !== 1) {
+    const message = `a ${field.type} field needs exactly one of "options" or "optionsSource"`;
+    ctx.addIssue({ code: 'custom', path: ['options'], message });
+  }
+  if (!choice && given > 0) {
+    const key = field.options ? 'options' : 'optionsSource';
+    ctx.addIssue({ code: 'custom', path: [key], message: `a ${field.type} field takes no "${key}"` });
+  }
+});
 
 // Reports every repeat of `key` among items, at the repeat's own path.
 function unique<T>(items: T[], key: (item: T) => string, list: string, prop: string, ctx: z.RefinementCtx) {
@@ -88,12 +86,7 @@ export const IntegrationSchema = z.strictObject({
   app: Name,
   connector: Name,
   description: z.string().optional(),
-  icon: z
-    .string()
-    .refine(
-      (s) => s.startsWith('/') || /^https?:\/\//.test(s),
-      'expected an absolute path such as "/icons/app.svg" or an http(s) URL',
-    ),
+  icon: z.string().refine((s) => s.startsWith('/') || /^https?:\/\//.test(s), 'expected an absolute path such as "/icons/app.svg" or an http(s) URL'),
   workflows: z.array(WorkflowSchema).min(1, 'an integration needs at least one workflow'),
 });
 

@@ -29,8 +29,7 @@ const SECRET = '$secret';
 /** What the API shows instead of a stored secret value. */
 export const REDACTED = '[redacted]';
 
-const isSealed = (value: unknown): value is Record<typeof SECRET, string> =>
-  Boolean(value && typeof value === 'object' && SECRET in value);
+const isSealed = (value: unknown): value is Record<typeof SECRET, string> => Boolean(value && typeof value === 'object' && SECRET in value);
 
 /** Encrypts the values of `secret` fields before they are stored. */
 export function sealSecrets(fields: readonly Field[], config: Record<string, unknown>, vault: Vault): Record<string, unknown> {
@@ -43,16 +42,12 @@ export function sealSecrets(fields: readonly Field[], config: Record<string, unk
 
 /** What the API shows of a stored configuration: secret values replaced by a mark. */
 export function redactSecrets(config: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(config).map(([k, v]) => [k, isSealed(v) ? REDACTED : v]),
-  );
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, isSealed(v) ? REDACTED : v]));
 }
 
 /** The configuration with secrets decrypted, for the engine. */
 export function openSecrets(config: Record<string, unknown>, vault: Vault): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(config).map(([k, v]) => [k, isSealed(v) ? vault.decrypt(String(v[SECRET])) : v]),
-  );
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, isSealed(v) ? vault.decrypt(String(v[SECRET])) : v]));
 }
 
 /**

@@ -88,7 +88,10 @@ export async function openCredential(
   vault: Vault,
   userId: string,
   credentialId: string,
-): Promise<{ app: string; type: string; status: Credential['status']; lastError: string | null; lastErrorAt: string | null; expiresAt: string | null; data: Record<string, string> } | undefined> {
+): Promise<
+  | { app: string; type: string; status: Credential['status']; lastError: string | null; lastErrorAt: string | null; expiresAt: string | null; data: Record<string, string> }
+  | undefined
+> {
   const found = await store.credentials.secret(userId, credentialId);
   if (!found) return undefined;
   const { app, type, status, lastError, lastErrorAt, expiresAt } = found.credential;

@@ -57,13 +57,12 @@ export async function runEvent(services: Services, input: RunEventInput): Promis
  * scoped by its installation too: a sender fanning one message out to several of a user's webhook
  * URLs sends each the same `webhook-id`, and each must run.
  */
-export async function recordEvent(
-  services: Services,
-  input: Omit<EventInput, 'requestHash'>,
-): Promise<{ replayed: boolean; body: AcceptedEvent }> {
+export async function recordEvent(services: Services, input: Omit<EventInput, 'requestHash'>): Promise<{ replayed: boolean; body: AcceptedEvent }> {
   // Only compared when a key is reused, so only computed when there is a key.
   const requestHash = input.idempotencyKey
-    ? createHash('sha256').update(JSON.stringify([input.name, input.installationId ?? null, input.data])).digest('hex')
+    ? createHash('sha256')
+        .update(JSON.stringify([input.name, input.installationId ?? null, input.data]))
+        .digest('hex')
     : '';
   const scope = input.source === 'webhook' ? `webhook:${input.installationId}` : input.source;
   const idempotencyKey = input.idempotencyKey && input.source !== 'isv' ? `${scope}:${input.idempotencyKey}` : input.idempotencyKey;

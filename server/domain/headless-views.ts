@@ -15,7 +15,6 @@ import { installationView, needsReconnect } from './views';
  */
 export const CONFIG_BLOCK_ID = 'config';
 
-
 /** The app id of an integration (`slack`), as Alloy's forms and credential maps name it. */
 export function integrationAppId(integration: IntegrationDefinition): string {
   return findConnector(integration.connector)?.id ?? integration.connector;

@@ -35,7 +35,9 @@ export async function createCredential(
 ) {
   const connector = findConnector(app);
   if (!connector) {
-    const known = listConnectors().filter((c) => c.auth.some((a) => a.type === 'apiKey')).map((c) => c.id);
+    const known = listConnectors()
+      .filter((c) => c.auth.some((a) => a.type === 'apiKey'))
+      .map((c) => c.id);
     throw new ApiError(404, 'not_found', `No app "${app}" (known: ${known.join(', ')})`, [{ path: paths.app, message: 'unknown app' }]);
   }
   const form = connector.auth.find((a) => a.type === 'apiKey');
@@ -145,9 +147,7 @@ export async function installIntegration(
   } else if (needsAccount) {
     const existing = (await services.store.credentials.list(input.userId)).filter((c) => c.app === connector!.id && c.status !== 'needs_reconnect');
     if (existing.length === 0) {
-      throw new ApiError(400, 'invalid_request', `Connect a ${integration.app} account first: credentialId is required`, [
-        { path: 'credentialId', message: 'required' },
-      ]);
+      throw new ApiError(400, 'invalid_request', `Connect a ${integration.app} account first: credentialId is required`, [{ path: 'credentialId', message: 'required' }]);
     }
     credentialIds = [existing.at(-1)!.credentialId];
   }

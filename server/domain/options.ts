@@ -26,7 +26,11 @@ export function requireOptionSource(connectorId: string, source: string): { conn
  */
 function sourceParams(load: OptionSource, given: Record<string, string>, pathOf: (name: string) => string, what: string): Record<string, string> {
   const shape: Record<string, z.ZodType> = load.params?.shape ?? {};
-  const picked = Object.fromEntries(Object.keys(shape).filter((k) => Object.hasOwn(given, k)).map((k) => [k, given[k]]));
+  const picked = Object.fromEntries(
+    Object.keys(shape)
+      .filter((k) => Object.hasOwn(given, k))
+      .map((k) => [k, given[k]]),
+  );
   const parsed = load.params?.safeParse(picked);
   if (!parsed || parsed.success) return picked as Record<string, string>;
   const details = parsed.error.issues.map((issue) => {

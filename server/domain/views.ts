@@ -37,9 +37,8 @@ export function workflowView(
     installedVersion: installation?.version ?? null,
     active: installation?.active ?? false,
     credentialId: installation ? (installation.credentialIds[0] ?? null) : null,
-    trigger: workflow.trigger.type === 'customEvent' || workflow.trigger.type === 'app'
-      ? { type: workflow.trigger.type, event: workflow.trigger.event }
-      : { type: workflow.trigger.type },
+    trigger:
+      workflow.trigger.type === 'customEvent' || workflow.trigger.type === 'app' ? { type: workflow.trigger.type, event: workflow.trigger.event } : { type: workflow.trigger.type },
     blocks: [
       triggerBlock(workflow, baseUrl),
       ...workflow.blocks.map((b) => {

@@ -14,9 +14,7 @@ export function findWorkflowByRef(definitions: Definitions, ref: { workflowId?: 
     return found;
   }
   const name = ref.workflowName ?? '';
-  const matches = definitions.integrations.flatMap((integration) =>
-    integration.workflows.filter((w) => w.name === name).map((workflow) => ({ integration, workflow })),
-  );
+  const matches = definitions.integrations.flatMap((integration) => integration.workflows.filter((w) => w.name === name).map((workflow) => ({ integration, workflow })));
   // The vendor's Node SDK (alloy-node) sends any workflow reference that is not a MongoDB ObjectId
   // as workflowName, so `alloy.run("slack-ticket-created")` names our workflow by its id there.
   const byId = matches.length === 0 ? definitions.workflow(name) : undefined;

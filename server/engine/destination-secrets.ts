@@ -82,7 +82,12 @@ export async function issueSigningSecrets(
 }
 
 /** Replaces a destination's secret; the old one signs beside it for PREVIOUS_SECRET_SIGNS_MS. Returns the new one. */
-export async function rotateSigningSecret(deps: DestinationSecretDeps, installationId: string, blockId: string, now = Date.now()): Promise<{ secret: string; previousSignsUntil: string }> {
+export async function rotateSigningSecret(
+  deps: DestinationSecretDeps,
+  installationId: string,
+  blockId: string,
+  now = Date.now(),
+): Promise<{ secret: string; previousSignsUntil: string }> {
   const secret = generateWebhookSecret();
   const until = now + PREVIOUS_SECRET_SIGNS_MS;
   await deps.store.destinationSecrets.rotate(installationId, blockId, deps.vault.encrypt(secret), until);

@@ -34,10 +34,15 @@ export class ErrorNotifier {
     private readonly http: HttpClient,
     private readonly options: ErrorNotifierOptions,
   ) {
-    this.loop = new DueLoop('error webhook', () => this.store.logs.claimErrorNotices(BATCH, this.options.leaseMs), (n) => this.send(n), {
-      batch: BATCH,
-      pollMs: options.pollMs,
-    });
+    this.loop = new DueLoop(
+      'error webhook',
+      () => this.store.logs.claimErrorNotices(BATCH, this.options.leaseMs),
+      (n) => this.send(n),
+      {
+        batch: BATCH,
+        pollMs: options.pollMs,
+      },
+    );
   }
 
   start(): void {

@@ -79,7 +79,10 @@ function loggedValue(value: unknown, secrets: readonly string[]): unknown {
   const redacted = redact(value, secrets);
   const json = JSON.stringify(redacted) ?? 'null';
   if (json.length <= MAX_LOGGED_VALUE) return redacted;
-  return { truncated: `${json.length.toLocaleString('en-US')} characters of JSON: the first ${MAX_LOGGED_VALUE.toLocaleString('en-US')} are in "start"`, start: json.slice(0, MAX_LOGGED_VALUE) };
+  return {
+    truncated: `${json.length.toLocaleString('en-US')} characters of JSON: the first ${MAX_LOGGED_VALUE.toLocaleString('en-US')} are in "start"`,
+    start: json.slice(0, MAX_LOGGED_VALUE),
+  };
 }
 
 /**
@@ -186,10 +189,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     }
     return (await store.executions.succeed(claimed.executionId, owner, lastStep)) ? 'succeeded' : 'lost';
   } catch (err) {
-    const failure =
-      err instanceof BlockFailure
-        ? err
-        : new BlockFailure(loggedMessage(err, secrets), null, !(err instanceof NonRetriableError));
+    const failure = err instanceof BlockFailure ? err : new BlockFailure(loggedMessage(err, secrets), null, !(err instanceof NonRetriableError));
     if (failure.retriable && retriesLeft) {
       const delay = Math.max(backoff(deps.retrySchedule, claimed.attemptInRun), failure.retryAfterMs ?? 0);
       return (await store.executions.retryAt(claimed.executionId, owner, Date.now() + delay, failure.message)) ? 'retrying' : 'lost';

@@ -97,8 +97,7 @@ function networkFailure(err: unknown, where: string, timeoutMs: number, phase: '
   if (retryable) return new RetryAfterError(`${where}: ${retryable.message}`, retryable.retryAfterMs, { cause: err });
   const e = err as Error;
   const code = codeOf(err);
-  const timedOut =
-    signal?.aborted || e?.name === 'TimeoutError' || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError;
+  const timedOut = signal?.aborted || e?.name === 'TimeoutError' || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError;
   let what: string;
   if (timedOut) what = `no answer within ${timeoutMs} ms`;
   else if (code === 'UND_ERR_CONNECT_TIMEOUT') what = `could not connect within ${timeoutMs} ms`;

@@ -40,10 +40,15 @@ export class LifecycleWebhookSender {
     private readonly http: HttpClient,
     private readonly options: LifecycleSenderOptions,
   ) {
-    this.loop = new DueLoop('lifecycle webhook', () => store.webhookMessages.claim(options.url, BATCH, options.leaseMs), (m) => this.send(m), {
-      batch: BATCH,
-      pollMs: options.pollMs,
-    });
+    this.loop = new DueLoop(
+      'lifecycle webhook',
+      () => store.webhookMessages.claim(options.url, BATCH, options.leaseMs),
+      (m) => this.send(m),
+      {
+        batch: BATCH,
+        pollMs: options.pollMs,
+      },
+    );
   }
 
   start(): void {
@@ -72,7 +77,9 @@ export class LifecycleWebhookSender {
       const { disabled } = await this.store.webhookMessages.recordTry(message, result, { url, disableAfterMs });
       if (disabled) {
         const days = disableAfterMs / 86_400_000;
-        console.warn(`lifecycle webhook: ${safeUrl(url)} disabled after ${days} ${days === 1 ? 'day' : 'days'} of failures; new messages are kept, not sent, until POST /webhook-endpoint/enable`);
+        console.warn(
+          `lifecycle webhook: ${safeUrl(url)} disabled after ${days} ${days === 1 ? 'day' : 'days'} of failures; new messages are kept, not sent, until POST /webhook-endpoint/enable`,
+        );
       }
     } catch {
       // Not recorded (the store is down): the message is taken again when its hold runs out.

@@ -28,7 +28,12 @@ function oauthConnector(deps: OAuthDeps, app: string): { connector: Connector; c
   const connector = findConnector(app);
   if (!connector?.oauth || !connector.auth.some((a) => a.type === 'oauth2')) throw new ApiError(404, 'not_found', `${connector?.name ?? app} has no OAuth connection`);
   const client = deps.settings.oauthClients[connector.id];
-  if (!client) throw new ApiError(400, 'invalid_request', `OAuth for ${connector.name} is not configured on this server (set ${connector.id.toUpperCase()}_CLIENT_ID and ${connector.id.toUpperCase()}_CLIENT_SECRET)`);
+  if (!client)
+    throw new ApiError(
+      400,
+      'invalid_request',
+      `OAuth for ${connector.name} is not configured on this server (set ${connector.id.toUpperCase()}_CLIENT_ID and ${connector.id.toUpperCase()}_CLIENT_SECRET)`,
+    );
   return { connector, client };
 }
 
@@ -53,7 +58,16 @@ export async function startOAuth(
   }
   const state = `${input.statePrefix ?? ''}${b64url(randomBytes(32))}`;
   const codeVerifier = b64url(randomBytes(32));
-  await deps.store.credentials.saveOAuthState({ state, userId: input.userId, app: connector.id, codeVerifier, redirectUri: input.redirectUri, origin: input.origin, credentialId: input.credentialId ?? null, expiresAt: Date.now() + STATE_TTL_MS });
+  await deps.store.credentials.saveOAuthState({
+    state,
+    userId: input.userId,
+    app: connector.id,
+    codeVerifier,
+    redirectUri: input.redirectUri,
+    origin: input.origin,
+    credentialId: input.credentialId ?? null,
+    expiresAt: Date.now() + STATE_TTL_MS,
+  });
   return state;
 }
 
@@ -118,7 +132,14 @@ const TokenAnswer = z.object({
   access_token: z.string().min(1).optional().catch(undefined),
   refresh_token: z.string().min(1).optional().catch(undefined),
   expires_in: z
-    .union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)])
+    .union([
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^\d+(\.\d+)?$/)
+        .transform(Number),
+    ])
     .optional()
     .catch(undefined),
   scope: z.string().optional().catch(undefined),
@@ -165,7 +186,8 @@ async function requestToken(deps: OAuthDeps, connector: Connector, params: Recor
   const parsed = TokenAnswer.safeParse(res.body);
   // Not a JSON object (a 200 HTML page, a proxy's): the provider's hiccup, not a refusal; a refresh
   // is retried later instead of marking the connection as needing the user.
-  if (!parsed.success) throw new RetryAfterError(`${connector.name} token endpoint: unexpected answer (${typeof res.body === 'string' ? res.body.slice(0, 80) : 'not a JSON object'})`);
+  if (!parsed.success)
+    throw new RetryAfterError(`${connector.name} token endpoint: unexpected answer (${typeof res.body === 'string' ? res.body.slice(0, 80) : 'not a JSON object'})`);
   const body = parsed.data;
   // Slack's own "try again" errors must not cost the user their connection.
   if (['ratelimited', 'internal_error', 'service_unavailable', 'fatal_error', 'request_timeout'].includes(body.error ?? '')) {
@@ -356,7 +378,9 @@ async function refresh(deps: OAuthDeps, userId: string, credentialId: string, cl
     if (!transient && code && REFUSED_GRANT.has(code)) return needsReconnect(`${name} refused the refresh: ${code}`);
     if (!transient && code && CLIENT_ERRORS.has(code)) {
       await deps.store.credentials.releaseRefresh(userId, credentialId, `${name} refused this server's OAuth client: ${code}`);
-      throw new NonRetriableError(`${name}: refreshing the token failed: the server's OAuth client was refused (${code}); check ${name.toUpperCase()}_CLIENT_ID and _CLIENT_SECRET`);
+      throw new NonRetriableError(
+        `${name}: refreshing the token failed: the server's OAuth client was refused (${code}); check ${name.toUpperCase()}_CLIENT_ID and _CLIENT_SECRET`,
+      );
     }
     if (!transient) return needsReconnect(`${name} refused the refresh: ${code ?? message}`);
     // Down, slow, rate-limited: the connection is not broken. The execution is retried on its schedule.

@@ -43,11 +43,14 @@ export class Worker implements Dispatcher {
     this.stopped = false;
     this.loop = this.run();
     // Long executions keep their lease; a dead worker's lapse after leaseMs.
-    this.heartbeat = setInterval(() => {
-      if (this.running.size > 0) {
-        void this.deps.store.executions.extendLease(this.owner, Date.now() + this.options.leaseMs).catch(() => undefined);
-      }
-    }, Math.max(500, Math.floor(this.options.leaseMs / 3)));
+    this.heartbeat = setInterval(
+      () => {
+        if (this.running.size > 0) {
+          void this.deps.store.executions.extendLease(this.owner, Date.now() + this.options.leaseMs).catch(() => undefined);
+        }
+      },
+      Math.max(500, Math.floor(this.options.leaseMs / 3)),
+    );
     this.heartbeat.unref();
   }
 

@@ -83,11 +83,9 @@ export function rateLimit(limit: RateLimit, what: string, identify: (c: AppConte
       await next();
       return;
     }
-    return c.json(
-      errorBody('rate_limited', `Too many requests for this ${what} (limit: ${rule}, per server process); retry after ${wait} s`),
-      429,
-      { 'Retry-After': String(wait) },
-    );
+    return c.json(errorBody('rate_limited', `Too many requests for this ${what} (limit: ${rule}, per server process); retry after ${wait} s`), 429, {
+      'Retry-After': String(wait),
+    });
   };
 }
 

@@ -61,7 +61,8 @@ const RESPONSES: Record<ErrorStatus, ErrorResponse> = {
   },
   409: {
     name: 'Conflict',
-    description: 'The request conflicts with the current state: a username taken, an idempotency key reused with other data, a deactivated workflow, an upgrade that changes the fields (`upgrade_blocked`).',
+    description:
+      'The request conflicts with the current state: a username taken, an idempotency key reused with other data, a deactivated workflow, an upgrade that changes the fields (`upgrade_blocked`).',
     example: { code: 'conflict', message: 'The username "ada" is taken', details: [{ path: 'username', message: 'already taken' }] },
   },
   413: {
@@ -127,8 +128,7 @@ export function errorStatuses(
   // Every route reads x-api-version (middleware/api-version.ts): an unknown version is a 400 anywhere.
   statuses.add(400);
   if (doc.auth !== 'none') statuses.add(401).add(429);
-  const namesResource =
-    hasParams || Object.keys(body?.properties ?? {}).some((k) => NAMES_A_RESOURCE.test(k)) || (query?.required ?? []).some((k) => NAMES_A_RESOURCE.test(k));
+  const namesResource = hasParams || Object.keys(body?.properties ?? {}).some((k) => NAMES_A_RESOURCE.test(k)) || (query?.required ?? []).some((k) => NAMES_A_RESOURCE.test(k));
   if (namesResource) statuses.add(404);
   if (doc.body) statuses.add(413).add(415);
   if (!facts?.noStore || doc.auth === 'userToken') statuses.add(503);

@@ -69,7 +69,11 @@ export const OPERATIONS: Record<string, OperationFacts> = {
     idempotent: true,
     example: { event: 'Ticket Created', userId: 'ada@acme.test', data: { ticketName: 'Printer on fire', customerEmail: 'ann@acme.test' } },
   }),
-  'POST /run/workflow': vendor('run-workflow', { errors: [409], idempotent: true, example: { workflowId: 'slack-ticket-created', userId: 'ada@acme.test', data: { ticketName: 'Printer on fire' } } }),
+  'POST /run/workflow': vendor('run-workflow', {
+    errors: [409],
+    idempotent: true,
+    example: { workflowId: 'slack-ticket-created', userId: 'ada@acme.test', data: { ticketName: 'Printer on fire' } },
+  }),
 
   'GET /workflows': { operationId: 'listWorkflows' },
   'PUT /workflows/activate': vendor('activate-a-workflow', { example: { userId: 'ada@acme.test', workflowId: 'slack-ticket-created' } }),

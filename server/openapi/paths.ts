@@ -41,4 +41,3 @@ export function listedRoutes(docs: readonly RouteDoc[]): ListedRoute[] {
   for (const entry of listed) entry.aliases = aliases.get(key(entry.doc)) ?? [];
   return listed;
 }
-

@@ -15,7 +15,14 @@ import { oauthBaseUrl } from './oauth';
 /** The app, or a 404 listing the apps there are. */
 function requireApp(id: string): Connector {
   const app = findConnector(id);
-  if (!app) throw new ApiError(404, 'not_found', `No app "${id}" (known: ${listConnectors().map((a) => a.id).join(', ')})`);
+  if (!app)
+    throw new ApiError(
+      404,
+      'not_found',
+      `No app "${id}" (known: ${listConnectors()
+        .map((a) => a.id)
+        .join(', ')})`,
+    );
   return app;
 }
 
@@ -59,28 +66,34 @@ export function credentialRoutes(api: Api, services: Services) {
   );
 
   api.get('/metadata/credentials', { summary: 'What connecting an account takes, for every app that needs one', tags, response: S.CredentialMetadataListResponse }, (c) =>
-    c.json({ data: listConnectors().filter((a) => a.auth.length > 0).map((a) => credentialMetadata(a, base(c), config.oauthClients)) }),
+    c.json({
+      data: listConnectors()
+        .filter((a) => a.auth.length > 0)
+        .map((a) => credentialMetadata(a, base(c), config.oauthClients)),
+    }),
   );
 
   // `/credentials/:app` is the path the vendor's Node SDK (alloy-node 2.2.1, getCredential) asks it at.
-  api.get(
-    ['/metadata/credentials/:app', '/credentials/:app'],
-    { summary: 'What connecting an account of an app takes', tags, response: S.CredentialMetadataResponse },
-    (c) => c.json({ data: credentialMetadata(requireApp(param(c, 'app')), base(c), config.oauthClients) }),
+  api.get(['/metadata/credentials/:app', '/credentials/:app'], { summary: 'What connecting an account of an app takes', tags, response: S.CredentialMetadataResponse }, (c) =>
+    c.json({ data: credentialMetadata(requireApp(param(c, 'app')), base(c), config.oauthClients) }),
   );
 
-  api.post('/headless/credentials', { summary: 'Store a credential for a user', tags, body: S.HeadlessCredentialBody, response: S.CreateCredentialResponse, status: 201 }, async (c, { body }) => {
-    const user = await requireUser(store, body.userId);
-    const credential = await createCredential(
-      services,
-      user.userId,
-      body.credential.type,
-      body.credential.data,
-      { app: 'credential.type', data: 'credential.data' },
-      { reconnect: body.credentialId },
-    );
-    return c.json({ success: true as const, credentialId: credential.credentialId }, 201);
-  });
+  api.post(
+    '/headless/credentials',
+    { summary: 'Store a credential for a user', tags, body: S.HeadlessCredentialBody, response: S.CreateCredentialResponse, status: 201 },
+    async (c, { body }) => {
+      const user = await requireUser(store, body.userId);
+      const credential = await createCredential(
+        services,
+        user.userId,
+        body.credential.type,
+        body.credential.data,
+        { app: 'credential.type', data: 'credential.data' },
+        { reconnect: body.credentialId },
+      );
+      return c.json({ success: true as const, credentialId: credential.credentialId }, 201);
+    },
+  );
 
   /** A single-use OAuth link for a user (found by requireUser): GET /oauth/link/<token> (routes/oauth.ts) opens it once. */
   const oauthLink = async (c: Parameters<typeof oauthBaseUrl>[0], user: { userId: string }, appId: string, credentialId?: string): Promise<z.input<typeof S.OAuthUrlResponse>> => {
@@ -155,7 +168,8 @@ export function credentialRoutes(api: Api, services: Services) {
     async (c) => {
       const user = await requireUser(store, param(c, 'userId'));
       const credentialId = param(c, 'credentialId');
-      if (!(await store.credentials.delete(user.userId, credentialId, tellCredentialDeleted(store)))) throw new ApiError(404, 'not_found', `No credential "${credentialId}" for this user`);
+      if (!(await store.credentials.delete(user.userId, credentialId, tellCredentialDeleted(store))))
+        throw new ApiError(404, 'not_found', `No credential "${credentialId}" for this user`);
       return c.json({ success: true as const });
     },
   );

@@ -37,10 +37,14 @@ export function endUserRoutes(api: Api, services: Services) {
     c.json(await integrationDetail(services, c.get('userId'), param(c, 'integrationId'), base(c))),
   );
 
-  api.post('/me/credentials', { summary: 'Connect an account with an API-key form', tags, body: S.EndUserCredentialBody, response: S.CredentialResponse, status: 201 }, async (c, { body }) => {
-    const credential = await createCredential(services, c.get('userId'), body.app, body.data);
-    return c.json({ credentialId: credential.credentialId, displayName: credential.displayName }, 201);
-  });
+  api.post(
+    '/me/credentials',
+    { summary: 'Connect an account with an API-key form', tags, body: S.EndUserCredentialBody, response: S.CredentialResponse, status: 201 },
+    async (c, { body }) => {
+      const credential = await createCredential(services, c.get('userId'), body.app, body.data);
+      return c.json({ credentialId: credential.credentialId, displayName: credential.displayName }, 201);
+    },
+  );
 
   api.put(
     '/me/credentials/:credentialId',
@@ -70,20 +74,24 @@ export function endUserRoutes(api: Api, services: Services) {
     return c.json({ data: (await store.installations.list(c.get('userId'))).map((i) => installationView(i, base(c), credentials)) });
   });
 
-  api.post('/me/installations', { summary: 'Install (or reinstall) workflows of an integration', tags, body: S.EndUserInstallBody, response: S.InstallResponse, status: 201 }, async (c, { body }) => {
-    const installations = await installIntegration(services, { userId: c.get('userId'), ...body });
-    const credentials = await store.credentials.list(c.get('userId'));
-    return c.json(
-      {
-        success: true as const,
-        installationId: installations[0]!.installationId,
-        workflowIds: installations.map((i) => i.workflowId),
-        installations: installations.map((i) => installationView(i, base(c), credentials)),
-        signingSecrets: await issueSigningSecrets(services, installations),
-      },
-      201,
-    );
-  });
+  api.post(
+    '/me/installations',
+    { summary: 'Install (or reinstall) workflows of an integration', tags, body: S.EndUserInstallBody, response: S.InstallResponse, status: 201 },
+    async (c, { body }) => {
+      const installations = await installIntegration(services, { userId: c.get('userId'), ...body });
+      const credentials = await store.credentials.list(c.get('userId'));
+      return c.json(
+        {
+          success: true as const,
+          installationId: installations[0]!.installationId,
+          workflowIds: installations.map((i) => i.workflowId),
+          installations: installations.map((i) => installationView(i, base(c), credentials)),
+          signingSecrets: await issueSigningSecrets(services, installations),
+        },
+        201,
+      );
+    },
+  );
 
   api.post(
     '/me/installations/:installationId/signing-secrets/:blockId/rotate',
@@ -107,19 +115,23 @@ export function endUserRoutes(api: Api, services: Services) {
     },
   );
 
-  api.put('/me/installations/:installationId', { summary: 'Reconfigure an installation', tags, body: S.EndUserReconfigureBody, response: S.InstallationView }, async (c, { body }) => {
-    const current = await requireInstallation(c);
-    const [updated] = await installIntegration(services, {
-      userId: c.get('userId'),
-      integrationId: current.integrationId,
-      workflowIds: [current.workflowId],
-      credentialId: body.credentialId ?? current.credentialIds[0],
-      config: body.config,
-      // Changing settings does not resume a paused installation.
-      active: current.active,
-    });
-    return c.json(installationView(updated!, base(c), await store.credentials.list(c.get('userId'))));
-  });
+  api.put(
+    '/me/installations/:installationId',
+    { summary: 'Reconfigure an installation', tags, body: S.EndUserReconfigureBody, response: S.InstallationView },
+    async (c, { body }) => {
+      const current = await requireInstallation(c);
+      const [updated] = await installIntegration(services, {
+        userId: c.get('userId'),
+        integrationId: current.integrationId,
+        workflowIds: [current.workflowId],
+        credentialId: body.credentialId ?? current.credentialIds[0],
+        config: body.config,
+        // Changing settings does not resume a paused installation.
+        active: current.active,
+      });
+      return c.json(installationView(updated!, base(c), await store.credentials.list(c.get('userId'))));
+    },
+  );
 
   api.delete('/me/installations/:installationId', { summary: 'Uninstall', tags, response: S.SuccessResponse }, async (c) => {
     const installation = await requireInstallation(c);
@@ -127,19 +139,27 @@ export function endUserRoutes(api: Api, services: Services) {
     return c.json({ success: true as const });
   });
 
-  api.put('/me/installations/:installationId/upgrade', { summary: 'Upgrade an installation to the released version of its workflow', tags, response: S.UpgradeResponse }, async (c) => {
-    const installation = await requireInstallation(c);
-    const found = services.definitions.workflow(installation.workflowId);
-    if (!found) throw new ApiError(404, 'not_found', `The workflow "${installation.workflowId}" is no longer offered`);
-    return c.json(await upgradeInstallation(services, installation, found.workflow));
-  });
+  api.put(
+    '/me/installations/:installationId/upgrade',
+    { summary: 'Upgrade an installation to the released version of its workflow', tags, response: S.UpgradeResponse },
+    async (c) => {
+      const installation = await requireInstallation(c);
+      const found = services.definitions.workflow(installation.workflowId);
+      if (!found) throw new ApiError(404, 'not_found', `The workflow "${installation.workflowId}" is no longer offered`);
+      return c.json(await upgradeInstallation(services, installation, found.workflow));
+    },
+  );
 
   for (const action of ['activate', 'deactivate'] as const) {
-    api.put(`/me/installations/:installationId/${action}`, { summary: `${action === 'activate' ? 'Activate' : 'Deactivate'} an installation`, tags, response: S.SuccessResponse }, async (c) => {
-      const installation = await requireInstallation(c);
-      await store.installations.setActive(c.get('userId'), installation.workflowId, action === 'activate', tellInstallations(store, 'installation.updated'));
-      return c.json({ success: true as const });
-    });
+    api.put(
+      `/me/installations/:installationId/${action}`,
+      { summary: `${action === 'activate' ? 'Activate' : 'Deactivate'} an installation`, tags, response: S.SuccessResponse },
+      async (c) => {
+        const installation = await requireInstallation(c);
+        await store.installations.setActive(c.get('userId'), installation.workflowId, action === 'activate', tellInstallations(store, 'installation.updated'));
+        return c.json({ success: true as const });
+      },
+    );
   }
 
   api.post(

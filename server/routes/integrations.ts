@@ -13,13 +13,17 @@ export function integrationRoutes(api: Api, services: Services) {
   const tags = ['Integrations'];
 
   // Also called by alloy-frontend with a user token (middleware/browser-sdk.ts): `userId` is then the token's.
-  api.get('/integrations', { summary: 'List integrations with a user’s installation state', description: S.BROWSER_SDK_AUTH_NOTE, tags, query: S.ActingUserQuery, response: S.IsvIntegrationsResponse }, async (c, { query }) => {
-    const user = await actingUser(store, c.get('userId'), query.userId);
-    const installations = await store.installations.list(user.userId);
-    const credentials = await store.credentials.list(user.userId);
-    const base = publicBaseUrl(c, services.config.publicUrl);
-    return c.json({ data: definitions.integrations.map((i) => isvIntegrationView(i, integrationView(i, installations, base, credentials), credentials)) });
-  });
+  api.get(
+    '/integrations',
+    { summary: 'List integrations with a user’s installation state', description: S.BROWSER_SDK_AUTH_NOTE, tags, query: S.ActingUserQuery, response: S.IsvIntegrationsResponse },
+    async (c, { query }) => {
+      const user = await actingUser(store, c.get('userId'), query.userId);
+      const installations = await store.installations.list(user.userId);
+      const credentials = await store.credentials.list(user.userId);
+      const base = publicBaseUrl(c, services.config.publicUrl);
+      return c.json({ data: definitions.integrations.map((i) => isvIntegrationView(i, integrationView(i, installations, base, credentials), credentials)) });
+    },
+  );
 
   api.get(
     '/integrations/:integrationId',
@@ -33,8 +37,7 @@ export function integrationRoutes(api: Api, services: Services) {
     async (c, { query }) => {
       const user = await requireUser(store, query.userId);
       const named = param(c, 'integrationId');
-      const integration =
-        definitions.integrations.find((i) => i.id === named) ?? definitions.integrations.find((i) => i.app.toLowerCase() === named.toLowerCase());
+      const integration = definitions.integrations.find((i) => i.id === named) ?? definitions.integrations.find((i) => i.app.toLowerCase() === named.toLowerCase());
       // An unknown name falls through to integrationDetail, whose 404 names the known ids.
       const detail = await integrationDetail(services, user.userId, integration?.id ?? named, publicBaseUrl(c, services.config.publicUrl));
       return c.json({

@@ -6,7 +6,9 @@ import { absoluteUrl } from '../domain/views';
 import { ApiError, validationError } from '../errors';
 import * as S from '../schemas';
 
-const MESSAGE_SQL = `CASE x.status ${Object.entries(S.LOG_MESSAGES).map(([status, message]) => `WHEN '${status}' THEN '${message}'`).join(' ')} END`;
+const MESSAGE_SQL = `CASE x.status ${Object.entries(S.LOG_MESSAGES)
+  .map(([status, message]) => `WHEN '${status}' THEN '${message}'`)
+  .join(' ')} END`;
 
 /** The columns Alloy's filters name, as SQL over `x` (executions), and how a user's input becomes a parameter. */
 const COLUMNS: Record<string, { sql: string; value?: (input: string) => unknown }> = {

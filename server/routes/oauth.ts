@@ -13,16 +13,11 @@ import { STATE_TTL_MS, authorizationUrl, completeOAuth, openOAuthLink, startOAut
 import type { PendingOAuth } from '../store/credentials';
 
 const StartBody = z.object({
-  origin: z
-    .string()
-    .url()
-    .optional()
-    .meta({ description: 'The page that opened the popup: only it can begin the sign-in (its `Origin`), and the result is posted to it, and only to it. Without it, no browser can begin the sign-in.' }),
-  credentialId: z
-    .string()
-    .min(1)
-    .optional()
-    .meta({ description: 'Reconnect this account of the user’s: the sign-in replaces its tokens, and every installation on it is kept.' }),
+  origin: z.string().url().optional().meta({
+    description:
+      'The page that opened the popup: only it can begin the sign-in (its `Origin`), and the result is posted to it, and only to it. Without it, no browser can begin the sign-in.',
+  }),
+  credentialId: z.string().min(1).optional().meta({ description: 'Reconnect this account of the user’s: the sign-in replaces its tokens, and every installation on it is kept.' }),
 });
 
 const StartAnswer = z.object({
@@ -36,7 +31,11 @@ const StartAnswer = z.object({
 const STATE = /^[\w-]{1,128}$/;
 
 const EXPIRED = 'This sign-in link has expired or was already used; start again';
-const PAGE_HEADERS = { 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'", 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+};
 
 /**
  * The base of the URLs OAuth gives out (the provider's redirect_uri, the begin URL): PUBLIC_URL, or
@@ -48,7 +47,11 @@ export function oauthBaseUrl(c: Context, config: Pick<Config, 'publicUrl' | 'all
   if (config.publicUrl) return config.publicUrl;
   const own = new URL(c.req.url).origin;
   if (!config.allowedOrigins || config.allowedOrigins.includes(own)) return own;
-  throw new ApiError(400, 'invalid_request', `PUBLIC_URL is not set and this request came in for ${own}, which is not in ALLOY_ALLOWED_ORIGINS: set PUBLIC_URL to this server’s address`);
+  throw new ApiError(
+    400,
+    'invalid_request',
+    `PUBLIC_URL is not set and this request came in for ${own}, which is not in ALLOY_ALLOWED_ORIGINS: set PUBLIC_URL to this server’s address`,
+  );
 }
 
 /**
@@ -137,10 +140,21 @@ export function oauthRoutes(endUser: Api, app: Hono<AppEnv>, services: Services)
       if (!pending) throw new ApiError(400, 'invalid_request', EXPIRED);
       origin = pending.origin;
       const sent = c.req.header('origin');
-      if (!pending.origin) throw new ApiError(403, 'forbidden', 'This sign-in was started without the page’s origin, so it cannot be continued in a browser; start again from the app');
+      if (!pending.origin)
+        throw new ApiError(403, 'forbidden', 'This sign-in was started without the page’s origin, so it cannot be continued in a browser; start again from the app');
       // Browsers send "null" for a form posted from a page whose Referrer-Policy is no-referrer.
-      if (sent === 'null') throw new ApiError(403, 'forbidden', `The browser did not say which page sent this sign-in (Origin: null, as a page with Referrer-Policy: no-referrer makes it); it must come from ${pending.origin}`);
-      if (sent !== pending.origin) throw new ApiError(403, 'forbidden', `This sign-in was started from ${pending.origin} and can only be continued from there, not from ${sent ?? 'a request without an Origin'}`);
+      if (sent === 'null')
+        throw new ApiError(
+          403,
+          'forbidden',
+          `The browser did not say which page sent this sign-in (Origin: null, as a page with Referrer-Policy: no-referrer makes it); it must come from ${pending.origin}`,
+        );
+      if (sent !== pending.origin)
+        throw new ApiError(
+          403,
+          'forbidden',
+          `This sign-in was started from ${pending.origin} and can only be continued from there, not from ${sent ?? 'a request without an Origin'}`,
+        );
       const cookie = bindingCookie(pending);
       const to = authorizationUrl(deps(), pending);
       setCookie(c, cookie.name, state, cookie.options);
@@ -184,7 +198,8 @@ export function oauthRoutes(endUser: Api, app: Hono<AppEnv>, services: Services)
         origin = pending.origin;
         const cookie = bindingCookie(pending);
         // Without it, whoever opened the provider's URL would connect their account to the user who started (OAuth CSRF).
-        if (!boundTo(getCookie(c, cookie.name, cookie.options.prefix), state)) throw new ApiError(400, 'invalid_request', 'This sign-in was not started in this browser; start again from the app');
+        if (!boundTo(getCookie(c, cookie.name, cookie.options.prefix), state))
+          throw new ApiError(400, 'invalid_request', 'This sign-in was not started in this browser; start again from the app');
         deleteCookie(c, cookie.name, cookie.options);
       }
       if (!code) throw new ApiError(400, 'invalid_request', c.req.query('error_description') ?? c.req.query('error') ?? 'the provider sent no code');

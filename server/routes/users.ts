@@ -25,9 +25,7 @@ export function userRoutes(api: Api, services: Services) {
     for (const item of body.users) {
       const user = await store.users.create(item.username, item.fullName);
       data.push(
-        user
-          ? { username: item.username, userId: user.userId }
-          : { username: item.username, error: { code: 'conflict', message: `The username "${item.username}" is taken` } },
+        user ? { username: item.username, userId: user.userId } : { username: item.username, error: { code: 'conflict', message: `The username "${item.username}" is taken` } },
       );
     }
     return c.json({ data });
@@ -51,40 +49,28 @@ export function userRoutes(api: Api, services: Services) {
     return c.json(updated);
   });
 
-  api.delete(
-    '/users/:userId',
-    { summary: 'Delete a user with their installations, credentials and logs', tags, response: S.SuccessResponse },
-    async (c) => {
-      const user = await requireUser(store, param(c, 'userId'));
-      await store.users.delete(user.userId, (tx) => tellUserRemoved(store, user.userId, tx));
-      return c.json({ success: true as const });
-    },
-  );
+  api.delete('/users/:userId', { summary: 'Delete a user with their installations, credentials and logs', tags, response: S.SuccessResponse }, async (c) => {
+    const user = await requireUser(store, param(c, 'userId'));
+    await store.users.delete(user.userId, (tx) => tellUserRemoved(store, user.userId, tx));
+    return c.json({ success: true as const });
+  });
 
-  api.get(
-    ['/user/:userId/token', '/users/:userId/token'],
-    { summary: 'Mint a short-lived user token for the widget', tags, response: S.TokenResponse },
-    async (c) => {
-      const user = await requireUser(store, param(c, 'userId'));
-      return c.json(await services.tokens.mint(user.userId));
-    },
-  );
+  api.get(['/user/:userId/token', '/users/:userId/token'], { summary: 'Mint a short-lived user token for the widget', tags, response: S.TokenResponse }, async (c) => {
+    const user = await requireUser(store, param(c, 'userId'));
+    return c.json(await services.tokens.mint(user.userId));
+  });
 
-  api.put(
-    '/users/:userId/deactivate-workflows',
-    { summary: "Deactivate every workflow a user installed", tags, response: S.DeactivatedResponse },
-    async (c) => {
-      const user = await requireUser(store, param(c, 'userId'));
-      return c.json({ message: 'Success' as const, success: true as const, deactivated: await store.installations.deactivateAll(user.userId, tellInstallations(store, 'installation.updated')) });
-    },
-  );
+  api.put('/users/:userId/deactivate-workflows', { summary: 'Deactivate every workflow a user installed', tags, response: S.DeactivatedResponse }, async (c) => {
+    const user = await requireUser(store, param(c, 'userId'));
+    return c.json({
+      message: 'Success' as const,
+      success: true as const,
+      deactivated: await store.installations.deactivateAll(user.userId, tellInstallations(store, 'installation.updated')),
+    });
+  });
 
-  api.delete(
-    '/users/:userId/logs',
-    { summary: "GDPR / CCPA: delete a user's executions, errors and event payloads", tags, response: S.DeletedLogsResponse },
-    async (c) => {
-      const user = await requireUser(store, param(c, 'userId'));
-      return c.json({ message: 'Success' as const, success: true as const, deleted: await store.logs.deleteForUser(user.userId) });
-    },
-  );
+  api.delete('/users/:userId/logs', { summary: "GDPR / CCPA: delete a user's executions, errors and event payloads", tags, response: S.DeletedLogsResponse }, async (c) => {
+    const user = await requireUser(store, param(c, 'userId'));
+    return c.json({ message: 'Success' as const, success: true as const, deleted: await store.logs.deleteForUser(user.userId) });
+  });
 }

@@ -52,11 +52,19 @@ export function webhookDeliveryRoutes(api: Api, services: Services) {
 
   api.get(
     '/webhook-deliveries',
-    { summary: 'The lifecycle webhooks’ delivery log, newest first', tags, query: S.WebhookDeliveriesQuery, response: S.WebhookDeliveriesPage, operationId: 'listWebhookDeliveries', errors: [409] },
+    {
+      summary: 'The lifecycle webhooks’ delivery log, newest first',
+      tags,
+      query: S.WebhookDeliveriesQuery,
+      response: S.WebhookDeliveriesPage,
+      operationId: 'listWebhookDeliveries',
+      errors: [409],
+    },
     async (c, { query }) => {
       endpointUrl();
       const messages = await store.webhookMessages.list(query);
-      if (!messages) throw new ApiError(400, 'invalid_request', `Unknown cursor "${query.cursor}": use nextCursor from the previous page`, [{ path: 'cursor', message: 'unknown' }]);
+      if (!messages)
+        throw new ApiError(400, 'invalid_request', `Unknown cursor "${query.cursor}": use nextCursor from the previous page`, [{ path: 'cursor', message: 'unknown' }]);
       return c.json({ data: messages.map(deliveryView), nextCursor: messages.length === query.limit ? messages.at(-1)!.id : null });
     },
   );
@@ -95,7 +103,13 @@ export function webhookDeliveryRoutes(api: Api, services: Services) {
 
   api.get(
     '/webhook-endpoint',
-    { summary: 'The lifecycle webhooks’ endpoint: enabled or disabled, failing since when', tags, response: S.WebhookEndpointView, operationId: 'getWebhookEndpoint', errors: [409] },
+    {
+      summary: 'The lifecycle webhooks’ endpoint: enabled or disabled, failing since when',
+      tags,
+      response: S.WebhookEndpointView,
+      operationId: 'getWebhookEndpoint',
+      errors: [409],
+    },
     async (c) => c.json(await endpointView(endpointUrl())),
   );
 

@@ -23,14 +23,18 @@ export function workflowRoutes(api: Api, services: Services) {
 
   // This and activate/deactivate are also called by alloy-frontend with a user token
   // (middleware/browser-sdk.ts): `userId` is then the token's.
-  api.get('/workflows', { summary: 'List workflows with a user’s installation state', description: S.BROWSER_SDK_AUTH_NOTE, tags, query: S.ActingUserQuery, response: S.WorkflowsResponse }, async (c, { query }) => {
-    const user = await actingUser(store, c.get('userId'), query.userId);
-    const installed = new Map((await store.installations.list(user.userId)).map((i) => [i.workflowId, i]));
-    const base = publicBaseUrl(c, services.config.publicUrl);
-    return c.json({
-      data: definitions.integrations.flatMap((i) => i.workflows.map((w) => workflowView(i, w, installed.get(w.id), base))),
-    });
-  });
+  api.get(
+    '/workflows',
+    { summary: 'List workflows with a user’s installation state', description: S.BROWSER_SDK_AUTH_NOTE, tags, query: S.ActingUserQuery, response: S.WorkflowsResponse },
+    async (c, { query }) => {
+      const user = await actingUser(store, c.get('userId'), query.userId);
+      const installed = new Map((await store.installations.list(user.userId)).map((i) => [i.workflowId, i]));
+      const base = publicBaseUrl(c, services.config.publicUrl);
+      return c.json({
+        data: definitions.integrations.flatMap((i) => i.workflows.map((w) => workflowView(i, w, installed.get(w.id), base))),
+      });
+    },
+  );
 
   // Static paths before `/workflows/:workflowId` so they are not taken for an id.
   for (const action of ['activate', 'deactivate'] as const) {
@@ -55,16 +59,20 @@ export function workflowRoutes(api: Api, services: Services) {
     );
   }
 
-  api.get('/workflows/:workflowId', { summary: 'One workflow with a user’s installation state', tags, query: S.UserIdQuery, response: S.WorkflowResponse }, async (c, { query }) => {
-    const { integration, workflow } = requireWorkflow(param(c, 'workflowId'));
-    const user = await requireUser(store, query.userId);
-    const installation = await store.installations.find(user.userId, workflow.id);
-    const view = workflowView(integration, workflow, installation, publicBaseUrl(c, services.config.publicUrl));
-    const released = (await store.versions.list(workflow.id)).map((v) => v.releasedAt).sort();
-    return c.json({
-      data: { ...view, createdAt: released[0]!, updatedAt: released.at(-1)!, connectors: view.blocks.map(workflowConnectorOf) },
-    });
-  });
+  api.get(
+    '/workflows/:workflowId',
+    { summary: 'One workflow with a user’s installation state', tags, query: S.UserIdQuery, response: S.WorkflowResponse },
+    async (c, { query }) => {
+      const { integration, workflow } = requireWorkflow(param(c, 'workflowId'));
+      const user = await requireUser(store, query.userId);
+      const installation = await store.installations.find(user.userId, workflow.id);
+      const view = workflowView(integration, workflow, installation, publicBaseUrl(c, services.config.publicUrl));
+      const released = (await store.versions.list(workflow.id)).map((v) => v.releasedAt).sort();
+      return c.json({
+        data: { ...view, createdAt: released[0]!, updatedAt: released.at(-1)!, connectors: view.blocks.map(workflowConnectorOf) },
+      });
+    },
+  );
 
   api.delete('/workflows/:workflowId', { summary: 'Uninstall a workflow for a user', tags, query: S.UserIdQuery, response: S.SuccessResponse }, async (c, { query }) => {
     const { workflow } = requireWorkflow(param(c, 'workflowId'));
@@ -104,25 +112,39 @@ export function workflowRoutes(api: Api, services: Services) {
     return c.json(await store.logs.analytics(workflow.id));
   });
 
-  api.put('/workflows/:workflowId/upgrade', { summary: 'Upgrade a user’s installation to the released version', tags, body: S.UpgradeBody, response: S.UpgradeResponse }, async (c, { body }) => {
-    const { workflow } = requireWorkflow(param(c, 'workflowId'));
-    const user = await requireUser(store, body.userId);
-    const installation = await store.installations.find(user.userId, workflow.id);
-    if (!installation) throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${workflow.id}"`);
-    return c.json(await upgradeInstallation(services, installation, workflow));
-  });
+  api.put(
+    '/workflows/:workflowId/upgrade',
+    { summary: 'Upgrade a user’s installation to the released version', tags, body: S.UpgradeBody, response: S.UpgradeResponse },
+    async (c, { body }) => {
+      const { workflow } = requireWorkflow(param(c, 'workflowId'));
+      const user = await requireUser(store, body.userId);
+      const installation = await store.installations.find(user.userId, workflow.id);
+      if (!installation) throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${workflow.id}"`);
+      return c.json(await upgradeInstallation(services, installation, workflow));
+    },
+  );
 
-  api.get(['/workflows/:workflowId/logs', '/workflow/:workflowId/logs'], { summary: 'Executions of a workflow, newest first, paged', description: 'Where the versions differ, each answers in its own shape: `status` and `results[].data` (see their descriptions).', tags, query: S.LogsQuery, response: S.LogsResponse }, async (c, { query }) => {
-    const { workflow } = requireWorkflow(param(c, 'workflowId'));
-    const userId = query.userId ? (await requireUser(store, query.userId)).userId : undefined;
-    if (query.cursor && !(await store.executions.status(query.cursor))) {
-      throw new ApiError(400, 'invalid_request', `Unknown cursor "${query.cursor}": use nextCursor from the previous page`, [{ path: 'cursor', message: 'unknown' }]);
-    }
-    const offset = query.page ? (query.page - 1) * query.limit : 0;
-    const logs = await store.logs.executions(workflow.id, userId, query.limit, query.cursor, { order: query.order, offset });
-    const version = apiVersionOf(c);
-    return c.json({ data: logs.map((l) => executionLogView(l, version)), nextCursor: logs.length === query.limit ? logs.at(-1)!.executionId : null });
-  });
+  api.get(
+    ['/workflows/:workflowId/logs', '/workflow/:workflowId/logs'],
+    {
+      summary: 'Executions of a workflow, newest first, paged',
+      description: 'Where the versions differ, each answers in its own shape: `status` and `results[].data` (see their descriptions).',
+      tags,
+      query: S.LogsQuery,
+      response: S.LogsResponse,
+    },
+    async (c, { query }) => {
+      const { workflow } = requireWorkflow(param(c, 'workflowId'));
+      const userId = query.userId ? (await requireUser(store, query.userId)).userId : undefined;
+      if (query.cursor && !(await store.executions.status(query.cursor))) {
+        throw new ApiError(400, 'invalid_request', `Unknown cursor "${query.cursor}": use nextCursor from the previous page`, [{ path: 'cursor', message: 'unknown' }]);
+      }
+      const offset = query.page ? (query.page - 1) * query.limit : 0;
+      const logs = await store.logs.executions(workflow.id, userId, query.limit, query.cursor, { order: query.order, offset });
+      const version = apiVersionOf(c);
+      return c.json({ data: logs.map((l) => executionLogView(l, version)), nextCursor: logs.length === query.limit ? logs.at(-1)!.executionId : null });
+    },
+  );
 
   api.get('/workflows/:workflowId/errors', { summary: 'Error logs of a workflow, newest first', tags, query: S.ErrorsQuery, response: S.ErrorsResponse }, async (c, { query }) => {
     const { workflow } = requireWorkflow(param(c, 'workflowId'));

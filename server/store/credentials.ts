@@ -54,7 +54,16 @@ interface OAuthStateRow {
 function pendingOAuth(row: OAuthStateRow | undefined): PendingOAuth | undefined {
   const expiresAt = Number(row?.expires_at);
   if (!row || expiresAt < Date.now()) return undefined;
-  return { state: row.state, userId: row.user_id, app: row.app, codeVerifier: row.code_verifier, redirectUri: row.redirect_uri, origin: row.origin, credentialId: row.credential_id ?? null, expiresAt };
+  return {
+    state: row.state,
+    userId: row.user_id,
+    app: row.app,
+    codeVerifier: row.code_verifier,
+    redirectUri: row.redirect_uri,
+    origin: row.origin,
+    credentialId: row.credential_id ?? null,
+    expiresAt,
+  };
 }
 
 interface CredentialRow {
@@ -189,7 +198,10 @@ export class Credentials {
     then?: (tx: SqlExecutor, change: { credential: Credential; before: Credential }) => Promise<unknown>,
   ): Promise<{ credential: Credential; before: Credential } | undefined> {
     return this.db.transaction(async (tx) => {
-      const old = await tx.get<CredentialRow>('SELECT * FROM credentials WHERE user_id = ? AND id = ?' + (this.db.dialect === 'postgres' ? ' FOR UPDATE' : ''), [userId, credentialId]);
+      const old = await tx.get<CredentialRow>('SELECT * FROM credentials WHERE user_id = ? AND id = ?' + (this.db.dialect === 'postgres' ? ' FOR UPDATE' : ''), [
+        userId,
+        credentialId,
+      ]);
       if (!old) return undefined;
       const row = await tx.get<CredentialRow>(
         `UPDATE credentials SET type = ?, secret = ?, expires_at = ?, display_name = COALESCE(?, display_name), status = 'healthy',
@@ -204,13 +216,10 @@ export class Credentials {
 
   /** Replaces a credential's secret after an OAuth refresh; it is usable again. */
   async updateSecret(userId: string, credentialId: string, secret: string, expiresAt: number | null): Promise<void> {
-    await this.db.run("UPDATE credentials SET secret = ?, expires_at = ?, status = 'healthy', last_error = NULL, last_error_at = NULL, refresh_until = NULL, updated_at = ? WHERE user_id = ? AND id = ?", [
-      secret,
-      expiresAt,
-      Date.now(),
-      userId,
-      credentialId,
-    ]);
+    await this.db.run(
+      "UPDATE credentials SET secret = ?, expires_at = ?, status = 'healthy', last_error = NULL, last_error_at = NULL, refresh_until = NULL, updated_at = ? WHERE user_id = ? AND id = ?",
+      [secret, expiresAt, Date.now(), userId, credentialId],
+    );
   }
 
   /**
@@ -277,10 +286,16 @@ export class Credentials {
   /** Remembers an OAuth authorization request until its callback (or `expiresAt`). */
   async saveOAuthState(input: Omit<PendingOAuth, 'credentialId'> & { credentialId?: string | null }) {
     const row = { ...input, credentialId: input.credentialId ?? null };
-    await this.db.run(
-      'INSERT INTO oauth_states (state, user_id, app, code_verifier, redirect_uri, origin, credential_id, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [row.state, row.userId, row.app, row.codeVerifier, row.redirectUri, row.origin, row.credentialId, row.expiresAt],
-    );
+    await this.db.run('INSERT INTO oauth_states (state, user_id, app, code_verifier, redirect_uri, origin, credential_id, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      row.state,
+      row.userId,
+      row.app,
+      row.codeVerifier,
+      row.redirectUri,
+      row.origin,
+      row.credentialId,
+      row.expiresAt,
+    ]);
   }
 
   /** Deletes the OAuth requests that expired before `now` (started, never completed); returns how many. */

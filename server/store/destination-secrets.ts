@@ -53,10 +53,12 @@ export class DestinationSecrets {
    */
   async rotate(installationId: string, blockId: string, secret: string, previousUntil: number): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const changed = await tx.run(
-        'UPDATE destination_secrets SET previous_secret = secret, previous_until = ?, secret = ? WHERE installation_id = ? AND block_id = ?',
-        [previousUntil, secret, installationId, blockId],
-      );
+      const changed = await tx.run('UPDATE destination_secrets SET previous_secret = secret, previous_until = ?, secret = ? WHERE installation_id = ? AND block_id = ?', [
+        previousUntil,
+        secret,
+        installationId,
+        blockId,
+      ]);
       if (changed.changes === 0) {
         await tx.run('INSERT INTO destination_secrets (installation_id, block_id, secret, created_at) VALUES (?, ?, ?, ?)', [installationId, blockId, secret, Date.now()]);
       }

@@ -143,13 +143,7 @@ interface PlannedEvent {
 }
 
 /** Records a batch of events: a few statements, whatever its size (see `Events.acceptAll` for the transaction). */
-async function acceptAll(
-  sql: SqlExecutor,
-  dialect: Dialect,
-  given: EventInput[],
-  dispatcher: Dispatcher | undefined,
-  handover: Handover,
-): Promise<AcceptResult[]> {
+async function acceptAll(sql: SqlExecutor, dialect: Dialect, given: EventInput[], dispatcher: Dispatcher | undefined, handover: Handover): Promise<AcceptResult[]> {
   const { userIds, usernames, listenersByUser } = await usersAndListeners(sql, dialect, given);
   const inputs = given.flatMap((input, i) => (userIds[i] ? [{ ...input, userId: userIds[i] }] : []));
   const listeners = await listenersOf(sql, dialect, inputs, listenersByUser);
@@ -174,7 +168,18 @@ async function acceptAll(
       const { id: installationId, workflow_id: workflowId, version } = e.listener;
       // What a claim's run would read back: the installation as this batch read it, the event as it stored it.
       const inputs = { installation: toInstallation(e.listener), event: { name: p.input.name, data: JSON.parse(p.data) as unknown, username: usernames.get(p.input.userId)! } };
-      handover.executions.push({ executionId: e.id, eventId: p.eventId, userId: p.input.userId, installationId, workflowId, version, attempt: 1, attemptInRun: 1, hasSteps: false, inputs });
+      handover.executions.push({
+        executionId: e.id,
+        eventId: p.eventId,
+        userId: p.input.userId,
+        installationId,
+        workflowId,
+        version,
+        attempt: 1,
+        attemptInRun: 1,
+        hasSteps: false,
+        inputs,
+      });
     }
   }
 
@@ -185,15 +190,11 @@ async function acceptAll(
       continue;
     }
     // The key was used before (or earlier in this batch): the first answer, if this is the same request.
-    const first = await sql.get<{ request_hash: string; response: string }>(
-      'SELECT request_hash, response FROM events WHERE user_id = ? AND idempotency_key = ?',
-      [p.input.userId, p.input.idempotencyKey ?? null],
-    );
-    results.push(
-      !first || first.request_hash !== p.input.requestHash
-        ? { kind: 'key_reused' }
-        : { kind: 'repeat', response: JSON.parse(first.response) as AcceptedEvent },
-    );
+    const first = await sql.get<{ request_hash: string; response: string }>('SELECT request_hash, response FROM events WHERE user_id = ? AND idempotency_key = ?', [
+      p.input.userId,
+      p.input.idempotencyKey ?? null,
+    ]);
+    results.push(!first || first.request_hash !== p.input.requestHash ? { kind: 'key_reused' } : { kind: 'repeat', response: JSON.parse(first.response) as AcceptedEvent });
   }
   // Back in the order given, with the unknown users in their places.
   let next = 0;
@@ -221,8 +222,7 @@ const eventRow = ({ input, eventId, data, response }: PlannedEvent, now: number)
 ];
 
 const EVENT_COLUMNS = 'id, user_id, idempotency_key, request_hash, name, data, source, response, received_at';
-const EXECUTION_COLUMNS =
-  'id, event_id, user_id, installation_id, workflow_id, version, status, attempts, lease_owner, lease_until, started_at, next_attempt_at, created_at';
+const EXECUTION_COLUMNS = 'id, event_id, user_id, installation_id, workflow_id, version, status, attempts, lease_owner, lease_until, started_at, next_attempt_at, created_at';
 
 /** An execution's row, in EXECUTION_COLUMNS order: queued, or claimed as a claim would (attempt 1, leased, started). */
 const executionRow = (p: PlannedEvent, e: PlannedExecution, { now, until }: Lease) => [
@@ -246,17 +246,20 @@ async function writeSqlite(tx: SqlExecutor, planned: PlannedEvent[], lease: Leas
   const inserted = new Set<string>();
   for (const rows of chunks(planned, ROWS_PER_STATEMENT)) {
     const ids = await tx.all<{ id: string }>(
-      insertSql('events', rows.length, `INSERT INTO events (${EVENT_COLUMNS}) VALUES `, '(?, ?, ?, ?, ?, ?, ?, ?, ?)', ' ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id'),
+      insertSql(
+        'events',
+        rows.length,
+        `INSERT INTO events (${EVENT_COLUMNS}) VALUES `,
+        '(?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ' ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id',
+      ),
       flatten(rows.map((p) => eventRow(p, lease.now))),
     );
     for (const { id } of ids) inserted.add(id);
   }
   const executions = planned.filter((p) => inserted.has(p.eventId)).flatMap((p) => p.executions.map((e) => executionRow(p, e, lease)));
   for (const rows of chunks(executions, ROWS_PER_STATEMENT)) {
-    await tx.run(
-      insertSql('executions', rows.length, `INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES `, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      flatten(rows),
-    );
+    await tx.run(insertSql('executions', rows.length, `INSERT INTO executions (${EXECUTION_COLUMNS}) VALUES `, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'), flatten(rows));
   }
   return inserted;
 }
@@ -286,14 +289,21 @@ const WRITE_POSTGRES = fixed(`
 
 async function writePostgres(db: SqlExecutor, planned: PlannedEvent[], lease: Lease): Promise<Set<string>> {
   // The arrays stop before the columns given once for the whole batch (received_at; next_attempt_at, created_at).
-  const eventColumns = columns(planned.map((p) => eventRow(p, lease.now)), 8);
-  const executionColumns = columns(planned.flatMap((p) => p.executions.map((e) => executionRow(p, e, lease))), 11);
+  const eventColumns = columns(
+    planned.map((p) => eventRow(p, lease.now)),
+    8,
+  );
+  const executionColumns = columns(
+    planned.flatMap((p) => p.executions.map((e) => executionRow(p, e, lease))),
+    11,
+  );
   const rows = await db.all<{ id: string }>(WRITE_POSTGRES, [lease.now, ...eventColumns, lease.now, lease.now, ...executionColumns]);
   return new Set(rows.map((r) => r.id));
 }
 
-
-const usersAndListenersSql = (among: string) => `SELECT u.id AS found_id, u.username, ${INSTALLATION_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}, v.trigger_key FROM users u
+const usersAndListenersSql = (among: string) => `SELECT u.id AS found_id, u.username, ${INSTALLATION_COLUMNS.split(', ')
+  .map((c) => `i.${c}`)
+  .join(', ')}, v.trigger_key FROM users u
   LEFT JOIN installations i ON i.user_id = u.id AND i.active = 1
   LEFT JOIN workflow_versions v ON v.workflow_id = i.workflow_id AND v.version = i.version
   WHERE u.id ${among} OR u.username ${among} ORDER BY i.installed_at, i.id`;

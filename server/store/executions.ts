@@ -30,8 +30,7 @@ export interface ExecutionInputs {
 }
 
 /** The first user after `from` (an SQL expression) with a queued execution due by `?`: one seek in executions_queue. */
-const nextDueUser = (from: string) =>
-  `(SELECT user_id FROM executions WHERE status = 'queued' AND user_id > ${from} AND next_attempt_at <= ? ORDER BY user_id LIMIT 1)`;
+const nextDueUser = (from: string) => `(SELECT user_id FROM executions WHERE status = 'queued' AND user_id > ${from} AND next_attempt_at <= ? ORDER BY user_id LIMIT 1)`;
 
 /** What a claim sets (owner, lease end, now), on rows still due (now, now) when it writes them. */
 const CLAIM_SET = "status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?)";
@@ -160,10 +159,7 @@ export class Executions {
    */
   private claimInSteps(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimRow[]> {
     return this.db.transaction(async (tx) => {
-      const expired = await tx.all<{ id: string }>("SELECT id FROM executions WHERE status = 'running' AND lease_until < ? ORDER BY lease_until LIMIT ?", [
-        now,
-        limit,
-      ]);
+      const expired = await tx.all<{ id: string }>("SELECT id FROM executions WHERE status = 'running' AND lease_until < ? ORDER BY lease_until LIMIT ?", [now, limit]);
       const chosen = new Map<string, { turn: number; pos: number }>(expired.map((r, i) => [r.id, { turn: 0, pos: i }]));
       if (chosen.size < limit) {
         const users = await this.usersWithDueWork(tx, limit - chosen.size, now);
@@ -299,13 +295,11 @@ export class Executions {
   }
 
   private async succeedAll(batch: Success[]): Promise<boolean[]> {
-    const steps = columns(batch.flatMap((s) => (s.lastStep ? [stepRow(s.executionId, s.lastStep)] : [])), 8);
-    const rows = await this.db.all<{ id: string }>(SUCCEED_ALL_POSTGRES, [
-      ...steps,
-      batch.map((s) => s.executionId),
-      batch.map((s) => s.owner),
-      batch.map((s) => s.now),
-    ]);
+    const steps = columns(
+      batch.flatMap((s) => (s.lastStep ? [stepRow(s.executionId, s.lastStep)] : [])),
+      8,
+    );
+    const rows = await this.db.all<{ id: string }>(SUCCEED_ALL_POSTGRES, [...steps, batch.map((s) => s.executionId), batch.map((s) => s.owner), batch.map((s) => s.now)]);
     const done = new Set(rows.map((r) => r.id));
     return batch.map((s) => done.has(s.executionId));
   }
@@ -313,7 +307,9 @@ export class Executions {
   /** Puts the execution back in the queue for another attempt at `at`. */
   async retryAt(executionId: string, owner: string, at: number, error: string): Promise<boolean> {
     const r = await this.db.run(
-      fixed("UPDATE executions SET status = 'queued', next_attempt_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'"),
+      fixed(
+        "UPDATE executions SET status = 'queued', next_attempt_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
+      ),
       [at, error, executionId, owner],
     );
     return r.changes > 0;
@@ -361,10 +357,9 @@ export class Executions {
   /** Gives back what an owner still holds (graceful shutdown): queued again, attempt not counted. */
   async release(owner: string): Promise<number> {
     return (
-      await this.db.run(
-        "UPDATE executions SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND status = 'running'",
-        [owner],
-      )
+      await this.db.run("UPDATE executions SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND status = 'running'", [
+        owner,
+      ])
     ).changes;
   }
 
@@ -396,12 +391,17 @@ export class Executions {
       this.db.dialect === 'postgres'
         ? [INPUTS_POSTGRES, [executions.map((e) => e.userId), executions.map((e) => e.installationId), executions.map((e) => e.eventId)]]
         : [inputsSql(`VALUES ${executions.map(() => '(?, ?, ?, ?)').join(', ')}`), executions.flatMap((e, n) => [n, e.userId, e.installationId, e.eventId])];
-    const rows = await this.db.all<InstallationRow & { n: number | string; has_installation: number | boolean; event_name: string | null; event_data: string | null; username: string | null }>(sql, params);
+    const rows = await this.db.all<
+      InstallationRow & { n: number | string; has_installation: number | boolean; event_name: string | null; event_data: string | null; username: string | null }
+    >(sql, params);
     const out: ExecutionInputs[] = executions.map(() => ({}));
     for (const row of rows) {
       out[Number(row.n)] = {
         installation: row.has_installation ? toInstallation(row) : undefined,
-        event: row.event_name != null && row.username != null ? { name: row.event_name, data: row.event_data === null ? null : (JSON.parse(row.event_data) as unknown), username: row.username } : undefined,
+        event:
+          row.event_name != null && row.username != null
+            ? { name: row.event_name, data: row.event_data === null ? null : (JSON.parse(row.event_data) as unknown), username: row.username }
+            : undefined,
       };
     }
     return out;
@@ -411,7 +411,9 @@ export class Executions {
 /** The inputs of the executions `x(n, user_id, installation_id, event_id)` that `list` gives, `n` its place in the caller's list. */
 const inputsSql = (list: string) =>
   `WITH x(n, user_id, installation_id, event_id) AS (${list})
-   SELECT x.n, ${INSTALLATION_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}, i.id IS NOT NULL AS has_installation,
+   SELECT x.n, ${INSTALLATION_COLUMNS.split(', ')
+     .map((c) => `i.${c}`)
+     .join(', ')}, i.id IS NOT NULL AS has_installation,
      e.name AS event_name, e.data AS event_data, u.username
    FROM x
    LEFT JOIN installations i ON i.user_id = x.user_id AND i.id = x.installation_id

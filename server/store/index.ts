@@ -32,8 +32,7 @@ export interface Store {
 }
 
 export type StoreOptions =
-  | { kind: 'sqlite'; file: string }
-  | { kind: 'postgres'; url: string; schema?: string; maxConnections?: number; connectTimeoutMs?: number; queryTimeoutMs?: number };
+  { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema?: string; maxConnections?: number; connectTimeoutMs?: number; queryTimeoutMs?: number };
 
 /** Opens the store and migrates its schema. */
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -75,12 +74,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 /** The store the configuration asks for: PostgreSQL when `DATABASE_URL` is set, else SQLite in `DATA_DIR`. */
-export function storeOptionsFor(config: {
-  databaseUrl?: string;
-  dataDir: string;
-  databaseConnectTimeoutMs?: number;
-  databaseQueryTimeoutMs?: number;
-}): StoreOptions {
+export function storeOptionsFor(config: { databaseUrl?: string; dataDir: string; databaseConnectTimeoutMs?: number; databaseQueryTimeoutMs?: number }): StoreOptions {
   return config.databaseUrl
     ? { kind: 'postgres', url: config.databaseUrl, connectTimeoutMs: config.databaseConnectTimeoutMs, queryTimeoutMs: config.databaseQueryTimeoutMs }
     : { kind: 'sqlite', file: path.join(config.dataDir, 'alloy.sqlite') };

@@ -97,11 +97,7 @@ export class Installations {
    * the input says otherwise (a reconfiguration keeps a paused installation paused). `then` is
    * told which are new (`created`) and which were there before.
    */
-  async install(
-    userId: string,
-    inputs: readonly InstallationInput[],
-    then?: Then<Array<{ installation: Installation; created: boolean }>>,
-  ): Promise<Installation[]> {
+  async install(userId: string, inputs: readonly InstallationInput[], then?: Then<Array<{ installation: Installation; created: boolean }>>): Promise<Installation[]> {
     return this.db.transaction(async (tx) => {
       const now = Date.now();
       const out: Array<{ installation: Installation; created: boolean }> = [];
@@ -144,10 +140,13 @@ export class Installations {
   async setActive(userId: string, workflowId: string, active: boolean, then?: Then<Installation>): Promise<boolean> {
     const value = active ? 1 : 0;
     return this.db.transaction(async (tx) => {
-      const row = await tx.get<InstallationRow>(
-        `UPDATE installations SET active = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ? AND active <> ? RETURNING ${COLUMNS}`,
-        [value, Date.now(), userId, workflowId, value],
-      );
+      const row = await tx.get<InstallationRow>(`UPDATE installations SET active = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ? AND active <> ? RETURNING ${COLUMNS}`, [
+        value,
+        Date.now(),
+        userId,
+        workflowId,
+        value,
+      ]);
       if (row) await then?.(tx, toInstallation(row));
       return Boolean(row ?? (await tx.get('SELECT id FROM installations WHERE user_id = ? AND workflow_id = ?', [userId, workflowId])));
     });
@@ -156,10 +155,7 @@ export class Installations {
   /** Deactivates every installed workflow of a user; returns how many were active. */
   async deactivateAll(userId: string, then?: Then<Installation[]>): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const rows = await tx.all<InstallationRow>(`UPDATE installations SET active = 0, updated_at = ? WHERE user_id = ? AND active = 1 RETURNING ${COLUMNS}`, [
-        Date.now(),
-        userId,
-      ]);
+      const rows = await tx.all<InstallationRow>(`UPDATE installations SET active = 0, updated_at = ? WHERE user_id = ? AND active = 1 RETURNING ${COLUMNS}`, [Date.now(), userId]);
       if (rows.length > 0) await then?.(tx, rows.map(toInstallation));
       return rows.length;
     });
@@ -167,10 +163,12 @@ export class Installations {
 
   async setVersion(userId: string, workflowId: string, version: number, then?: Then<Installation>): Promise<Installation | undefined> {
     return this.db.transaction(async (tx) => {
-      const row = await tx.get<InstallationRow>(
-        `UPDATE installations SET version = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ? RETURNING ${COLUMNS}`,
-        [version, Date.now(), userId, workflowId],
-      );
+      const row = await tx.get<InstallationRow>(`UPDATE installations SET version = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ? RETURNING ${COLUMNS}`, [
+        version,
+        Date.now(),
+        userId,
+        workflowId,
+      ]);
       const installation = row && toInstallation(row);
       if (installation) await then?.(tx, installation);
       return installation;

@@ -14,12 +14,7 @@ export class Keys {
   constructor(private readonly db: Db) {}
 
   async addApiKeyHash(hash: string, label: string): Promise<void> {
-    await this.db.run('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [
-      newId(),
-      hash,
-      label,
-      Date.now(),
-    ]);
+    await this.db.run('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [newId(), hash, label, Date.now()]);
   }
 
   async signingKeys(): Promise<SigningKeyRow[]> {

@@ -106,7 +106,16 @@ export class Logs {
       [...params, limit, options.offset ?? 0],
     );
     if (rows.length === 0) return [];
-    const steps = await this.db.all<{ execution_id: string; block_id: string; attempt: number; input: string | null; output: string | null; error: string | null; started_at: number; finished_at: number | null }>(
+    const steps = await this.db.all<{
+      execution_id: string;
+      block_id: string;
+      attempt: number;
+      input: string | null;
+      output: string | null;
+      error: string | null;
+      started_at: number;
+      finished_at: number | null;
+    }>(
       `SELECT * FROM steps WHERE execution_id IN (${rows.map(() => '?').join(',')}) ORDER BY started_at, attempt`,
       rows.map((r) => r.id),
     );
@@ -206,20 +215,13 @@ export class Logs {
   }
 
   async analytics(workflowId: string) {
-    const runs = await this.db.all<{ status: string; n: number }>(
-      'SELECT status, COUNT(*) AS n FROM executions WHERE workflow_id = ? GROUP BY status',
-      [workflowId],
-    );
+    const runs = await this.db.all<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM executions WHERE workflow_id = ? GROUP BY status', [workflowId]);
     const count = (status: string) => Number(runs.find((r) => r.status === status)?.n ?? 0);
     const errors = await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM errors WHERE workflow_id = ?', [workflowId]);
-    const actions = await this.db.get<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM steps WHERE execution_id IN (SELECT id FROM executions WHERE workflow_id = ?)',
-      [workflowId],
-    );
-    const installs = await this.db.get<{ total: number; active: number | null }>(
-      'SELECT COUNT(*) AS total, SUM(active) AS active FROM installations WHERE workflow_id = ?',
-      [workflowId],
-    );
+    const actions = await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM steps WHERE execution_id IN (SELECT id FROM executions WHERE workflow_id = ?)', [workflowId]);
+    const installs = await this.db.get<{ total: number; active: number | null }>('SELECT COUNT(*) AS total, SUM(active) AS active FROM installations WHERE workflow_id = ?', [
+      workflowId,
+    ]);
     const last = await this.db.get<{ at: number | null }>('SELECT MAX(created_at) AS at FROM executions WHERE workflow_id = ?', [workflowId]);
     return {
       workflowId,
@@ -263,9 +265,7 @@ export class Logs {
       }
     };
     const errors = await inBatches('DELETE FROM errors WHERE id IN (SELECT id FROM errors WHERE occurred_at < ? LIMIT ?)');
-    const executions = await inBatches(
-      "DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE created_at < ? AND status IN ('succeeded', 'failed') LIMIT ?)",
-    );
+    const executions = await inBatches("DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE created_at < ? AND status IN ('succeeded', 'failed') LIMIT ?)");
     // An event whose work is still pending stays: nothing accepted is lost to the sweep.
     const events = await inBatches(
       'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = events.id) LIMIT ?)',

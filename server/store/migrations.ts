@@ -255,7 +255,11 @@ export async function migrate(db: Db): Promise<void> {
     for (const [index, script] of migrations.entries()) {
       const version = index + 1;
       if (done.has(version)) continue;
-      for (const statement of script.split(';').map((s) => s.trim()).filter(Boolean)) await tx.run(statement);
+      for (const statement of script
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await tx.run(statement);
       await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [version, Date.now()]);
     }
   });

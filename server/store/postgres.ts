@@ -22,17 +22,30 @@ function toPg(sql: string): string {
 // Socket errors and SQLSTATEs that say the database cannot be reached right now (stopped,
 // restarting, out of connections, network cut), as opposed to a query it refused.
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  '57P01' /* admin_shutdown */, '57P02' /* crash_shutdown */, '57P03' /* cannot_connect_now */, '53300' /* too_many_connections */,
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01' /* admin_shutdown */,
+  '57P02' /* crash_shutdown */,
+  '57P03' /* cannot_connect_now */,
+  '53300' /* too_many_connections */,
 ]);
 // What pg and pg-pool throw, without a code, when a connection drops, times out or cannot be made.
-const UNREACHABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|timeout expired|Query read timeout|Client has encountered a connection error|Client was closed)/;
+const UNREACHABLE_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|timeout expired|Query read timeout|Client has encountered a connection error|Client was closed)/;
 
 /** Whether `err` (or its cause) says the database is unreachable, rather than that the SQL failed. */
 export function isConnectionError(err: unknown): boolean {
   let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
   for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++, e = e.cause as typeof e) {
-    if (typeof e.code === 'string' && (UNREACHABLE_CODES.has(e.code) || e.code.startsWith('08') /* connection_exception */)) return true;
+    if (typeof e.code === 'string' && (UNREACHABLE_CODES.has(e.code) || e.code.startsWith('08')) /* connection_exception */) return true;
     if (typeof e.message === 'string' && UNREACHABLE_MESSAGES.test(e.message)) return true;
   }
   return false;
@@ -102,10 +115,7 @@ export class PostgresDb implements Db {
    * `queryTimeoutMs` the wait for a query's answer, so a request never hangs on a database that
    * stopped answering: it fails, and the API answers 503.
    */
-  constructor(
-    connectionString: string,
-    options: { schema?: string; max?: number; connectTimeoutMs?: number; queryTimeoutMs?: number } = {},
-  ) {
+  constructor(connectionString: string, options: { schema?: string; max?: number; connectTimeoutMs?: number; queryTimeoutMs?: number } = {}) {
     this.connection = {
       connectionString,
       types,

@@ -68,13 +68,7 @@ export class Checkpointer {
    * `onFailure` runs if the thread dies: the caller turns SQLite's own auto-checkpoint back on.
    * `onRestartWanted` runs when the log has grown past `restartFrames` frames.
    */
-  constructor(
-    file: string,
-    intervalMs: number,
-    restartFrames: number,
-    onRestartWanted: () => void,
-    onFailure: (err: Error) => void,
-  ) {
+  constructor(file: string, intervalMs: number, restartFrames: number, onRestartWanted: () => void, onFailure: (err: Error) => void) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(source, { eval: true, workerData: { driver, file, intervalMs, restartFrames } });
     this.worker.unref();

@@ -51,10 +51,16 @@ export class SqliteDb implements Db {
     if (file !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
       this.db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
-      this.checkpointer = new Checkpointer(file, checkpointIntervalMs, restartFrames, () => void this.restartLog(), (err) => {
-        console.warn(`sqlite: checkpoint thread failed (${err.message}); checkpointing on commit instead`);
-        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
-      });
+      this.checkpointer = new Checkpointer(
+        file,
+        checkpointIntervalMs,
+        restartFrames,
+        () => void this.restartLog(),
+        (err) => {
+          console.warn(`sqlite: checkpoint thread failed (${err.message}); checkpointing on commit instead`);
+          if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+        },
+      );
     }
   }
 
@@ -68,8 +74,7 @@ export class SqliteDb implements Db {
   }
 
   private readonly direct: SqlExecutor = {
-    all: async <T>(sql: string, params: readonly unknown[] = []) =>
-      this.statement(sql).all(...toSqlite(params)) as T[],
+    all: async <T>(sql: string, params: readonly unknown[] = []) => this.statement(sql).all(...toSqlite(params)) as T[],
     get: async <T>(sql: string, params: readonly unknown[] = []) => {
       const stmt = this.statement(sql);
       return (stmt.reader ? stmt.get(...toSqlite(params)) : (stmt.run(...toSqlite(params)), undefined)) as T | undefined;

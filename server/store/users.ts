@@ -41,10 +41,11 @@ export class Users {
 
   /** Finds a user by id or, as Alloy allows, by username. */
   async find(userIdOrUsername: string): Promise<User | undefined> {
-    const row = await this.db.get<UserRow>(
-      'SELECT * FROM users WHERE id = ? UNION ALL SELECT * FROM users WHERE username = ? AND id <> ? LIMIT 1',
-      [userIdOrUsername, userIdOrUsername, userIdOrUsername],
-    );
+    const row = await this.db.get<UserRow>('SELECT * FROM users WHERE id = ? UNION ALL SELECT * FROM users WHERE username = ? AND id <> ? LIMIT 1', [
+      userIdOrUsername,
+      userIdOrUsername,
+      userIdOrUsername,
+    ]);
     return row && toUser(row);
   }
 
@@ -68,10 +69,7 @@ export class Users {
     const fullName = patch.fullName === undefined ? current.full_name : patch.fullName;
     try {
       // The unique index decides, not a prior SELECT: two renames to one name at once are a 409, not a 500.
-      const row = await this.db.get<UserRow>(
-        'UPDATE users SET username = ?, full_name = ?, updated_at = ? WHERE id = ? RETURNING *',
-        [username, fullName, Date.now(), userId],
-      );
+      const row = await this.db.get<UserRow>('UPDATE users SET username = ?, full_name = ?, updated_at = ? WHERE id = ? RETURNING *', [username, fullName, Date.now(), userId]);
       return row && toUser(row);
     } catch (err) {
       if (isUniqueViolation(err)) return undefined;

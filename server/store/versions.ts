@@ -71,10 +71,7 @@ export class Versions {
       for (const workflow of integration.workflows) {
         const json = canonicalJson(workflow);
         const hash = createHash('sha256').update(json).digest('hex');
-        const existing = await this.db.get<VersionRow>('SELECT * FROM workflow_versions WHERE workflow_id = ? AND version = ?', [
-          workflow.id,
-          workflow.version,
-        ]);
+        const existing = await this.db.get<VersionRow>('SELECT * FROM workflow_versions WHERE workflow_id = ? AND version = ?', [workflow.id, workflow.version]);
         if (existing && existing.hash !== hash) {
           throw new Error(
             `Workflow "${workflow.id}" version ${workflow.version} is already released with a different definition. ` +

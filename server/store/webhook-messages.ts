@@ -160,10 +160,10 @@ export class WebhookMessages {
     }
     const where = conditions.map(([sql]) => sql);
     const params = conditions.flatMap(([, ...values]) => values);
-    const rows = await this.db.all<Row>(
-      `SELECT ${COLUMNS} FROM webhook_messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`,
-      [...params, query.limit],
-    );
+    const rows = await this.db.all<Row>(`SELECT ${COLUMNS} FROM webhook_messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`, [
+      ...params,
+      query.limit,
+    ]);
     return rows.map(toMessage);
   }
 
@@ -177,19 +177,16 @@ export class WebhookMessages {
    * whatever it was (delivered, failed, or waiting for a retry). Undefined for an unknown id.
    */
   async redeliver(id: string, now = Date.now()): Promise<WebhookMessage | undefined> {
-    const row = await this.db.get<Row>(
-      `UPDATE webhook_messages SET status = 'pending', next_at = ?, lease_until = NULL, attempts = 0 WHERE id = ? RETURNING ${COLUMNS}`,
-      [now, id],
-    );
+    const row = await this.db.get<Row>(`UPDATE webhook_messages SET status = 'pending', next_at = ?, lease_until = NULL, attempts = 0 WHERE id = ? RETURNING ${COLUMNS}`, [
+      now,
+      id,
+    ]);
     return row && toMessage(row);
   }
 
   /** The endpoint's state; one never tried is enabled and not failing. */
   async endpoint(url: string): Promise<WebhookEndpoint> {
-    const row = await this.db.get<{ failing_since: number | null; disabled_at: number | null }>(
-      'SELECT failing_since, disabled_at FROM webhook_endpoints WHERE url = ?',
-      [url],
-    );
+    const row = await this.db.get<{ failing_since: number | null; disabled_at: number | null }>('SELECT failing_since, disabled_at FROM webhook_endpoints WHERE url = ?', [url]);
     return { url, failingSince: num(row?.failing_since ?? null), disabledAt: num(row?.disabled_at ?? null) };
   }
 

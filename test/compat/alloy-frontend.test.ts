@@ -94,11 +94,19 @@ describe(`alloy-frontend 2.1.1, the vendor's browser SDK, against this server ($
     await createUser(server, 'bob');
     const integrations = await (await sdkFor(ann)).getIntegrations();
 
-    expect(sent).toEqual([{ method: 'GET', path: '/2024-03/integrations', headers: { 'content-type': 'application/json', 'x-alloy-user-token': expect.any(String) }, body: undefined }]);
+    expect(sent).toEqual([
+      { method: 'GET', path: '/2024-03/integrations', headers: { 'content-type': 'application/json', 'x-alloy-user-token': expect.any(String) }, body: undefined },
+    ]);
     for (const i of integrations.data) {
       expect(i).toMatchObject({ integrationId: expect.any(String), app: expect.any(String), installed: expect.any(Boolean), icon: expect.any(String) });
       for (const w of i.workflows) {
-        expect(w).toMatchObject({ workflowId: expect.any(String), name: expect.any(String), installed: expect.any(Boolean), version: expect.any(Number), active: expect.any(Boolean) });
+        expect(w).toMatchObject({
+          workflowId: expect.any(String),
+          name: expect.any(String),
+          installed: expect.any(Boolean),
+          version: expect.any(Number),
+          active: expect.any(Boolean),
+        });
         expect('installedVersion' in w).toBe(true);
         for (const b of w.blocks) expect(b).toMatchObject({ name: expect.any(String), id: expect.any(String), type: expect.any(String), icon: expect.any(String) });
       }
@@ -121,7 +129,13 @@ describe(`alloy-frontend 2.1.1, the vendor's browser SDK, against this server ($
     const workflows = await (await sdkFor(ann)).getWorkflows();
     expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /2024-03/workflows']);
     for (const w of workflows.data) {
-      expect(w).toMatchObject({ workflowId: expect.any(String), name: expect.any(String), installed: expect.any(Boolean), active: expect.any(Boolean), version: expect.any(Number) });
+      expect(w).toMatchObject({
+        workflowId: expect.any(String),
+        name: expect.any(String),
+        installed: expect.any(Boolean),
+        active: expect.any(Boolean),
+        version: expect.any(Number),
+      });
     }
     expect(workflows.data.find((w: any) => w.workflowId === SLACK)).toMatchObject({ name: SLACK_NAME, installed: true, active: true, installedVersion: 1 });
     expect(workflows.data.filter((w: any) => w.installed).map((w: any) => w.workflowId)).toEqual([SLACK]);

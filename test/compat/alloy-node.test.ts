@@ -22,10 +22,33 @@ const Alloy = require('alloy-node') as new (apiKey: string) => AlloySdk;
 
 /** The SDK's Embedded methods, as index.js declares them (every other method calls `/2023-03/one/…`). */
 const EMBEDDED_METHODS = [
-  'identify', 'clear', 'event', 'getUser', 'getVersions', 'getUsers', 'createUser', 'updateUser', 'deleteUser',
-  'getUserToken', 'getWorkflows', 'reactivate', 'deactivate', 'disableAllWorkflows', 'getLogs', 'deleteLogs',
-  'getAnalytics', 'getIntegrations', 'getIntegration', 'getWorkflowDetails', 'getApps', 'run',
-  'getUserOauthRedirect', 'getCredential', 'getWorkflow', 'deleteWorkflow', 'generateLink',
+  'identify',
+  'clear',
+  'event',
+  'getUser',
+  'getVersions',
+  'getUsers',
+  'createUser',
+  'updateUser',
+  'deleteUser',
+  'getUserToken',
+  'getWorkflows',
+  'reactivate',
+  'deactivate',
+  'disableAllWorkflows',
+  'getLogs',
+  'deleteLogs',
+  'getAnalytics',
+  'getIntegrations',
+  'getIntegration',
+  'getWorkflowDetails',
+  'getApps',
+  'run',
+  'getUserOauthRedirect',
+  'getCredential',
+  'getWorkflow',
+  'deleteWorkflow',
+  'generateLink',
 ] as const;
 type AlloySdk = { userId: string | null; username: string | null } & Record<(typeof EMBEDDED_METHODS)[number], (...args: any[]) => Promise<any>>;
 
@@ -134,7 +157,11 @@ describe(`alloy-node 2.2.1, the vendor's Node SDK, against our server (${storeKi
     const integrations = await alloy.getIntegrations();
     expect(integrations.data.map((i: any) => i.integrationId)).toEqual(expect.arrayContaining(['slack', 'bigcommerce']));
     const slackIntegration = integrations.data.find((i: any) => i.integrationId === 'slack');
-    expect(slackIntegration).toMatchObject({ app: 'Slack', installed: true, workflows: [expect.objectContaining({ workflowId: SLACK, installedVersion: 1, blocks: expect.any(Array) })] });
+    expect(slackIntegration).toMatchObject({
+      app: 'Slack',
+      installed: true,
+      workflows: [expect.objectContaining({ workflowId: SLACK, installedVersion: 1, blocks: expect.any(Array) })],
+    });
 
     const byId = await alloy.getIntegration('slack');
     expect(byId.data).toMatchObject({ integrationId: 'slack', app: 'Slack', workflows: [expect.objectContaining({ workflowId: SLACK })] });
@@ -206,9 +233,18 @@ describe(`alloy-node 2.2.1, the vendor's Node SDK, against our server (${storeKi
     expect(logs.data).toHaveLength(3);
     for (const run of logs.data) {
       expect(run).toEqual(
-        expect.objectContaining({ executionId: expect.any(String), startedAt: expect.any(String), stoppedAt: expect.any(String), finished: true, results: expect.any(Array), inputs: expect.any(Array) }),
+        expect.objectContaining({
+          executionId: expect.any(String),
+          startedAt: expect.any(String),
+          stoppedAt: expect.any(String),
+          finished: true,
+          results: expect.any(Array),
+          inputs: expect.any(Array),
+        }),
       );
-      expect(run.results[0]).toEqual(expect.objectContaining({ startedAt: expect.any(String), stoppedAt: expect.any(String), connectorId: 'post-message', data: expect.anything() }));
+      expect(run.results[0]).toEqual(
+        expect.objectContaining({ startedAt: expect.any(String), stoppedAt: expect.any(String), connectorId: 'post-message', data: expect.anything() }),
+      );
     }
     expect(await alloy.getAnalytics(SLACK)).toEqual(expect.objectContaining({ totalAppActions: 3, totalWorkflowRuns: 3, totalErrors: 0 }));
 

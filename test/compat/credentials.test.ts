@@ -53,7 +53,8 @@ describe(`Alloy's credential operations, verbatim (${storeKind})`, () => {
     expect(apps.body.data[0]).toMatchObject({ name: 'slack', type: ['action'] });
     const metadata = await server.request('GET', '/2024-03/metadata/apps');
     expect(metadata.status).toBe(200);
-    for (const app of metadata.body.data) expect(app).toEqual(expect.objectContaining({ name: expect.any(String), icon: expect.any(String), oauth: expect.any(Boolean), type: expect.any(Array) }));
+    for (const app of metadata.body.data)
+      expect(app).toEqual(expect.objectContaining({ name: expect.any(String), icon: expect.any(String), oauth: expect.any(Boolean), type: expect.any(Array) }));
   });
 
   it('create-a-credential: POST /headless/credentials with the page’s body answers { success: true, credentialId }', async () => {
@@ -92,7 +93,9 @@ describe(`Alloy's credential operations, verbatim (${storeKind})`, () => {
 
   it('generate-oauth-link: GET /headless/oauthUrl?userId&app answers { oauthUrl }, and credentialName is taken for app', async () => {
     provider = await startFakeSlack({ oauth: { ...CLIENT, expiresIn: 3600 } });
-    server = await startTestServer({ env: { SLACK_CLIENT_ID: CLIENT.clientId, SLACK_CLIENT_SECRET: CLIENT.clientSecret, SLACK_OAUTH_URL: provider.authorizeUrl, SLACK_API_URL: provider.url } });
+    server = await startTestServer({
+      env: { SLACK_CLIENT_ID: CLIENT.clientId, SLACK_CLIENT_SECRET: CLIENT.clientSecret, SLACK_OAUTH_URL: provider.authorizeUrl, SLACK_API_URL: provider.url },
+    });
     const userId = await createUser(server, 'ann');
     const res = await get(`/headless/oauthUrl?userId=${userId}&app=slack`);
     expect(res.status).toBe(200);

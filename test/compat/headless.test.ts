@@ -42,7 +42,11 @@ function expectInstallationShape(item: any) {
 
 /** Fills every field of start's form: the values the user typed in the ISV's own UI. */
 const fill = (form: any[], values: Record<string, unknown>) =>
-  form.map((b) => ({ workflowId: b.workflowId, blockId: b.blockId, fields: b.fields.filter((f: any) => f.name in values).map((f: any) => ({ name: f.name, value: values[f.name] })) }));
+  form.map((b) => ({
+    workflowId: b.workflowId,
+    blockId: b.blockId,
+    fields: b.fields.filter((f: any) => f.name in values).map((f: any) => ({ name: f.name, value: values[f.name] })),
+  }));
 
 describe(`Alloy's headless installation, verbatim (${storeKind})`, () => {
   let server: TestServer;
@@ -65,7 +69,12 @@ describe(`Alloy's headless installation, verbatim (${storeKind})`, () => {
     expect(res.status).toBe(200);
     expectStartShape(res.body);
     expect(res.body.data).toEqual([
-      expect.objectContaining({ workflowId: 'slack-ticket-created', app: 'slack', blockId: 'config', fields: [expect.objectContaining({ name: 'channel', displayName: 'Slack channel', type: 'string', required: true })] }),
+      expect.objectContaining({
+        workflowId: 'slack-ticket-created',
+        app: 'slack',
+        blockId: 'config',
+        fields: [expect.objectContaining({ name: 'channel', displayName: 'Slack channel', type: 'string', required: true })],
+      }),
     ]);
   });
 
@@ -88,7 +97,10 @@ describe(`Alloy's headless installation, verbatim (${storeKind})`, () => {
     const userId = await newUser();
     await slackCredential(userId);
     const started = await post('/headless/startInstallation', { userId, integrationId: 'slack' });
-    const res = await post('/headless/completeInstallation', { installationId: started.body.installationId, data: [{ workflowId: 'bigcommerce-order-created', blockId: 'config', fields: [] }] });
+    const res = await post('/headless/completeInstallation', {
+      installationId: started.body.installationId,
+      data: [{ workflowId: 'bigcommerce-order-created', blockId: 'config', fields: [] }],
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual([{ path: 'data.0.workflowId', message: 'not part of this installation' }]);
     expect((await server.request('GET', `/installations?userId=${userId}`)).body.data).toEqual([]);

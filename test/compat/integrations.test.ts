@@ -22,7 +22,13 @@ describe(`integrations, as Alloy's reference writes them (${storeKind})`, () => 
     for (const i of res.body.data) {
       expect(i).toMatchObject({ integrationId: expect.any(String), app: expect.any(String), installed: expect.any(Boolean), icon: expect.any(String) });
       for (const w of i.workflows) {
-        expect(w).toMatchObject({ workflowId: expect.any(String), name: expect.any(String), installed: expect.any(Boolean), version: expect.any(Number), active: expect.any(Boolean) });
+        expect(w).toMatchObject({
+          workflowId: expect.any(String),
+          name: expect.any(String),
+          installed: expect.any(Boolean),
+          version: expect.any(Number),
+          active: expect.any(Boolean),
+        });
         expect('installedVersion' in w).toBe(true);
         expectBlocks(w.blocks);
       }
@@ -35,11 +41,24 @@ describe(`integrations, as Alloy's reference writes them (${storeKind})`, () => 
     const res = await server.request('GET', `/integrations?userId=${userId}`, { headers: { 'x-api-version': '2025-09' } });
     expect(res.status).toBe(200);
     for (const i of res.body.data) {
-      expect(i).toMatchObject({ integrationId: expect.any(String), description: expect.any(String), primaryConnector: expect.any(String), installed: expect.any(Boolean), icon: expect.any(String) });
+      expect(i).toMatchObject({
+        integrationId: expect.any(String),
+        description: expect.any(String),
+        primaryConnector: expect.any(String),
+        installed: expect.any(Boolean),
+        icon: expect.any(String),
+      });
       expect(Array.isArray(i.credentials)).toBe(true);
       for (const w of i.workflows) {
-        expect(w).toMatchObject({ workflowId: expect.any(String), name: expect.any(String), installed: expect.any(Boolean), active: expect.any(Boolean), version: expect.any(Number) });
-        for (const c of w.connectors) expect(c).toEqual({ name: expect.any(String), id: expect.any(String), connector: expect.any(String), icon: expect.any(String), subtitle: expect.any(String) });
+        expect(w).toMatchObject({
+          workflowId: expect.any(String),
+          name: expect.any(String),
+          installed: expect.any(Boolean),
+          active: expect.any(Boolean),
+          version: expect.any(Number),
+        });
+        for (const c of w.connectors)
+          expect(c).toEqual({ name: expect.any(String), id: expect.any(String), connector: expect.any(String), icon: expect.any(String), subtitle: expect.any(String) });
       }
     }
     const slack = res.body.data.find((i: any) => i.integrationId === 'slack');

@@ -45,7 +45,9 @@ describe(`logs and the error stream, as Alloy's reference writes them (${storeKi
     expect(res.status).toBe(200);
     const run = res.body.data.find((e: any) => e.executionId === ok);
     expect(run).toMatchObject({ executionId: ok, startedAt: expect.any(String), stoppedAt: expect.any(String), finished: true });
-    expect(run.results).toEqual([expect.objectContaining({ connectorId: 'post-message', startedAt: expect.any(String), stoppedAt: expect.any(String), data: [[{ json: expect.anything() }]] })]);
+    expect(run.results).toEqual([
+      expect.objectContaining({ connectorId: 'post-message', startedAt: expect.any(String), stoppedAt: expect.any(String), data: [[{ json: expect.anything() }]] }),
+    ]);
     expect(run.inputs).toEqual([{ connectorId: 'post-message', data: expect.any(Object) }]);
   });
 

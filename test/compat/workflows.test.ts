@@ -63,7 +63,14 @@ describe(`workflows, as Alloy's reference writes them (${storeKind})`, () => {
     const res = await server.request('GET', `/workflows/${SLACK}/users`);
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual([
-      expect.objectContaining({ username: 'alexmcvar@runalloy.com', fullName: 'Alex McVarish', userId: res0.body.userId, workflowActive: true, installedVersion: 1, installedAt: expect.any(String) }),
+      expect.objectContaining({
+        username: 'alexmcvar@runalloy.com',
+        fullName: 'Alex McVarish',
+        userId: res0.body.userId,
+        workflowActive: true,
+        installedVersion: 1,
+        installedAt: expect.any(String),
+      }),
     ]);
   });
 

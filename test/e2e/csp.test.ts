@@ -147,7 +147,9 @@ describe('the widget under a strict Content-Security-Policy', () => {
       await dialog.getByRole('button', { name: 'Close' }).nth(1).click();
       await vault.getByText('Installed', { exact: true }).waitFor();
       // The icons came from the widget's server (img-src), and rendered.
-      expect(await page.evaluate(() => [...document.querySelector('alloy-embedded')!.shadowRoot!.querySelectorAll('img')].every((i) => i.complete && i.naturalWidth > 0))).toBe(true);
+      expect(await page.evaluate(() => [...document.querySelector('alloy-embedded')!.shadowRoot!.querySelectorAll('img')].every((i) => i.complete && i.naturalWidth > 0))).toBe(
+        true,
+      );
       expect(await violations(page)).toEqual([]);
 
       // The page does see violations, in a shadow root too, and reports them: what the widget did
@@ -176,23 +178,22 @@ describe('the widget under a strict Content-Security-Policy', () => {
       delete (Document.prototype as Partial<Document>).adoptedStyleSheets;
     });
     try {
-      await page.evaluate(
-        (t) => {
-          const Alloy = (window as any).Alloy;
-          Alloy.setToken(t);
-          Alloy.renderIntegrations(document.getElementById('integrations'), { theme: { accent: '#0f766e' } });
-          return Alloy.install({ integrationId: 'vault', theme: { accent: '#0f766e', radius: '4px' } });
-        },
-        token,
-      );
+      await page.evaluate((t) => {
+        const Alloy = (window as any).Alloy;
+        Alloy.setToken(t);
+        Alloy.renderIntegrations(document.getElementById('integrations'), { theme: { accent: '#0f766e' } });
+        return Alloy.install({ integrationId: 'vault', theme: { accent: '#0f766e', radius: '4px' } });
+      }, token);
       await page.getByRole('dialog').getByLabel('Endpoint URL').waitFor();
       await page.getByRole('listitem').first().waitFor();
-      await expect.poll(() => widgetStyles(page)).toMatchObject({
-        backdrop: { position: 'fixed', display: 'flex' },
-        dialog: { 'background-color': 'rgb(255, 255, 255)', 'border-radius': '4px' },
-        button: { 'background-color': 'rgb(15, 118, 110)' },
-        card: { 'border-radius': '10px' },
-      });
+      await expect
+        .poll(() => widgetStyles(page))
+        .toMatchObject({
+          backdrop: { position: 'fixed', display: 'flex' },
+          dialog: { 'background-color': 'rgb(255, 255, 255)', 'border-radius': '4px' },
+          button: { 'background-color': 'rgb(15, 118, 110)' },
+          card: { 'border-radius': '10px' },
+        });
       const look = await widgetStyles(page);
       expect(look.links).toEqual([`stylesheet ${widget}/widget/alloy.css`, `stylesheet ${widget}/widget/alloy.css`]);
       expect(look.sheets).toEqual([0, 0]);

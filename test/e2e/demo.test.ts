@@ -132,7 +132,10 @@ describe('the AcmeCo demo (npm start)', () => {
   }, 60_000);
 
   it('shows each card’s status on one line under its app name, on a desktop and on a phone', async () => {
-    for (const viewport of [{ width: 1280, height: 1000 }, { width: 390, height: 844 }]) {
+    for (const viewport of [
+      { width: 1280, height: 1000 },
+      { width: 390, height: 844 },
+    ]) {
       await page.setViewportSize(viewport);
       for (const app of ['BigCommerce', 'NetSuite', 'Slack']) {
         const name = (await card(app).getByRole('heading', { name: app }).boundingBox())!;

@@ -33,7 +33,10 @@ describe('the API reference page', () => {
 
     await page.getByText('Search', { exact: true }).first().click();
     await page.keyboard.type('custom event');
-    await page.getByRole('option', { name: /Run a custom event for a user/ }).first().click();
+    await page
+      .getByRole('option', { name: /Run a custom event for a user/ })
+      .first()
+      .click();
     await page.getByRole('heading', { name: 'Run a custom event for a user' }).first().waitFor();
     expect(new URL(page.url()).hash).toBe('#tag/events/POST/run/event');
 

@@ -73,7 +73,9 @@ describe('the hosted install page', () => {
     // The widget's modal, styles and all, ran under the page's CSP.
     expect(refused).toEqual([]);
 
-    await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'Printer on fire', customerEmail: 'ann@acme.test', description: 'Smoke' } } });
+    await server.request('POST', '/run/event', {
+      body: { event: 'Ticket Created', userId, data: { ticketName: 'Printer on fire', customerEmail: 'ann@acme.test', description: 'Smoke' } },
+    });
     for (let i = 0; i < 100 && slack.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(slack.messages).toHaveLength(1);
     expect(slack.messages[0]).toMatchObject({ channel: 'C200', token: 'xoxb-hosted-1' });
@@ -146,7 +148,9 @@ describe('the hosted install page', () => {
   it('connects Slack through the OAuth popup, begun by a form the widget posts with the page’s origin', async () => {
     const { browser } = served;
     const provider = await startFakeSlack({ oauth: { clientId: 'hosted-client', clientSecret: 'hosted-secret' } });
-    const oauthServer = await startTestServer({ env: { SLACK_API_URL: provider.url, SLACK_CLIENT_ID: 'hosted-client', SLACK_CLIENT_SECRET: 'hosted-secret', SLACK_OAUTH_URL: provider.authorizeUrl } });
+    const oauthServer = await startTestServer({
+      env: { SLACK_API_URL: provider.url, SLACK_CLIENT_ID: 'hosted-client', SLACK_CLIENT_SECRET: 'hosted-secret', SLACK_OAUTH_URL: provider.authorizeUrl },
+    });
     const oauthHttp = await listen(oauthServer);
     const context = await browser.newContext();
     try {

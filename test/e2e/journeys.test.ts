@@ -142,7 +142,9 @@ describe('browser journeys through the AcmeCo demo', () => {
     await card(page, 'Slack').getByText('Installed', { exact: true }).waitFor();
 
     const detail = await callApi(`${server.url}/integrations/slack?userId=${DEMO_USER}`, 'GET');
-    expect(detail.body.data.credentials).toEqual([{ credentialId: expect.any(String), app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
+    expect(detail.body.data.credentials).toEqual([
+      { credentialId: expect.any(String), app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true },
+    ]);
 
     await page.getByLabel('Ticket name').fill('Connected with OAuth');
     await page.getByRole('button', { name: 'Create ticket' }).click();
@@ -229,7 +231,11 @@ describe('browser journeys through the AcmeCo demo', () => {
 
     await page.getByLabel('Ticket name').fill('Typed on a keyboard');
     await page.getByRole('button', { name: 'Send from the browser' }).click();
-    const [message] = await until(() => slackMessages(server.url), (m) => m.length > 0, 'the Slack message');
+    const [message] = await until(
+      () => slackMessages(server.url),
+      (m) => m.length > 0,
+      'the Slack message',
+    );
     expect(message!.data).toMatchObject({ channel: '#support', auth: 'token' });
     expect(message!.data.text).toContain('New ticket: Typed on a keyboard');
   }, 60_000);
@@ -281,7 +287,11 @@ describe('browser journeys through the AcmeCo demo', () => {
 
     const sent = await page.evaluate((data) => (window as any).Alloy.sendAppEvent('Ticket Created', data), TICKET);
     expect(sent).toMatchObject({ status: 'delivered' });
-    const [message] = await until(() => slackMessages(server.url), (m) => m.length > 0, 'the Slack message');
+    const [message] = await until(
+      () => slackMessages(server.url),
+      (m) => m.length > 0,
+      'the Slack message',
+    );
     expect(message!.data.text).toContain('New ticket: Printer on fire');
   }, 60_000);
 
@@ -307,7 +317,11 @@ describe('browser journeys through the AcmeCo demo', () => {
     await context!.setOffline(false);
     await page.reload();
     await card(page, 'Slack').getByText('Installed', { exact: true }).waitFor();
-    const messages = await until(() => slackMessages(second.server.url), (m) => m.length > 0, 'the Slack message');
+    const messages = await until(
+      () => slackMessages(second.server.url),
+      (m) => m.length > 0,
+      'the Slack message',
+    );
     expect(messages[0]!.data.text).toContain('New ticket: Sent while offline');
     // Give a duplicate the time to show up, then count.
     await new Promise((r) => setTimeout(r, 1500));
@@ -319,12 +333,17 @@ describe('browser journeys through the AcmeCo demo', () => {
     const logs = await callApi(`${second.server.url}/workflows/slack-ticket-created/logs?userId=${DEMO_USER}`, 'GET');
     expect(logs.body.data).toHaveLength(1);
     expect(logs.body.data[0]).toMatchObject({ status: 'succeeded', event: 'Ticket Created' });
-    expect(await page.evaluate(() => new Promise((resolve) => {
-      const open = indexedDB.open('alloy-outbox');
-      open.onsuccess = () => {
-        const count = open.result.transaction('events').objectStore('events').count();
-        count.onsuccess = () => resolve(count.result);
-      };
-    }))).toBe(0);
+    expect(
+      await page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const open = indexedDB.open('alloy-outbox');
+            open.onsuccess = () => {
+              const count = open.result.transaction('events').objectStore('events').count();
+              count.onsuccess = () => resolve(count.result);
+            };
+          }),
+      ),
+    ).toBe(0);
   }, 60_000);
 });

@@ -22,7 +22,8 @@ describe('the AcmeCo demo in React (/react)', () => {
   const shot = (name: string) => page.screenshot({ path: path.join(screenshots, `${name}.png`) });
   const card = (app: string) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: app, exact: true }) });
   const slackMessage = (text: string) => page.locator('li[data-destination="slack"]').filter({ hasText: text });
-  const feed = async () => ((await (await fetch(`${server.url}/demo/feed`)).json()) as { entries: Array<{ destination: string; data: { channel: string; text: string } }> }).entries;
+  const feed = async () =>
+    ((await (await fetch(`${server.url}/demo/feed`)).json()) as { entries: Array<{ destination: string; data: { channel: string; text: string } }> }).entries;
 
   beforeAll(async () => {
     // `npm start` builds first; a bare `vitest run` may come before any build.

@@ -71,12 +71,16 @@ describe('reconnecting an OAuth account Slack refused to refresh, in the built w
 
     // The access token lapses (the store says it expired a minute ago; Slack refuses it from now
     // on), and Slack refuses its refresh token: RFC 6749's 400 invalid_grant.
-    expect(await server.services.store.db.all('UPDATE credentials SET expires_at = ? WHERE id = ? RETURNING id', [Date.now() - 60_000, credentialId])).toEqual([{ id: credentialId }]);
+    expect(await server.services.store.db.all('UPDATE credentials SET expires_at = ? WHERE id = ? RETURNING id', [Date.now() - 60_000, credentialId])).toEqual([
+      { id: credentialId },
+    ]);
     slack.expireAccessTokens();
     slack.failTokenRequests('invalid_grant', Infinity);
     const tickets = ['T-1', 'T-2', 'T-3'];
     const runs = await Promise.all(
-      tickets.map((ticketName) => server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName, customerEmail: 'a@b.co', description: 'd' } } })),
+      tickets.map((ticketName) =>
+        server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName, customerEmail: 'a@b.co', description: 'd' } } }),
+      ),
     );
     for (const run of runs) expect(run.status, JSON.stringify(run.body)).toBe(200);
     const ids = runs.flatMap((run) => run.body.executionIds as string[]);
@@ -88,8 +92,14 @@ describe('reconnecting an OAuth account Slack refused to refresh, in the built w
     expect(slack.messages).toEqual([]);
     const [refused] = await credentials();
     expect(refused).toMatchObject({ credentialId, status: 'needs_reconnect', lastError: expect.stringMatching(/invalid_grant/) });
-    await waitUntil(() => sink.requests.some((r) => r.json.type === 'credential.needs_reconnect'), 10_000, () => `no credential.needs_reconnect among ${sink.requests.length} messages`);
-    expect(sink.verified('credential.needs_reconnect').map((r) => r.json.data)).toEqual([expect.objectContaining({ userId, credentialId, app: 'slack', status: 'needs_reconnect' })]);
+    await waitUntil(
+      () => sink.requests.some((r) => r.json.type === 'credential.needs_reconnect'),
+      10_000,
+      () => `no credential.needs_reconnect among ${sink.requests.length} messages`,
+    );
+    expect(sink.verified('credential.needs_reconnect').map((r) => r.json.data)).toEqual([
+      expect.objectContaining({ userId, credentialId, app: 'slack', status: 'needs_reconnect' }),
+    ]);
     // The installation shows its account needs the user.
     expect((await installations()).map((i) => [i.installationId, i.needsReconnect])).toEqual([[installedThen[0]!.installationId, true]]);
 
@@ -126,7 +136,11 @@ describe('reconnecting an OAuth account Slack refused to refresh, in the built w
     // No reinstall: the installation is the one installed, as it was then (its account healthy again).
     expect(await installations()).toEqual(installedThen);
 
-    await waitUntil(() => sink.requests.some((r) => r.json.type === 'credential.recovered'), 10_000, () => `no credential.recovered among ${sink.requests.length} messages`);
+    await waitUntil(
+      () => sink.requests.some((r) => r.json.type === 'credential.recovered'),
+      10_000,
+      () => `no credential.recovered among ${sink.requests.length} messages`,
+    );
     expect(sink.verified('credential.recovered').map((r) => r.json.data)).toEqual([expect.objectContaining({ userId, credentialId, app: 'slack', status: 'healthy' })]);
     // The recovery came after the refusal: had a second needs_reconnect been sent, it would be here by now.
     expect(sink.verified('credential.needs_reconnect')).toHaveLength(1);

@@ -21,8 +21,15 @@ async function axeAudit(page: Page, skip: string[] = []) {
   return page.evaluate(async (skip) => {
     type Node = { target: string[]; html: string; failureSummary?: string; any: Array<{ message: string }> };
     type Result = { id: string; impact?: string; nodes: Node[] };
-    const axe = (window as unknown as { axe: { getRules(): Array<{ ruleId: string }>; run(context: object, options: object): Promise<Record<'violations' | 'passes' | 'incomplete', Result[]>> } }).axe;
-    const rules = axe.getRules().map((r) => r.ruleId).filter((id) => !skip.includes(id));
+    const axe = (
+      window as unknown as {
+        axe: { getRules(): Array<{ ruleId: string }>; run(context: object, options: object): Promise<Record<'violations' | 'passes' | 'incomplete', Result[]>> };
+      }
+    ).axe;
+    const rules = axe
+      .getRules()
+      .map((r) => r.ruleId)
+      .filter((id) => !skip.includes(id));
     const result = await axe.run({ include: [...document.querySelectorAll('alloy-embedded')] }, { runOnly: { type: 'rule', values: rules } });
     const contrast = (list: Result[]) => list.find((r) => r.id === 'color-contrast')?.nodes ?? [];
     return {
@@ -162,7 +169,14 @@ describe('the widget’s themes in a real browser', () => {
     const look = await page.evaluate(() => {
       const root = document.querySelector('body > alloy-embedded')!.shadowRoot!;
       const s = (selector: string) => getComputedStyle(root.querySelector(selector)!);
-      return { button: s('.btn').backgroundColor, text: s('.btn').color, dialog: s('.dlg').backgroundColor, radius: s('.dlg').borderRadius, padding: s('.dlg').paddingTop, border: s('input').borderTopColor };
+      return {
+        button: s('.btn').backgroundColor,
+        text: s('.btn').color,
+        dialog: s('.dlg').backgroundColor,
+        radius: s('.dlg').borderRadius,
+        padding: s('.dlg').paddingTop,
+        border: s('input').borderTopColor,
+      };
     });
     expect(look).toEqual({ button: 'rgb(15, 118, 110)', text: 'rgb(254, 252, 232)', dialog: 'rgb(254, 252, 232)', radius: '4px', padding: '30px', border: 'rgb(87, 83, 78)' });
     await page.close();

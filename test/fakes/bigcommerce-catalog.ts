@@ -43,7 +43,8 @@ export async function startFakeBigCommerceCatalog() {
   const requests: FakeRequest[] = [];
 
   const send = (res: http.ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  const error = (res: http.ServerResponse, status: number, title: string) => send(res, status, { status, title, type: 'https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes' });
+  const error = (res: http.ServerResponse, status: number, title: string) =>
+    send(res, status, { status, title, type: 'https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes' });
   const page = <T>(res: http.ServerResponse, url: URL, items: T[]) => {
     const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 50) || 50, 1), 250);
     const current = Math.max(Number(url.searchParams.get('page') ?? 1) || 1, 1);
@@ -59,7 +60,8 @@ export async function startFakeBigCommerceCatalog() {
       const store = url.pathname.match(/^\/stores\/([^/]+)\/v2\/store$/);
       if (store) {
         const hash = decodeURIComponent(store[1]!);
-        if (!tokens.has(hash) || req.headers['x-auth-token'] !== tokens.get(hash)) return error(res, 401, 'You are not authorized to access this resource. Check your X-Auth-Token.');
+        if (!tokens.has(hash) || req.headers['x-auth-token'] !== tokens.get(hash))
+          return error(res, 401, 'You are not authorized to access this resource. Check your X-Auth-Token.');
         return send(res, 200, storeInformation(hash, 'Abc Outdoor Supply'));
       }
       const m = url.pathname.match(/^\/stores\/([^/]+)\/v3(\/.*)$/);
@@ -71,7 +73,11 @@ export async function startFakeBigCommerceCatalog() {
       if (m[2] === '/catalog/trees') return page(res, url, state.trees);
       if (m[2] === '/catalog/trees/categories') {
         const trees = url.searchParams.get('tree_id:in')?.split(',').map(Number);
-        return page(res, url, state.categories.filter((c) => !trees || trees.includes(c.tree_id)));
+        return page(
+          res,
+          url,
+          state.categories.filter((c) => !trees || trees.includes(c.tree_id)),
+        );
       }
       if (m[2] === '/customers/attributes') return page(res, url, state.attributes);
       return error(res, 404, 'The requested resource was not found.');

@@ -18,7 +18,11 @@ export interface FakeInvoice {
 }
 
 // RFC 3986 percent-encoding, as OAuth 1.0a (RFC 5849 §3.6) requires: everything but ALPHA DIGIT - . _ ~.
-const pct = (s: string) => Buffer.from(s, 'utf8').reduce((out, b) => out + (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`), '');
+const pct = (s: string) =>
+  Buffer.from(s, 'utf8').reduce(
+    (out, b) => out + (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`),
+    '',
+  );
 
 /** Why an `Authorization: OAuth …` header does not authenticate the request, or undefined when it does. */
 function checkOAuth(req: http.IncomingMessage, account: typeof NETSUITE_ACCOUNT, nonces: Set<string>, anyAccount: boolean): string | undefined {
@@ -56,7 +60,9 @@ function checkOAuth(req: http.IncomingMessage, account: typeof NETSUITE_ACCOUNT,
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
   const base = `${req.method!.toUpperCase()}&${pct(`${url.protocol}//${url.host}${url.pathname}`)}&${pct(normalized)}`;
-  const expected = createHmac('sha256', `${pct(account.consumerSecret)}&${pct(account.tokenSecret)}`).update(base).digest('base64');
+  const expected = createHmac('sha256', `${pct(account.consumerSecret)}&${pct(account.tokenSecret)}`)
+    .update(base)
+    .digest('base64');
   if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) return 'signature mismatch';
   nonces.add(nonce);
   return undefined;
@@ -79,9 +85,14 @@ export async function startFakeNetSuite(account = NETSUITE_ACCOUNT, options: { a
   let nextId = 5001;
 
   const fail = (res: http.ServerResponse, status: number, title: string, detail: string, code: string) =>
-    res
-      .writeHead(status, { 'content-type': 'application/vnd.oracle.resource+json; type=error' })
-      .end(JSON.stringify({ type: `https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.${status === 401 ? 2 : status === 404 ? 5 : 1}`, title, status, 'o:errorDetails': [{ detail, 'o:errorCode': code }] }));
+    res.writeHead(status, { 'content-type': 'application/vnd.oracle.resource+json; type=error' }).end(
+      JSON.stringify({
+        type: `https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.${status === 401 ? 2 : status === 404 ? 5 : 1}`,
+        title,
+        status,
+        'o:errorDetails': [{ detail, 'o:errorCode': code }],
+      }),
+    );
 
   /** One page of the invoice collection (REST web services collection paging: `limit` 1–1000, `offset`). */
   const listInvoices = (res: http.ServerResponse, requestUrl: URL) => {
@@ -111,7 +122,13 @@ export async function startFakeNetSuite(account = NETSUITE_ACCOUNT, options: { a
       const why = checkOAuth(req, account, nonces, options.anyAccount ?? false);
       if (why) {
         rejections.push(why);
-        return fail(res, 401, 'Unauthorized', 'Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at Setup > Users/Roles > User Management > View Login Audit Trail.', 'INVALID_LOGIN');
+        return fail(
+          res,
+          401,
+          'Unauthorized',
+          'Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at Setup > Users/Roles > User Management > View Login Audit Trail.',
+          'INVALID_LOGIN',
+        );
       }
       const requestUrl = new URL(req.url ?? '/', 'http://fake');
       const path = requestUrl.pathname;

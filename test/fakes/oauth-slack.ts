@@ -112,7 +112,8 @@ export async function startOAuthSlack(options: { clientId?: string; clientSecret
   };
 
   const tokenEndpoint = (res: http.ServerResponse, form: URLSearchParams, request: TokenRequest) => {
-    if (form.get('client_id') !== client.clientId || form.get('client_secret') !== client.clientSecret) return send(res, 200, { ok: false, error: (request.answer = 'invalid_client_id') });
+    if (form.get('client_id') !== client.clientId || form.get('client_secret') !== client.clientSecret)
+      return send(res, 200, { ok: false, error: (request.answer = 'invalid_client_id') });
     if (fail(res, request)) return;
     const grant = request.grant;
     if (grant === 'refresh_token') {
@@ -121,17 +122,33 @@ export async function startOAuthSlack(options: { clientId?: string; clientSecret
       refreshTokens.delete(request.refreshToken!);
       if (!team) return send(res, 200, { ok: false, error: (request.answer = 'invalid_refresh_token') });
       request.answer = 'issued';
-      return send(res, 200, issue(teams.find((t) => t.id === team)!, grant));
+      return send(
+        res,
+        200,
+        issue(
+          teams.find((t) => t.id === team)!,
+          grant,
+        ),
+      );
     }
     const code = form.get('code') ?? '';
     const pending = codes.get(code);
     codes.delete(code);
-    const challenge = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
+    const challenge = createHash('sha256')
+      .update(form.get('code_verifier') ?? '')
+      .digest('base64url');
     if (!pending) return send(res, 200, { ok: false, error: (request.answer = 'invalid_code') });
     if (challenge !== pending.challenge) return send(res, 200, { ok: false, error: (request.answer = 'invalid_code_verifier') });
     if (form.get('redirect_uri') !== pending.redirectUri) return send(res, 200, { ok: false, error: (request.answer = 'bad_redirect_uri') });
     request.answer = 'issued';
-    send(res, 200, issue(teams.find((t) => t.id === pending.team)!, grant));
+    send(
+      res,
+      200,
+      issue(
+        teams.find((t) => t.id === pending.team)!,
+        grant,
+      ),
+    );
   };
 
   const authorize = (res: http.ServerResponse, url: URL) => {
@@ -161,7 +178,8 @@ export async function startOAuthSlack(options: { clientId?: string; clientSecret
     calls.push({ method, token, ...(refusal ? { error: refusal } : {}) });
     if (refusal) return send(res, 200, { ok: false, error: refusal });
     const team = teams.find((t) => t.id === held!.team)!;
-    if (method === 'auth.test') return send(res, 200, { ok: true, url: `https://${team.id.toLowerCase()}.slack.test/`, team: team.name, team_id: team.id, user: 'alloy', user_id: 'U0BOT', bot_id: 'B0BOT' });
+    if (method === 'auth.test')
+      return send(res, 200, { ok: true, url: `https://${team.id.toLowerCase()}.slack.test/`, team: team.name, team_id: team.id, user: 'alloy', user_id: 'U0BOT', bot_id: 'B0BOT' });
     if (method === 'conversations.list') {
       const channels = team.channels.map((id) => ({ id, name: id.toLowerCase(), is_channel: true, is_archived: false, is_private: false }));
       return send(res, 200, { ok: true, channels, response_metadata: { next_cursor: '' } });
@@ -211,7 +229,12 @@ export async function startOAuthSlack(options: { clientId?: string; clientSecret
     authorizeUrl: `${base}/oauth/v2/authorize`,
     client,
     /** What a server needs to use this Slack for the Web API and OAuth. */
-    env: (): Record<string, string> => ({ SLACK_API_URL: `${base}/api`, SLACK_OAUTH_URL: `${base}/oauth/v2/authorize`, SLACK_CLIENT_ID: client.clientId, SLACK_CLIENT_SECRET: client.clientSecret }),
+    env: (): Record<string, string> => ({
+      SLACK_API_URL: `${base}/api`,
+      SLACK_OAUTH_URL: `${base}/oauth/v2/authorize`,
+      SLACK_CLIENT_ID: client.clientId,
+      SLACK_CLIENT_SECRET: client.clientSecret,
+    }),
     tokenRequests,
     issued,
     messages,

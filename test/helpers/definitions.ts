@@ -64,7 +64,15 @@ export const vaultIntegration = {
       fields: [
         { name: 'url', label: 'Endpoint URL', type: 'text', required: true },
         { name: 'apiToken', label: 'API token', type: 'secret', required: true },
-        { name: 'region', label: 'Region', type: 'select', options: [{ label: 'US', value: 'us' }, { label: 'EU', value: 'eu' }] },
+        {
+          name: 'region',
+          label: 'Region',
+          type: 'select',
+          options: [
+            { label: 'US', value: 'us' },
+            { label: 'EU', value: 'eu' },
+          ],
+        },
       ],
     },
   ],

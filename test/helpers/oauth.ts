@@ -21,10 +21,7 @@ export const OAUTH_ORIGIN = 'https://app.acme.test';
  * with code and state), and the callback page is loaded with the cookie. Returns the credential
  * id the callback page hands to the opener; throws with the page when the connection failed.
  */
-export async function connectThroughOAuth(
-  request: Requester,
-  input: { token: string; app: string; approve: (authorize: URL) => Promise<URL>; origin?: string },
-): Promise<string> {
+export async function connectThroughOAuth(request: Requester, input: { token: string; app: string; approve: (authorize: URL) => Promise<URL>; origin?: string }): Promise<string> {
   const origin = input.origin ?? OAUTH_ORIGIN;
   const started = await request('POST', `/me/oauth/${input.app}/start`, { token: input.token, body: { origin: `${origin}/settings` } });
   if (started.status !== 200) throw new Error(`OAuth start: ${started.status} ${JSON.stringify(started.body)}`);

@@ -118,17 +118,16 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
  * Nothing accepted was lost: every execution in `accepted` reached the sink (its `webhook-id`
  * is `<executionId>_send`, as streamingDefinitions posts it) and ended `succeeded`.
  */
-export async function expectDeliveredAndSucceeded(
-  url: string,
-  userId: string,
-  accepted: string[],
-  deliveredWebhookIds: () => string[],
-): Promise<void> {
+export async function expectDeliveredAndSucceeded(url: string, userId: string, accepted: string[], deliveredWebhookIds: () => string[]): Promise<void> {
   const missing = () => {
     const delivered = new Set(deliveredWebhookIds().map((id) => id.replace(/_send$/, '')));
     return accepted.filter((id) => !delivered.has(id));
   };
-  await waitUntil(() => missing().length === 0, 30_000, () => `${missing().length} of ${accepted.length} accepted executions never delivered: ${missing().slice(0, 5).join(', ')}`);
+  await waitUntil(
+    () => missing().length === 0,
+    30_000,
+    () => `${missing().length} of ${accepted.length} accepted executions never delivered: ${missing().slice(0, 5).join(', ')}`,
+  );
   // Its status is written just after its delivery.
   let notSucceeded = accepted;
   await waitUntil(

@@ -99,9 +99,7 @@ export const TEST_SLACK_CHANNELS = ['C0GENERAL', 'C0RANDOM', 'C0ORDERS', 'C1', '
  * likewise BigCommerce (any store and token) and NetSuite (any account), so the accounts tests
  * connect pass the check every connection gets (verify on connect).
  */
-export async function startTestServer(
-  options: { env?: Record<string, string>; definitions?: () => Definitions } = {},
-): Promise<TestServer> {
+export async function startTestServer(options: { env?: Record<string, string>; definitions?: () => Definitions } = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-test-'));
   const store = await freshStore();
   const slack = options.env?.SLACK_API_URL ? undefined : await startFakeSlack();

@@ -63,7 +63,12 @@ export async function freshProject(dir: string, tarball: string, links: string[]
 
 /** Serves `dir`'s files on 127.0.0.1 (`index.html` for `/`), as any static host would. */
 export async function serveStatic(dir: string): Promise<{ url: string; close(): Promise<void> }> {
-  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+  const types: Record<string, string> = {
+    '.html': 'text/html; charset=utf-8',
+    '.js': 'text/javascript; charset=utf-8',
+    '.css': 'text/css; charset=utf-8',
+    '.svg': 'image/svg+xml',
+  };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const file = path.join(dir, url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname));

@@ -63,7 +63,12 @@ describe('the npm package', () => {
   it('type-checks a strict consumer with only TypeScript installed, and refuses a wrong one', async () => {
     const project = path.join(tmp, 'consumer');
     await freshProject(project, packed.tarball, ['typescript']);
-    expect(fs.readdirSync(path.join(project, 'node_modules')).filter((f) => !f.startsWith('.')).sort()).toEqual(['@alloy-embedded-kit', 'typescript']);
+    expect(
+      fs
+        .readdirSync(path.join(project, 'node_modules'))
+        .filter((f) => !f.startsWith('.'))
+        .sort(),
+    ).toEqual(['@alloy-embedded-kit', 'typescript']);
 
     write(
       path.join(project, 'ok.ts'),
@@ -234,7 +239,18 @@ createRoot(document.getElementById('root')!).render(
     write(
       path.join(project, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', jsx: 'react-jsx', lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [], skipLibCheck: false, skipDefaultLibCheck: true },
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          target: 'ES2022',
+          module: 'ESNext',
+          moduleResolution: 'Bundler',
+          jsx: 'react-jsx',
+          lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+          types: [],
+          skipLibCheck: false,
+          skipDefaultLibCheck: true,
+        },
         include: ['src'],
       }),
     );

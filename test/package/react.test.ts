@@ -64,7 +64,7 @@ describe('the React bindings', () => {
   }
   const probes = () => [...container.querySelectorAll('[data-probe]')].map((p) => p.textContent);
 
-  it('hands a misuse (no token yet) to onError and to useIntegrations, and useAlloy is window.Alloy\'s shape', async () => {
+  it("hands a misuse (no token yet) to onError and to useIntegrations, and useAlloy is window.Alloy's shape", async () => {
     const onError = vi.fn();
     let api: AlloyApi | undefined;
     function Api() {
@@ -88,9 +88,7 @@ describe('the React bindings', () => {
       api = useAlloy();
       return null;
     }
-    render(
-      h(AlloyProvider, { token, baseUrl: http.url }, h(Probe, { log }), h(Probe, { log }), h(InstallButton, { integrationId: 'slack' }), h(Uninstall)),
-    );
+    render(h(AlloyProvider, { token, baseUrl: http.url }, h(Probe, { log }), h(Probe, { log }), h(InstallButton, { integrationId: 'slack' }), h(Uninstall)));
     await vi.waitFor(() => expect(probes()).toEqual(['slack true', 'slack true']));
     expect(seen.filter((r) => r === 'GET /me/integrations')).toHaveLength(1);
     expect(container.querySelector('button')!.textContent).toBe('Configure Slack');
@@ -108,7 +106,7 @@ describe('the React bindings', () => {
     await vi.waitFor(() => expect(probes()).toEqual(['slack true', 'slack true']));
   });
 
-  it('loads the new user\'s list for a new token, never showing the last user\'s', async () => {
+  it("loads the new user's list for a new token, never showing the last user's", async () => {
     const ann = await signedUp('ann', true);
     const bob = await signedUp('bob');
     const log: UseIntegrationsResult[] = [];

@@ -1,13 +1,4 @@
-import {
-  SignJWT,
-  base64url,
-  createLocalJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  generateKeyPair,
-  jwtVerify,
-  type JSONWebKeySet,
-} from 'jose';
+import { SignJWT, base64url, createLocalJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TokenService } from '../../server/tokens';
 import { API_KEY, createUser, startTestServer, storeKind, userToken, type TestServer } from '../helpers/server';

@@ -27,7 +27,9 @@ describe('configuration', () => {
 
   it('stops a production start with OAuth set up but no PUBLIC_URL, naming it: the redirect URI would follow the Host header', () => {
     const production = { NODE_ENV: 'production', SLACK_CLIENT_ID: 'id', SLACK_CLIENT_SECRET: 'secret' };
-    expect(() => loadConfig(production)).toThrow(/^Invalid configuration:\n {2}PUBLIC_URL: required in production when OAuth is set up \(SLACK_CLIENT_ID\): the OAuth redirect URI is built from it$/);
+    expect(() => loadConfig(production)).toThrow(
+      /^Invalid configuration:\n {2}PUBLIC_URL: required in production when OAuth is set up \(SLACK_CLIENT_ID\): the OAuth redirect URI is built from it$/,
+    );
     expect(loadConfig({ ...production, PUBLIC_URL: 'https://integrations.acme.test/' }).publicUrl).toBe('https://integrations.acme.test');
     // Without OAuth, or in development, it is not required.
     expect(loadConfig({ NODE_ENV: 'production' }).publicUrl).toBeUndefined();

@@ -109,7 +109,20 @@ describe(`apps, credential metadata and a user's credentials (${storeKind})`, ()
 
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual([
-        { credentialId: slack, type: 'slack', name: 'Slack (API key)', createdAt: expect.any(String), updatedAt: expect.any(String), app: 'slack', authType: 'apiKey', status: 'healthy', displayName: 'Northwind Traders', lastError: null, lastErrorAt: null, expiresAt: null },
+        {
+          credentialId: slack,
+          type: 'slack',
+          name: 'Slack (API key)',
+          createdAt: expect.any(String),
+          updatedAt: expect.any(String),
+          app: 'slack',
+          authType: 'apiKey',
+          status: 'healthy',
+          displayName: 'Northwind Traders',
+          lastError: null,
+          lastErrorAt: null,
+          expiresAt: null,
+        },
       ]);
       expect(JSON.stringify(res.body)).not.toContain('xoxb-secret');
       expect((await server.request('GET', '/credentials/users/nobody')).status).toBe(404);

@@ -99,18 +99,12 @@ describe('compiled event schemas', () => {
   it('accepts an ISO date or date-time for Date and rejects other strings', () => {
     expect(issuesOf({ at: 'Date' }, { at: '2024-05-01' })).toEqual([]);
     expect(issuesOf({ at: 'Date' }, { at: '2024-05-01T10:00:00+02:00' })).toEqual([]);
-    expect(issuesOf({ at: 'Date' }, { at: 'yesterday' })).toEqual([
-      { path: ['at'], message: 'expected an ISO-8601 date or date-time string, received string' },
-    ]);
+    expect(issuesOf({ at: 'Date' }, { at: 'yesterday' })).toEqual([{ path: ['at'], message: 'expected an ISO-8601 date or date-time string, received string' }]);
   });
 
   it('reports a wrong type at its nested path', () => {
-    expect(issuesOf(order, { ...valid, items: [{ sku: 'X1', qty: '2' }] })).toEqual([
-      { path: ['items', 0, 'qty'], message: 'expected number, received string' },
-    ]);
-    expect(issuesOf(order, { ...valid, customer: { email: 5 } })).toEqual([
-      { path: ['customer', 'email'], message: 'expected string, received number' },
-    ]);
+    expect(issuesOf(order, { ...valid, items: [{ sku: 'X1', qty: '2' }] })).toEqual([{ path: ['items', 0, 'qty'], message: 'expected number, received string' }]);
+    expect(issuesOf(order, { ...valid, customer: { email: 5 } })).toEqual([{ path: ['customer', 'email'], message: 'expected string, received number' }]);
   });
 
   it('reports a missing field as required', () => {
@@ -120,9 +114,7 @@ describe('compiled event schemas', () => {
   });
 
   it('rejects null for a required field but accepts it for an optional one', () => {
-    expect(issuesOf({ a: 'String', b: 'String?' }, { a: null, b: null })).toEqual([
-      { path: ['a'], message: 'expected string, received null' },
-    ]);
+    expect(issuesOf({ a: 'String', b: 'String?' }, { a: null, b: null })).toEqual([{ path: ['a'], message: 'expected string, received null' }]);
     expect(issuesOf({ a: 'Any' }, { a: null })).toEqual([{ path: ['a'], message: 'expected a value, received null' }]);
   });
 
@@ -192,14 +184,11 @@ describe('definition files', () => {
   });
 
   it('requires options or optionsSource on select fields only, not both', () => {
-    const withField = (field: Record<string, unknown>) =>
-      buildDefinitions([integration('x', [workflow('w', { fields: [{ name: 'f', label: 'F', ...field }] })])]);
+    const withField = (field: Record<string, unknown>) => buildDefinitions([integration('x', [workflow('w', { fields: [{ name: 'f', label: 'F', ...field }] })])]);
     expect(errorOf(() => withField({ type: 'select' })).path).toEqual(['workflows', 0, 'fields', 0, 'options']);
     const both = { type: 'multiselect', options: [{ label: 'A', value: 'a' }], optionsSource: { connector: 'x', source: 's' } };
     expect(errorOf(() => withField(both)).message).toContain('needs exactly one of "options" or "optionsSource"');
-    expect(errorOf(() => withField({ type: 'text', options: [{ label: 'A', value: 'a' }] })).message).toContain(
-      'a text field takes no "options"',
-    );
+    expect(errorOf(() => withField({ type: 'text', options: [{ label: 'A', value: 'a' }] })).message).toContain('a text field takes no "options"');
     expect(withField({ type: 'secret' }).workflow('w')?.workflow.fields[0]?.required).toBe(false);
   });
 
@@ -219,9 +208,7 @@ describe('definition files', () => {
 
   it('rejects an integration id or a workflow id used by two files', () => {
     const dir = dirWith({ 'a.json': JSON.stringify(integration('x')), 'b.json': JSON.stringify(integration('x')) });
-    expect(errorOf(() => loadDefinitions(dir)).message).toBe(
-      `${join(dir, 'b.json')}: id: duplicate integration id "x" (also in ${join(dir, 'a.json')})`,
-    );
+    expect(errorOf(() => loadDefinitions(dir)).message).toBe(`${join(dir, 'b.json')}: id: duplicate integration id "x" (also in ${join(dir, 'a.json')})`);
     const err = errorOf(() => buildDefinitions([integration('x', [workflow('w')]), integration('y', [workflow('w')])], ['x.json', 'y.json']));
     expect(err.message).toBe('y.json: workflows.0.id: duplicate workflow id "w" (also in x.json)');
   });
@@ -239,9 +226,7 @@ describe('definition files', () => {
     const first = integration('x', [eventWorkflow('w1', 'Order Paid', schema)]);
     const otherSchema = integration('y', [eventWorkflow('w2', 'Order Paid', { id: 'Number' })]);
     const err = errorOf(() => buildDefinitions([first, otherSchema], ['x.json', 'y.json']));
-    expect(err.message).toBe(
-      'y.json: workflows.0.trigger.schema: event "Order Paid" is declared by workflow "w1" (in x.json) with a different schema',
-    );
+    expect(err.message).toBe('y.json: workflows.0.trigger.schema: event "Order Paid" is declared by workflow "w1" (in x.json) with a different schema');
     const otherBrowser = integration('y', [eventWorkflow('w2', 'Order Paid', schema, true)]);
     expect(errorOf(() => buildDefinitions([first, otherBrowser])).path).toEqual(['workflows', 0, 'trigger', 'browser']);
   });

@@ -125,11 +125,18 @@ describe(`new executions handed straight to the local worker (${storeKind})`, ()
     const slack = (await server.services.store.installations.list(userId))[0]!;
     // A second workflow on the same event, installed after the first; and a third, deactivated.
     const now = Date.now();
-    for (const [workflowId, active] of [['second-listener', 1], ['inactive-listener', 0]] as const) {
-      await db.run(
-        'INSERT INTO workflow_versions (workflow_id, version, integration_id, definition, hash, trigger_key, released_at) VALUES (?, 1, ?, ?, ?, ?, ?)',
-        [workflowId, 'slack', '{}', workflowId, 'Ticket Created', now],
-      );
+    for (const [workflowId, active] of [
+      ['second-listener', 1],
+      ['inactive-listener', 0],
+    ] as const) {
+      await db.run('INSERT INTO workflow_versions (workflow_id, version, integration_id, definition, hash, trigger_key, released_at) VALUES (?, 1, ?, ?, ?, ?, ?)', [
+        workflowId,
+        'slack',
+        '{}',
+        workflowId,
+        'Ticket Created',
+        now,
+      ]);
       await db.run(
         'INSERT INTO installations (id, user_id, integration_id, workflow_id, version, config, credential_ids, active, webhook_token, installed_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, NULL, ?, ?)',
         [`inst-${workflowId}`, userId, 'slack', workflowId, '{}', '[]', active, now + 1, now + 1],
@@ -154,7 +161,12 @@ describe(`new executions handed straight to the local worker (${storeKind})`, ()
       for (const id of response!.executionIds) expect(byId.get(id)?.event_id).toBe(response!.eventId);
     }
     // The worker had room for three: every execution it was handed is recorded as its, the others queued.
-    expect(handed.map((e) => e.executionId).sort()).toEqual(rows.filter((r) => r.status === 'running').map((r) => r.id).sort());
+    expect(handed.map((e) => e.executionId).sort()).toEqual(
+      rows
+        .filter((r) => r.status === 'running')
+        .map((r) => r.id)
+        .sort(),
+    );
     expect(handed).toHaveLength(3);
     expect(rows.filter((r) => r.status === 'queued')).toHaveLength(1);
     for (const e of handed) expect(e.inputs.event).toEqual({ name: 'Ticket Created', data: ticket, username: 'ann' });

@@ -145,13 +145,22 @@ describe(`what an end user can store is bounded (${storeKind})`, () => {
       expectRefused(many, 400, 'invalid_request', 'config.tags', `must have at most ${LIMITS.configItems} items`);
       const credentialId = await addCredential(s, userId, 'slack', { botToken: 'xoxb-1' });
       const install = (channels: string[]) => me('POST', '/me/installations', { integrationId: 'broadcast', credentialId, config: { channels } });
-      expectRefused(await install(['C1', 'C'.repeat(LIMITS.configValueChars + 1)]), 400, 'invalid_request', 'config.channels.1', `must be at most ${LIMITS.configValueChars} characters`);
+      expectRefused(
+        await install(['C1', 'C'.repeat(LIMITS.configValueChars + 1)]),
+        400,
+        'invalid_request',
+        'config.channels.1',
+        `must be at most ${LIMITS.configValueChars} characters`,
+      );
       // Each item fits, the whole does not.
       const whole = await install(Array(20).fill('C'.repeat(LIMITS.configValueChars)));
       expectRefused(whole, 400, 'invalid_request', 'config', `must be at most ${LIMITS.configBytes} bytes of JSON`);
       expect(await countRows(s, 'installations')).toBe(0);
 
-      const fits = await me('POST', '/me/installations', { integrationId: 'tagged', config: { ...base, url: 'u'.repeat(LIMITS.configValueChars), tags: Array(LIMITS.configItems).fill('red') } });
+      const fits = await me('POST', '/me/installations', {
+        integrationId: 'tagged',
+        config: { ...base, url: 'u'.repeat(LIMITS.configValueChars), tags: Array(LIMITS.configItems).fill('red') },
+      });
       expect(fits.status, JSON.stringify(fits.body).slice(0, 500)).toBe(201);
       const reconfigure = await me('PUT', `/me/installations/${fits.body.installationId}`, { config: { ...base, url: 'u'.repeat(LIMITS.configValueChars + 1) } });
       expectRefused(reconfigure, 400, 'invalid_request', 'config.url', `must be at most ${LIMITS.configValueChars} characters`);
@@ -198,9 +207,13 @@ describe(`the bounds are documented (${storeKind})`, () => {
     try {
       const doc = (await server.request('GET', '/openapi.json', { apiKey: null })).body;
       const body = (path: string, method = 'post') => JSON.stringify(doc.paths[path][method].requestBody.content['application/json'].schema);
-      expect(body('/me/credentials')).toContain(`each at most ${LIMITS.credentialValueChars} characters; the whole at most ${LIMITS.credentialDataBytes} bytes of JSON. At most ${LIMITS.credentialsPerApp} credentials per user per app`);
+      expect(body('/me/credentials')).toContain(
+        `each at most ${LIMITS.credentialValueChars} characters; the whole at most ${LIMITS.credentialDataBytes} bytes of JSON. At most ${LIMITS.credentialsPerApp} credentials per user per app`,
+      );
       expect(body('/headless/credentials')).toContain(`each at most ${LIMITS.credentialValueChars} characters`);
-      expect(body('/me/installations')).toContain(`at most ${LIMITS.configValueChars} characters; a multiselect at most ${LIMITS.configItems} items; the whole at most ${LIMITS.configBytes} bytes of JSON`);
+      expect(body('/me/installations')).toContain(
+        `at most ${LIMITS.configValueChars} characters; a multiselect at most ${LIMITS.configItems} items; the whole at most ${LIMITS.configBytes} bytes of JSON`,
+      );
       expect(body('/headless/completeInstallation')).toContain(`at most ${LIMITS.configValueChars} characters`);
       expect(body('/me/installations/{installationId}', 'put')).toContain(`at most ${LIMITS.configValueChars} characters`);
       expect(body('/me/events/{event}')).toContain(`at most ${LIMITS.eventDataBytes} bytes of JSON`);
@@ -231,7 +244,9 @@ describe(`deleting a credential (${storeKind})`, () => {
   it('deletes the user’s unused credential with its secret: the row is gone and installing with it is a 404', async () => {
     const { s, userId, me } = await setup();
     const credentialId = await addCredential(s, userId, 'slack', { botToken: 'xoxb-gone' });
-    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
+    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([
+      { credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false },
+    ]);
 
     const res = await me('DELETE', `/me/credentials/${credentialId}`);
 
@@ -249,7 +264,9 @@ describe(`deleting a credential (${storeKind})`, () => {
     const credentialId = await addCredential(s, userId, 'slack', { botToken: 'xoxb-used' });
     const installed = await me('POST', '/me/installations', { integrationId: 'slack', credentialId, config: { channel: 'C1' } });
     const installationId = installed.body.installationId as string;
-    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
+    expect((await me('GET', '/me/integrations/slack')).body.credentials).toEqual([
+      { credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true },
+    ]);
 
     const res = await me('DELETE', `/me/credentials/${credentialId}`);
 

@@ -37,7 +37,10 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
       expect(res.status).toBe(200);
       const isv = await s.request('GET', `/integrations?userId=${userId}`);
       // The ISV's list is the widget's plus the keys Alloy's 2025-09 pages add.
-      const withoutVendorKeys = ({ primaryConnector: _p, credentials: _c, workflows, ...rest }: any) => ({ ...rest, workflows: workflows.map(({ connectors: _w, ...w }: any) => w) });
+      const withoutVendorKeys = ({ primaryConnector: _p, credentials: _c, workflows, ...rest }: any) => ({
+        ...rest,
+        workflows: workflows.map(({ connectors: _w, ...w }: any) => w),
+      });
       expect(res.body).toEqual({ data: isv.body.data.map(withoutVendorKeys) });
       expect(res.body.data.map((i: any) => [i.integrationId, i.installed])).toEqual([
         ['bigcommerce', false],
@@ -56,7 +59,9 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
 
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ integrationId: 'slack', connector: 'slack', installed: false });
-      expect(res.body.credentials).toEqual([{ credentialId: mine, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
+      expect(res.body.credentials).toEqual([
+        { credentialId: mine, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false },
+      ]);
       expect(res.body.workflows[0]).toMatchObject({ workflowId: 'slack-ticket-created', config: null, fields: [expect.objectContaining({ name: 'channel' })] });
       expect(JSON.stringify(res.body)).not.toContain('mine-secret');
     });
@@ -94,7 +99,11 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
       const { me } = await setup();
       const bad = await me('POST', '/me/credentials', { app: 'slack', data: {} });
       expect(bad.status).toBe(400);
-      expect(bad.body.error).toEqual({ code: 'invalid_request', message: 'Invalid Slack credential: data.botToken: required', details: [{ path: 'data.botToken', message: 'required' }] });
+      expect(bad.body.error).toEqual({
+        code: 'invalid_request',
+        message: 'Invalid Slack credential: data.botToken: required',
+        details: [{ path: 'data.botToken', message: 'required' }],
+      });
       const unknown = await me('POST', '/me/credentials', { app: 'hubspot', data: {} });
       expect(unknown.status).toBe(404);
       expect(unknown.body.error.details).toEqual([{ path: 'app', message: 'unknown app' }]);
@@ -113,7 +122,9 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
         success: true,
         installationId: res.body.installations[0].installationId,
         workflowIds: ['slack-ticket-created'],
-        installations: [expect.objectContaining({ userId, workflowId: 'slack-ticket-created', version: 1, active: true, config: { channel: 'C7' }, credentialIds: [credentialId] })],
+        installations: [
+          expect.objectContaining({ userId, workflowId: 'slack-ticket-created', version: 1, active: true, config: { channel: 'C7' }, credentialIds: [credentialId] }),
+        ],
         // Slack's block posts to Slack, not to a URL the user chooses: no signing secret to hand over.
         signingSecrets: [],
       });
@@ -178,7 +189,12 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
       const res = await me('PUT', `/me/installations/${installed.installationId}`, { config: { channel: 'C2' } });
 
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ installationId: installed.installationId, workflowId: 'slack-ticket-created', config: { channel: 'C2' }, credentialIds: installed.installations[0].credentialIds });
+      expect(res.body).toMatchObject({
+        installationId: installed.installationId,
+        workflowId: 'slack-ticket-created',
+        config: { channel: 'C2' },
+        credentialIds: installed.installations[0].credentialIds,
+      });
       expect((await storedConfig(s, installed.installationId)).channel).toBe('C2');
     });
 

@@ -304,7 +304,11 @@ describe(`bad input (${storeKind})`, () => {
       await installHeadless(server, userId, 'bigcommerce', { credentialId, data: { staffNote: 'n' } });
       const installations = (await server.request('GET', `/installations?userId=${userId}`)).body.data;
       const hook = installations.find((i: any) => i.webhookUrl).webhookUrl.split('/hooks/')[1];
-      const res = await server.request('POST', `/hooks/${hook}`, { apiKey: null, rawBody: '{"data":{"id":7,"note":"a\\ud800b"}}', headers: { 'content-type': 'application/json' } });
+      const res = await server.request('POST', `/hooks/${hook}`, {
+        apiKey: null,
+        rawBody: '{"data":{"id":7,"note":"a\\ud800b"}}',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(202);
       const stored = await server.services.store.db.get<{ data: string }>('SELECT data FROM events WHERE id = ?', [res.body.eventId]);
       expect(JSON.parse(stored!.data)).toEqual({ data: { id: 7, note: 'a\ud800b' } });

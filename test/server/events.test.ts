@@ -151,7 +151,15 @@ describe(`running events (${storeKind})`, () => {
       const res = await run(server, {
         event: 'Order Placed',
         userId,
-        data: { orderId: 'o-1', customer: { name: 7 }, items: [{ sku: 'A', qty: 1 }, { sku: 'B', qty: 'two' }], placedAt: 'yesterday' },
+        data: {
+          orderId: 'o-1',
+          customer: { name: 7 },
+          items: [
+            { sku: 'A', qty: 1 },
+            { sku: 'B', qty: 'two' },
+          ],
+          placedAt: 'yesterday',
+        },
       });
 
       expect(res.status).toBe(400);
@@ -205,7 +213,7 @@ describe(`running events (${storeKind})`, () => {
   });
 
   describe('idempotency', () => {
-    it('keeps the browser\'s idempotency keys apart from the ISV\'s: an end user cannot take a key the backend will use', async () => {
+    it("keeps the browser's idempotency keys apart from the ISV's: an end user cannot take a key the backend will use", async () => {
       server = await startTestServer();
       const userId = await createUserWithSlack(server, 'ann');
       const token = await userToken(server, userId);
@@ -347,7 +355,9 @@ describe(`running events (${storeKind})`, () => {
 
         expect(res.status).toBe(200);
         expect(res.body).toEqual({ message: 'Event successfully triggered', eventId: expect.any(String), executionIds: [expect.any(String)] });
-        const row = await server.services.store.db.get<{ user_id: string; source: string; name: string }>('SELECT user_id, source, name FROM events WHERE id = ?', [res.body.eventId]);
+        const row = await server.services.store.db.get<{ user_id: string; source: string; name: string }>('SELECT user_id, source, name FROM events WHERE id = ?', [
+          res.body.eventId,
+        ]);
         expect(row).toEqual({ user_id: userId, source: 'browser', name: 'Ticket Created' });
       });
 

@@ -65,30 +65,32 @@ interface JsonSchema {
  * (inbound webhooks, the OAuth popup's begin and callback, pages and static files). A test below fails when
  * the app has a route that is in neither, so a new one has to be added here to be fuzzed.
  */
-const UNDOCUMENTED: Operation[] = ([
-  { method: 'POST', path: '/hooks/{token}', auth: 'none', query: [], body: { type: 'object', additionalProperties: {} } },
-  {
-    method: 'GET',
-    path: '/oauth/callback',
-    auth: 'none',
-    html: true,
-    query: ['state', 'code', 'error', 'error_description'].map((name) => ({ name, required: false })),
-  },
-  // The popup's first page: a form the page that started the sign-in posts (the state in the query).
-  { method: 'POST', path: '/oauth/begin', auth: 'none', html: true, query: [{ name: 'state', required: false }] },
-  // A headless OAuth link (GET /headless/oauthUrl), opened by the user's browser.
-  { method: 'GET', path: '/oauth/link/{token}', auth: 'none', html: true, query: [] },
-  { method: 'GET', path: '/install/{integrationId}', auth: 'none', query: [] },
-  { method: 'GET', path: '/icons/{name}', auth: 'none', query: [] },
-  { method: 'GET', path: '/widget/{file}', auth: 'none', query: [] },
-  { method: 'GET', path: '/openapi.json', auth: 'none', query: [] },
-  { method: 'GET', path: '/docs', auth: 'none', query: [] },
-  { method: 'GET', path: '/docs/{file}', auth: 'none', query: [] },
-  // Named in POST /users' description: OpenAPI tools take a trailing slash for the same path.
-  { method: 'POST', path: '/users/', auth: 'apiKey', query: [], body: { type: 'object', properties: { username: { type: 'string' } } } },
-  { method: 'GET', path: '/favicon.ico', auth: 'none', query: [] },
-  { method: 'GET', path: '/', auth: 'none', query: [] },
-] as Operation[]).map((op) => ({ ...op, undocumented: true }));
+const UNDOCUMENTED: Operation[] = (
+  [
+    { method: 'POST', path: '/hooks/{token}', auth: 'none', query: [], body: { type: 'object', additionalProperties: {} } },
+    {
+      method: 'GET',
+      path: '/oauth/callback',
+      auth: 'none',
+      html: true,
+      query: ['state', 'code', 'error', 'error_description'].map((name) => ({ name, required: false })),
+    },
+    // The popup's first page: a form the page that started the sign-in posts (the state in the query).
+    { method: 'POST', path: '/oauth/begin', auth: 'none', html: true, query: [{ name: 'state', required: false }] },
+    // A headless OAuth link (GET /headless/oauthUrl), opened by the user's browser.
+    { method: 'GET', path: '/oauth/link/{token}', auth: 'none', html: true, query: [] },
+    { method: 'GET', path: '/install/{integrationId}', auth: 'none', query: [] },
+    { method: 'GET', path: '/icons/{name}', auth: 'none', query: [] },
+    { method: 'GET', path: '/widget/{file}', auth: 'none', query: [] },
+    { method: 'GET', path: '/openapi.json', auth: 'none', query: [] },
+    { method: 'GET', path: '/docs', auth: 'none', query: [] },
+    { method: 'GET', path: '/docs/{file}', auth: 'none', query: [] },
+    // Named in POST /users' description: OpenAPI tools take a trailing slash for the same path.
+    { method: 'POST', path: '/users/', auth: 'apiKey', query: [], body: { type: 'object', properties: { username: { type: 'string' } } } },
+    { method: 'GET', path: '/favicon.ico', auth: 'none', query: [] },
+    { method: 'GET', path: '/', auth: 'none', query: [] },
+  ] as Operation[]
+).map((op) => ({ ...op, undocumented: true }));
 
 /** Every error code the API documents (README "Errors", server/errors.ts). */
 const ERROR_CODES = [
@@ -135,18 +137,24 @@ function toJson(v: unknown): string {
       const [open, close] = d.kind === 'array' ? ['[', ']'] : ['{"a":', '}'];
       return `${open.repeat(d.$$deep)}${toJson(d.inner)}${close.repeat(d.$$deep)}`;
     }
-    return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`).join(',')}}`;
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
 }
 
 /** encodeURIComponent that also takes lone surrogates (as the invalid UTF-8 a raw client could send). */
 function encodeSegment(s: string): string {
-  return s.replace(/[\ud800-\udfff]/g, (ch, i: number) => {
-    const code = ch.charCodeAt(0);
-    const paired = code < 0xdc00 ? /[\udc00-\udfff]/.test(s[i + 1] ?? '') : /[\ud800-\udbff]/.test(s[i - 1] ?? '');
-    return paired ? ch : '\u0000LONE\u0000';
-  }).split('\u0000LONE\u0000').map(encodeURIComponent).join('%ED%A0%80');
+  return s
+    .replace(/[\ud800-\udfff]/g, (ch, i: number) => {
+      const code = ch.charCodeAt(0);
+      const paired = code < 0xdc00 ? /[\udc00-\udfff]/.test(s[i + 1] ?? '') : /[\ud800-\udbff]/.test(s[i - 1] ?? '');
+      return paired ? ch : '\u0000LONE\u0000';
+    })
+    .split('\u0000LONE\u0000')
+    .map(encodeURIComponent)
+    .join('%ED%A0%80');
 }
 
 // ── arbitraries ───────────────────────────────────────────────────────────────
@@ -198,11 +206,7 @@ const deep: fc.Arbitrary<Deep> = fc.record({
   kind: fc.constantFrom('array' as const, 'object' as const),
   inner: fc.constantFrom(1, 'x', null, {}, '\u0000'),
 });
-const number = fc.oneof(
-  fc.integer(),
-  fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.constantFrom(0, -0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 2, 1000, 1001, 255, 256),
-);
+const number = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 2, 1000, 1001, 255, 256));
 /** Any JSON value, weighted to what breaks things. */
 const nasty: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
@@ -239,7 +243,10 @@ const BROKEN_JSON = [
 ];
 
 // Header values a client can send: latin-1 without CR, LF and NUL (fetch's Headers refuses those).
-const headerChar = fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c));
+const headerChar = fc
+  .integer({ min: 0x20, max: 0xff })
+  .filter((c) => c !== 0x7f)
+  .map((c) => String.fromCharCode(c));
 /** `length` characters that do not compress (a long repeated key fits a PostgreSQL index; a random one may not). */
 const incompressible = (seed: number, length: number) => {
   let out = '';
@@ -363,7 +370,9 @@ async function documentedOperations(s: TestServer): Promise<Operation[]> {
         method: method.toUpperCase(),
         path,
         auth: security.some((x) => 'apiKey' in x) ? 'apiKey' : security.some((x) => 'userToken' in x) ? 'userToken' : 'none',
-        query: ((op.parameters ?? []) as Array<{ in: string; name: string; required: boolean }>).filter((p) => p.in === 'query').map((p) => ({ name: p.name, required: p.required })),
+        query: ((op.parameters ?? []) as Array<{ in: string; name: string; required: boolean }>)
+          .filter((p) => p.in === 'query')
+          .map((p) => ({ name: p.name, required: p.required })),
         body: op.requestBody?.content?.['application/json']?.schema,
         success: successOf(op.responses),
       });
@@ -617,11 +626,7 @@ describe(`fuzzing every endpoint (${storeKind})`, () => {
     const known = op.query.map((q) => q.name);
     const pair = fc.tuple(
       fc.oneof({ weight: known.length ? 4 : 0, arbitrary: fc.constantFrom(...(known.length ? known : ['x'])) }, { weight: 1, arbitrary: text.map(encodeSegment) }),
-      fc.oneof(
-        { weight: 2, arbitrary: fc.constantFrom('good') },
-        { weight: 1, arbitrary: fc.constantFrom(...QUERY_VALUES) },
-        { weight: 1, arbitrary: text.map(encodeSegment) },
-      ),
+      fc.oneof({ weight: 2, arbitrary: fc.constantFrom('good') }, { weight: 1, arbitrary: fc.constantFrom(...QUERY_VALUES) }, { weight: 1, arbitrary: text.map(encodeSegment) }),
     );
     // The required parameters with good values, after random pairs (the first of a repeated key counts).
     const required = op.query.filter((q) => q.required).map((q): [string, string] => [q.name, 'good']);
@@ -629,7 +634,17 @@ describe(`fuzzing every endpoint (${storeKind})`, () => {
       { weight: 4, arbitrary: fc.constant(required) },
       { weight: 3, arbitrary: fc.array(pair, { minLength: 1, maxLength: 4 }).map((pairs) => [...pairs, ...required]) },
       { weight: 1, arbitrary: fc.array(pair, { maxLength: 5 }) },
-      { weight: 1, arbitrary: fc.constantFrom<Array<[string, string]>>([['&&=&a=b=c&', '']], [['%zz', '%zz']], [['limit', '1'], ['limit', '1001']]) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom<Array<[string, string]>>(
+          [['&&=&a=b=c&', '']],
+          [['%zz', '%zz']],
+          [
+            ['limit', '1'],
+            ['limit', '1001'],
+          ],
+        ),
+      },
     );
     const contentType = fc.oneof(
       { weight: 16, arbitrary: fc.constant<Array<[string, string]>>([['content-type', 'application/json']]) },
@@ -695,7 +710,13 @@ describe(`fuzzing every endpoint (${storeKind})`, () => {
     for (const [k, v] of [...authHeaders(spec.auth), ...spec.headers]) headers.append(k, v);
     // Bytes, not a string: a string body would make fetch add `content-type: text/plain` itself.
     const body =
-      'json' in spec.body ? Buffer.from(toJson(spec.body.json)) : 'text' in spec.body ? Buffer.from(spec.body.text) : 'bytes' in spec.body ? new Uint8Array(spec.body.bytes) : undefined;
+      'json' in spec.body
+        ? Buffer.from(toJson(spec.body.json))
+        : 'text' in spec.body
+          ? Buffer.from(spec.body.text)
+          : 'bytes' in spec.body
+            ? new Uint8Array(spec.body.bytes)
+            : undefined;
     const res = await app.request(`http://localhost${url}`, { method: spec.method, headers, body });
     return { status: res.status, headers: res.headers, text: await res.text() };
   }
@@ -719,7 +740,10 @@ describe(`fuzzing every endpoint (${storeKind})`, () => {
       const { error } = json;
       expect(ERROR_CODES, where).toContain(error.code);
       expect(typeof error.message === 'string' && error.message.length > 0, where).toBe(true);
-      expect(Object.keys(error).filter((k) => !['code', 'message', 'details'].includes(k)), where).toEqual([]);
+      expect(
+        Object.keys(error).filter((k) => !['code', 'message', 'details'].includes(k)),
+        where,
+      ).toEqual([]);
       if (error.details !== undefined) {
         expect(Array.isArray(error.details) && error.details.length > 0, where).toBe(true);
         for (const d of error.details) {
@@ -759,9 +783,7 @@ describe(`fuzzing every endpoint (${storeKind})`, () => {
   it('fuzzes every route the app serves: each is in the OpenAPI document or listed as undocumented', () => {
     // Parameter names aside: routes that differ only in them share one path template in the document.
     const known = new Set(operations.map((op) => `${op.method} ${op.path.replace(/\{\w+\}/g, ':')}`));
-    const served = new Set(
-      app.routes.filter((r) => ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].includes(r.method)).map((r) => `${r.method} ${r.path.replace(/:\w+/g, ':')}`),
-    );
+    const served = new Set(app.routes.filter((r) => ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].includes(r.method)).map((r) => `${r.method} ${r.path.replace(/:\w+/g, ':')}`));
     expect([...served].filter((r) => !known.has(r))).toEqual([]);
     // And the document is not empty: both kinds of auth are there.
     expect(operations.filter((op) => op.auth === 'apiKey').length).toBeGreaterThan(20);
@@ -769,11 +791,7 @@ describe(`fuzzing every endpoint (${storeKind})`, () => {
   });
 
   /** Words the routes are made of, to build paths near the real ones. */
-  const ROUTE_WORDS = [
-    ...new Set(operations.flatMap((op) => op.path.split('/').filter((w) => w && !w.startsWith('{')))),
-    'hooks',
-    'callback',
-  ];
+  const ROUTE_WORDS = [...new Set(operations.flatMap((op) => op.path.split('/').filter((w) => w && !w.startsWith('{')))), 'hooks', 'callback'];
 
   it('answers any method on any path near the real ones without a 5xx, in the error shape', async () => {
     const ids = () => [fixtures.userId, fixtures.username, fixtures.executionId, fixtures.webhookToken, ...fixtures.installationIds, 'slack', 'channels'];
@@ -837,12 +855,26 @@ describe(`fuzzing every endpoint (${storeKind})`, () => {
       const f = await makeFixtures();
       const events = await countRows(server, 'events');
       const data = `"ticketName":"T","customerEmail":"a@b.c","description":"d","deep":${nested(50_000)}`;
-      expectError(await server.request('POST', '/run/event', { rawBody: `{"event":"Ticket Created","userId":"${f.userId}","data":{${data}}}`, headers: json }), 400, /^data\.deep(\.a)+$/);
-      expectError(await server.request('POST', '/run/workflow', { rawBody: `{"workflowId":"slack-ticket-created","userId":"${f.userId}","data":{${data}}}`, headers: json }), 400, /^data\.deep(\.a)+$/);
+      expectError(
+        await server.request('POST', '/run/event', { rawBody: `{"event":"Ticket Created","userId":"${f.userId}","data":{${data}}}`, headers: json }),
+        400,
+        /^data\.deep(\.a)+$/,
+      );
+      expectError(
+        await server.request('POST', '/run/workflow', { rawBody: `{"workflowId":"slack-ticket-created","userId":"${f.userId}","data":{${data}}}`, headers: json }),
+        400,
+        /^data\.deep(\.a)+$/,
+      );
       expectError(await server.request('POST', '/me/events/Ticket%20Created', { token: f.token, rawBody: `{${data}}`, headers: json }), 400, /^deep(\.a)+$/);
       expectError(await server.request('POST', `/hooks/${f.webhookToken}`, { apiKey: null, rawBody: nested(50_000), headers: json }), 400, /^(a\.)+a$/);
       // A few thousand levels were enough for the stack to run out.
-      expectError(await server.request('POST', '/run/event', { rawBody: `{"event":"Ticket Created","userId":"${f.userId}","data":{${data.replace(nested(50_000), nested(5_000))}}}`, headers: json }), 400);
+      expectError(
+        await server.request('POST', '/run/event', {
+          rawBody: `{"event":"Ticket Created","userId":"${f.userId}","data":{${data.replace(nested(50_000), nested(5_000))}}}`,
+          headers: json,
+        }),
+        400,
+      );
       expect(await countRows(server, 'events')).toBe(events);
 
       // The limit counts every object and array, the body itself included: 100 pass, 101 do not.

@@ -54,7 +54,17 @@ describe(`headless installation (${storeKind})`, () => {
         });
 
       // Anything that would make the default host https://<id>.suitetalk.api.netsuite.com another one.
-      for (const accountId of ['attacker.example', '1234567.attacker.example/x', '1234567@attacker.example', 'attacker.example:443#', '127.0.0.1', 'a b', '-1234567', '1234567_', 'a'.repeat(64)]) {
+      for (const accountId of [
+        'attacker.example',
+        '1234567.attacker.example/x',
+        '1234567@attacker.example',
+        'attacker.example:443#',
+        '127.0.0.1',
+        'a b',
+        '-1234567',
+        '1234567_',
+        'a'.repeat(64),
+      ]) {
         const res = await netsuite(accountId);
         expect(res.status, accountId).toBe(400);
         expect(res.body.error).toEqual({
@@ -120,7 +130,11 @@ describe(`headless installation (${storeKind})`, () => {
       expect(res.body).toMatchObject({ installationId: expect.stringMatching(/^[0-9a-f]{24}$/), integrationId: 'slack', credentialRequired: true });
       expect(res.body.auth.map((a: any) => a.type)).toEqual(['apiKey']);
       expect(res.body.workflows).toEqual([
-        { workflowId: 'slack-ticket-created', name: 'Post to Slack when a ticket is created', fields: [expect.objectContaining({ name: 'channel', type: 'select', required: true })] },
+        {
+          workflowId: 'slack-ticket-created',
+          name: 'Post to Slack when a ticket is created',
+          fields: [expect.objectContaining({ name: 'channel', type: 'select', required: true })],
+        },
       ]);
       const expiresIn = Date.parse(res.body.expiresAt) - Date.now();
       expect(expiresIn).toBeGreaterThan(59 * 60 * 1000);
@@ -143,7 +157,13 @@ describe(`headless installation (${storeKind})`, () => {
       expect(res.status).toBe(200);
       expect(res.body.workflows.map((w: any) => w.workflowId)).toEqual(['bigcommerce-fulfillment-updated']);
       expect(res.body.workflows[0].fields).toEqual([
-        { name: 'staffNote', label: 'Staff note added to the order', type: 'text', required: false, description: "Written to the order's staff notes on each status update (optional)." },
+        {
+          name: 'staffNote',
+          label: 'Staff note added to the order',
+          type: 'text',
+          required: false,
+          description: "Written to the order's staff notes on each status update (optional).",
+        },
       ]);
     });
 

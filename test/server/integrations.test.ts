@@ -141,7 +141,9 @@ describe(`integrations, events and apps (${storeKind})`, () => {
       expect(res.body.data.auth.map((a: any) => a.type)).toEqual(['apiKey']);
       expect(res.body.data.auth[0].fields).toEqual([expect.objectContaining({ name: 'botToken', type: 'secret', required: true })]);
       // Only the Slack credential, and nothing of its secret.
-      expect(res.body.data.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
+      expect(res.body.data.credentials).toEqual([
+        { credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true },
+      ]);
       expect(JSON.stringify(res.body)).not.toContain('very-secret');
       expect(res.body.data.workflows).toHaveLength(1);
       expect(res.body.data.workflows[0]).toMatchObject({ workflowId: 'slack-ticket-created', installed: true, installedVersion: 1, active: true, config: { channel: 'C42' } });

@@ -46,7 +46,12 @@ describe(`lifecycle webhooks across a kill -9 (${storeKind})`, () => {
     // The endpoint takes the requests and never answers: stored, sent, not acknowledged.
     hooks.holdAll();
     const users = [await installFor(server.url, 'ann'), await installFor(server.url, 'bob')];
-    await waitUntil(() => hooks.requests.length >= 1, 10_000, () => 'a request held before the kill', server);
+    await waitUntil(
+      () => hooks.requests.length >= 1,
+      10_000,
+      () => 'a request held before the kill',
+      server,
+    );
     // And two more stored while that is in flight: not sent yet when the process dies (a batch's
     // tries end before the next is taken).
     for (const userId of users) {
@@ -60,7 +65,12 @@ describe(`lifecycle webhooks across a kill -9 (${storeKind})`, () => {
     server = await startProcess('server/index.ts', env);
     processes.push(server);
     const log = async () => (await callApi(`${server.url}/webhook-deliveries`, 'GET')).body.data as Array<{ id: string; type: string; status: string }>;
-    await waitUntil(async () => (await log()).every((m) => m.status === 'delivered'), 15_000, () => 'every stored message delivered after the restart', server);
+    await waitUntil(
+      async () => (await log()).every((m) => m.status === 'delivered'),
+      15_000,
+      () => 'every stored message delivered after the restart',
+      server,
+    );
 
     const stored = await log();
     expect(stored.map((m) => m.type).sort()).toEqual(['installation.created', 'installation.created', 'installation.updated', 'installation.updated']);

@@ -256,14 +256,21 @@ describe(`lifecycle webhooks (${storeKind})`, () => {
     const first = await server!.request('GET', '/webhook-deliveries?type=credential.created&limit=2');
     const second = await server!.request('GET', `/webhook-deliveries?type=credential.created&limit=2&cursor=${first.body.nextCursor}`);
 
-    const created = hooks.verified('credential.created').map((r) => r.id).sort().reverse();
+    const created = hooks
+      .verified('credential.created')
+      .map((r) => r.id)
+      .sort()
+      .reverse();
     expect([...first.body.data, ...second.body.data].map((m: { id: string }) => m.id)).toEqual(created);
     expect(second.body.nextCursor).toBeNull();
     expect((await server!.request('GET', '/webhook-deliveries?status=failed')).body).toEqual({ data: [], nextCursor: null });
     const bad = await server!.request('GET', '/webhook-deliveries?status=lost');
     expect(bad.status).toBe(400);
     expect(bad.body.error.details[0].path).toBe('status');
-    for (const [method, path] of [['GET', '/webhook-deliveries/msg_nope'], ['POST', '/webhook-deliveries/msg_nope/redeliver']] as const) {
+    for (const [method, path] of [
+      ['GET', '/webhook-deliveries/msg_nope'],
+      ['POST', '/webhook-deliveries/msg_nope/redeliver'],
+    ] as const) {
       const res = await server!.request(method, path);
       expect(res.status).toBe(404);
       expect(res.body.error).toMatchObject({ code: 'not_found', message: 'No webhook message "msg_nope"' });

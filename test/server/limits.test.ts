@@ -71,7 +71,10 @@ describe(`rate limits (${storeKind})`, () => {
 
     const burst = await times(4, () => server.request('GET', '/events', { apiKey: OTHER_KEY }));
     expect(statuses(burst)).toEqual([200, 200, 200, 429]);
-    const retryAfter = expectRateLimited(burst.find((r) => r.status === 429)!, /API key.*1 requests per second, bursts of 3/);
+    const retryAfter = expectRateLimited(
+      burst.find((r) => r.status === 429)!,
+      /API key.*1 requests per second, bursts of 3/,
+    );
     expect(retryAfter).toBe(1);
 
     // The first key spent 2 of its 3 above; the user token is not an API key at all.
@@ -184,9 +187,7 @@ describe(`slow clients (${storeKind})`, () => {
   });
 
   it('cuts off a body sent a byte at a time with a 408, serving other connections meanwhile', async () => {
-    const head =
-      `POST /run/event HTTP/1.1\r\nHost: localhost\r\nAuthorization: bearer ${PROCESS_API_KEY}\r\n` +
-      'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n';
+    const head = `POST /run/event HTTP/1.1\r\nHost: localhost\r\nAuthorization: bearer ${PROCESS_API_KEY}\r\n` + 'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n';
     const slow = slowClient(server.url, head, `{"event":"Ticket Created","data":${' '.repeat(1000)}`, 200);
     await sleep(300);
     const health = await fetch(`${server.url}/health`);
@@ -295,9 +296,19 @@ describe(`clients that hang up mid-body (${storeKind})`, () => {
       await abandonBody(server.url, '/me/installations', `Authorization: Bearer ${token}\r\n`, false);
       await abandonBody(server.url, `/hooks/${hook}`, '', false);
     }
-    const lines = () => server.output().slice(logged).split('\n').filter((line) => line.trim() !== '');
+    const lines = () =>
+      server
+        .output()
+        .slice(logged)
+        .split('\n')
+        .filter((line) => line.trim() !== '');
     const debugLine = /^ALLOY \d+: POST \S+: the connection closed before the request body ended/;
-    await waitUntil(() => lines().filter((line) => debugLine.test(line)).length >= 4 * rounds, 10_000, () => `the log so far:\n${lines().join('\n')}`, server);
+    await waitUntil(
+      () => lines().filter((line) => debugLine.test(line)).length >= 4 * rounds,
+      10_000,
+      () => `the log so far:\n${lines().join('\n')}`,
+      server,
+    );
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     // One line per abandoned body that was read, none for those refused first; no 500, no stack.
     expect(lines().filter((line) => !debugLine.test(line))).toEqual([]);

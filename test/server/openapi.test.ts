@@ -36,7 +36,13 @@ describe(`the API description and hosted pages (${storeKind})`, () => {
   it('documents every route it serves', async () => {
     const res = await server.request('GET', '/openapi.json', { apiKey: null });
     const documented = Object.entries(res.body.paths).flatMap(([path, methods]) => Object.keys(methods as object).map((m) => `${m} ${path}`));
-    for (const route of ['post /users/batch', 'get /workflows/{workflowId}/errors', 'put /workflows/{workflowId}/upgrade', 'delete /users/{userId}/logs', 'post /plugins/appmixer/utils/appevents/events/{event}']) {
+    for (const route of [
+      'post /users/batch',
+      'get /workflows/{workflowId}/errors',
+      'put /workflows/{workflowId}/upgrade',
+      'delete /users/{userId}/logs',
+      'post /plugins/appmixer/utils/appevents/events/{event}',
+    ]) {
       expect(documented).toContain(route);
     }
   });
@@ -87,7 +93,12 @@ describe(`the API description and hosted pages (${storeKind})`, () => {
     const refs = (op: { parameters?: Array<{ $ref?: string }> }) => (op.parameters ?? []).map((p) => p.$ref).filter(Boolean);
     expect(doc.components.parameters.ApiVersion).toMatchObject({ name: 'x-api-version', in: 'header', schema: { enum: ['2023-12', '2024-03', '2025-09'], default: '2025-09' } });
     for (const [, , op] of operationsOf(doc)) expect(refs(op), op.operationId).toContain('#/components/parameters/ApiVersion');
-    for (const [path, method] of [['/run/event', 'post'], ['/run/workflow', 'post'], ['/me/events/{event}', 'post'], ['/plugins/appmixer/utils/appevents/events/{event}', 'post']]) {
+    for (const [path, method] of [
+      ['/run/event', 'post'],
+      ['/run/workflow', 'post'],
+      ['/me/events/{event}', 'post'],
+      ['/plugins/appmixer/utils/appevents/events/{event}', 'post'],
+    ]) {
       const op = doc.paths[path!][method!];
       expect(refs(op), path).toContain('#/components/parameters/IdempotencyKey');
       expect(op.responses['200'].headers['Idempotent-Replayed'], path).toEqual({ $ref: '#/components/headers/IdempotentReplayed' });

@@ -6,10 +6,11 @@ function setup(ttlMs = 60_000, maxEntries = 3) {
   let now = 0;
   const cache = new OptionsCache(ttlMs, maxEntries, () => now);
   const calls: string[] = [];
-  const load = (key: string) => cache.get(key, async () => {
-    calls.push(key);
-    return [{ label: key, value: `${key}:${calls.length}` }];
-  });
+  const load = (key: string) =>
+    cache.get(key, async () => {
+      calls.push(key);
+      return [{ label: key, value: `${key}:${calls.length}` }];
+    });
   return { cache, calls, load, advance: (ms: number) => (now += ms) };
 }
 
@@ -34,11 +35,12 @@ describe('the options cache', () => {
   it('keeps no failure: the next call loads again', async () => {
     const { cache } = setup();
     let attempts = 0;
-    const flaky = () => cache.get('k', async () => {
-      attempts++;
-      if (attempts === 1) throw new Error('the app is down');
-      return [{ label: 'ok', value: 'ok' }];
-    });
+    const flaky = () =>
+      cache.get('k', async () => {
+        attempts++;
+        if (attempts === 1) throw new Error('the app is down');
+        return [{ label: 'ok', value: 'ok' }];
+      });
     await expect(flaky()).rejects.toThrow('the app is down');
     expect(await flaky()).toEqual([{ label: 'ok', value: 'ok' }]);
     expect(cache.size).toBe(1);

@@ -285,7 +285,9 @@ describe(`secrets never leak (${storeKind})`, () => {
     const credential = async (type: string, data: Record<string, string>) =>
       (await ok('POST', '/headless/credentials', { body: { userId: a, credential: { type, data } } }, 201)).credentialId as string;
     const slackCredential = await credential('slack', { botToken: SECRET.slackBotToken });
-    const bcCredential = (await ok('POST', '/me/credentials', { token: tokenA, body: { app: 'bigcommerce', data: { storeHash: 'acme-store', accessToken: SECRET.bigcommerceToken } } }, 201)).credentialId;
+    const bcCredential = (
+      await ok('POST', '/me/credentials', { token: tokenA, body: { app: 'bigcommerce', data: { storeHash: 'acme-store', accessToken: SECRET.bigcommerceToken } } }, 201)
+    ).credentialId;
     const nsCredential = await credential('netsuite', { ...account });
     const install = async (integrationId: string, credentialId: string | undefined, data: Record<string, unknown>, workflowIds?: string[]) => {
       const start = await ok('POST', '/headless/startInstallation', { body: { userId: a, integrationId, credentialId, workflowIds } });
@@ -295,7 +297,12 @@ describe(`secrets never leak (${storeKind})`, () => {
     await install('bigcommerce', bcCredential, { staffNote: 'from AcmeCo' }, ['bigcommerce-fulfillment-updated']);
     await install('netsuite-full', nsCredential, {});
     await install('netsuite', nsCredential, { subsidiary: '1' });
-    const vaultInstall = await ok('POST', '/me/installations', { token: tokenA, body: { integrationId: 'vault', config: { url: receiver.url, apiToken: SECRET.secretSetting } } }, 201);
+    const vaultInstall = await ok(
+      'POST',
+      '/me/installations',
+      { token: tokenA, body: { integrationId: 'vault', config: { url: receiver.url, apiToken: SECRET.secretSetting } } },
+      201,
+    );
     // Reconfigured with the secret sent back as shown: it is kept.
     await ok('PUT', `/me/installations/${vaultInstall.installationId}`, { token: tokenA, body: { config: { url: receiver.url, apiToken: '[redacted]' } } });
     await ok('GET', `/users/${a}/integrations/vault/install-url`);
@@ -453,7 +460,10 @@ describe(`secrets never leak (${storeKind})`, () => {
   it('shows no secret in any answer of the API (a user token only where it is minted)', () => {
     expect(answers.length).toBeGreaterThan(150);
     const leaks = answers.flatMap(({ what, text, mintsToken }) =>
-      found(text, secrets.filter((s) => !(s.token && mintsToken))).map((name) => `${name} in ${what}: ${text.slice(0, 300)}`),
+      found(
+        text,
+        secrets.filter((s) => !(s.token && mintsToken)),
+      ).map((name) => `${name} in ${what}: ${text.slice(0, 300)}`),
     );
     expect(leaks).toEqual([]);
   });
@@ -470,7 +480,7 @@ describe(`secrets never leak (${storeKind})`, () => {
     const tables =
       db.dialect === 'sqlite'
         ? await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-        : await db.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()");
+        : await db.all<{ name: string }>('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()');
     const names = tables.map((t) => t.name);
     for (const expected of ['events', 'executions', 'steps', 'errors', 'credentials', 'installations', 'signing_keys', 'api_keys']) expect(names).toContain(expected);
     const leaks: string[] = [];
@@ -511,7 +521,12 @@ describe(`secrets never leak (${storeKind})`, () => {
     };
     expect(sent.errorWebhook.length).toBeGreaterThanOrEqual(7);
     const leaks = Object.entries(sent).flatMap(([to, texts]) =>
-      texts.flatMap((text) => found(text, secrets.filter((s) => s.owner !== to)).map((name) => `${name} sent to ${to}: ${text.slice(0, 300)}`)),
+      texts.flatMap((text) =>
+        found(
+          text,
+          secrets.filter((s) => s.owner !== to),
+        ).map((name) => `${name} sent to ${to}: ${text.slice(0, 300)}`),
+      ),
     );
     expect(leaks).toEqual([]);
   });
@@ -532,4 +547,3 @@ describe('redaction of a secret spelled back by an app (found by the scan above)
     expect((logged as { error: string }).error).toMatch(/^POST http:\/\/127\.0\.0\.1: HTTP 400 — \{"url":"\/fail\/\[redacted\]\?key=\[redacted\]"/);
   });
 });
-

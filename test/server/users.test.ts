@@ -178,10 +178,7 @@ describe(`users (${storeKind})`, () => {
       const second = await createUser(server, 'second');
       const res = await server.request('GET', '/users');
       expect(res.body).toEqual({
-        data: [
-          expect.objectContaining({ userId: first, username: 'first', fullName: null }),
-          expect.objectContaining({ userId: second, username: 'second', fullName: null }),
-        ],
+        data: [expect.objectContaining({ userId: first, username: 'first', fullName: null }), expect.objectContaining({ userId: second, username: 'second', fullName: null })],
         nextCursor: null,
       });
     });

@@ -34,7 +34,8 @@ describe(`verify on connect: each app checks the account before it is stored (${
   /** What the widget's account form sends. */
   const connect = (app: string, data: Record<string, string>) => server!.request('POST', '/me/credentials', { token, body: { app, data } });
   /** The user's credentials as the ISV's API lists them. */
-  const stored = async () => (await server!.request('GET', `/credentials/users/${userId}`)).body.data as Array<{ credentialId: string; app: string; displayName: string | null; updatedAt: string }>;
+  const stored = async () =>
+    (await server!.request('GET', `/credentials/users/${userId}`)).body.data as Array<{ credentialId: string; app: string; displayName: string | null; updatedAt: string }>;
   /** The accounts the widget's integration page offers. */
   const offered = async (integrationId: string) => (await server!.request('GET', `/me/integrations/${integrationId}`, { token })).body.credentials;
 
@@ -272,7 +273,13 @@ describe(`verify on connect: each app checks the account before it is stored (${
 
   describe.each([
     { name: 'PostgreSQL', app: 'postgres', server: POSTGRES, wrongUser: 'no_such_role', refusal: /^PostgreSQL says: role "no_such_role" does not exist \(SQLSTATE 28000\)$/ },
-    { name: 'MySQL', app: 'mysql', server: MYSQL, wrongUser: 'no_such_user', refusal: /^MySQL says: Access denied for user 'no_such_user'@'[^']+' \(using password: NO\) \(ER_ACCESS_DENIED_ERROR\)$/ },
+    {
+      name: 'MySQL',
+      app: 'mysql',
+      server: MYSQL,
+      wrongUser: 'no_such_user',
+      refusal: /^MySQL says: Access denied for user 'no_such_user'@'[^']+' \(using password: NO\) \(ER_ACCESS_DENIED_ERROR\)$/,
+    },
   ])('$name destination', ({ name, app, server: db, wrongUser, refusal }) => {
     it('connects with the account, runs SELECT 1 and names it user@host:port/database', async () => {
       await start();

@@ -73,7 +73,15 @@ describe(`workflows (${storeKind})`, () => {
       const res = await server.request('GET', `/workflows/${SLACK}?userId=${userId}`);
 
       expect(res.status).toBe(200);
-      expect(res.body.data).toMatchObject({ workflowId: SLACK, integrationId: 'slack', name: 'Post to Slack when a ticket is created', installed: true, version: 1, installedVersion: 1, active: true });
+      expect(res.body.data).toMatchObject({
+        workflowId: SLACK,
+        integrationId: 'slack',
+        name: 'Post to Slack when a ticket is created',
+        installed: true,
+        version: 1,
+        installedVersion: 1,
+        active: true,
+      });
       expect(res.body.data.blocks.map((b: any) => b.id)).toEqual(['trigger', 'post-message']);
       expect(res.body.data.connectors.map((b: any) => b.connectorId)).toEqual(['trigger', 'post-message']);
     });
@@ -340,7 +348,14 @@ describe(`workflows (${storeKind})`, () => {
       expect(res.body).toEqual({
         data: [
           { workflowId: SLACK, userId: ann, executionId: null, block: 'post-message', errorOccurredAt: '2024-06-01T12:01:00.000Z', message: 'token_revoked' },
-          { workflowId: SLACK, userId: ann, executionId: run.body.executionIds[0], block: 'post-message', errorOccurredAt: '2024-06-01T12:00:00.000Z', message: 'channel_not_found' },
+          {
+            workflowId: SLACK,
+            userId: ann,
+            executionId: run.body.executionIds[0],
+            block: 'post-message',
+            errorOccurredAt: '2024-06-01T12:00:00.000Z',
+            message: 'channel_not_found',
+          },
         ],
       });
       const everyone = await server.request('GET', `/workflows/${SLACK}/errors?limit=1`);

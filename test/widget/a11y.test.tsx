@@ -57,7 +57,12 @@ describe('accessibility (axe-core)', () => {
     // An unlabelled field and an unnamed button, mounted the way the widget mounts.
     const { host } = mountInShadow(document.body, h('div', null, h('input', { type: 'text' }), h('button', null)));
     const found = await violations(host);
-    expect(found.map((v) => [v.id, v.impact])).toEqual(expect.arrayContaining([['label', 'critical'], ['button-name', 'critical']]));
+    expect(found.map((v) => [v.id, v.impact])).toEqual(
+      expect.arrayContaining([
+        ['label', 'critical'],
+        ['button-name', 'critical'],
+      ]),
+    );
   });
 
   it('the modal, at each step of a Slack install: loading, connect, a refused account, settings, options that fail', async () => {

@@ -40,8 +40,28 @@ describe('the widget bundles', () => {
     const code = fs.readFileSync(dist('alloy.js'), 'utf8');
     const sandbox: Record<string, unknown> = { addEventListener: () => undefined };
     new Function('window', 'self', 'globalThis', `${code};window.Alloy=Alloy`)(sandbox, sandbox, sandbox);
-    const api = sandbox.Alloy as ((() => Record<string, unknown>) & Record<string, unknown>);
-    const methods = ['setToken', 'setTokenProvider', 'setBaseUrl', 'setRegion', 'install', 'edit', 'update', 'authenticate', 'close', 'getIntegrations', 'getWorkflows', 'deactivate', 'reactivate', 'uninstall', 'sendAppEvent', 'flushOutbox', 'renderIntegrations', 'subscribe', 'preload'];
+    const api = sandbox.Alloy as (() => Record<string, unknown>) & Record<string, unknown>;
+    const methods = [
+      'setToken',
+      'setTokenProvider',
+      'setBaseUrl',
+      'setRegion',
+      'install',
+      'edit',
+      'update',
+      'authenticate',
+      'close',
+      'getIntegrations',
+      'getWorkflows',
+      'deactivate',
+      'reactivate',
+      'uninstall',
+      'sendAppEvent',
+      'flushOutbox',
+      'renderIntegrations',
+      'subscribe',
+      'preload',
+    ];
     for (const name of methods) expect(typeof api[name], name).toBe('function');
     expect(typeof api).toBe('function');
     const instance = api();

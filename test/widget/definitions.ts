@@ -21,8 +21,26 @@ export const forms = {
         { name: 'apiKey', label: 'API key', type: 'secret', required: true },
         { name: 'limit', label: 'Limit', type: 'number', required: true },
         { name: 'notify', label: 'Notify the team', type: 'boolean' },
-        { name: 'region', label: 'Region', type: 'select', required: true, options: [{ label: 'US', value: 'us' }, { label: 'EU', value: 'eu' }] },
-        { name: 'tags', label: 'Tags', type: 'multiselect', options: [{ label: 'Red', value: 'red' }, { label: 'Green', value: 'green' }, { label: 'Blue', value: 'blue' }] },
+        {
+          name: 'region',
+          label: 'Region',
+          type: 'select',
+          required: true,
+          options: [
+            { label: 'US', value: 'us' },
+            { label: 'EU', value: 'eu' },
+          ],
+        },
+        {
+          name: 'tags',
+          label: 'Tags',
+          type: 'multiselect',
+          options: [
+            { label: 'Red', value: 'red' },
+            { label: 'Green', value: 'green' },
+            { label: 'Blue', value: 'blue' },
+          ],
+        },
       ],
     },
   ],

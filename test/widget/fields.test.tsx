@@ -84,7 +84,9 @@ describe('the field types of the modal', () => {
     fireEvent.click(ui.getByRole('button', { name: 'Install' }));
 
     await ui.findByRole('alert');
-    expect(mapping.querySelector('.err')?.textContent).toBe('"first_name" (First name) is required by the account: map a field to it; "last_name" (Last name) is required by the account: map a field to it');
+    expect(mapping.querySelector('.err')?.textContent).toBe(
+      '"first_name" (First name) is required by the account: map a field to it; "last_name" (Last name) is required by the account: map a field to it',
+    );
     expect(await installationsOf(server, userId)).toEqual([]);
   });
 

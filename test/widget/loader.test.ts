@@ -28,13 +28,21 @@ describe('the loader', () => {
 
   it("Alloy() returns an instance with window.Alloy's methods, on the one session", async () => {
     const alloy = Widget.Alloy();
-    expect(Object.keys(alloy).sort()).toEqual(expect.arrayContaining(['install', 'edit', 'update', 'authenticate', 'setToken', 'setRegion', 'getIntegrations', 'getWorkflows', 'deactivate', 'reactivate', 'subscribe']));
+    expect(Object.keys(alloy).sort()).toEqual(
+      expect.arrayContaining(['install', 'edit', 'update', 'authenticate', 'setToken', 'setRegion', 'getIntegrations', 'getWorkflows', 'deactivate', 'reactivate', 'subscribe']),
+    );
     expect((await alloy.getIntegrations()).map((i) => i.integrationId)).toContain('vault');
     expect(Widget.default).toBe(Widget.Alloy);
   });
 
-  it('fills the modal with preFilledValues, given as alloy-frontend\'s array or as an object, over the defaults', async () => {
-    await Widget.install({ integrationId: 'vault', preFilledValues: [{ name: 'url', value: 'https://prefilled.example.com' }, { fieldName: 'region', value: 'eu' }] });
+  it("fills the modal with preFilledValues, given as alloy-frontend's array or as an object, over the defaults", async () => {
+    await Widget.install({
+      integrationId: 'vault',
+      preFilledValues: [
+        { name: 'url', value: 'https://prefilled.example.com' },
+        { fieldName: 'region', value: 'eu' },
+      ],
+    });
     const ui = modal();
     expect(((await ui.findByLabelText('Endpoint URL')) as HTMLInputElement).value).toBe('https://prefilled.example.com');
     expect((ui.getByLabelText('Region') as HTMLSelectElement).value).toBe('eu');

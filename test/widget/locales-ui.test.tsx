@@ -89,7 +89,11 @@ describe('the widget in the user’s language', () => {
     expect(ui.getByText('Endpoint URL is required')).toBeTruthy();
     // onError gets the error as it was: the code, the server's own code and words.
     expect(onError.mock.calls[0]![0]).toBeInstanceOf(AlloyError);
-    expect(onError.mock.calls[0]![0]).toMatchObject({ code: 'invalid_request', serverCode: 'invalid_request', message: expect.stringContaining('config.url: Endpoint URL is required') });
+    expect(onError.mock.calls[0]![0]).toMatchObject({
+      code: 'invalid_request',
+      serverCode: 'invalid_request',
+      message: expect.stringContaining('config.url: Endpoint URL is required'),
+    });
     expect(await installationsOf(server, userId)).toEqual([]);
   });
 

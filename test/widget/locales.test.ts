@@ -74,7 +74,12 @@ describe('built-in locales', () => {
   it('English is the built-in strings, plus the English of every error message (which the widget shows only when `strings` sets it)', () => {
     expect(Object.fromEntries(WORDS.map((k) => [k, en[k]]))).toEqual(defaultStrings);
     for (const key of ERROR_KEYS) expect(key in defaultStrings, key).toBe(false);
-    expect(ERROR_KEYS.sort()).toEqual([...new Set([...Object.values(SERVER_CODES), ...Object.values(WIDGET_CODES)])].filter((k) => !(k in defaultStrings)).concat('oauth').sort());
+    expect(ERROR_KEYS.sort()).toEqual(
+      [...new Set([...Object.values(SERVER_CODES), ...Object.values(WIDGET_CODES)])]
+        .filter((k) => !(k in defaultStrings))
+        .concat('oauth')
+        .sort(),
+    );
   });
 
   it.each(translated)('%s: has exactly the keys of English: every word and every error message', (_, locale) => {
@@ -91,7 +96,9 @@ describe('built-in locales', () => {
   });
 
   it.each(translated)('%s: translates every string and message', (name, locale) => {
-    const same = Object.entries(locale).filter(([key, text]) => text === en[key as keyof Locale]).map(([key]) => `${name}.${key}`);
+    const same = Object.entries(locale)
+      .filter(([key, text]) => text === en[key as keyof Locale])
+      .map(([key]) => `${name}.${key}`);
     expect(same.filter((k) => !SAME_AS_ENGLISH.has(k))).toEqual([]);
   });
 
@@ -104,7 +111,8 @@ describe('say: the message the user reads for an error', () => {
   const serverError = (code: string) => new AlloyError('invalid_request', `The server's own words for ${code}`, undefined, undefined, code);
 
   it.each(translated)('%s: words every server code with its message', (_, locale) => {
-    for (const [code, key] of Object.entries(SERVER_CODES)) expect(say(serverError(code), locale), code).toBe(locale[key].replace('{message}', `The server's own words for ${code}`));
+    for (const [code, key] of Object.entries(SERVER_CODES))
+      expect(say(serverError(code), locale), code).toBe(locale[key].replace('{message}', `The server's own words for ${code}`));
   });
 
   it.each(translated)('%s: words an account the app refused with the app’s own reason in it', (_, locale) => {

@@ -43,7 +43,12 @@ describe('the widget’s methods on installations', () => {
       ['vault', true],
     ]);
     const workflows = await getWorkflows();
-    expect(workflows.filter((w) => w.installed).map((w) => [w.workflowId, w.installedVersion]).sort()).toEqual([
+    expect(
+      workflows
+        .filter((w) => w.installed)
+        .map((w) => [w.workflowId, w.installedVersion])
+        .sort(),
+    ).toEqual([
       ['pair-orders', 1],
       ['pair-refunds', 1],
       ['vault-forward', 1],

@@ -155,7 +155,12 @@ describe('the install modal', () => {
   });
 
   it('takes the title, strings and theme it is given', async () => {
-    const { ui } = await openFromButton({ integrationId: 'vault', title: 'Connect your vault', strings: { install: 'Turn on', close: 'Dismiss' }, theme: { accent: 'rgb(1, 2, 3)' } });
+    const { ui } = await openFromButton({
+      integrationId: 'vault',
+      title: 'Connect your vault',
+      strings: { install: 'Turn on', close: 'Dismiss' },
+      theme: { accent: 'rgb(1, 2, 3)' },
+    });
     expect(ui.getByRole('dialog', { name: 'Connect your vault' })).toBeTruthy();
     expect(ui.getByRole('button', { name: 'Turn on' })).toBeTruthy();
     expect(ui.getByRole('button', { name: 'Dismiss' })).toBeTruthy();

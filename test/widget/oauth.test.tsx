@@ -9,7 +9,12 @@ import { AlloyError, close, install } from '../../widget/index';
 
 /** What the widget gets from window.open: a window it sends a form into and watches for closing. */
 function fakePopup() {
-  return { closed: false, close: vi.fn(function (this: { closed: boolean }) { this.closed = true; }) };
+  return {
+    closed: false,
+    close: vi.fn(function (this: { closed: boolean }) {
+      this.closed = true;
+    }),
+  };
 }
 
 /** A form the page submitted, as the browser would send it: where, how, into which window. */
@@ -49,7 +54,13 @@ describe('connecting an account through OAuth (popup)', () => {
     // happy-dom would navigate this very page (it knows no other window by name): the browser's part is played below.
     submitted = [];
     HTMLFormElement.prototype.submit = function (this: HTMLFormElement) {
-      submitted.push({ method: this.method, action: this.action, target: this.target, fields: [...this.elements].map((e) => (e as HTMLInputElement).name), inDocument: this.isConnected });
+      submitted.push({
+        method: this.method,
+        action: this.action,
+        target: this.target,
+        fields: [...this.elements].map((e) => (e as HTMLInputElement).name),
+        inDocument: this.isConnected,
+      });
     };
   });
   afterEach(async () => {
@@ -82,7 +93,13 @@ describe('connecting an account through OAuth (popup)', () => {
     expect(opened).toEqual([{ url: 'about:blank', target: 'alloy-oauth' }]);
     await waitFor(() => expect(submitted).toHaveLength(1));
     const form = submitted[0]!;
-    expect(form).toEqual({ method: 'post', action: expect.stringMatching(new RegExp(`^${http.url}/oauth/begin\\?state=[\\w-]+$`)), target: 'alloy-oauth', fields: [], inDocument: true });
+    expect(form).toEqual({
+      method: 'post',
+      action: expect.stringMatching(new RegExp(`^${http.url}/oauth/begin\\?state=[\\w-]+$`)),
+      target: 'alloy-oauth',
+      fields: [],
+      inDocument: true,
+    });
     // Submitted, the form is gone from the page.
     expect(document.querySelector('form')).toBeNull();
     // What the browser sends: the POST with this page's Origin, answered with the way to the provider.

@@ -15,7 +15,10 @@ describe('app events and the outbox', () => {
   let userId: string;
 
   const events = async () =>
-    (await server.services.store.db.all<{ id: string; name: string; idempotency_key: string | null; data: string }>('SELECT id, name, idempotency_key, data FROM events WHERE user_id = ? ORDER BY received_at', [userId]));
+    await server.services.store.db.all<{ id: string; name: string; idempotency_key: string | null; data: string }>(
+      'SELECT id, name, idempotency_key, data FROM events WHERE user_id = ? ORDER BY received_at',
+      [userId],
+    );
   /** Stops serving HTTP (the page is offline, as far as the widget can tell), and starts again on the same port. */
   const goOffline = () => http.close();
   const goOnline = async () => {

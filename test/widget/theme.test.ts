@@ -36,7 +36,9 @@ describe('the default palettes', () => {
   it('define every colour token in both schemes, and auto is the dark one under prefers-color-scheme: dark', () => {
     for (const p of Object.values(schemes)) expect(Object.keys(p).sort()).toEqual(['accent', 'border', 'danger', 'muted', 'success', 'surface', 'text']);
     const auto = css.slice(css.indexOf('@media(prefers-color-scheme:dark){div.auto{'));
-    expect(auto.slice(auto.indexOf('{div.auto') + 1, auto.indexOf('}'))).toBe(css.slice(css.indexOf('div.dark'), css.indexOf('}', css.indexOf('div.dark'))).replace('div.dark', 'div.auto'));
+    expect(auto.slice(auto.indexOf('{div.auto') + 1, auto.indexOf('}'))).toBe(
+      css.slice(css.indexOf('div.dark'), css.indexOf('}', css.indexOf('div.dark'))).replace('div.dark', 'div.auto'),
+    );
     // The focus ring is the accent unless a theme says otherwise.
     expect(css).toContain('--o:var(--alloy-focus,var(--a))');
   });

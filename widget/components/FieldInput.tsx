@@ -26,7 +26,14 @@ export function FieldInput({ field, value, error, options, strings, onChange, on
   );
   const view = module.view({ field, value, options, strings, onChange, onRetry, control });
   // A checkbox first, its hint under it; any other control under its hint.
-  const body = [module.labelled ? [view, hint] : [hint, view], error && <p class="err" id={`${id}-e`}>{error}</p>];
+  const body = [
+    module.labelled ? [view, hint] : [hint, view],
+    error && (
+      <p class="err" id={`${id}-e`}>
+        {error}
+      </p>
+    ),
+  ];
   // A mapping is several controls: a group named by its legend. A checkbox holds its own label.
   if (module.group) {
     return (

@@ -82,7 +82,12 @@ export class IntegrationsPage extends Component<Props, State> {
       setFailed('');
       try {
         await core.each(list, method, suffix);
-        core.emit({ type: method === 'DELETE' ? 'uninstalled' : 'updated', integrationId: key, installationIds: list.map((x) => x.installationId), workflowIds: list.map((x) => x.workflowId) });
+        core.emit({
+          type: method === 'DELETE' ? 'uninstalled' : 'updated',
+          integrationId: key,
+          installationIds: list.map((x) => x.installationId),
+          workflowIds: list.map((x) => x.workflowId),
+        });
       } catch (err) {
         setFailed(say(err as Error, strings));
         await reload();
@@ -99,7 +104,14 @@ export class IntegrationsPage extends Component<Props, State> {
           </p>
         )}
         {state.integrations.length > 6 && (
-          <input class="search" type="search" aria-label={strings.search} placeholder={strings.search} value={query} onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)} />
+          <input
+            class="search"
+            type="search"
+            aria-label={strings.search}
+            placeholder={strings.search}
+            value={query}
+            onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
+          />
         )}
         <ul class="grid" role="list">
           {shown.map((i) => {
@@ -112,9 +124,7 @@ export class IntegrationsPage extends Component<Props, State> {
                   <img src={i.icon} alt="" />
                   {/* The status under the name, so every card has the same layout whatever the name's length. */}
                   <div>
-                    <h3 id={`i-${i.integrationId}`}>
-                      {i.app}
-                    </h3>
+                    <h3 id={`i-${i.integrationId}`}>{i.app}</h3>
                     <span class={`badge${i.installed ? ' on' : ''}`}>{i.installed ? strings.installed : strings.notInstalled}</span>
                   </div>
                 </div>
@@ -164,11 +174,7 @@ export class IntegrationsPage extends Component<Props, State> {
                           {strings.upgrade}
                         </button>
                       )}
-                      <button
-                        type="button"
-                        class="btn sec"
-                        onClick={() => void act(i.integrationId, mine, 'DELETE')}
-                      >
+                      <button type="button" class="btn sec" onClick={() => void act(i.integrationId, mine, 'DELETE')}>
                         {strings.uninstall}
                       </button>
                     </>

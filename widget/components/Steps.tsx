@@ -25,7 +25,12 @@ export function ConnectStep({ model, strings }: { model: InstallModel; strings: 
       {accounts.map((c) => (
         <Account account={c} app={detail.app} strings={strings}>
           {!again && c.status !== 'deleted' && (
-            <button type="button" class="btn" aria-disabled={busy} onClick={() => busy || (usable(c) ? model.useCredential(c.credentialId) : (model.reconnecting.value = c.credentialId))}>
+            <button
+              type="button"
+              class="btn"
+              aria-disabled={busy}
+              onClick={() => busy || (usable(c) ? model.useCredential(c.credentialId) : (model.reconnecting.value = c.credentialId))}
+            >
               {usable(c) ? strings.useAccount : strings.reconnectAccount}
             </button>
           )}
@@ -62,14 +67,7 @@ export function ConnectStep({ model, strings }: { model: InstallModel; strings: 
             <div>
               <label for={`c-${f.name}`}>{f.label}</label>
               {f.description && <div class="hint">{f.description}</div>}
-              <input
-                id={`c-${f.name}`}
-                name={f.name}
-                type={f.type === 'secret' ? 'password' : 'text'}
-                autoComplete="off"
-                required={f.required}
-                placeholder={f.placeholder}
-              />
+              <input id={`c-${f.name}`} name={f.name} type={f.type === 'secret' ? 'password' : 'text'} autoComplete="off" required={f.required} placeholder={f.placeholder} />
             </div>
           ))}
           <button type="submit" class="btn" aria-disabled={busy}>

@@ -21,12 +21,18 @@ export const fieldMapping: FieldModule = {
             return (
               <div class="row">
                 <label for={id}>{s.label}</label>
-                {selectOf({ id, name: id, required: s.required, 'aria-describedby': props.control['aria-describedby'] }, marked, mapping[s.name], props.strings.choose, (target) => {
-                  const next = { ...mapping };
-                  if (target) next[s.name] = target;
-                  else delete next[s.name];
-                  props.onChange(Object.keys(next).length ? next : undefined);
-                })}
+                {selectOf(
+                  { id, name: id, required: s.required, 'aria-describedby': props.control['aria-describedby'] },
+                  marked,
+                  mapping[s.name],
+                  props.strings.choose,
+                  (target) => {
+                    const next = { ...mapping };
+                    if (target) next[s.name] = target;
+                    else delete next[s.name];
+                    props.onChange(Object.keys(next).length ? next : undefined);
+                  },
+                )}
               </div>
             );
           })}

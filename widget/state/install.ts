@@ -145,7 +145,8 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
       detail.value = d;
       values.value = initial;
       credentialId.value = current;
-      if (d.auth.length > 0 && (!ready.some((c) => c.credentialId === current) || target.alwaysShowAuthentication || target.authenticateOnly || reconnecting.value)) step.value = 'connect';
+      if (d.auth.length > 0 && (!ready.some((c) => c.credentialId === current) || target.alwaysShowAuthentication || target.authenticateOnly || reconnecting.value))
+        step.value = 'connect';
       else toSettings();
     } catch (err) {
       // The step first: the modal reports the error once, when it is set.
@@ -189,7 +190,11 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
   const connectWithKey = (data: Record<string, string>) =>
     act(async () => {
       const again = reconnecting.value;
-      const res = await core.request<{ credentialId: string }>(again ? 'PUT' : 'POST', '/me/credentials' + (again ? '/' + again : ''), again ? { data } : { app: detail.value!.connector, data });
+      const res = await core.request<{ credentialId: string }>(
+        again ? 'PUT' : 'POST',
+        '/me/credentials' + (again ? '/' + again : ''),
+        again ? { data } : { app: detail.value!.connector, data },
+      );
       connected(res.credentialId);
     });
 
@@ -207,38 +212,44 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
    */
   function connectWithOAuth(popup: Window | null) {
     if (!popup) return fail(new core.AlloyError('popup_blocked', strings.popupBlocked));
-    return act(async () => {
-      // With `credentialId`, the sign-in connects that account again, in place.
-      const { beginUrl } = await core.request<{ beginUrl: string }>('POST', `/me/oauth/${detail.value!.connector}/start`, { origin: location.origin, credentialId: reconnecting.value });
-      // The popup begins at the server through a form this page posts into it, not a link: the
-      // browser sends this page's Origin, which binds the sign-in to it (a link could be sent to anyone).
-      const form = document.body.appendChild(Object.assign(document.createElement('form'), { method: 'post', action: beginUrl, target: 'alloy-oauth' }));
-      form.submit();
-      form.remove();
-      // The callback page is at the server's public address, which the begin URL shares.
-      const server = new URL(beginUrl).origin;
-      connected(
-        await new Promise<string>((resolve, reject) => {
-          const onMessage = (e: MessageEvent) => {
-            if (e.origin !== server || e.data?.type !== 'alloy:oauth') return;
-            done();
-            if (e.data.success) resolve(e.data.credentialId);
-            else reject(new core.AlloyError('unauthorized', String(e.data.error), undefined, undefined, 'oauth'));
-          };
-          const timer = setInterval(() => {
-            if (popup.closed) {
+    return act(
+      async () => {
+        // With `credentialId`, the sign-in connects that account again, in place.
+        const { beginUrl } = await core.request<{ beginUrl: string }>('POST', `/me/oauth/${detail.value!.connector}/start`, {
+          origin: location.origin,
+          credentialId: reconnecting.value,
+        });
+        // The popup begins at the server through a form this page posts into it, not a link: the
+        // browser sends this page's Origin, which binds the sign-in to it (a link could be sent to anyone).
+        const form = document.body.appendChild(Object.assign(document.createElement('form'), { method: 'post', action: beginUrl, target: 'alloy-oauth' }));
+        form.submit();
+        form.remove();
+        // The callback page is at the server's public address, which the begin URL shares.
+        const server = new URL(beginUrl).origin;
+        connected(
+          await new Promise<string>((resolve, reject) => {
+            const onMessage = (e: MessageEvent) => {
+              if (e.origin !== server || e.data?.type !== 'alloy:oauth') return;
               done();
-              reject(new core.AlloyError('popup_closed', strings.popupClosed));
-            }
-          }, 500);
-          const done = (cancelOAuth = () => {
-            clearInterval(timer);
-            removeEventListener('message', onMessage);
-          });
-          addEventListener('message', onMessage);
-        }),
-      );
-    }, () => popup.close());
+              if (e.data.success) resolve(e.data.credentialId);
+              else reject(new core.AlloyError('unauthorized', String(e.data.error), undefined, undefined, 'oauth'));
+            };
+            const timer = setInterval(() => {
+              if (popup.closed) {
+                done();
+                reject(new core.AlloyError('popup_closed', strings.popupClosed));
+              }
+            }, 500);
+            const done = (cancelOAuth = () => {
+              clearInterval(timer);
+              removeEventListener('message', onMessage);
+            });
+            addEventListener('message', onMessage);
+          }),
+        );
+      },
+      () => popup.close(),
+    );
   }
 
   function submit(): Promise<InstallResult | undefined> {
@@ -249,11 +260,21 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     return act(
       async () => {
         const config = Object.fromEntries(own.filter((f) => f.name in values.value).map((f) => [f.name, values.value[f.name]]));
-        const res = await core.request<InstallResult>('POST', '/me/installations', { integrationId: target.integrationId, workflowIds: target.workflowIds, credentialId: credentialId.value, config });
+        const res = await core.request<InstallResult>('POST', '/me/installations', {
+          integrationId: target.integrationId,
+          workflowIds: target.workflowIds,
+          credentialId: credentialId.value,
+          config,
+        });
         result.value = res;
         step.value = 'done';
         // Installed before (an edit): `updated`; else `installed`.
-        core.emit({ type: detail.value!.installed ? 'updated' : 'installed', integrationId: target.integrationId, installationIds: res.installations.map((i) => i.installationId), workflowIds: res.workflowIds });
+        core.emit({
+          type: detail.value!.installed ? 'updated' : 'installed',
+          integrationId: target.integrationId,
+          installationIds: res.installations.map((i) => i.installationId),
+          workflowIds: res.workflowIds,
+        });
         return res;
       },
       // The server names fields as `config.<name>` (a mapping's row or a list's item after it): show
@@ -270,7 +291,31 @@ export function createInstallModel(target: InstallTarget, strings: Strings) {
     );
   }
 
-  return { dispose: () => cancelOAuth(), watch, hidden, target, step, detail, error, busy, credentialId, reconnecting, values, fieldErrors, options, result, fields, load, loadOptions, useCredential, connectWithKey, connectWithOAuth, removeCredential, submit, setValue };
+  return {
+    dispose: () => cancelOAuth(),
+    watch,
+    hidden,
+    target,
+    step,
+    detail,
+    error,
+    busy,
+    credentialId,
+    reconnecting,
+    values,
+    fieldErrors,
+    options,
+    result,
+    fields,
+    load,
+    loadOptions,
+    useCredential,
+    connectWithKey,
+    connectWithOAuth,
+    removeCredential,
+    submit,
+    setValue,
+  };
 }
 
 export type InstallModel = ReturnType<typeof createInstallModel>;

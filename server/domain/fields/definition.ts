@@ -4,9 +4,7 @@ import type { FieldType } from '../../../widget/schema';
 const Name = z.string().min(1, 'must not be empty');
 
 /** A field's name: what the blocks map as `{{config.<name>}}` and what values are keyed by. */
-export const FieldName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'expected a letter or "_" then letters, digits or "_", at most 64 in all');
+export const FieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'expected a letter or "_" then letters, digits or "_", at most 64 in all');
 
 /** One choice a definition lists (`options`), in the shape option sources load them too. */
 export const OptionSchema = z.strictObject({

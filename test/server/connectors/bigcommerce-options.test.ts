@@ -6,7 +6,8 @@ import { connectorContext, connectorHttp, thrown } from '../../helpers/connector
 
 let fake: FakeBigCommerceCatalog;
 const http = connectorHttp();
-const context = (credential: Record<string, string> = { storeHash: 'abc123', accessToken: 'bc-token' }) => connectorContext({ http, credential, apiUrls: { bigcommerce: fake.url } });
+const context = (credential: Record<string, string> = { storeHash: 'abc123', accessToken: 'bc-token' }) =>
+  connectorContext({ http, credential, apiUrls: { bigcommerce: fake.url } });
 const sources = () => bigcommerce.optionSources!;
 
 beforeAll(async () => {

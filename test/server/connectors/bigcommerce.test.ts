@@ -8,7 +8,8 @@ import { connectorContext, connectorHttp, thrown } from '../../helpers/connector
 
 let fake: FakeBigCommerce;
 const http = connectorHttp();
-const context = (credential: Record<string, string> = { storeHash: 'abc123', accessToken: 'bc-token' }) => connectorContext({ http, credential, apiUrls: { bigcommerce: fake.url } });
+const context = (credential: Record<string, string> = { storeHash: 'abc123', accessToken: 'bc-token' }) =>
+  connectorContext({ http, credential, apiUrls: { bigcommerce: fake.url } });
 
 const update = (input: unknown, ctx = context()) => bigcommerce.actions.updateOrderStatus!.run(bigcommerce.actions.updateOrderStatus!.input.parse(input), ctx);
 
@@ -89,7 +90,11 @@ describe('BigCommerce updateOrderStatus', () => {
     const odd = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('null')));
     await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
     try {
-      const ctx = connectorContext({ http, credential: { storeHash: 'abc123', accessToken: 'bc-token' }, apiUrls: { bigcommerce: `http://127.0.0.1:${(odd.address() as AddressInfo).port}` } });
+      const ctx = connectorContext({
+        http,
+        credential: { storeHash: 'abc123', accessToken: 'bc-token' },
+        apiUrls: { bigcommerce: `http://127.0.0.1:${(odd.address() as AddressInfo).port}` },
+      });
       expect(await update({ orderId: '100', status: 'Shipped' }, ctx)).toEqual({ orderId: 100, statusId: 2, status: undefined });
     } finally {
       odd.close();

@@ -48,7 +48,13 @@ describe('MySQL insertRow', () => {
     // MariaDB's JSON is LONGTEXT with a JSON check, so it reads back as text; MySQL's reads back parsed.
     const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
     expect({ ...row, profile: json(row!.profile), tags: json(row!.tags) }).toEqual({
-      id: 'p1', name: "O'Brien; DROP TABLE x --", age: 42, active: 1, note: null, profile: { plan: 'pro', seats: [1, 2] }, tags: ['a', 'b'],
+      id: 'p1',
+      name: "O'Brien; DROP TABLE x --",
+      age: 42,
+      active: 1,
+      note: null,
+      profile: { plan: 'pro', seats: [1, 2] },
+      tags: ['a', 'b'],
     });
   });
 
@@ -141,11 +147,18 @@ describe('MySQL insertRow', () => {
     try {
       await holder.query('START TRANSACTION');
       await holder.query("INSERT INTO deliveries (delivery_id) VALUES ('contended')");
-      const attempts = [1, 2].map((attempt) => insertRow({ table: 'deliveries', row: { delivery_id: 'contended', attempt } }).then((ok) => ok, (err: Error) => err));
+      const attempts = [1, 2].map((attempt) =>
+        insertRow({ table: 'deliveries', row: { delivery_id: 'contended', attempt } }).then(
+          (ok) => ok,
+          (err: Error) => err,
+        ),
+      );
       let waiting = 0;
       for (let i = 0; i < 100 && waiting < 2; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        [{ waiting } = { waiting: 0 }] = (await rows(`SELECT count(*) AS waiting FROM information_schema.PROCESSLIST WHERE db = '${database}' AND info LIKE 'INSERT INTO \`deliveries\`%'`)) as { waiting: number }[];
+        [{ waiting } = { waiting: 0 }] = (await rows(
+          `SELECT count(*) AS waiting FROM information_schema.PROCESSLIST WHERE db = '${database}' AND info LIKE 'INSERT INTO \`deliveries\`%'`,
+        )) as { waiting: number }[];
       }
       expect(waiting).toBe(2);
       await holder.query('ROLLBACK');

@@ -149,7 +149,9 @@ describe('PostgreSQL insertRow', () => {
       let pid: number | undefined;
       for (let i = 0; i < 100 && !pid; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        [{ pid } = { pid: undefined }] = await rows(`SELECT pid FROM pg_stat_activity WHERE application_name = 'alloy-embedded-kit' AND wait_event_type = 'Lock' AND query LIKE '%${schema}%'`);
+        [{ pid } = { pid: undefined }] = await rows(
+          `SELECT pid FROM pg_stat_activity WHERE application_name = 'alloy-embedded-kit' AND wait_event_type = 'Lock' AND query LIKE '%${schema}%'`,
+        );
       }
       expect(pid).toBeTypeOf('number');
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);

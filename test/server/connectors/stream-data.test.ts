@@ -126,12 +126,23 @@ describe('Stream Data post', () => {
 });
 
 describe('isPrivateAddress', () => {
-  it.each(['10.0.0.1', '172.16.5.4', '192.168.1.1', '127.0.0.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:10.0.0.1', '::ffff:7f00:1'])(
-    'calls %s private',
-    (address) => {
-      expect(isPrivateAddress(address)).toBe(true);
-    },
-  );
+  it.each([
+    '10.0.0.1',
+    '172.16.5.4',
+    '192.168.1.1',
+    '127.0.0.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::1',
+    '::',
+    'fe80::1',
+    'fd00::1',
+    '::ffff:10.0.0.1',
+    '::ffff:7f00:1',
+  ])('calls %s private', (address) => {
+    expect(isPrivateAddress(address)).toBe(true);
+  });
 
   it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])('calls %s public', (address) => {
     expect(isPrivateAddress(address)).toBe(false);

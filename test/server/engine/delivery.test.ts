@@ -21,7 +21,11 @@ function definitions(sinkUrl: string) {
             id: 'notify',
             connector: 'streamData',
             action: 'post',
-            input: { url: `${sinkUrl}/orders`, body: { order: '{{event.orderId}}', amount: '{{event.amount}}', who: '{{user.username}}', region: '{{config.region}}' }, headers: { 'x-api-key': '{{config.apiKey}}' } },
+            input: {
+              url: `${sinkUrl}/orders`,
+              body: { order: '{{event.orderId}}', amount: '{{event.amount}}', who: '{{user.username}}', region: '{{config.region}}' },
+              headers: { 'x-api-key': '{{config.apiKey}}' },
+            },
           },
           {
             id: 'confirm',

@@ -90,7 +90,9 @@ async function startFaultyDestination() {
     req.on('end', () => {
       const path = req.url ?? '/';
       if (path.startsWith('/api/conversations.list')) {
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, channels: [{ id: 'C123', name: 'support' }], response_metadata: { next_cursor: '' } }));
+        return void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ok: true, channels: [{ id: 'C123', name: 'support' }], response_metadata: { next_cursor: '' } }));
       }
       received.push({ path, body: Buffer.concat(chunks).toString('utf8') });
       misbehave(plan.shift() ?? 'ok', req, res, () =>
@@ -208,12 +210,15 @@ describe(`destination faults through the engine: the execution and error logs sa
   beforeEach(async () => {
     dest = await startFaultyDestination();
     server = await startTestServer({
-      env: { WORKERS: 'on', RETRY_SCHEDULE: '20,20', RETRY_AFTER_MAX_MS: String(RETRY_AFTER_MAX_MS), HTTP_TIMEOUT_MS: String(TIMEOUT_MS), ALLOY_ALLOW_PRIVATE_URLS: 'true', SLACK_API_URL: `${dest.url}/api` },
-      definitions: () =>
-        buildDefinitions([
-          ...demoIntegrations().filter((i) => i.id === 'slack'),
-          orderStreamIntegration(`${dest.url}/orders`),
-        ]),
+      env: {
+        WORKERS: 'on',
+        RETRY_SCHEDULE: '20,20',
+        RETRY_AFTER_MAX_MS: String(RETRY_AFTER_MAX_MS),
+        HTTP_TIMEOUT_MS: String(TIMEOUT_MS),
+        ALLOY_ALLOW_PRIVATE_URLS: 'true',
+        SLACK_API_URL: `${dest.url}/api`,
+      },
+      definitions: () => buildDefinitions([...demoIntegrations().filter((i) => i.id === 'slack'), orderStreamIntegration(`${dest.url}/orders`)]),
     });
     userId = await createUser(server, 'faulty');
   });

@@ -81,7 +81,11 @@ describe(`faults (${storeKind})`, () => {
     const userId = await installFor(server.url);
     let url = server.url;
     const firing = fire(() => [url], userId, 400, 20);
-    await waitUntil(() => sink.deliveries.length >= 50, 20_000, () => `${sink.deliveries.length} deliveries before the kill`);
+    await waitUntil(
+      () => sink.deliveries.length >= 50,
+      20_000,
+      () => `${sink.deliveries.length} deliveries before the kill`,
+    );
     await server.kill('SIGKILL');
     const deliveredAtKill = new Set(deliveredIds(sink).map((id) => id.replace(/_send$/, ''))).size;
     const accepted = await firing;
@@ -105,17 +109,30 @@ describe(`faults (${storeKind})`, () => {
       sink.failNext(1, 400); // the order's destination refuses it: the execution fails for good
       const res = await callApi(`${server.url}/run/event`, 'POST', { event: 'Order Paid', userId, data: { orderId: 'o-refused' } });
       const [executionId] = res.body.executionIds as string[];
-      await waitUntil(() => errorSink.deliveries.length === 1, 10_000, () => 'the first try of the notice', server);
+      await waitUntil(
+        () => errorSink.deliveries.length === 1,
+        10_000,
+        () => 'the first try of the notice',
+        server,
+      );
       await server.kill('SIGKILL');
 
       server = await startProcess('server/index.ts', env);
       processes.push(server);
       // Taken again once the killed process's hold ran out (EXECUTION_LEASE_MS), with the same webhook-id.
-      await waitUntil(() => errorSink.deliveries.length === 2, 10_000, () => 'the notice sent again after the restart', server);
+      await waitUntil(
+        () => errorSink.deliveries.length === 2,
+        10_000,
+        () => 'the notice sent again after the restart',
+        server,
+      );
       const [first, again] = errorSink.deliveries;
       expect(again!.headers['webhook-id']).toMatch(/^err_\w+$/);
       expect(again!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
-      expect(again!.json).toMatchObject({ type: 'workflow.error', data: { executionId, workflowId: 'order-paid', userId, block: 'send', message: expect.stringMatching(/HTTP 400/) } });
+      expect(again!.json).toMatchObject({
+        type: 'workflow.error',
+        data: { executionId, workflowId: 'order-paid', userId, block: 'send', message: expect.stringMatching(/HTTP 400/) },
+      });
     } finally {
       await errorSink.close();
     }
@@ -133,7 +150,11 @@ describe(`faults (${storeKind})`, () => {
       const accepted = await fire(() => servers.map((s) => s.url), userId, 2000, 40, 0, refused);
       expect(refused, servers.map((s) => s.output()).join('\n')).toEqual([]);
       expect(accepted).toHaveLength(2000);
-      await waitUntil(() => sink.deliveries.length >= 2000, 60_000, () => `${sink.deliveries.length} of 2000 delivered`);
+      await waitUntil(
+        () => sink.deliveries.length >= 2000,
+        60_000,
+        () => `${sink.deliveries.length} of 2000 delivered`,
+      );
       await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now
       const ids = deliveredIds(sink);
       expect(new Set(ids.map((id) => id.replace(/_send$/, '')))).toEqual(new Set(accepted));

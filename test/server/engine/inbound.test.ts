@@ -16,7 +16,9 @@ function definitions(sinkUrl: string) {
           name: 'When a new order is created in BigCommerce, create a new record in AcmeCo',
           version: 1,
           trigger: { type: 'app', connector: 'bigcommerce', event: 'store/order/created' },
-          blocks: [{ id: 'stream', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/acmeco`, body: { orderId: '{{event.data.id}}', store: '{{event.producer}}' } } }],
+          blocks: [
+            { id: 'stream', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/acmeco`, body: { orderId: '{{event.data.id}}', store: '{{event.producer}}' } } },
+          ],
         },
         {
           id: 'order-archive',
@@ -38,7 +40,14 @@ function definitions(sinkUrl: string) {
 }
 
 // BigCommerce's webhook payload for store/order/created.
-const orderCreated = { scope: 'store/order/created', store_id: '1025646', data: { type: 'order', id: 250 }, hash: 'dd70c0976e06b67aaf671e73f49dcb79230ebf9d', created_at: 1561479335, producer: 'stores/abc123' };
+const orderCreated = {
+  scope: 'store/order/created',
+  store_id: '1025646',
+  data: { type: 'order', id: 250 },
+  hash: 'dd70c0976e06b67aaf671e73f49dcb79230ebf9d',
+  created_at: 1561479335,
+  producer: 'stores/abc123',
+};
 
 describe(`inbound triggers (${storeKind})`, () => {
   let server: TestServer;

@@ -62,7 +62,8 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
   };
   const credentialIdOf = (html: string) => html.match(/"credentialId":"([0-9a-f]+)"/)?.[1];
   const installSlack = (credentialId: string) => server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
-  const ticketCreated = () => server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+  const ticketCreated = () =>
+    server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
 
   it('connects through the popup with PKCE and state, and hands the credential to the opener only', async () => {
     await start(3600);
@@ -85,7 +86,9 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(callback.headers.get('set-cookie')).toBe('alloy_oauth=; Max-Age=0; Path=/oauth/; HttpOnly; SameSite=Lax');
     const credentialId = credentialIdOf(callback.body)!;
     const detail = await server.request('GET', `/me/integrations/slack`, { token });
-    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
+    expect(detail.body.credentials).toEqual([
+      { credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false },
+    ]);
 
     const replay = await callbackOf(back, begun.cookie);
     expect(replay.status).toBe(400);
@@ -157,7 +160,15 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(begun.status).toBe(403);
     expect(begun.body).toContain('This sign-in was started without the page’s origin, so it cannot be continued in a browser; start again from the app');
 
-    await server.services.store.credentials.saveOAuthState({ state: 'expired-state', userId, app: 'slack', codeVerifier: 'v', redirectUri: 'http://localhost/oauth/callback', origin: ORIGIN, expiresAt: Date.now() - 1 });
+    await server.services.store.credentials.saveOAuthState({
+      state: 'expired-state',
+      userId,
+      app: 'slack',
+      codeVerifier: 'v',
+      redirectUri: 'http://localhost/oauth/callback',
+      origin: ORIGIN,
+      expiresAt: Date.now() - 1,
+    });
     for (const state of ['expired-state', 'never-issued', 'a%00b', '']) {
       const res = await begin(`http://localhost/oauth/begin?state=${state}`, ORIGIN);
       expect(res.status, state).toBe(400);
@@ -176,7 +187,13 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     const startWithHost = (host: string) =>
       new Promise<{ status: number; body: any }>((resolve, reject) => {
         const req = httpRequest(
-          { host: '127.0.0.1', port: http.port, path: '/me/oauth/slack/start', method: 'POST', headers: { host, authorization: `Bearer ${user}`, 'content-type': 'application/json' } },
+          {
+            host: '127.0.0.1',
+            port: http.port,
+            path: '/me/oauth/slack/start',
+            method: 'POST',
+            headers: { host, authorization: `Bearer ${user}`, 'content-type': 'application/json' },
+          },
           (res) => {
             let text = '';
             res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
@@ -238,7 +255,9 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
   it('refuses an origin that is not allowed', async () => {
     await start(3600);
     await server.close();
-    server = await startTestServer({ env: { SLACK_CLIENT_ID: 'a', SLACK_CLIENT_SECRET: 'b', ALLOY_ALLOWED_ORIGINS: 'https://only.test', PUBLIC_URL: 'https://integrations.acme.test' } });
+    server = await startTestServer({
+      env: { SLACK_CLIENT_ID: 'a', SLACK_CLIENT_SECRET: 'b', ALLOY_ALLOWED_ORIGINS: 'https://only.test', PUBLIC_URL: 'https://integrations.acme.test' },
+    });
     const other = await userToken(server, await createUser(server, 'o'));
     const res = await server.request('POST', '/me/oauth/slack/start', { token: other, body: { origin: ORIGIN } });
     expect(res.status).toBe(400);
@@ -346,7 +365,9 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     const credentialId = credentialIdOf(callback.body)!;
     const detail = await server.request('GET', '/me/integrations/slack', { token });
     expect(detail.status).toBe(200);
-    expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false }]);
+    expect(detail.body.credentials).toEqual([
+      { credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: false },
+    ]);
     const install = await installSlack(credentialId);
     expect(install.status).toBe(201);
     await ticketCreated();
@@ -371,7 +392,17 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     expect(execution.attempts).toBe(1);
     expect(execution.error).toMatch(/^needs_reconnect: Slack: the account must be reconnected by the user \(Slack refused the refresh: invalid_refresh_token\)$/);
     const detail = (await server.request('GET', `/integrations/slack?userId=${userId}`)).body.data;
-    expect(detail.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'needs_reconnect', lastError: 'Slack refused the refresh: invalid_refresh_token', lastErrorAt: expect.any(String), inUse: true }]);
+    expect(detail.credentials).toEqual([
+      {
+        credentialId,
+        app: 'slack',
+        displayName: 'Northwind Traders',
+        status: 'needs_reconnect',
+        lastError: 'Slack refused the refresh: invalid_refresh_token',
+        lastErrorAt: expect.any(String),
+        inUse: true,
+      },
+    ]);
     expect(detail.needsReconnect).toBe(true);
     const list = await server.request('GET', `/integrations?userId=${userId}`);
     expect(list.body.data.find((i: any) => i.integrationId === 'slack').needsReconnect).toBe(true);

@@ -76,10 +76,7 @@ describe(`the execution queue (${storeKind})`, () => {
     for (const claim of claims) expect(new Set(claim.map((c) => c.userId)).size).toBe(2);
     expect(new Set(claims.flat().map((c) => c.userId))).toEqual(new Set(users));
     // Each user's oldest first.
-    const first = await server.services.store.db.all<{ id: string }>(
-      "SELECT id FROM executions WHERE user_id = ? ORDER BY next_attempt_at, id LIMIT 1",
-      [claims[0]![0]!.userId],
-    );
+    const first = await server.services.store.db.all<{ id: string }>('SELECT id FROM executions WHERE user_id = ? ORDER BY next_attempt_at, id LIMIT 1', [claims[0]![0]!.userId]);
     expect(claims[0]![0]!.executionId).toBe(first[0]!.id);
   });
 
@@ -159,4 +156,3 @@ describe(`the execution queue (${storeKind})`, () => {
     if (db.dialect === 'postgres') expect(statements.count).toBe(1 + 12);
   });
 });
-

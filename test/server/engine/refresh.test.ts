@@ -48,7 +48,12 @@ async function deploy(env: Record<string, string>): Promise<Deployment> {
         await client.connect();
         try {
           let n = 0;
-          return (await client.query(text.replace(/\?/g, () => `$${++n}`), params)).rows;
+          return (
+            await client.query(
+              text.replace(/\?/g, () => `$${++n}`),
+              params,
+            )
+          ).rows;
         } finally {
           await client.end();
         }
@@ -130,11 +135,15 @@ describe(`refreshing rotating OAuth tokens (${storeKind}${storeKind === 'postgre
   /** The credential as the ISV's API shows it. */
   const credential = async () => {
     const listed = await app.request('GET', `/credentials/users/${userId}`);
-    return (listed.body.data as Array<{ credentialId: string; status: string; lastError: string | null; lastErrorAt: string | null }>).find((c) => c.credentialId === credentialId)!;
+    return (listed.body.data as Array<{ credentialId: string; status: string; lastError: string | null; lastErrorAt: string | null }>).find(
+      (c) => c.credentialId === credentialId,
+    )!;
   };
   /** How many executions each worker is running now (`lease_owner`: the worker that claimed them). */
   const runningByWorker = async () =>
-    (await app.sql<{ owner: string; n: number | string }>("SELECT lease_owner AS owner, COUNT(*) AS n FROM executions WHERE status = 'running' GROUP BY lease_owner")).map((r) => Number(r.n));
+    (await app.sql<{ owner: string; n: number | string }>("SELECT lease_owner AS owner, COUNT(*) AS n FROM executions WHERE status = 'running' GROUP BY lease_owner")).map((r) =>
+      Number(r.n),
+    );
   /** Waits until `count` executions are running, every one of them needing the refresh that Slack holds. */
   const allWaitingForTheRefresh = (count: number) =>
     waitUntil(
@@ -182,39 +191,43 @@ describe(`refreshing rotating OAuth tokens (${storeKind}${storeKind === 'postgre
   it.each([
     ['an HTTP 500', 'http_500', /500/],
     ['an HTTP 429 with Retry-After', 'http_429', /429|ratelimited/],
-  ] as Array<[string, TokenFailure, RegExp]>)('keeps the connection healthy when the token endpoint answers %s, and delivers once it answers again', async (_, failure, reason) => {
-    await expireAccessToken();
-    slack.failTokenRequests(failure, Infinity);
-    const ids = await ticketsCreated(5);
+  ] as Array<[string, TokenFailure, RegExp]>)(
+    'keeps the connection healthy when the token endpoint answers %s, and delivers once it answers again',
+    async (_, failure, reason) => {
+      await expireAccessToken();
+      slack.failTokenRequests(failure, Infinity);
+      const ids = await ticketsCreated(5);
 
-    // Waits for the failure to show on the credential; it never shows as needing the user.
-    const statuses = new Set<string>();
-    let failing = await credential();
-    await waitUntil(
-      async () => {
-        failing = await credential();
-        statuses.add(failing.status);
-        return failing.status === 'needs_reconnect' || (failing.lastError !== null && failing.status === 'healthy');
-      },
-      10_000,
-      () => `the credential shows no failed refresh: ${JSON.stringify(failing)}`,
-    );
-    expect(failing.status).toBe('healthy');
-    expect(failing.lastError).toMatch(reason);
-    expect(Date.parse(failing.lastErrorAt!)).not.toBeNaN();
-    expect([...statuses].filter((s) => s !== 'healthy' && s !== 'refreshing')).toEqual([]);
-    const logs = await app.request('GET', `/workflows/${WORKFLOW}/logs?userId=${userId}&limit=100`);
-    expect((logs.body.data as Array<{ status: string }>).filter((e) => e.status === 'failed')).toEqual([]);
+      // Waits for the failure to show on the credential; it never shows as needing the user.
+      const statuses = new Set<string>();
+      let failing = await credential();
+      await waitUntil(
+        async () => {
+          failing = await credential();
+          statuses.add(failing.status);
+          return failing.status === 'needs_reconnect' || (failing.lastError !== null && failing.status === 'healthy');
+        },
+        10_000,
+        () => `the credential shows no failed refresh: ${JSON.stringify(failing)}`,
+      );
+      expect(failing.status).toBe('healthy');
+      expect(failing.lastError).toMatch(reason);
+      expect(Date.parse(failing.lastErrorAt!)).not.toBeNaN();
+      expect([...statuses].filter((s) => s !== 'healthy' && s !== 'refreshing')).toEqual([]);
+      const logs = await app.request('GET', `/workflows/${WORKFLOW}/logs?userId=${userId}&limit=100`);
+      expect((logs.body.data as Array<{ status: string }>).filter((e) => e.status === 'failed')).toEqual([]);
 
-    slack.stopFailing();
-    await executionsOnceAll(ids, 'succeeded');
-    const answered = slack.refreshRequests().filter((r) => r.answer === 'issued');
-    expect(answered).toHaveLength(1);
-    expect(slack.messages).toHaveLength(5);
-    expect(new Set(slack.messages.map((m) => m.token))).toEqual(new Set([slack.latest()!.accessToken]));
-    expect(await credential()).toMatchObject({ status: 'healthy', lastError: null, lastErrorAt: null });
-    expect(await storedMessages('credential.needs_reconnect')).toBe(0);
-  }, 60_000);
+      slack.stopFailing();
+      await executionsOnceAll(ids, 'succeeded');
+      const answered = slack.refreshRequests().filter((r) => r.answer === 'issued');
+      expect(answered).toHaveLength(1);
+      expect(slack.messages).toHaveLength(5);
+      expect(new Set(slack.messages.map((m) => m.token))).toEqual(new Set([slack.latest()!.accessToken]));
+      expect(await credential()).toMatchObject({ status: 'healthy', lastError: null, lastErrorAt: null });
+      expect(await storedMessages('credential.needs_reconnect')).toBe(0);
+    },
+    60_000,
+  );
 
   it.each([
     ['RFC 6749’s 400 invalid_grant', 'invalid_grant'],
@@ -238,7 +251,11 @@ describe(`refreshing rotating OAuth tokens (${storeKind}${storeKind === 'postgre
       expect(slack.messages).toEqual([]);
       expect((await credential()).status).toBe('needs_reconnect');
 
-      await waitUntil(() => eventsOfType('credential.needs_reconnect').length > 0, 10_000, () => `no credential.needs_reconnect message among ${sink.deliveries.length}`);
+      await waitUntil(
+        () => eventsOfType('credential.needs_reconnect').length > 0,
+        10_000,
+        () => `no credential.needs_reconnect message among ${sink.deliveries.length}`,
+      );
       const [told] = eventsOfType('credential.needs_reconnect');
       expect(told!.path).toBe('/alloy-events');
       expect(new Webhook(SECRET).verify(told!.body, told!.headers as Record<string, string>)).toMatchObject({

@@ -148,7 +148,9 @@ describe('the outbound HTTP client, refusing private addresses (ALLOY_ALLOW_PRIV
     const dns = fakeDns({ 'hooks.example.com': [['10.0.0.7']] });
     const err = await thrown(() => client.send({ url: `http://hooks.example.com:${target.port}/` }));
     expect(err).toBeInstanceOf(NonRetriableError);
-    expect(err.message).toBe(`GET http://hooks.example.com:${target.port}/: hooks.example.com resolves to a private address (10.0.0.7); set ALLOY_ALLOW_PRIVATE_URLS=true to allow it`);
+    expect(err.message).toBe(
+      `GET http://hooks.example.com:${target.port}/: hooks.example.com resolves to a private address (10.0.0.7); set ALLOY_ALLOW_PRIVATE_URLS=true to allow it`,
+    );
     expect(dns.calls).toEqual(['hooks.example.com']);
   });
 
@@ -180,7 +182,10 @@ describe('the outbound HTTP client, refusing private addresses (ALLOY_ALLOW_PRIV
         guardedLookup(host, options, (err, address, family) => {
           if (err) return callback(err, address, family);
           if (typeof address === 'string') return callback(null, stayHome(address), family);
-          callback(null, address.map((a) => ({ ...a, address: stayHome(a.address) })));
+          callback(
+            null,
+            address.map((a) => ({ ...a, address: stayHome(a.address) })),
+          );
         }),
     });
     try {
@@ -386,7 +391,13 @@ describe(`through the engine, private URLs not allowed (${storeKind})`, () => {
       const errors = await server.request('GET', `/workflows/forward/errors?userId=${userId}`);
       expect(errors.body.data[0].message).toBe(execution.error);
       // The error webhook (ALLOY_ERROR_WEBHOOK_URL on 127.0.0.1) is held to the same rule.
-      await vi.waitFor(() => expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/error webhook: giving up on err_\w+ after 1 try \(POST http:\/\/127\.0\.0\.1:\d+\/errors: .*private address/), { timeout: 3000 });
+      await vi.waitFor(
+        () =>
+          expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(
+            /error webhook: giving up on err_\w+ after 1 try \(POST http:\/\/127\.0\.0\.1:\d+\/errors: .*private address/,
+          ),
+        { timeout: 3000 },
+      );
       expect(sink.deliveries).toEqual([]);
       expect(errorSink.deliveries).toEqual([]);
     } finally {

@@ -66,7 +66,11 @@ function fireUntilStopped(url: string, userId: string, lanes: number) {
 
 function summary(answers: Answer[]): string {
   const counts = new Map<string, number>();
-  for (const a of answers) counts.set(`${a.status}${a.code ? ` ${a.code}` : ''}${a.failure ? ` ${a.failure}` : ''}`, (counts.get(`${a.status}${a.code ? ` ${a.code}` : ''}${a.failure ? ` ${a.failure}` : ''}`) ?? 0) + 1);
+  for (const a of answers)
+    counts.set(
+      `${a.status}${a.code ? ` ${a.code}` : ''}${a.failure ? ` ${a.failure}` : ''}`,
+      (counts.get(`${a.status}${a.code ? ` ${a.code}` : ''}${a.failure ? ` ${a.failure}` : ''}`) ?? 0) + 1,
+    );
   return [...counts].map(([k, v]) => `${v}× ${k}`).join(', ');
 }
 
@@ -124,9 +128,15 @@ describe(`store outage (${storeKind})`, () => {
   /** Only 200 or a 503 `unavailable` with Retry-After, each within the bound. */
   function expectOnly200or503(answers: Answer[]) {
     const failures = answers.filter((a) => a.status === 0);
-    expect(failures.map((a) => a.failure), 'requests without an answer').toEqual([]);
+    expect(
+      failures.map((a) => a.failure),
+      'requests without an answer',
+    ).toEqual([]);
     const other = answers.filter((a) => a.status !== 200 && !(a.status === 503 && a.code === 'unavailable'));
-    expect(other.map((a) => `${a.status} ${a.code}`), 'answers other than 200 and 503 unavailable').toEqual([]);
+    expect(
+      other.map((a) => `${a.status} ${a.code}`),
+      'answers other than 200 and 503 unavailable',
+    ).toEqual([]);
     for (const a of answers.filter((x) => x.status === 503)) expect(Number(a.retryAfter)).toBeGreaterThan(0);
     const slowest = Math.max(...answers.map((a) => a.endedAt - a.startedAt));
     expect(slowest).toBeLessThan(ANSWER_LIMIT_MS);
@@ -139,12 +149,22 @@ describe(`store outage (${storeKind})`, () => {
       const { url, userId } = await startServer();
       const child = server!.child;
       const firing = fireUntilStopped(url, userId, 4);
-      await waitUntil(() => sink.deliveries.length >= 30, 20_000, () => `${sink.deliveries.length} deliveries before the outage`, server);
+      await waitUntil(
+        () => sink.deliveries.length >= 30,
+        20_000,
+        () => `${sink.deliveries.length} deliveries before the outage`,
+        server,
+      );
 
       // PostgreSQL "stops": connections cut mid-query and mid-transaction, new ones refused.
       const stoppedAt = Date.now();
       await proxy.stop({ reset: true });
-      await waitUntil(() => firing.answers.filter((a) => a.startedAt > stoppedAt + 200 && a.status === 503).length >= 10, 15_000, () => `no 503 during the outage: ${summary(firing.answers)}`, server);
+      await waitUntil(
+        () => firing.answers.filter((a) => a.startedAt > stoppedAt + 200 && a.status === 503).length >= 10,
+        15_000,
+        () => `no 503 during the outage: ${summary(firing.answers)}`,
+        server,
+      );
       const quietFrom = server!.output().length;
       await sleep(3000);
       // Once the outage is known, the process does not log on every poll or request.
@@ -153,11 +173,21 @@ describe(`store outage (${storeKind})`, () => {
 
       const startedAt = Date.now();
       await proxy.start();
-      await waitUntil(() => firing.answers.some((a) => a.startedAt > startedAt && a.status === 200), 10_000, () => 'no 200 after PostgreSQL came back', server);
+      await waitUntil(
+        () => firing.answers.some((a) => a.startedAt > startedAt && a.status === 200),
+        10_000,
+        () => 'no 200 after PostgreSQL came back',
+        server,
+      );
       const recoveredMs = Math.min(...firing.answers.filter((a) => a.startedAt > startedAt && a.status === 200).map((a) => a.endedAt)) - startedAt;
       // New work after the outage still runs: the worker resumed.
       const before = sink.deliveries.length;
-      await waitUntil(() => sink.deliveries.length > before + 20, 15_000, () => 'no deliveries after the outage', server);
+      await waitUntil(
+        () => sink.deliveries.length > before + 20,
+        15_000,
+        () => 'no deliveries after the outage',
+        server,
+      );
       await firing.stop();
 
       const during = firing.answers.filter((a) => a.startedAt > stoppedAt + 200 && a.endedAt < startedAt);
@@ -185,23 +215,40 @@ describe(`store outage (${storeKind})`, () => {
     async () => {
       const { url, userId } = await startServer();
       const firing = fireUntilStopped(url, userId, 2);
-      await waitUntil(() => sink.deliveries.length >= 5, 20_000, () => `${sink.deliveries.length} deliveries before the partition`, server);
+      await waitUntil(
+        () => sink.deliveries.length >= 5,
+        20_000,
+        () => `${sink.deliveries.length} deliveries before the partition`,
+        server,
+      );
 
       const heldAt = Date.now();
       await proxy.blackhole();
       // Up to 10 s per blackholed request (connect, then query timeout), two at a time, and the two
       // sent just before the partition hold both slots first: 20 s was too short under CI's load.
-      await waitUntil(() => firing.answers.filter((a) => a.startedAt > heldAt + 200 && a.status === 503).length >= 2, 40_000, () => `no 503 during the partition: ${summary(firing.answers)}`, server);
+      await waitUntil(
+        () => firing.answers.filter((a) => a.startedAt > heldAt + 200 && a.status === 503).length >= 2,
+        40_000,
+        () => `no 503 during the partition: ${summary(firing.answers)}`,
+        server,
+      );
       const startedAt = Date.now();
       await proxy.start();
-      await waitUntil(() => firing.answers.some((a) => a.startedAt > startedAt && a.status === 200), 15_000, () => `no 200 after the partition healed: ${summary(firing.answers)}`, server);
+      await waitUntil(
+        () => firing.answers.some((a) => a.startedAt > startedAt && a.status === 200),
+        15_000,
+        () => `no 200 after the partition healed: ${summary(firing.answers)}`,
+        server,
+      );
       await firing.stop();
 
       const slowest = expectOnly200or503(firing.answers);
       expect(server!.child.exitCode).toBeNull();
       const accepted = firing.answers.flatMap((a) => a.executionIds);
       await expectNothingLost(url, userId, accepted);
-      console.log(`partition: ${firing.answers.length} requests, ${accepted.length} accepted, ${firing.answers.filter((a) => a.status === 503).length} answered 503; slowest answer ${slowest} ms`);
+      console.log(
+        `partition: ${firing.answers.length} requests, ${accepted.length} accepted, ${firing.answers.filter((a) => a.status === 503).length} answered 503; slowest answer ${slowest} ms`,
+      );
     },
     90_000,
   );

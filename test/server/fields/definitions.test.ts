@@ -59,7 +59,13 @@ describe('field definitions', () => {
         { name: 'notes', label: 'Notes', type: 'textarea' },
         { name: 'since', label: 'Since', type: 'date' },
         { name: 'at', label: 'At', type: 'datetime', required: true },
-        { name: 'customer', label: 'Customer fields', type: 'fieldMapping', sourceFields: [{ name: 'email', label: 'Email', required: true }], optionsSource: { connector: 'bigcommerce', source: 'customerFields' } },
+        {
+          name: 'customer',
+          label: 'Customer fields',
+          type: 'fieldMapping',
+          sourceFields: [{ name: 'email', label: 'Email', required: true }],
+          optionsSource: { connector: 'bigcommerce', source: 'customerFields' },
+        },
       ]),
     ]);
     checkConnectors(definitions);
@@ -101,7 +107,15 @@ describe('field definitions', () => {
   it('asks a fieldMapping for its source fields, once each, and its options; takes sourceFields on no other type', () => {
     const mapping = { name: 'm', label: 'M', type: 'fieldMapping', options: [{ label: 'Email', value: 'email', required: true }] };
     expect(loadError([mapping]).message).toBe('store.json: workflows.0.fields.0.sourceFields: required');
-    const twice = loadError([{ ...mapping, sourceFields: [{ name: 'a', label: 'A' }, { name: 'a', label: 'A again' }] }]);
+    const twice = loadError([
+      {
+        ...mapping,
+        sourceFields: [
+          { name: 'a', label: 'A' },
+          { name: 'a', label: 'A again' },
+        ],
+      },
+    ]);
     expect([twice.path, twice.reason]).toEqual([['workflows', 0, 'fields', 0, 'sourceFields', 1, 'name'], 'duplicate name "a"']);
     const bare = loadError([{ ...mapping, options: undefined, sourceFields: [{ name: 'a', label: 'A' }] }]);
     expect(bare.reason).toBe('a fieldMapping field needs exactly one of "options" or "optionsSource"');

@@ -23,10 +23,13 @@ describe.runIf(storeKind === 'postgres')('new work is announced to other process
     const unsubscribe = other.onNewWork(() => heard++);
     // The listening connection is up once a notification gets through; keep sending until one does.
     await expect
-      .poll(async () => {
-        await server!.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } });
-        return heard;
-      }, { timeout: 5000, interval: 100 })
+      .poll(
+        async () => {
+          await server!.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } });
+          return heard;
+        },
+        { timeout: 5000, interval: 100 },
+      )
       .toBeGreaterThan(0);
     // A notification of an earlier attempt may still be on its way: wait until none has come for a while.
     await settled(() => heard);
@@ -45,13 +48,13 @@ describe.runIf(storeKind === 'postgres')('new work is announced to other process
 
   /** Resolves once `count()` has not changed for 400 ms. */
   async function settled(count: () => number): Promise<void> {
-    for (let last = -1; last !== count(); ) {
+    for (let last = -1; last !== count();) {
       last = count();
       await new Promise((r) => setTimeout(r, 400));
     }
   }
 
-  it('does not hear another schema\'s work', async () => {
+  it("does not hear another schema's work", async () => {
     server = await startTestServer();
     const userId = await createUserWithSlack(server, 'ann');
     other = new PostgresDb(process.env.TEST_DATABASE_URL!, { schema: 'public' });

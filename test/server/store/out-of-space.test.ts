@@ -16,7 +16,7 @@ describe(`the store out of space (${storeKind})`, () => {
     await server.close();
   });
 
-  it.skipIf(storeKind !== 'sqlite')('answers 503 with Retry-After while SQLite\'s disk is full, logs it once, loses no answered event, and recovers by itself', async () => {
+  it.skipIf(storeKind !== 'sqlite')("answers 503 with Retry-After while SQLite's disk is full, logs it once, loses no answered event, and recovers by itself", async () => {
     const userId = await createUser(server, 'gregg');
     const warned: string[] = [];
     vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warned.push(args.join(' ')));
@@ -49,7 +49,7 @@ describe(`the store out of space (${storeKind})`, () => {
     expect(stored.size).toBe(answered.length + 1);
   });
 
-  it.skipIf(storeKind !== 'postgres')('takes PostgreSQL\'s out-of-resources errors (disk full, out of memory: class 53) for the store being unavailable', async () => {
+  it.skipIf(storeKind !== 'postgres')("takes PostgreSQL's out-of-resources errors (disk full, out of memory: class 53) for the store being unavailable", async () => {
     // A query over its temp-file limit fails with 53400 (configuration_limit_exceeded), of the same class as 53100 disk_full.
     const err = await server.services.store.db
       .transaction(async (tx) => {
@@ -57,7 +57,10 @@ describe(`the store out of space (${storeKind})`, () => {
         await tx.run("SET LOCAL temp_file_limit = '64kB'");
         await tx.all('SELECT g FROM generate_series(1, 100000) AS g ORDER BY g DESC');
       })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect((err as { code?: string }).code).toBe('53400');
     expect(isStoreUnavailable(err)).toBe(true);
   });
