@@ -65,12 +65,19 @@ export function persistedSecret(dataDir: string, name: string, generate: () => s
   }
   fs.mkdirSync(dataDir, { recursive: true });
   const value = generate();
+  // Written whole under a name of its own, then linked into place: a process starting at the same
+  // moment sees either no file or the whole value, never the empty file an exclusive create leaves
+  // between its open and its write (it read an empty key and refused to start).
+  const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(partial, `${value}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    fs.writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
+    fs.linkSync(partial, file);
     return { value, created: true };
   } catch (err) {
     // Another process created it first: use theirs.
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { value: fs.readFileSync(file, 'utf8').trim(), created: false };
     throw err;
+  } finally {
+    fs.rmSync(partial, { force: true });
   }
 }
