@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { compileEventSchema, DefinitionError } from './event-schema.js';
 import { IntegrationSchema, type IntegrationDefinition, type WorkflowDefinition } from './schema.js';
+import { triggerModule } from '../triggers';
 
 export { DefinitionError };
 
@@ -59,24 +60,23 @@ export function buildDefinitions(integrations: unknown[], sourceNames?: string[]
       }
       workflows.set(workflow.id, { integration, workflow, file });
 
-      const { trigger } = workflow;
-      if (trigger.type !== 'customEvent') return;
+      const event = triggerModule(workflow.trigger.type).declaredEvent?.(workflow.trigger);
+      if (!event) return;
       const path = ['workflows', w, 'trigger'];
-      const known = events.get(trigger.event);
+      const known = events.get(event.name);
       if (!known) {
-        const validator = compileEventSchema(trigger.schema, [...path, 'schema']);
-        const { event: name, schema, browser } = trigger;
-        events.set(name, { name, schema, validator, browser, workflowIds: [workflow.id] });
-        eventFiles.set(trigger.event, file);
+        const validator = compileEventSchema(event.schema, [...path, 'schema']);
+        events.set(event.name, { ...event, validator, workflowIds: [workflow.id] });
+        eventFiles.set(event.name, file);
         return;
       }
       // One event name feeds every workflow listening to it, so they must agree on its shape.
-      const where = `workflow "${known.workflowIds[0]}" (in ${eventFiles.get(trigger.event)})`;
-      const declared = `event "${trigger.event}" is declared by ${where}`;
-      if (!isDeepStrictEqual(known.schema, trigger.schema)) {
+      const where = `workflow "${known.workflowIds[0]}" (in ${eventFiles.get(event.name)})`;
+      const declared = `event "${event.name}" is declared by ${where}`;
+      if (!isDeepStrictEqual(known.schema, event.schema)) {
         throw new DefinitionError(`${declared} with a different schema`, file, [...path, 'schema']);
       }
-      if (known.browser !== trigger.browser) {
+      if (known.browser !== event.browser) {
         throw new DefinitionError(`${declared} with browser: ${known.browser}`, file, [...path, 'browser']);
       }
       known.workflowIds.push(workflow.id);

@@ -8,6 +8,7 @@ import { connectAccount } from './credentials';
 import { emitLifecycle, installationData } from './lifecycle';
 import { keepStoredSecrets, parseWorkflowConfig, sealSecrets, redactSecrets } from './config-fields';
 import { checkOptionSources } from './option-checks';
+import { triggerModule } from '../triggers';
 import { connectionView, integrationView, needsReconnect, workflowView } from './views';
 
 /** The integration, or a 404 listing the ones that exist. */
@@ -177,7 +178,7 @@ export async function installIntegration(
     version: workflow.version,
     config: sealSecrets(workflow.fields, config, services.vault),
     credentialIds,
-    needsWebhookToken: workflow.trigger.type !== 'customEvent',
+    needsWebhookToken: triggerModule(workflow.trigger.type).needsUrl,
   }));
   const { store } = services;
   return store.installations.install(input.userId, rows, async (tx, changes) => {

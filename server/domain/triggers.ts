@@ -1,7 +1,7 @@
-import { compileEventSchema } from '../definitions/event-schema';
-import { ApiError, validationError } from '../errors';
+import { ApiError } from '../errors';
 import type { Installation } from '../store/installations';
-import { triggerKey } from '../store/versions';
+import { triggerModule } from '../triggers';
+import { directEventName } from '../triggers/types';
 import type { AcceptedEvent } from '../store/events';
 import type { Services } from './context';
 import { recordEvent } from './events';
@@ -21,27 +21,13 @@ export async function runInstallation(
   const version = await services.store.versions.get(installation.workflowId, installation.version);
   if (!version) throw new ApiError(404, 'not_found', `Workflow "${installation.workflowId}" version ${installation.version} is not released`);
   const trigger = version.definition.trigger;
-  let checked = data;
-  if (trigger.type === 'customEvent') {
-    const parsed = validatorOf(trigger.schema).safeParse(data);
-    if (!parsed.success) throw validationError(parsed.error, 'data', `The data does not match the schema of "${trigger.event}"`);
-    checked = parsed.data;
-  }
+  const module = triggerModule(trigger.type);
   return recordEvent(services, {
     userId: installation.userId,
-    name: triggerKey(trigger) ?? `webhook:${installation.workflowId}`,
-    data: checked,
+    name: module.key(trigger) ?? directEventName(trigger.type, installation.workflowId),
+    data: module.accept ? module.accept(trigger, data) : data,
     source,
     idempotencyKey,
     installationId: installation.installationId,
   });
-}
-
-// Released versions are cached and never change, so their schema objects key the compiled
-// validators: nothing is compiled again on the request path.
-const validators = new WeakMap<object, ReturnType<typeof compileEventSchema>>();
-function validatorOf(schema: Record<string, unknown>) {
-  let validator = validators.get(schema);
-  if (!validator) validators.set(schema, (validator = compileEventSchema(schema)));
-  return validator;
 }

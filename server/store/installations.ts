@@ -66,9 +66,28 @@ export interface InstallationInput {
  */
 export type Then<T> = (tx: SqlExecutor, changed: T) => Promise<unknown>;
 
+/** One installation before and after a change: no `before` when it is new, no `after` when it was deleted. */
+export interface InstallationChange {
+  before?: Installation;
+  after?: Installation;
+}
+
+/** Told of the changes to installations in the transaction that makes them, before `then`. */
+export type InstallationListener = (tx: SqlExecutor, changes: readonly InstallationChange[]) => Promise<void>;
+
 /** A user's installed copies of workflows. Every query is scoped to one user. */
 export class Installations {
+  private listener: InstallationListener | undefined;
+
   constructor(private readonly db: Db) {}
+
+  /**
+   * Sets what is told of every change (the trigger types' lifecycle hooks, registered by the
+   * engine: server/triggers/lifecycle.ts); its writes commit or roll back with the change.
+   */
+  onChange(listener: InstallationListener | undefined): void {
+    this.listener = listener;
+  }
 
   async list(userId: string, executor: SqlExecutor = this.db): Promise<Installation[]> {
     const rows = await executor.all<InstallationRow>('SELECT * FROM installations WHERE user_id = ? ORDER BY installed_at, id', [userId]);
@@ -101,6 +120,7 @@ export class Installations {
     return this.db.transaction(async (tx) => {
       const now = Date.now();
       const out: Array<{ installation: Installation; created: boolean }> = [];
+      const before = this.listener ? await this.list(userId, tx) : [];
       for (const input of inputs) {
         // A new row is the one whose installed_at is this call's: a reinstall keeps the first one's.
         const row = await tx.get<InstallationRow & { created: boolean | number }>(
@@ -128,6 +148,10 @@ export class Installations {
         );
         out.push({ installation: toInstallation(row!), created: Boolean(Number(row!.created)) });
       }
+      await this.listener?.(
+        tx,
+        out.map(({ installation }) => ({ before: before.find((b) => b.installationId === installation.installationId), after: installation })),
+      );
       await then?.(tx, out);
       return out.map((o) => o.installation);
     });
@@ -147,7 +171,9 @@ export class Installations {
         workflowId,
         value,
       ]);
-      if (row) await then?.(tx, toInstallation(row));
+      const installation = row && toInstallation(row);
+      if (installation) await this.listener?.(tx, [{ before: { ...installation, active: !active }, after: installation }]);
+      if (installation) await then?.(tx, installation);
       return Boolean(row ?? (await tx.get('SELECT id FROM installations WHERE user_id = ? AND workflow_id = ?', [userId, workflowId])));
     });
   }
@@ -156,13 +182,20 @@ export class Installations {
   async deactivateAll(userId: string, then?: Then<Installation[]>): Promise<number> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.all<InstallationRow>(`UPDATE installations SET active = 0, updated_at = ? WHERE user_id = ? AND active = 1 RETURNING ${COLUMNS}`, [Date.now(), userId]);
-      if (rows.length > 0) await then?.(tx, rows.map(toInstallation));
+      const installations = rows.map(toInstallation);
+      if (rows.length > 0)
+        await this.listener?.(
+          tx,
+          installations.map((after) => ({ before: { ...after, active: true }, after })),
+        );
+      if (rows.length > 0) await then?.(tx, installations);
       return rows.length;
     });
   }
 
   async setVersion(userId: string, workflowId: string, version: number, then?: Then<Installation>): Promise<Installation | undefined> {
     return this.db.transaction(async (tx) => {
+      const before = this.listener && (await tx.get<InstallationRow>(`SELECT ${COLUMNS} FROM installations WHERE user_id = ? AND workflow_id = ?`, [userId, workflowId]));
       const row = await tx.get<InstallationRow>(`UPDATE installations SET version = ?, updated_at = ? WHERE user_id = ? AND workflow_id = ? RETURNING ${COLUMNS}`, [
         version,
         Date.now(),
@@ -170,6 +203,7 @@ export class Installations {
         workflowId,
       ]);
       const installation = row && toInstallation(row);
+      if (installation) await this.listener?.(tx, [{ before: before ? toInstallation(before) : undefined, after: installation }]);
       if (installation) await then?.(tx, installation);
       return installation;
     });
@@ -178,7 +212,9 @@ export class Installations {
   async uninstall(userId: string, workflowId: string, then?: Then<Installation>): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const row = await tx.get<InstallationRow>(`DELETE FROM installations WHERE user_id = ? AND workflow_id = ? RETURNING ${COLUMNS}`, [userId, workflowId]);
-      if (row) await then?.(tx, toInstallation(row));
+      const installation = row && toInstallation(row);
+      if (installation) await this.listener?.(tx, [{ before: installation }]);
+      if (installation) await then?.(tx, installation);
       return Boolean(row);
     });
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Db } from './db';
+import type { Db, SqlExecutor } from './db';
 import type { IntegrationDefinition, WorkflowDefinition } from '../definitions/schema';
+import { triggerModule } from '../triggers';
 
 export interface ReleasedVersion {
   workflowId: string;
@@ -29,22 +30,6 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
-}
-
-/**
- * What an event must be called to start a workflow version: the custom event's name, or
- * `connector:event` for an app trigger. Routing joins on it, so it happens in SQL, in the
- * same transaction that records the event.
- */
-export function triggerKey(trigger: WorkflowDefinition['trigger']): string | null {
-  switch (trigger.type) {
-    case 'customEvent':
-      return trigger.event;
-    case 'app':
-      return `${trigger.connector}:${trigger.event}`;
-    default:
-      return null;
-  }
 }
 
 const toVersion = (r: VersionRow): ReleasedVersion => ({
@@ -79,10 +64,12 @@ export class Versions {
           );
         }
         if (!existing) {
+          // trigger_key: what an event must be called to start this version (its trigger module's
+          // key). Routing joins on it, in SQL, in the transaction that records the event.
           await this.db.run(
             `INSERT INTO workflow_versions (workflow_id, version, integration_id, definition, hash, trigger_key, released_at)
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workflow_id, version) DO NOTHING`,
-            [workflow.id, workflow.version, integration.id, json, hash, triggerKey(workflow.trigger), Date.now()],
+            [workflow.id, workflow.version, integration.id, json, hash, triggerModule(workflow.trigger.type).key(workflow.trigger), Date.now()],
           );
           released.push(`${workflow.id}@${workflow.version}`);
         }
@@ -91,16 +78,22 @@ export class Versions {
     return { released };
   }
 
-  /** One released version (cached: released versions never change). */
-  async get(workflowId: string, version: number): Promise<ReleasedVersion | undefined> {
+  /** One released version (cached: released versions never change); read through `executor` inside a transaction. */
+  async get(workflowId: string, version: number, executor: SqlExecutor = this.db): Promise<ReleasedVersion | undefined> {
     const key = `${workflowId}@${version}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const row = await this.db.get<VersionRow>('SELECT * FROM workflow_versions WHERE workflow_id = ? AND version = ?', [workflowId, version]);
+    const row = await executor.get<VersionRow>('SELECT * FROM workflow_versions WHERE workflow_id = ? AND version = ?', [workflowId, version]);
     if (!row) return undefined;
     const value = toVersion(row);
     this.cache.set(key, value);
     return value;
+  }
+
+  /** Every released version of every workflow. */
+  async all(): Promise<ReleasedVersion[]> {
+    const rows = await this.db.all<VersionRow>('SELECT * FROM workflow_versions ORDER BY workflow_id, version');
+    return rows.map(toVersion);
   }
 
   async list(workflowId: string): Promise<ReleasedVersion[]> {

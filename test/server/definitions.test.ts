@@ -49,11 +49,12 @@ function issuesOf(schema: unknown, data: unknown) {
 describe('shipped examples', () => {
   const definitions = loadDefinitions(fileURLToPath(new URL('../../demo/integrations', import.meta.url)));
 
-  it('loads the three demo integrations and their four workflows', () => {
-    expect(definitions.integrations.map((i) => i.id)).toEqual(['bigcommerce', 'netsuite', 'slack']);
+  it('loads the four demo integrations and their five workflows', () => {
+    expect(definitions.integrations.map((i) => i.id)).toEqual(['bigcommerce', 'netsuite', 'slack', 'stream-heartbeat']);
     expect(definitions.integrations.flatMap((i) => i.workflows.map((w) => w.id)).sort()).toEqual([
       'bigcommerce-fulfillment-updated',
       'bigcommerce-order-created',
+      'hourly-heartbeat',
       'netsuite-create-invoice',
       'slack-ticket-created',
     ]);
@@ -178,7 +179,7 @@ describe('definition files', () => {
 
   it('rejects an unknown trigger type and a workflow without blocks', () => {
     expect(errorOf(() => buildDefinitions([integration('x', [workflow('w', { trigger: { type: 'cron' } })])])).message).toContain(
-      'workflows.0.trigger.type: expected trigger type "customEvent", "webhook" or "app"',
+      'workflows.0.trigger.type: expected trigger type "customEvent", "webhook", "app" or "schedule"',
     );
     expect(errorOf(() => buildDefinitions([integration('x', [workflow('w', { blocks: [] })])])).path).toEqual(['workflows', 0, 'blocks']);
   });

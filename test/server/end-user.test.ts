@@ -46,6 +46,7 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
         ['bigcommerce', false],
         ['netsuite', false],
         ['slack', true],
+        ['stream-heartbeat', false],
       ]);
     });
 
@@ -70,7 +71,7 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
       const { me } = await setup();
       const res = await me('GET', '/me/integrations/hubspot');
       expect(res.status).toBe(404);
-      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "hubspot" (known: bigcommerce, netsuite, slack)' });
+      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "hubspot" (known: bigcommerce, netsuite, slack, stream-heartbeat)' });
     });
 
     it('answers 401 without a user token, and for the ISV API key', async () => {

@@ -172,7 +172,7 @@ describe(`headless installation (${storeKind})`, () => {
       const userId = await createUser(server, 'ann');
       const res = await start(server, { userId, integrationId: 'hubspot' });
       expect(res.status).toBe(404);
-      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "hubspot" (known: bigcommerce, netsuite, slack)' });
+      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "hubspot" (known: bigcommerce, netsuite, slack, stream-heartbeat)' });
     });
 
     it('answers 404 naming the workflow that is not part of the integration', async () => {

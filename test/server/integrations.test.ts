@@ -22,7 +22,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
 
       expect(res.status).toBe(200);
       expect(Object.keys(res.body)).toEqual(['data']);
-      expect(res.body.data.map((i: any) => i.integrationId)).toEqual(['bigcommerce', 'netsuite', 'slack']);
+      expect(res.body.data.map((i: any) => i.integrationId)).toEqual(['bigcommerce', 'netsuite', 'slack', 'stream-heartbeat']);
       expect(res.body.data[2]).toEqual({
         integrationId: 'slack',
         app: 'Slack',
@@ -56,10 +56,12 @@ describe(`integrations, events and apps (${storeKind})`, () => {
       });
       // Every block of every workflow has exactly the seed's four keys.
       const blocks = res.body.data.flatMap((i: any) => i.workflows.flatMap((w: any) => w.blocks));
-      expect(blocks).toHaveLength(8);
+      expect(blocks).toHaveLength(10);
       for (const b of blocks) expect(Object.keys(b).sort()).toEqual(['icon', 'id', 'name', 'type']);
       // An app trigger is named after its connector.
       expect(res.body.data[0].workflows[0].blocks[0]).toEqual(block('BigCommerce Trigger', 'trigger', 'bigcommerceTrigger', 'bigcommerce.svg'));
+      const heartbeat = res.body.data.find((i: any) => i.integrationId === 'stream-heartbeat').workflows[0];
+      expect([heartbeat.trigger, heartbeat.blocks[0]]).toEqual([{ type: 'schedule' }, block('Schedule', 'trigger', 'schedule', 'schedule.svg')]);
     });
 
     it('marks the integration and the one installed workflow after an install, and follows deactivation', async () => {
@@ -191,7 +193,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
       const userId = await createUser(server, 'ann');
       const res = await server.request('GET', `/integrations/hubspot?userId=${userId}`);
       expect(res.status).toBe(404);
-      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "hubspot" (known: bigcommerce, netsuite, slack)' });
+      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "hubspot" (known: bigcommerce, netsuite, slack, stream-heartbeat)' });
     });
 
     it('answers 400 naming userId when it is missing', async () => {

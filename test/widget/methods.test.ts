@@ -40,6 +40,7 @@ describe('the widget’s methods on installations', () => {
       ['netsuite', false],
       ['pair', true],
       ['slack', false],
+      ['stream-heartbeat', false],
       ['vault', true],
     ]);
     const workflows = await getWorkflows();

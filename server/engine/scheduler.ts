@@ -1,0 +1,122 @@
+import { isStoreUnavailable } from '../errors';
+import { readFileSync } from 'node:fs';
+import { nextOccurrence, occurrencesDue } from '../triggers/cron';
+import { directEventName, type TriggerRunner, type TriggerRunnerDeps } from '../triggers/types';
+import type { DueSchedule } from '../store/schedules';
+
+/** Schedules taken per query; a full batch makes it look again at once. */
+const BATCH = 50;
+/** A run this long after its occurrence is late (the scheduler looks every second or so). */
+export const LATE_AFTER_MS = 60_000;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The schedule trigger's runner, beside each worker: it takes the schedules that are due
+ * (server/store/schedules.ts) and records each occurrence's event and execution. Several processes
+ * may run one: a take moves the schedule on only from the occurrence it read, in the transaction
+ * that records it, so each occurrence runs once. Occurrences missed while no scheduler ran (the
+ * server was down) run once, late, and the event's data says how many and since when.
+ *
+ * At its first round it plans the active installations that have no schedule (installed before
+ * schedules were kept). Its clock is `deps.now`, so tests drive it instead of waiting.
+ */
+export class Scheduler implements TriggerRunner {
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private pending: Promise<void> | undefined;
+  private planned = false;
+  private failing = false;
+
+  constructor(private readonly deps: TriggerRunnerDeps) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.poll(), this.deps.pollMs);
+    this.timer.unref();
+    this.poll();
+  }
+
+  // The timer's rounds do not pile up behind a slow one.
+  private poll(): void {
+    this.pending ??= this.tick().finally(() => (this.pending = undefined));
+  }
+
+  tick(): Promise<void> {
+    const round = this.chain.then(() => this.round());
+    this.chain = round.catch(() => undefined);
+    return round;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.chain;
+  }
+
+  private async round(): Promise<void> {
+    try {
+      if (!this.planned) await this.planUnplanned();
+      for (;;) {
+        const now = this.deps.now();
+        const due = await this.deps.store.schedules.due(now, BATCH);
+        for (const schedule of due) await this.fire(schedule, now);
+        if (due.length < BATCH) break;
+      }
+      if (this.failing) console.log('scheduler: schedules resumed');
+      this.failing = false;
+    } catch (err) {
+      // What is due stays due, and the next round takes it. The store being down is said once by
+      // the worker beside this loop (and answered 503 by the API): not said again here.
+      if (!this.failing && !isStoreUnavailable(err)) console.warn(`scheduler: cannot take due schedules (${(err as Error).message}); trying again`);
+      this.failing = true;
+    }
+  }
+
+  private async planUnplanned(): Promise<void> {
+    const { store, now } = this.deps;
+    let count = 0;
+    for (const version of await store.versions.all()) {
+      const { trigger } = version.definition;
+      if (trigger.type !== 'schedule') continue;
+      const spec = { cron: trigger.cron, timezone: trigger.timezone };
+      const next = nextOccurrence(spec, now());
+      if (next !== null) count += await store.schedules.planActive(version.workflowId, version.version, spec, next);
+    }
+    if (count > 0) console.log(`scheduler: planned the schedules of ${count} active installation${count === 1 ? '' : 's'} that had none`);
+    this.planned = true;
+  }
+
+  private async fire(schedule: DueSchedule, now: number): Promise<void> {
+    const { latest, count, next } = occurrencesDue(schedule.spec, schedule.dueAt, now);
+    const late = count > 1 || now - latest > LATE_AFTER_MS;
+    const data = { scheduledAt: iso(latest), firedAt: iso(now), ...(late ? { late: { missed: count, since: iso(schedule.dueAt) } } : {}) };
+    const taken = await this.deps.store.schedules.take(schedule, next, {
+      name: directEventName('schedule', schedule.workflowId),
+      data,
+      idempotencyKey: `schedule:${schedule.installationId}:${data.scheduledAt}`,
+    });
+    if (!taken) return; // another process took it, or the installation is no longer active
+    if (late) {
+      const missed = count === 1 ? `the occurrence of ${iso(schedule.dueAt)}` : `${count} occurrences since ${iso(schedule.dueAt)}`;
+      console.warn(
+        `scheduler: "${schedule.workflowId}" of user ${schedule.userId} runs late (execution ${taken.executionId}): ${missed} did not run on time; it runs once for them`,
+      );
+    }
+    this.deps.wake();
+  }
+}
+
+/**
+ * The engine's clock: `Date.now`, or, in tests only (NODE_ENV=test; server/config.ts refuses
+ * ALLOY_TEST_CLOCK_FILE otherwise), the epoch milliseconds written in `testClockFile`, read at
+ * each call, so a test moves the time of every process it started by writing one file.
+ */
+export function engineClock(testClockFile: string | undefined): () => number {
+  if (!testClockFile) return Date.now;
+  return () => {
+    const ms = Number(readFileSync(testClockFile, 'utf8').trim());
+    if (!Number.isFinite(ms)) throw new Error(`ALLOY_TEST_CLOCK_FILE: ${testClockFile} holds no epoch milliseconds`);
+    return ms;
+  };
+}
