@@ -1,9 +1,11 @@
+import { checkBlocks } from '../blocks';
 import type { Definitions } from '../definitions/load';
 import type { Field, IntegrationDefinition, WorkflowDefinition } from '../definitions/schema';
 import { findConnector, listConnectors } from './index';
 
 /**
- * Checks that every connector, action and option source the definitions name exists, and that
+ * Checks that every connector, action and option source the definitions name exists (each block
+ * kind checks its own, nested blocks included: server/blocks/), and that
  * each option source is the integration's app's and gets the parameters it takes (`dependsOn`), so
  * a typo stops the start instead of failing every execution or install later.
  */
@@ -16,17 +18,10 @@ export function checkConnectors(definitions: Definitions): void {
     if (!findConnector(integration.connector)) {
       throw new Error(`Integration "${integration.id}": no connector "${integration.connector}" (known: ${known()})`);
     }
-    for (const workflow of integration.workflows) {
-      for (const block of workflow.blocks) {
-        const connector = findConnector(block.connector);
-        const where = `Integration "${integration.id}", workflow "${workflow.id}", block "${block.id}"`;
-        if (!connector) throw new Error(`${where}: no connector "${block.connector}" (known: ${known()})`);
-        if (!connector.actions[block.action]) {
-          throw new Error(`${where}: ${connector.name} has no action "${block.action}" (it has: ${Object.keys(connector.actions).join(', ')})`);
-        }
-      }
+    integration.workflows.forEach((workflow, w) => {
+      checkBlocks(integration.id, workflow.id, workflow.blocks, ['workflows', w, 'blocks']);
       for (const field of workflow.fields) checkOptionsSource(integration, workflow, field);
-    }
+    });
   }
 }
 

@@ -2,36 +2,18 @@ import { z } from 'zod';
 import { FIELD_TYPES } from '../../widget/schema';
 import { FIELD_DEFINITIONS, fieldModule } from '../domain/fields';
 import { dependencyIssues } from '../domain/fields/dependencies';
-import { EventSchemaFormat } from './event-schema.js';
+import { blockIssues, BlockSchema, type Block } from '../blocks';
+import { TriggerSchema } from '../triggers';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, "_" or "-"');
 const Name = z.string().min(1, 'must not be empty');
 
-const CustomEventTrigger = z.strictObject({
-  type: z.literal('customEvent'),
-  event: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
-  schema: EventSchemaFormat,
-  // Opt-in because an event sent from the browser with the user token is forgeable by that user.
-  browser: z.boolean().default(false),
-});
+// What starts a workflow: one module per trigger type (server/triggers/).
+export { TriggerSchema, type Trigger } from '../triggers';
 
-const WebhookTrigger = z.strictObject({ type: z.literal('webhook') });
-
-const AppTrigger = z.strictObject({ type: z.literal('app'), connector: Name, event: Name });
-
-/** What starts a workflow: a custom event from the ISV, an inbound webhook, or a third-party app event. */
-export const TriggerSchema = z.discriminatedUnion('type', [CustomEventTrigger, WebhookTrigger, AppTrigger], {
-  error: 'expected trigger type "customEvent", "webhook" or "app"',
-});
-
-/** One step of a workflow: a connector action with templated input. */
-export const BlockSchema = z.strictObject({
-  id: Id,
-  name: Name.optional(),
-  connector: Name,
-  action: Name,
-  input: z.record(z.string(), z.unknown()).default({}),
-});
+// One step of a workflow: a connector action, or a logic block (filter, branch, forEach,
+// transform), each kind declared by its module (server/blocks/).
+export { BlockSchema };
 
 const fieldTypes = FIELD_TYPES.map((t) => `"${t}"`).join(', ');
 
@@ -75,7 +57,7 @@ export const WorkflowSchema = z
     fields: z.array(FieldSchema).default([]),
   })
   .superRefine((workflow, ctx) => {
-    unique(workflow.blocks, (b) => b.id, 'blocks', 'id', ctx);
+    for (const issue of blockIssues(workflow.blocks)) ctx.addIssue({ code: 'custom', ...issue });
     unique(workflow.fields, (f) => f.name, 'fields', 'name', ctx);
     for (const issue of dependencyIssues(workflow.fields)) ctx.addIssue({ code: 'custom', ...issue });
   });
@@ -92,6 +74,5 @@ export const IntegrationSchema = z.strictObject({
 
 export type IntegrationDefinition = z.output<typeof IntegrationSchema>;
 export type WorkflowDefinition = z.output<typeof WorkflowSchema>;
-export type Trigger = z.output<typeof TriggerSchema>;
-export type Block = z.output<typeof BlockSchema>;
+export type { Block };
 export type Field = z.output<typeof FieldSchema>;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { blockViews } from '../blocks';
 import { findConnector } from '../connectors';
 import type { IntegrationDefinition, WorkflowDefinition } from '../definitions/schema';
 import type { Credential } from '../store/credentials';
@@ -6,18 +7,17 @@ import type { Installation } from '../store/installations';
 import type { BlockView, IntegrationView, WorkflowView, InstallationView } from '../schemas';
 import type { ConnectionView } from '../../widget/schema';
 import { redactSecrets } from './config-fields';
+import { triggerModule } from '../triggers';
 
 /** Makes a served path (`/icons/slack.svg`) absolute against the server's public URL. */
 export function absoluteUrl(baseUrl: string, pathOrUrl: string): string {
   return /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${baseUrl}${pathOrUrl}`;
 }
 
-function triggerBlock(workflow: WorkflowDefinition, baseUrl: string): z.input<typeof BlockView> {
-  const trigger = workflow.trigger;
-  if (trigger.type === 'customEvent') return { name: 'Custom Event', id: 'trigger', type: 'customEvent', icon: absoluteUrl(baseUrl, '/icons/app-event.svg') };
-  if (trigger.type === 'webhook') return { name: 'Webhook', id: 'trigger', type: 'webhook', icon: absoluteUrl(baseUrl, '/icons/webhook.svg') };
-  const app = findConnector(trigger.connector);
-  return { name: `${app?.name ?? trigger.connector} Trigger`, id: 'trigger', type: `${trigger.connector}Trigger`, icon: absoluteUrl(baseUrl, app?.icon ?? '/icons/app-event.svg') };
+/** The workflow's trigger as its view shows it: its block (first of the blocks) and the `trigger` summary. */
+function triggerView(workflow: WorkflowDefinition, baseUrl: string): { block: z.input<typeof BlockView>; summary: { type: string; event?: string } } {
+  const { block, summary } = triggerModule(workflow.trigger.type).view(workflow.trigger);
+  return { block: { name: block.name, id: 'trigger', type: block.type, icon: absoluteUrl(baseUrl, block.icon) }, summary };
 }
 
 /** A workflow as the Alloy API lists it, with the user's installation state. */
@@ -27,6 +27,7 @@ export function workflowView(
   installation: Installation | undefined,
   baseUrl: string,
 ): z.input<typeof WorkflowView> {
+  const trigger = triggerView(workflow, baseUrl);
   return {
     workflowId: workflow.id,
     integrationId: integration.id,
@@ -37,14 +38,11 @@ export function workflowView(
     installedVersion: installation?.version ?? null,
     active: installation?.active ?? false,
     credentialId: installation ? (installation.credentialIds[0] ?? null) : null,
-    trigger:
-      workflow.trigger.type === 'customEvent' || workflow.trigger.type === 'app' ? { type: workflow.trigger.type, event: workflow.trigger.event } : { type: workflow.trigger.type },
+    trigger: trigger.summary,
     blocks: [
-      triggerBlock(workflow, baseUrl),
-      ...workflow.blocks.map((b) => {
-        const app = findConnector(b.connector);
-        return { name: b.name ?? app?.name ?? b.connector, id: b.id, type: b.connector, icon: absoluteUrl(baseUrl, app?.icon ?? '/icons/app-event.svg') };
-      }),
+      trigger.block,
+      // Nested blocks after the block holding them: the list names every app a workflow calls.
+      ...blockViews(workflow.blocks).map((b) => ({ name: b.name, id: b.id, type: b.type, icon: absoluteUrl(baseUrl, b.icon) })),
     ],
   };
 }

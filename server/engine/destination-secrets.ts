@@ -1,5 +1,6 @@
+import { allBlocks, isActionBlock, type ActionBlock } from '../blocks';
 import { findConnector } from '../connectors';
-import type { Block, WorkflowDefinition } from '../definitions/schema';
+import type { WorkflowDefinition } from '../definitions/schema';
 import type { Vault } from '../secrets';
 import type { Store } from '../store';
 import { generateWebhookSecret } from './webhook-signature';
@@ -16,16 +17,16 @@ import { generateWebhookSecret } from './webhook-signature';
 export const PREVIOUS_SECRET_SIGNS_MS = 24 * 60 * 60 * 1000;
 
 /** Whether a block's deliveries go where the definition does not fix: its destination input holds a template (or is not a plain string). */
-export function hasUserSetDestination(block: Block): boolean {
+export function hasUserSetDestination(block: ActionBlock): boolean {
   const field = findConnector(block.connector)?.actions[block.action]?.destination;
   if (!field) return false;
   const value = block.input[field];
   return typeof value !== 'string' || value.includes('{{');
 }
 
-/** The blocks of a workflow that sign with a secret of their own. */
-export function userSetDestinations(workflow: WorkflowDefinition): Block[] {
-  return workflow.blocks.filter(hasUserSetDestination);
+/** The blocks of a workflow that sign with a secret of their own, nested ones included. */
+export function userSetDestinations(workflow: WorkflowDefinition): ActionBlock[] {
+  return allBlocks(workflow.blocks).filter(isActionBlock).filter(hasUserSetDestination);
 }
 
 export interface DestinationSecretDeps {

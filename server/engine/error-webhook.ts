@@ -1,3 +1,4 @@
+import { blockKind, findBlock } from '../blocks';
 import type { Store } from '../store';
 import type { ErrorNotice } from '../store/logs';
 import type { HttpClient } from './http';
@@ -70,13 +71,15 @@ export class ErrorNotifier {
     const versions = blockId ? await this.store.versions.list(workflowId).catch(() => []) : [];
     const block = [...versions]
       .sort((a, b) => b.version - a.version)
-      .map((v) => v.definition.blocks.find((b) => b.id === blockId))
+      .map((v) => findBlock(v.definition.blocks, blockId!))
       .find((b) => b !== undefined);
+    // An action's type is its connector; a logic block's, its kind (filter, forEach…).
+    const type = block ? blockKind(block).view(block).type : '';
     return {
       'X-Alloy-WorkflowId': workflowId,
       'X-Alloy-UserId': userId,
-      'X-Alloy-BlockName': block ? (block.name ?? block.connector) : (blockId ?? ''),
-      'X-Alloy-BlockType': block?.connector ?? '',
+      'X-Alloy-BlockName': block ? (block.name ?? type) : (blockId ?? ''),
+      'X-Alloy-BlockType': type,
       'X-Alloy-ExecutionUuid': executionId ?? '',
     };
   }

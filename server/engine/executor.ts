@@ -1,5 +1,6 @@
 import { MAX_JSON_DEPTH, rejectUnstorable } from '../api';
-import { findConnector } from '../connectors';
+import { blockKind, type Block } from '../blocks';
+import { SkipRun, type ActionEnvironment } from '../blocks/types';
 import type { ConnectorSettings } from '../connectors/types';
 import { openSecrets } from '../domain/config-fields';
 import { emitLifecycle } from '../domain/lifecycle';
@@ -11,7 +12,7 @@ import { NonRetriableError, RetryAfterError } from './errors';
 import type { HttpClient } from './http';
 import { usableCredential } from './oauth';
 import { redact } from './redact';
-import { TemplateError, renderInput, type TemplateScope } from './template';
+import { TemplateError, type TemplateScope } from './template';
 
 export interface ExecutorDeps {
   store: Store;
@@ -32,7 +33,7 @@ export interface ExecutorDeps {
   errorNotifier?: { wake(): void };
 }
 
-export type Outcome = 'succeeded' | 'retrying' | 'failed' | 'lost';
+export type Outcome = 'succeeded' | 'skipped' | 'retrying' | 'failed' | 'lost';
 
 class BlockFailure extends Error {
   constructor(
@@ -44,6 +45,9 @@ class BlockFailure extends Error {
     super(message);
   }
 }
+
+/** A filter's stop once its step is recorded: a forEach still takes it as one (it skips the item), a branch passes it on. */
+class RecordedSkip extends SkipRun {}
 
 /** Why an installation whose credential was deleted cannot run; the `credential_deleted:` prefix is for callers to match on. */
 export const CREDENTIAL_DELETED = 'credential_deleted: the account this installation used was deleted; the user must connect one again';
@@ -99,9 +103,10 @@ function backoff(schedule: number[], attemptInRun: number): number {
 }
 
 /**
- * Runs one claimed execution: resolves each block's input from `{ event, config, user, steps }`,
- * calls its connector, records the step, and decides between done, another attempt, and failed.
- * Blocks that succeeded in an earlier attempt are not run again.
+ * Runs one claimed execution: runs each block through its kind (server/blocks/) with the scope
+ * `{ event, config, user, steps }`, records its step, and decides between done, skipped (a filter
+ * said so), another attempt, and failed. Actions that succeeded in an earlier attempt are not run
+ * again, item by item in a forEach.
  */
 export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution, owner: string): Promise<Outcome> {
   const { store } = deps;
@@ -130,62 +135,74 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
 
     const done = claimed.hasSteps ? await store.executions.succeededSteps(claimed.executionId) : new Map<string, unknown>();
     const scope: TemplateScope = { event: event.data, config, user: { userId: claimed.userId, username: event.username }, steps: {} };
+    const actions: ActionEnvironment = {
+      http: deps.http,
+      settings: deps.settings,
+      credential: credential && { app: credential.app, data: credential.data },
+      executionId: claimed.executionId,
+      signingSecrets: async (block) => (hasUserSetDestination(block) ? destinationSigningSecrets(deps, installation.installationId, block.id) : [deps.settings.webhookSecret]),
+    };
     const blocks = version.definition.blocks;
     // The last block's step is recorded with the execution's success, in the same write.
+    const lastId = blocks[blocks.length - 1]!.id;
     let lastStep: StepRecord | undefined;
-    for (const block of blocks) {
-      if (done.has(block.id)) {
-        scope.steps[block.id] = { output: done.get(block.id) };
-        continue;
-      }
-      const startedAt = Date.now();
-      let input: unknown;
-      try {
-        const connector = findConnector(block.connector);
-        const action = connector?.actions[block.action];
-        if (!connector || !action) throw new NonRetriableError(`Block "${block.id}": no action "${block.action}" in connector "${block.connector}"`);
-        input = renderInput(block.input, scope, block.id);
-        const parsed = action.input.safeParse(input);
-        if (!parsed.success) {
-          const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
-          throw new NonRetriableError(`Block "${block.id}": invalid input for ${connector.name} ${block.action} — ${why}`);
+    const record = async (step: StepRecord, final: boolean) => {
+      if (final && step.blockId === lastId) lastStep = step;
+      else await store.executions.recordStep(claimed.executionId, step);
+    };
+
+    const runBlocks = async (list: readonly Block[], within: TemplateScope, prefix: string): Promise<unknown> => {
+      let last: unknown = null;
+      for (const block of list) {
+        const kind = blockKind(block);
+        const stepId = `${prefix}${block.id}`;
+        if (kind.runsOnce && done.has(stepId)) {
+          last = done.get(stepId);
+          within.steps[block.id] = { output: last };
+          continue;
         }
-        const signingSecrets = hasUserSetDestination(block) ? await destinationSigningSecrets(deps, installation.installationId, block.id) : [deps.settings.webhookSecret];
-        const output = await action.run(parsed.data, {
-          http: deps.http,
-          credential: credential?.app === connector.id ? credential.data : undefined,
-          deliveryId: `${claimed.executionId}_${block.id}`,
-          signingSecrets,
-          settings: deps.settings,
-        });
-        const step: StepRecord = {
-          blockId: block.id,
-          attempt: claimed.attempt,
-          input: loggedValue(input, secrets),
-          output: loggedValue(output ?? null, secrets),
-          startedAt,
-          finishedAt: Date.now(),
-        };
-        if (block === blocks[blocks.length - 1]) lastStep = step;
-        else await store.executions.recordStep(claimed.executionId, step);
-        scope.steps[block.id] = { output: output ?? null };
-      } catch (err) {
-        const asked = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
-        const retryAfterMs = asked === undefined ? undefined : Math.min(asked, deps.retryAfterMaxMs);
-        let message = loggedMessage(err, secrets);
-        if (asked !== undefined && asked > deps.retryAfterMaxMs && retriesLeft)
-          message += ` (Retry-After asked for ${(asked / 1000).toLocaleString('en-US', { maximumSignificantDigits: 6 })} s; waiting ${deps.retryAfterMaxMs} ms, the most RETRY_AFTER_MAX_MS allows)`;
-        await store.executions.recordStep(claimed.executionId, {
-          blockId: block.id,
+        const startedAt = Date.now();
+        let input: unknown;
+        const step = (result: { output: unknown } | { error: string }): StepRecord => ({
+          blockId: stepId,
           attempt: claimed.attempt,
           input: loggedValue(input ?? null, secrets),
-          error: message,
+          ...('error' in result ? { error: result.error } : { output: loggedValue(result.output, secrets) }),
           startedAt,
           finishedAt: Date.now(),
         });
-        const retriable = !(err instanceof NonRetriableError || err instanceof TemplateError);
-        throw new BlockFailure(message, block.id, retriable, retryAfterMs);
+        try {
+          const output = (await kind.run(block, { scope: within, stepId, prefix, logInput: (value) => (input = value), runBlocks, actions })) ?? null;
+          // A logic block runs again on a retry (it decides from the scope alone), but its step is recorded once.
+          if (!done.has(stepId)) await record(step({ output }), true);
+          within.steps[block.id] = { output };
+          last = output;
+        } catch (err) {
+          // Recorded where it happened; the blocks holding it let it through.
+          if (err instanceof BlockFailure || err instanceof RecordedSkip) throw err;
+          if (err instanceof SkipRun) {
+            if (!done.has(stepId)) await record(step({ output: { passed: false, reason: err.reason } }), false);
+            throw new RecordedSkip(err.reason);
+          }
+          const asked = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
+          const retryAfterMs = asked === undefined ? undefined : Math.min(asked, deps.retryAfterMaxMs);
+          let message = loggedMessage(err, secrets);
+          if (asked !== undefined && asked > deps.retryAfterMaxMs && retriesLeft)
+            message += ` (Retry-After asked for ${(asked / 1000).toLocaleString('en-US', { maximumSignificantDigits: 6 })} s; waiting ${deps.retryAfterMaxMs} ms, the most RETRY_AFTER_MAX_MS allows)`;
+          await store.executions.recordStep(claimed.executionId, step({ error: message }));
+          const retriable = !(err instanceof NonRetriableError || err instanceof TemplateError);
+          // A nested step's failure says where it ran (which forEach item).
+          throw new BlockFailure(stepId === block.id ? message : `${message} (at step ${stepId})`, block.id, retriable, retryAfterMs);
+        }
       }
+      return last;
+    };
+
+    try {
+      await runBlocks(blocks, scope, '');
+    } catch (err) {
+      if (!(err instanceof SkipRun)) throw err;
+      return (await store.executions.skip(claimed.executionId, owner)) ? 'skipped' : 'lost';
     }
     return (await store.executions.succeed(claimed.executionId, owner, lastStep)) ? 'succeeded' : 'lost';
   } catch (err) {

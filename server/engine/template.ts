@@ -1,7 +1,8 @@
 /**
  * The data-mapping language of block inputs: `{{event.ticketName}}`, `{{config.channel}}`,
- * `{{steps.post-message.output.ts}}`, `{{user.userId}}`, `{{event.items[0].sku}}`. Paths only:
- * nothing is evaluated, so a definition file cannot run code.
+ * `{{steps.post-message.output.ts}}`, `{{user.userId}}`, `{{event.items[0].sku}}`, and inside a
+ * forEach's blocks `{{item.sku}}` and `{{index}}`. Paths only: nothing is evaluated, so a
+ * definition file cannot run code.
  *
  * A string that is exactly one `{{…}}` takes the value's own type (an object stays an object);
  * inside longer text a value is written as text (objects as JSON).
@@ -11,6 +12,9 @@ export interface TemplateScope {
   config: Record<string, unknown>;
   user: { userId: string; username: string };
   steps: Record<string, { output: unknown }>;
+  /** Inside a forEach's blocks: the current item and its place in the list (from 0). */
+  item?: unknown;
+  index?: number;
 }
 
 export class TemplateError extends Error {
@@ -26,7 +30,9 @@ export class TemplateError extends Error {
 
 const EXPRESSION = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const WHOLE = /^\{\{\s*([^{}]*?)\s*\}\}$/;
-const ROOTS = new Set(['event', 'config', 'user', 'steps']);
+const ROOTS = new Set(['event', 'config', 'user', 'steps', 'item', 'index']);
+/** The roots only a forEach's blocks have in scope. */
+export const ITEM_ROOTS: ReadonlySet<string> = new Set(['item', 'index']);
 
 /** Splits `event.items[0].sku` into `['event', 'items', 0, 'sku']`; `undefined` if malformed. */
 export function parsePath(path: string): Array<string | number> | undefined {
@@ -62,10 +68,18 @@ function describe(value: unknown): string {
   return `it is ${value === null ? 'null' : typeof value}`;
 }
 
-function lookup(scope: TemplateScope, path: string, blockId: string): unknown {
+/** Whether `path` is well formed and starts at a root the language knows (checked before anything runs). */
+export function isValidPath(path: string): boolean {
+  const parts = parsePath(path);
+  return Boolean(parts && typeof parts[0] === 'string' && ROOTS.has(parts[0]));
+}
+
+type Found = { found: true; value: unknown } | { found: false; why: string };
+
+function find(scope: TemplateScope, path: string, blockId: string): Found {
   const parts = parsePath(path);
   if (!parts || typeof parts[0] !== 'string' || !ROOTS.has(parts[0])) {
-    throw new TemplateError(`Block "${blockId}": "{{${path}}}" is not a valid path (start with event, config, user or steps)`, blockId, path);
+    throw new TemplateError(`Block "${blockId}": "{{${path}}}" is not a valid path (start with event, config, user or steps; item or index in a forEach)`, blockId, path);
   }
   let value: unknown = scope;
   let walked = '';
@@ -76,13 +90,34 @@ function lookup(scope: TemplateScope, path: string, blockId: string): unknown {
       typeof container === 'object' &&
       (typeof part === 'number' ? Array.isArray(container) && part < container.length : Object.prototype.hasOwnProperty.call(container, part));
     if (!found) {
+      if (!walked && ITEM_ROOTS.has(String(part))) return { found: false, why: `"${part}" is only in scope in the blocks of a forEach` };
       const where = walked || 'the scope';
-      throw new TemplateError(`Block "${blockId}": "{{${path}}}" has no value: ${where} has no "${part}" (${describe(container)})`, blockId, path);
+      return { found: false, why: `${where} has no "${part}" (${describe(container)})` };
     }
     value = (container as Record<string | number, unknown>)[part];
     walked = walked ? `${walked}${typeof part === 'number' ? `[${part}]` : `.${part}`}` : String(part);
   }
-  return value;
+  return { found: true, value };
+}
+
+function lookup(scope: TemplateScope, path: string, blockId: string): unknown {
+  const result = find(scope, path, blockId);
+  if (!result.found) throw new TemplateError(`Block "${blockId}": "{{${path}}}" has no value: ${result.why}`, blockId, path);
+  return result.value;
+}
+
+/**
+ * The value at a path, or `undefined` when there is none: for conditions, where "absent" is an
+ * answer (`exists`), not a mistake. A malformed path still throws.
+ */
+export function valueAt(scope: TemplateScope, path: string, blockId: string): unknown {
+  const result = find(scope, path, blockId);
+  return result.found ? result.value : undefined;
+}
+
+/** The path of a string that is exactly one `{{…}}`, else undefined. */
+export function wholePath(text: string): string | undefined {
+  return text.match(WHOLE)?.[1];
 }
 
 const asText = (value: unknown) => (typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { param, publicBaseUrl, type Api, type AppContext } from '../api';
+import { findBlock, isActionBlock } from '../blocks';
 import { ApiError } from '../errors';
 import type { Services } from '../domain/context';
 import { deleteCredential } from '../domain/credentials';
@@ -106,8 +107,8 @@ export function endUserRoutes(api: Api, services: Services) {
       const installation = await requireInstallation(c);
       const blockId = param(c, 'blockId');
       const version = await store.versions.get(installation.workflowId, installation.version);
-      const block = version?.definition.blocks.find((b) => b.id === blockId);
-      if (!block || !hasUserSetDestination(block)) {
+      const block = version && findBlock(version.definition.blocks, blockId);
+      if (!block || !isActionBlock(block) || !hasUserSetDestination(block)) {
         throw new ApiError(404, 'not_found', `Block "${blockId}" of this installation sends to no destination of the user's choosing, so it has no signing secret of its own`);
       }
       const rotated = await rotateSigningSecret(services, installation.installationId, blockId);
