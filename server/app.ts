@@ -24,6 +24,7 @@ import { optionRoutes } from './routes/options';
 import * as S from './schemas';
 import { integrationRoutes } from './routes/integrations';
 import { logRoutes } from './routes/logs';
+import { replayRoutes } from './routes/replays';
 import { runRoutes } from './routes/run';
 import { userRoutes } from './routes/users';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries';
@@ -144,6 +145,7 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   webhookDeliveryRoutes(isv, services);
   installPageRoutes(isv, app, services);
   inboundRoutes(isv, app, services);
+  replayRoutes(isv, services);
   const endUser = new Api(app, 'userToken', docs, userGuard);
   endUserRoutes(endUser, services);
   optionRoutes(isv, endUser, services);

@@ -67,6 +67,8 @@ export const EnvSchema = z.object({
     .regex(/^\d+(,\d+)*$/, 'comma-separated delays in milliseconds, e.g. 1000,5000,30000')
     .default('1000,5000,30000,120000,600000'),
   RETRY_AFTER_MAX_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** Executions a bulk replay queues again per second, across all processes (docs/replay.md). */
+  REPLAY_RATE_PER_SECOND: z.coerce.number().int().min(1, 'at least 1 execution per second').max(10_000).default(50),
   HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   HTTP_MAX_RESPONSE_BYTES: z.coerce
     .number()
@@ -80,6 +82,8 @@ export const EnvSchema = z.object({
   /** Days the lifecycle webhook endpoint may fail, with no success, before it is disabled. */
   ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS: z.coerce.number().positive('must be a number of days over 0').default(5),
   ALLOY_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+  /** Tests only (NODE_ENV=test): a file holding the epoch milliseconds the engine's clock reads (server/engine/scheduler.ts). */
+  ALLOY_TEST_CLOCK_FILE: z.string().optional(),
   /** `on`: serve the AcmeCo demo app at `/` with fake Slack and BigCommerce (`npm start` sets it; read by server/index.ts). */
   DEMO: z.enum(['on', 'off']).default('off'),
 });
@@ -130,6 +134,8 @@ export interface Config {
   retrySchedule: number[];
   /** The longest a destination's Retry-After can hold back a retry. */
   retryAfterMaxMs: number;
+  /** Executions a bulk replay queues again per second (one process works a replay at a time). */
+  replayRatePerSecond: number;
   httpTimeoutMs: number;
   httpMaxResponseBytes: number;
   webhookSecret?: string;
@@ -139,6 +145,8 @@ export interface Config {
   eventsWebhookDisableAfterDays: number;
   allowPrivateUrls: boolean;
   apiUrls: Record<string, string>;
+  /** Tests only: the engine's clock reads this file (ALLOY_TEST_CLOCK_FILE). */
+  testClockFile?: string;
   /** OAuth 2.0 clients by connector id: only apps with a client id and secret offer OAuth. */
   oauthClients: Record<string, { clientId: string; clientSecret: string; authorizeUrl: string }>;
 }
@@ -155,6 +163,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const headersTimeoutMs = e.HEADERS_TIMEOUT_MS ?? Math.min(10_000, e.REQUEST_TIMEOUT_MS);
   if (headersTimeoutMs > e.REQUEST_TIMEOUT_MS) {
     throw new Error(`Invalid configuration:\n  HEADERS_TIMEOUT_MS: must not be over REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS})`);
+  }
+  // A clock moved by a file would let anyone who can write it fire every schedule at will.
+  if (e.ALLOY_TEST_CLOCK_FILE && e.NODE_ENV !== 'test') {
+    throw new Error('Invalid configuration:\n  ALLOY_TEST_CLOCK_FILE: only read by tests (NODE_ENV=test); unset it');
   }
   const connectors = connectorSettingsFromEnv(env);
   // OAuth's redirect URI and the begin URL are built from the server's own address; without
@@ -196,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshAheadMs: e.OAUTH_REFRESH_AHEAD_MS,
     retrySchedule: e.RETRY_SCHEDULE.split(',').map(Number),
     retryAfterMaxMs: e.RETRY_AFTER_MAX_MS,
+    replayRatePerSecond: e.REPLAY_RATE_PER_SECOND,
     httpTimeoutMs: e.HTTP_TIMEOUT_MS,
     httpMaxResponseBytes: e.HTTP_MAX_RESPONSE_BYTES,
     webhookSecret: e.ALLOY_WEBHOOK_SECRET,
@@ -203,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventsWebhookUrl: e.ALLOY_EVENTS_WEBHOOK_URL,
     eventsWebhookDisableAfterDays: e.ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS,
     allowPrivateUrls: e.ALLOY_ALLOW_PRIVATE_URLS === 'true',
+    testClockFile: e.ALLOY_TEST_CLOCK_FILE,
     // Each connector declares its own variables (SLACK_API_URL, SLACK_CLIENT_ID…).
     ...connectors,
   };

@@ -362,9 +362,10 @@ export const ExecutionLogView = z.object({
   workflowId: z.string(),
   installationId: z.string(),
   version: z.number(),
-  status: z
-    .enum(['queued', 'running', 'succeeded', 'success', 'failed'])
-    .meta({ description: 'A succeeded run is "succeeded" in 2025-09 and "success" in 2023-12 and 2024-03, as Alloy answers there.' }),
+  status: z.enum(['queued', 'running', 'succeeded', 'success', 'skipped', 'failed']).meta({
+    description:
+      'A succeeded run is "succeeded" in 2025-09 and "success" in 2023-12 and 2024-03, as Alloy answers there. "skipped": a filter block stopped it (its step says why).',
+  }),
   attempts: z.number(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
@@ -379,8 +380,23 @@ export const ExecutionLogView = z.object({
       error: z.string().nullable(),
       startedAt: z.string(),
       finishedAt: z.string().nullable(),
+      reused: z.boolean().meta({
+        description:
+          'True when this attempt took the block’s output from an earlier attempt (a retry, or a re-run from the failed block) without calling it; the entry is that earlier step.',
+      }),
+      fromAttempt: z.number().nullable().meta({ description: 'For a reused step, the attempt whose output was reused; else null.' }),
     }),
   ),
+  reruns: z
+    .array(
+      z.object({
+        attempt: z.number().meta({ description: 'The attempt the re-run started at.' }),
+        from: z.enum(['failed', 'start']),
+        replayId: z.string().nullable().meta({ description: 'The bulk replay that asked for it, if one did.' }),
+        requestedAt: z.string(),
+      }),
+    )
+    .meta({ description: 'Re-runs of this execution, oldest first (docs/replay.md).' }),
   stoppedAt: z.string().nullable(),
   finished: z.boolean().meta({ description: 'Whether the run succeeded.' }),
   results: z.array(
@@ -397,7 +413,13 @@ export const ExecutionLogView = z.object({
 });
 export const LogsResponse = z.object({ data: z.array(ExecutionLogView), nextCursor: z.string().nullable() });
 // `GET /logs`: Alloy's account-wide log of runs.
-export const LOG_MESSAGES = { failed: 'executionError', succeeded: 'executionSuccess', running: 'executionRunning', queued: 'executionQueued' } as const;
+export const LOG_MESSAGES = {
+  failed: 'executionError',
+  succeeded: 'executionSuccess',
+  skipped: 'executionSkipped',
+  running: 'executionRunning',
+  queued: 'executionQueued',
+} as const;
 export const AccountLogsQuery = z.object({
   filters: z.string().optional().meta({
     description:
@@ -524,3 +546,61 @@ export const JwksResponse = z.object({
     }),
   ),
 });
+
+// ── re-runs and bulk replay (docs/replay.md) ────────────────────────────────
+export const RerunFrom = z.enum(['failed', 'start'], { error: 'must be "failed" or "start"' }).meta({
+  description:
+    '`failed` (the default): blocks that succeeded keep their recorded outputs and are not called again; the run starts at the block that failed. `start`: every block runs again.',
+});
+export const RerunQuery = z.object({ from: RerunFrom.optional() });
+export const RerunBody = z.object({ from: RerunFrom.optional() }).optional().meta({ description: 'Optional; `from` may also be given in the query.' });
+const ReplayTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 time such as 2024-05-01T12:00:00Z' })
+  .meta({ description: 'An ISO 8601 time; compared with when the execution failed.' });
+export const ReplayFilterBody = z
+  .strictObject(
+    {
+      workflowId: z.string().min(1).max(255).optional(),
+      userId: UserRef.optional(),
+      error: z.string().min(1).max(500).optional().meta({
+        description:
+          'Text the execution’s error message contains (case-sensitive). Error codes such as `needs_reconnect` or `credential_deleted` begin the message, so naming one selects its failures.',
+      }),
+      from: ReplayTime.optional().meta({ description: 'Failed at or after this time (ISO 8601).' }),
+      to: ReplayTime.optional().meta({ description: 'Failed before this time (ISO 8601).' }),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown filter field: ${issue.keys.join(', ')}` : undefined) },
+  )
+  .refine((f) => f.from === undefined || f.to === undefined || Date.parse(f.from) < Date.parse(f.to), { error: 'must be after from', path: ['to'] })
+  .meta({ description: 'Which failed executions: every field given narrows it; `{}` takes every failed execution.' });
+export const ReplayBody = z.strictObject({
+  filter: ReplayFilterBody,
+  dryRun: z.boolean().default(false).meta({ description: 'Only count the failed executions the filter takes; nothing changes.' }),
+  from: RerunFrom.default('failed'),
+});
+export const ReplayStatus = z.enum(['running', 'done', 'cancelled']);
+export const ReplayView = z.object({
+  replayId: z.string(),
+  status: ReplayStatus,
+  filter: z.object({
+    workflowId: z.string().optional(),
+    userId: z.string().optional(),
+    error: z.string().optional(),
+    from: z.string().optional(),
+    to: z.string().optional(),
+  }),
+  from: RerunFrom,
+  total: z.number().int().meta({ description: 'The failed executions the filter took when the replay was made.' }),
+  requeued: z.number().int().meta({ description: 'Queued again so far.' }),
+  skipped: z.number().int().meta({ description: 'No longer failed when their turn came (re-run meanwhile, or deleted): left as they were.' }),
+  remaining: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export const ReplayResponse = z
+  .union([
+    z.object({ dryRun: z.literal(true), count: z.number().int().meta({ description: 'The failed executions a replay would take now.' }) }),
+    ReplayView.extend({ dryRun: z.literal(false) }),
+  ])
+  .meta({ description: 'A dry run: `{ dryRun: true, count }`. Else the replay made: `replayId`, `total`, and its progress so far.' });

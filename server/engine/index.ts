@@ -7,6 +7,10 @@ import type { ExecutorDeps } from './executor';
 import { createHttpClient } from './http';
 import { LifecycleWebhookSender } from './lifecycle-webhook';
 import { RefreshSweep } from './refresh-sweep';
+import { engineClock } from './scheduler';
+import { TRIGGER_TYPES, triggerModule, type TriggerRunner, type TriggerType } from '../triggers';
+import { triggerHooks } from '../triggers/lifecycle';
+import { ReplayRunner } from './replay';
 import { Worker } from './worker';
 
 export interface Engine {
@@ -18,6 +22,12 @@ export interface Engine {
   sweep?: RefreshSweep;
   /** Beside the worker when ALLOY_EVENTS_WEBHOOK_URL is set: sends the lifecycle messages. */
   lifecycle?: LifecycleWebhookSender;
+  /** Beside the worker: requeues the running bulk replay's executions at REPLAY_RATE_PER_SECOND (docs/replay.md). */
+  replays?: ReplayRunner;
+  /** Beside the worker: the trigger types' runners (the schedule's), by type. */
+  runners: Map<TriggerType, TriggerRunner>;
+  /** Epoch milliseconds: Date.now, except in tests that drive it (ALLOY_TEST_CLOCK_FILE). */
+  now(): number;
   /** Tells the local worker there is new work (no-op without one). */
   wake(): void;
   stop(): Promise<void>;
@@ -73,7 +83,22 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
   // Beside the worker: tokens about to expire are refreshed before an execution needs them.
   const sweep = options.worker ? new RefreshSweep(deps, config.refreshAheadMs) : undefined;
   sweep?.start();
+  const replays = worker ? new ReplayRunner(store, { ratePerSecond: config.replayRatePerSecond, leaseMs: config.leaseMs, onRequeued: () => worker.wake() }) : undefined;
+  replays?.start();
   lifecycle?.start();
+  // Every process that changes installations tells the trigger types, in the change's transaction.
+  const now = engineClock(config.testClockFile);
+  store.installations.onChange(triggerHooks(store, now));
+  // Beside the worker: the trigger types' own loops (the schedule's clock).
+  const runners = new Map<TriggerType, TriggerRunner>();
+  if (worker) {
+    const runnerDeps = { store, now, wake: () => worker.wake(), pollMs: config.testClockFile ? 100 : 1000 };
+    for (const type of TRIGGER_TYPES) {
+      const runner = triggerModule(type).runner?.(runnerDeps);
+      if (runner) runners.set(type, runner);
+    }
+  }
+  for (const runner of runners.values()) runner.start();
   // New executions go straight to this worker while it has room (server/store/events.ts).
   if (worker) store.events.dispatchTo(worker);
   // Scaled out on PostgreSQL, events committed by any process wake this worker at once.
@@ -84,11 +109,15 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     notifier,
     sweep,
     lifecycle,
+    replays,
+    runners,
+    now,
     wake: () => worker?.wake(),
     async stop() {
       if (worker) store.events.dispatchTo(undefined);
       unsubscribe?.();
-      await Promise.all([worker?.stop(), notifier?.stop(), lifecycle?.stop(), sweep?.stop()]);
+      store.installations.onChange(undefined);
+      await Promise.all([...[...runners.values()].map((r) => r.stop()), worker?.stop(), notifier?.stop(), lifecycle?.stop(), sweep?.stop(), replays?.stop()]);
       await http.close();
     },
   };

@@ -35,12 +35,25 @@ export function inboundRoutes(api: Api, app: Hono<AppEnv>, services: Services) {
 
   api.post(
     '/workflows/:workflowId/rerun/:executionId',
-    { summary: 'Re-run a failed execution with its original input', tags: ['Workflows'], response: S.RerunResponse },
-    async (c) => {
+    {
+      summary: 'Re-run a failed execution with its original input',
+      description:
+        'By default (`from: "failed"`) the run starts at the block that failed: the blocks before it keep their recorded outputs, are not called again, and are marked `reused` in the logs. `from: "start"` runs every block again. Give `from` in the query or the JSON body (docs/replay.md).',
+      tags: ['Workflows'],
+      query: S.RerunQuery,
+      body: S.RerunBody,
+      response: S.RerunResponse,
+    },
+    async (c, { query, body }) => {
+      if (query.from && body?.from && query.from !== body.from) {
+        throw new ApiError(400, 'invalid_request', `from is "${query.from}" in the query and "${body.from}" in the body; give it once`, [
+          { path: 'from', message: 'given twice, with different values' },
+        ]);
+      }
       const executionId = param(c, 'executionId');
       const status = await store.executions.status(executionId);
       if (!status) throw new ApiError(404, 'not_found', `No execution "${executionId}"`);
-      if (!(await store.executions.requeue(undefined, executionId, param(c, 'workflowId')))) {
+      if (!(await store.executions.requeue(undefined, executionId, param(c, 'workflowId'), { from: query.from ?? body?.from ?? 'failed' }))) {
         throw new ApiError(409, 'conflict', `Execution "${executionId}" is ${status}; only a failed execution of this workflow can be re-run`);
       }
       services.engine.wake();

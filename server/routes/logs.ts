@@ -62,7 +62,8 @@ export function logRoutes(api: Api, services: Services) {
     '/logs',
     {
       summary: 'Runs of every workflow, filtered, sorted and paged',
-      description: 'One notification per execution: `message` is "executionError" for a failed run, "executionSuccess", "executionRunning" or "executionQueued" otherwise.',
+      description:
+        'One notification per execution: `message` is "executionError" for a failed run, "executionSkipped" for one a filter stopped, "executionSuccess", "executionRunning" or "executionQueued" otherwise.',
       tags: ['Workflows'],
       query: S.AccountLogsQuery,
       response: S.AccountLogsResponse,

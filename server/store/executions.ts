@@ -112,6 +112,50 @@ export interface StepRecord {
   finishedAt: number;
 }
 
+/** Where a re-run starts: at the block that failed (earlier outputs reused), or at the first block. */
+export type RerunFrom = 'failed' | 'start';
+
+/** Succeeded steps of an execution from its latest re-run from the start on (attempt order: the latest output last). */
+const SUCCEEDED_STEPS = fixed(`SELECT block_id, output FROM steps
+  WHERE execution_id = ? AND error IS NULL AND finished_at IS NOT NULL
+    AND attempt >= COALESCE((SELECT MAX(attempt) FROM execution_reruns WHERE execution_id = ? AND mode = 'start'), 0)
+  ORDER BY attempt`);
+
+/**
+ * Queues one failed execution again, in the caller's transaction, and records the re-run (the
+ * attempt it starts at, `from`, and the replay that asked, if one did). Conditional on the status
+ * being failed: of several processes requeueing the same execution at once, one does (PostgreSQL
+ * takes the row's lock; the others then see it queued). `false` when it was not a failed
+ * execution (of that workflow and user, when given).
+ */
+export async function requeueFailed(
+  tx: SqlExecutor,
+  execution: { executionId: string; workflowId?: string; userId?: string },
+  from: RerunFrom,
+  now: number,
+  replayId: string | null = null,
+): Promise<boolean> {
+  const where = ['id = ?', "status = 'failed'"];
+  const params: unknown[] = [now, execution.executionId];
+  if (execution.workflowId !== undefined) (where.push('workflow_id = ?'), params.push(execution.workflowId));
+  if (execution.userId !== undefined) (where.push('user_id = ?'), params.push(execution.userId));
+  const row = await tx.get<{ attempts: number }>(
+    `UPDATE executions SET status = 'queued', attempt_base = attempts, next_attempt_at = ?, finished_at = NULL, error = NULL
+     WHERE ${where.join(' AND ')} RETURNING attempts`,
+    params,
+  );
+  if (!row) return false;
+  // The re-run's first claim takes the next attempt number (steps are keyed by it).
+  await tx.run('INSERT INTO execution_reruns (execution_id, attempt, mode, replay_id, requested_at) VALUES (?, ?, ?, ?, ?)', [
+    execution.executionId,
+    Number(row.attempts) + 1,
+    from,
+    replayId,
+    now,
+  ]);
+  return true;
+}
+
 /** The work queue: claiming with a lease, recording steps, finishing, retrying, failing. */
 export class Executions {
   /** PostgreSQL: successes are group-committed (on SQLite, writes of a turn already share a commit). */
@@ -267,12 +311,13 @@ export class Executions {
     return users;
   }
 
-  /** Outputs of the blocks that already succeeded in an earlier attempt: a retry skips them. */
+  /**
+   * Outputs of the blocks that succeeded in an earlier attempt the run may reuse: a retry or a
+   * re-run skips them. Only attempts from the latest re-run `from: 'start'` on count (that re-run
+   * runs every block again); where a block succeeded more than once, its latest output.
+   */
   async succeededSteps(executionId: string): Promise<Map<string, unknown>> {
-    const rows = await this.db.all<{ block_id: string; output: string | null }>(
-      fixed('SELECT block_id, output FROM steps WHERE execution_id = ? AND error IS NULL AND finished_at IS NOT NULL'),
-      [executionId],
-    );
+    const rows = await this.db.all<{ block_id: string; output: string | null }>(SUCCEEDED_STEPS, [executionId, executionId]);
     return new Map(rows.map((r) => [r.block_id, r.output === null ? null : (JSON.parse(r.output) as unknown)]));
   }
 
@@ -349,6 +394,20 @@ export class Executions {
     });
   }
 
+  /**
+   * Ends the execution as `skipped`: a filter's condition was false (its step, recorded, says why).
+   * Not an error: no error log entry, no notice. `false` if this owner no longer holds it.
+   */
+  async skip(executionId: string, owner: string, now = Date.now()): Promise<boolean> {
+    const r = await this.db.run(
+      fixed(
+        "UPDATE executions SET status = 'skipped', finished_at = ?, lease_owner = NULL, lease_until = NULL, error = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
+      ),
+      [now, executionId, owner],
+    );
+    return r.changes > 0;
+  }
+
   /** Keeps an owner's running executions leased (its heartbeat). */
   async extendLease(owner: string, until: number): Promise<void> {
     await this.db.run("UPDATE executions SET lease_until = ? WHERE lease_owner = ? AND status = 'running'", [until, owner]);
@@ -364,16 +423,13 @@ export class Executions {
   }
 
   /**
-   * Queues a failed execution again (a re-run) with its original event: blocks that succeeded
-   * are not repeated, and the retry limit starts afresh.
+   * Queues a failed execution again (a re-run) with its original event, the retry limit afresh.
+   * `from: 'failed'` (the default): blocks that succeeded keep their outputs and are not called
+   * again; `'start'`: every block runs again. `false` unless it was a failed execution of
+   * `workflowId` (and of `userId`, when given).
    */
-  async requeue(userId: string | undefined, executionId: string, workflowId: string, now = Date.now()): Promise<boolean> {
-    const r = await this.db.run(
-      `UPDATE executions SET status = 'queued', attempt_base = attempts, next_attempt_at = ?, finished_at = NULL, error = NULL
-       WHERE id = ? AND workflow_id = ? AND status = 'failed' ${userId ? 'AND user_id = ?' : ''}`,
-      userId ? [now, executionId, workflowId, userId] : [now, executionId, workflowId],
-    );
-    return r.changes > 0;
+  async requeue(userId: string | undefined, executionId: string, workflowId: string, options: { from?: RerunFrom; now?: number } = {}): Promise<boolean> {
+    return this.db.transaction((tx) => requeueFailed(tx, { executionId, workflowId, userId }, options.from ?? 'failed', options.now ?? Date.now()));
   }
 
   async status(executionId: string): Promise<string | undefined> {

@@ -12,6 +12,8 @@ import { Installations, PendingInstallations } from './installations';
 import { Events } from './events';
 import { Logs } from './logs';
 import { Executions } from './executions';
+import { Replays } from './replays';
+import { Schedules } from './schedules';
 import { WebhookMessages } from './webhook-messages';
 
 /** The store: one set of repositories over one `Db`, whichever database that is. */
@@ -27,6 +29,8 @@ export interface Store {
   events: Events;
   logs: Logs;
   executions: Executions;
+  replays: Replays;
+  schedules: Schedules;
   webhookMessages: WebhookMessages;
   close(): Promise<void>;
 }
@@ -64,6 +68,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     events,
     logs: new Logs(db),
     executions: new Executions(db),
+    replays: new Replays(db),
+    schedules: new Schedules(db),
     webhookMessages: new WebhookMessages(db),
     // Events handed to the group commit are answered only once committed: finish them first.
     close: async () => {

@@ -1,4 +1,5 @@
 import type { Db } from './db';
+import type { RerunFrom } from './executions';
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 
@@ -10,13 +11,32 @@ export interface ExecutionLog {
   workflowId: string;
   installationId: string;
   version: number;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  status: 'queued' | 'running' | 'succeeded' | 'skipped' | 'failed';
   attempts: number;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
-  steps: Array<{ blockId: string; attempt: number; input: unknown; output: unknown; error: string | null; startedAt: string; finishedAt: string | null }>;
+  /**
+   * Each attempt's steps in order. A block whose output an attempt took from an earlier one (a
+   * retry, or a re-run from the failed block) is listed in that attempt too, `reused`, with the
+   * step it took it from (`fromAttempt`, its input, output and times): it was not called again.
+   */
+  steps: StepLog[];
+  /** The re-runs asked for, oldest first: the attempt each started at, and where it started from. */
+  reruns: Array<{ attempt: number; from: RerunFrom; replayId: string | null; requestedAt: string }>;
+}
+
+export interface StepLog {
+  blockId: string;
+  attempt: number;
+  input: unknown;
+  output: unknown;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  reused: boolean;
+  fromAttempt: number | null;
 }
 
 export interface ErrorLog {
@@ -74,6 +94,67 @@ interface ExecutionRow {
 
 const parse = (text: string | null) => (text === null ? null : (JSON.parse(text) as unknown));
 
+interface StepRow {
+  execution_id: string;
+  block_id: string;
+  attempt: number;
+  input: string | null;
+  output: string | null;
+  error: string | null;
+  started_at: number;
+  finished_at: number | null;
+}
+
+interface RerunRow {
+  execution_id: string;
+  attempt: number;
+  mode: RerunFrom;
+  replay_id: string | null;
+  requested_at: number;
+}
+
+const stepLog = (s: StepRow, attempt = Number(s.attempt)): StepLog => ({
+  blockId: s.block_id,
+  attempt,
+  input: parse(s.input),
+  output: parse(s.output),
+  error: s.error,
+  startedAt: iso(s.started_at)!,
+  finishedAt: iso(s.finished_at),
+  reused: attempt !== Number(s.attempt),
+  fromAttempt: attempt !== Number(s.attempt) ? Number(s.attempt) : null,
+});
+
+/**
+ * One execution's steps (in the order recorded) with, before the first step of each attempt, the
+ * blocks that attempt reused: the engine takes the output of every block that succeeded in an
+ * earlier attempt since the latest re-run from the start (store.executions.succeededSteps) and
+ * does not call it, so an attempt that ran a block reused each such block it did not run itself.
+ */
+function withReusedSteps(steps: StepRow[], reruns: RerunRow[]): StepLog[] {
+  const out: StepLog[] = [];
+  const seen = new Set<number>();
+  for (const step of steps) {
+    const attempt = Number(step.attempt);
+    if (!seen.has(attempt)) {
+      seen.add(attempt);
+      const floor = Math.max(0, ...reruns.filter((x) => x.mode === 'start' && Number(x.attempt) <= attempt).map((x) => Number(x.attempt)));
+      const ranNow = new Set(steps.filter((s) => Number(s.attempt) === attempt).map((s) => s.block_id));
+      // The latest success of each block in the attempts it may reuse, in the order they ran.
+      const reusable = new Map<string, StepRow>();
+      for (const s of steps) {
+        const at = Number(s.attempt);
+        if (at >= floor && at < attempt && s.error === null && s.finished_at !== null && !ranNow.has(s.block_id)) {
+          reusable.set(s.block_id, s);
+        }
+      }
+      for (const s of reusable.values()) out.push(stepLog(s, attempt));
+    }
+    out.push(stepLog(step));
+  }
+  return out;
+}
+
 /** Execution logs, error logs, analytics and their deletion (GDPR, retention). */
 export class Logs {
   constructor(private readonly db: Db) {}
@@ -106,45 +187,36 @@ export class Logs {
       [...params, limit, options.offset ?? 0],
     );
     if (rows.length === 0) return [];
-    const steps = await this.db.all<{
-      execution_id: string;
-      block_id: string;
-      attempt: number;
-      input: string | null;
-      output: string | null;
-      error: string | null;
-      started_at: number;
-      finished_at: number | null;
-    }>(
-      `SELECT * FROM steps WHERE execution_id IN (${rows.map(() => '?').join(',')}) ORDER BY started_at, attempt`,
-      rows.map((r) => r.id),
+    const ids = rows.map((r) => r.id);
+    const marks = ids.map(() => '?').join(',');
+    const steps = await this.db.all<StepRow>(`SELECT * FROM steps WHERE execution_id IN (${marks}) ORDER BY started_at, attempt`, ids);
+    const reruns = await this.db.all<RerunRow>(
+      `SELECT execution_id, attempt, mode, replay_id, requested_at FROM execution_reruns WHERE execution_id IN (${marks}) ORDER BY attempt`,
+      ids,
     );
-    return rows.map((r) => ({
-      executionId: r.id,
-      eventId: r.event_id,
-      event: r.event_name,
-      userId: r.user_id,
-      workflowId: r.workflow_id,
-      installationId: r.installation_id,
-      version: Number(r.version),
-      status: r.status,
-      attempts: Number(r.attempts),
-      createdAt: iso(r.created_at)!,
-      startedAt: iso(r.started_at),
-      finishedAt: iso(r.finished_at),
-      error: r.error,
-      steps: steps
-        .filter((s) => s.execution_id === r.id)
-        .map((s) => ({
-          blockId: s.block_id,
-          attempt: Number(s.attempt),
-          input: parse(s.input),
-          output: parse(s.output),
-          error: s.error,
-          startedAt: iso(s.started_at)!,
-          finishedAt: iso(s.finished_at),
-        })),
-    }));
+    return rows.map((r) => {
+      const own = reruns.filter((x) => x.execution_id === r.id);
+      return {
+        executionId: r.id,
+        eventId: r.event_id,
+        event: r.event_name,
+        userId: r.user_id,
+        workflowId: r.workflow_id,
+        installationId: r.installation_id,
+        version: Number(r.version),
+        status: r.status,
+        attempts: Number(r.attempts),
+        createdAt: iso(r.created_at)!,
+        startedAt: iso(r.started_at),
+        finishedAt: iso(r.finished_at),
+        error: r.error,
+        steps: withReusedSteps(
+          steps.filter((s) => s.execution_id === r.id),
+          own,
+        ),
+        reruns: own.map((x) => ({ attempt: Number(x.attempt), from: x.mode, replayId: x.replay_id, requestedAt: iso(x.requested_at)! })),
+      };
+    });
   }
 
   /**
@@ -265,7 +337,9 @@ export class Logs {
       }
     };
     const errors = await inBatches('DELETE FROM errors WHERE id IN (SELECT id FROM errors WHERE occurred_at < ? LIMIT ?)');
-    const executions = await inBatches("DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE created_at < ? AND status IN ('succeeded', 'failed') LIMIT ?)");
+    const executions = await inBatches(
+      "DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE created_at < ? AND status IN ('succeeded', 'failed', 'skipped') LIMIT ?)",
+    );
     // An event whose work is still pending stays: nothing accepted is lost to the sweep.
     const events = await inBatches(
       'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = events.id) LIMIT ?)',

@@ -240,6 +240,64 @@ const migrations: string[] = [
     updated_at BIGINT NOT NULL
   );
   `,
+  // Re-runs and bulk replays (docs/replay.md). Each re-run of an execution is kept with the attempt
+  // it starts at and whether it reuses the outputs of the blocks that succeeded before it ('failed')
+  // or runs every block again ('start'): the engine reuses steps only from the latest 'start' on,
+  // and the log marks the reused ones. A replay is a job over the failed executions its filter chose
+  // when it was made (replay_executions), requeued in batches behind a cursor, by one process at a
+  // time (its lease); at most one runs at once (the partial unique index). Failed executions are
+  // found by when they failed through a partial index that holds only them.
+  `
+  CREATE TABLE execution_reruns (
+    execution_id TEXT NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    replay_id TEXT,
+    requested_at BIGINT NOT NULL,
+    PRIMARY KEY (execution_id, attempt)
+  );
+  CREATE INDEX executions_failed ON executions(finished_at) WHERE status = 'failed';
+  CREATE TABLE replays (
+    id TEXT PRIMARY KEY,
+    filter_json TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    status TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    requeued INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    after_execution TEXT,
+    lease_owner TEXT,
+    lease_until BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    finished_at BIGINT
+  );
+  CREATE UNIQUE INDEX replays_one_running ON replays(status) WHERE status = 'running';
+  CREATE TABLE replay_executions (
+    replay_id TEXT NOT NULL REFERENCES replays(id) ON DELETE CASCADE,
+    execution_id TEXT NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+    PRIMARY KEY (replay_id, execution_id)
+  );
+  CREATE INDEX replay_executions_execution ON replay_executions(execution_id);
+  `,
+  // The schedule trigger: each active installation of a scheduled workflow has one row with its
+  // next occurrence (and the cron and time zone it was planned from). A scheduler takes a due one by
+  // moving due_at on, only from the value it read, in the transaction that records the occurrence's
+  // event: two processes cannot both take it, and a process killed halfway leaves it due.
+  `
+  CREATE TABLE schedule_states (
+    installation_id TEXT PRIMARY KEY REFERENCES installations(id) ON DELETE CASCADE,
+    spec TEXT NOT NULL,
+    due_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX schedule_states_due ON schedule_states(due_at);
+  `,
+  // A run a filter stopped ends 'skipped': finished, so the retention sweep's index holds it too.
+  `
+  DROP INDEX executions_finished;
+  CREATE INDEX executions_finished ON executions(created_at) WHERE status IN ('succeeded', 'failed', 'skipped');
+  `,
 ];
 
 /**

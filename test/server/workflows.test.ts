@@ -56,6 +56,7 @@ describe(`workflows (${storeKind})`, () => {
         ['bigcommerce-fulfillment-updated', 'bigcommerce', false, null, false],
         ['netsuite-create-invoice', 'netsuite', false, null, false],
         [SLACK, 'slack', true, 1, true],
+        ['hourly-heartbeat', 'stream-heartbeat', false, null, false],
       ]);
     });
 
@@ -301,6 +302,7 @@ describe(`workflows (${storeKind})`, () => {
         finishedAt: null,
         error: null,
         steps: [],
+        reruns: [],
         // The vendor's keys beside ours (2025-09, the default).
         stoppedAt: null,
         finished: false,

@@ -130,7 +130,13 @@ describe(`delivery through the engine (${storeKind})`, () => {
     expect(execution.attempts).toBe(2);
     expect(sink.deliveries.filter((d) => d.headers['webhook-id'] === `${executionId}_notify`)).toHaveLength(1);
     expect(sink.deliveries.filter((d) => d.headers['webhook-id'] === `${executionId}_confirm`)).toHaveLength(1);
-    expect(execution.steps.map((s: any) => `${s.blockId}#${s.attempt}`)).toEqual(['notify#1', 'confirm#1', 'confirm#2']);
+    // The retry lists the block it did not call as reused, with the attempt whose output it took.
+    expect(execution.steps.map((s: any) => `${s.blockId}#${s.attempt}${s.reused ? ` reused from #${s.fromAttempt}` : ''}`)).toEqual([
+      'notify#1',
+      'confirm#1',
+      'notify#2 reused from #1',
+      'confirm#2',
+    ]);
   });
 
   it('fails for good on a non-retriable answer, logs the error and streams it signed to the error webhook', async () => {
