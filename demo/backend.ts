@@ -27,6 +27,13 @@ export interface BackendOptions {
 
 const Ticket = z.object({ ticketName: z.string().trim().min(1), customerEmail: z.string().trim().email(), description: z.string().trim().min(1) });
 const Fulfillment = z.object({ orderId: z.union([z.string().regex(/^\d+$/, 'an order id is a number'), z.number().int().positive()]), status: z.string().trim().min(1) });
+/** The lines of every simulated order. */
+const ORDER_LINES = [
+  { sku: 'MUG-01', name: 'AcmeCo mug', quantity: 2 },
+  { sku: 'TEE-M', name: 'AcmeCo T-shirt (M)', quantity: 1 },
+  { sku: 'STK-10', name: 'Sticker pack', quantity: 3 },
+];
+
 const NewOrder = z.object({
   orderId: z.coerce
     .number()
@@ -128,6 +135,9 @@ export function demoRoutes(options: BackendOptions): (app: Hono<AppEnv>) => void
         producer: 'stores/acme-store',
       };
       const res = await fetch(`${options.selfUrl()}${hook}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+      // AcmeCo's own "Order Created" event, with the order's lines: the Heartbeat integration's
+      // order-lines workflow (a filter, then a forEach) sends each line to AcmeCo's receiver.
+      await runEvent('Order Created', { orderId: String(orderId), lineItems: ORDER_LINES });
       return c.json({ orderId, ...((await res.json()) as object) }, res.status as ContentfulStatusCode);
     });
 

@@ -131,6 +131,19 @@ describe('the AcmeCo demo (npm start)', () => {
     expect(forged.status).toBe(401);
   }, 60_000);
 
+  it('installs Heartbeat: each line of a new order reaches AcmeCo’s receiver, one signed delivery per item (a filter, then a forEach)', async () => {
+    await card('Heartbeat').getByRole('button', { name: 'Install' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Install', exact: true }).click();
+    await dialog.getByRole('heading', { name: 'Heartbeat is ready' }).waitFor();
+    await closeDone(dialog);
+
+    await page.getByRole('button', { name: 'Simulate a new BigCommerce order' }).click();
+    for (const sku of ['MUG-01', 'TEE-M', 'STK-10']) await feedItem('acmeco', `"sku": "${sku}"`).waitFor({ timeout: 5000 });
+    const lines = await page.locator('#feed li[data-destination="acmeco"]').filter({ hasText: '"sku": ' }).allTextContents();
+    expect(lines).toHaveLength(3);
+  }, 60_000);
+
   it('shows each card’s status on one line under its app name, on a desktop and on a phone', async () => {
     for (const viewport of [
       { width: 1280, height: 1000 },

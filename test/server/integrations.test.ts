@@ -56,7 +56,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
       });
       // Every block of every workflow has exactly the seed's four keys.
       const blocks = res.body.data.flatMap((i: any) => i.workflows.flatMap((w: any) => w.blocks));
-      expect(blocks).toHaveLength(10);
+      expect(blocks).toHaveLength(14);
       for (const b of blocks) expect(Object.keys(b).sort()).toEqual(['icon', 'id', 'name', 'type']);
       // An app trigger is named after its connector.
       expect(res.body.data[0].workflows[0].blocks[0]).toEqual(block('BigCommerce Trigger', 'trigger', 'bigcommerceTrigger', 'bigcommerce.svg'));
@@ -205,7 +205,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
   });
 
   describe('GET /events', () => {
-    it('lists the three demo events with their schema, JSON Schema and browser flag', async () => {
+    it('lists the four demo events with their schema, JSON Schema and browser flag', async () => {
       server = await startTestServer();
       const res = await server.request('GET', '/events');
 
@@ -214,6 +214,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
         ['Fulfillment Updated', false, ['bigcommerce-fulfillment-updated']],
         ['create_invoice', false, ['netsuite-create-invoice']],
         ['Ticket Created', true, ['slack-ticket-created']],
+        ['Order Created', false, ['order-lines']],
       ]);
       const invoice = res.body.data[1];
       expect(invoice.schema).toEqual({ id: 'String', invoiceNumber: 'String', invoiceAmount: 'Number' });

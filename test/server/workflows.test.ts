@@ -57,6 +57,7 @@ describe(`workflows (${storeKind})`, () => {
         ['netsuite-create-invoice', 'netsuite', false, null, false],
         [SLACK, 'slack', true, 1, true],
         ['hourly-heartbeat', 'stream-heartbeat', false, null, false],
+        ['order-lines', 'stream-heartbeat', false, null, false],
       ]);
     });
 
