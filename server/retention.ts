@@ -3,7 +3,7 @@ import type { Store } from './store';
 const HOUR = 60 * 60 * 1000;
 
 /**
- * Deletes logs (the lifecycle webhook's sent and failed messages with them) older than the
+ * Deletes logs (the lifecycle webhook's sent and failed messages, and finished replays, with them) older than the
  * retention period, and expired OAuth requests, now and every hour. Several processes may run it
  * at once on PostgreSQL: the deletes are idempotent, so that only costs a little work.
  */
@@ -14,10 +14,12 @@ export function startRetentionSweep(store: Store, retentionDays: number): () => 
       const deleted = await store.logs.deleteOlderThan(cutoff);
       // The lifecycle webhook's delivery log is a log too: kept as long as the others.
       const messages = await store.webhookMessages.deleteOlderThan(cutoff);
-      const total = deleted.executions + deleted.errors + deleted.events + messages;
+      // Finished bulk replays, their progress no longer of use.
+      const replays = await store.replays.deleteFinishedBefore(cutoff);
+      const total = deleted.executions + deleted.errors + deleted.events + messages + replays;
       if (total > 0) {
         console.log(
-          `retention: deleted ${deleted.executions} executions, ${deleted.errors} errors, ${deleted.events} events, ${messages} webhook messages older than ${retentionDays} days`,
+          `retention: deleted ${deleted.executions} executions, ${deleted.errors} errors, ${deleted.events} events, ${messages} webhook messages, ${replays} finished replays older than ${retentionDays} days`,
         );
       }
       await store.credentials.deleteExpiredOAuthStates(Date.now());

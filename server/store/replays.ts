@@ -139,6 +139,11 @@ export class Replays {
   }
 
   /** Stops a running replay where it is: what it requeued stays queued. `false` if it was not running. */
+  /** Deletes the replays that finished (done or cancelled) before `cutoff`, with their lists; returns how many. */
+  async deleteFinishedBefore(cutoff: number): Promise<number> {
+    return (await this.db.run("DELETE FROM replays WHERE status <> 'running' AND finished_at IS NOT NULL AND finished_at < ?", [cutoff])).changes;
+  }
+
   async cancel(replayId: string, now = Date.now()): Promise<boolean> {
     const r = await this.db.run(
       "UPDATE replays SET status = 'cancelled', finished_at = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = 'running'",

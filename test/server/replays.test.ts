@@ -179,6 +179,17 @@ describe(`bulk replay: counting and the replay job (${storeKind})`, () => {
     expect((await server.request('POST', `/executions/replay/${res.body.replayId}/cancel`)).status).toBe(409);
   });
 
+  it('deletes finished replays past the log retention, and keeps a running one', async () => {
+    const done = await server.request('POST', '/executions/replay', { body: { filter: { error: 'no such error' } } });
+    const running = await server.request('POST', '/executions/replay', { body: { filter: {} } });
+    expect(running.body.status).toBe('running');
+    const replays = server.services.store.replays;
+    expect(await replays.deleteFinishedBefore(Date.now() - 60_000)).toBe(0);
+    expect(await replays.deleteFinishedBefore(Date.now() + 60_000)).toBe(1);
+    expect((await server.request('GET', `/executions/replay/${done.body.replayId}`)).status).toBe(404);
+    expect((await server.request('GET', `/executions/replay/${running.body.replayId}`)).body.status).toBe('running');
+  });
+
   it('answers 400 naming the field for a bad filter, dryRun or from, and 404 for an unknown workflow, user or replay', async () => {
     const bad = async (body: unknown, path: string, message?: string) => {
       const res = await server.request('POST', '/executions/replay', { body });
