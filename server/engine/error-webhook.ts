@@ -2,18 +2,9 @@ import { blockKind, findBlock } from '../blocks';
 import type { Store } from '../store';
 import type { ErrorNotice } from '../store/logs';
 import type { HttpClient } from './http';
-import { DueLoop, trySignedDelivery } from './signed-delivery';
+import { DueLoop, trySignedDelivery, type SignedSenderOptions } from './signed-delivery';
 
-export interface ErrorNotifierOptions {
-  url: string;
-  secret: string;
-  /** Delay before each try after the first (RETRY_SCHEDULE, as for blocks); its length is the number of retries. */
-  retrySchedule: number[];
-  /** How long a try holds its notice (EXECUTION_LEASE_MS): a process killed mid-try leaves it to be sent again after that. */
-  leaseMs: number;
-  /** How often to look for due notices when nothing wakes it. */
-  pollMs?: number;
-}
+export type ErrorNotifierOptions = SignedSenderOptions;
 
 /** Notices taken at a time; a full batch makes it look again at once. */
 const BATCH = 20;

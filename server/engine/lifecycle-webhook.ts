@@ -1,21 +1,11 @@
 import { safeUrl, type HttpClient } from './http';
 import type { Store } from '../store';
 import type { ClaimedMessage } from '../store/webhook-messages';
-import { DueLoop, trySignedDelivery } from './signed-delivery';
+import { DueLoop, trySignedDelivery, type SignedSenderOptions } from './signed-delivery';
 
-export interface LifecycleSenderOptions {
-  /** ALLOY_EVENTS_WEBHOOK_URL. */
-  url: string;
-  /** The ISV's webhook secret, the one every delivery is signed with. */
-  secret: string;
-  /** Delay before each try after the first (RETRY_SCHEDULE); its length is the number of retries. */
-  retrySchedule: number[];
-  /** How long a try holds its message (EXECUTION_LEASE_MS): a process killed mid-try leaves it to be sent again after that. */
-  leaseMs: number;
+export interface LifecycleSenderOptions extends SignedSenderOptions {
   /** How long the endpoint may fail, with no success, before it is disabled (ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS). */
   disableAfterMs: number;
-  /** How often to look for due messages. */
-  pollMs?: number;
 }
 
 /** Messages taken at a time; a full batch makes it look again at once. */

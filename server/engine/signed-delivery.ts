@@ -3,6 +3,20 @@ import { NonRetriableError } from './errors';
 import type { HttpClient } from './http';
 import { signedHeaders } from './webhook-signature';
 
+/** What a sender of signed deliveries to one ISV endpoint is told: where, signed how, retried how. */
+export interface SignedSenderOptions {
+  /** The ISV's endpoint (ALLOY_ERROR_WEBHOOK_URL, ALLOY_EVENTS_WEBHOOK_URL). */
+  url: string;
+  /** The ISV's webhook secret, the one every delivery is signed with. */
+  secret: string;
+  /** Delay before each try after the first (RETRY_SCHEDULE, as for blocks); its length is the number of retries. */
+  retrySchedule: number[];
+  /** How long a try holds its item (EXECUTION_LEASE_MS): a process killed mid-try leaves it to be sent again after that. */
+  leaseMs: number;
+  /** How often to look for due items when nothing wakes the sender. */
+  pollMs?: number;
+}
+
 /**
  * One try of a signed delivery to the ISV (the error webhook's notices, the lifecycle messages):
  * POSTs `body` with Standard Webhooks headers under `id` (the same at every try, so the receiver
