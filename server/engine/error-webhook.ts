@@ -18,37 +18,17 @@ const BATCH = 20;
  * PostgreSQL several take notices at once without taking the same one. The send and retry rules
  * are the lifecycle webhook's too (signed-delivery.ts).
  */
-export class ErrorNotifier {
-  private readonly loop: DueLoop<ErrorNotice>;
-
+export class ErrorNotifier extends DueLoop<ErrorNotice> {
   constructor(
     private readonly store: Store,
     private readonly http: HttpClient,
     private readonly options: ErrorNotifierOptions,
   ) {
-    this.loop = new DueLoop(
-      'error webhook',
-      () => this.store.logs.claimErrorNotices(BATCH, this.options.leaseMs),
-      (n) => this.send(n),
-      {
-        batch: BATCH,
-        pollMs: options.pollMs,
-      },
-    );
+    super('error webhook', { batch: BATCH, pollMs: options.pollMs });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  /** A failure was just recorded: look now instead of at the next poll. */
-  wake(): void {
-    this.loop.wake();
-  }
-
-  /** Stops taking notices, and waits for the tries under way. */
-  async stop(): Promise<void> {
-    await this.loop.stop();
+  protected claim(): Promise<ErrorNotice[]> {
+    return this.store.logs.claimErrorNotices(BATCH, this.options.leaseMs);
   }
 
   /**
@@ -76,7 +56,7 @@ export class ErrorNotifier {
   }
 
   /** One try of a notice; resolves with when its next try is due (null: none). */
-  private async send(notice: ErrorNotice): Promise<number | null> {
+  protected async send(notice: ErrorNotice): Promise<number | null> {
     const id = `err_${notice.id}`;
     const body = JSON.stringify({ type: 'workflow.error', data: notice.data });
     const { url, secret, retrySchedule } = this.options;

@@ -22,40 +22,21 @@ const BATCH = 20;
  * failing for ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS is disabled: messages are then stored, not
  * sent, until the ISV enables it again.
  */
-export class LifecycleWebhookSender {
-  private readonly loop: DueLoop<ClaimedMessage>;
-
+export class LifecycleWebhookSender extends DueLoop<ClaimedMessage> {
   constructor(
     private readonly store: Store,
     private readonly http: HttpClient,
     private readonly options: LifecycleSenderOptions,
   ) {
-    this.loop = new DueLoop(
-      'lifecycle webhook',
-      () => store.webhookMessages.claim(options.url, BATCH, options.leaseMs),
-      (m) => this.send(m),
-      {
-        batch: BATCH,
-        pollMs: options.pollMs,
-      },
-    );
+    super('lifecycle webhook', { batch: BATCH, pollMs: options.pollMs });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  /** Messages became due (stored, redelivered, the endpoint enabled): look now. */
-  wake(): void {
-    this.loop.wake();
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
+  protected claim(): Promise<ClaimedMessage[]> {
+    return this.store.webhookMessages.claim(this.options.url, BATCH, this.options.leaseMs);
   }
 
   /** One try of a message; resolves with when its next try is due (null: none). */
-  private async send(message: ClaimedMessage): Promise<number | null> {
+  protected async send(message: ClaimedMessage): Promise<number | null> {
     const { url, secret, retrySchedule, disableAfterMs } = this.options;
     // The timestamp is when the change happened (the message was stored), the same at every try.
     const body = JSON.stringify({ type: message.type, timestamp: new Date(message.createdAt).toISOString(), data: message.data });

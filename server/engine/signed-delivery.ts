@@ -48,12 +48,12 @@ export async function trySignedDelivery(
 }
 
 /**
- * The loop of a sender of due deliveries: takes a batch (`claim`), tries each (`send`, which
+ * The loop a sender of due deliveries extends: takes a batch (`claim`), tries each (`send`, which
  * resolves with when that one's next try is due, or null), and sleeps until the soonest of those
  * or the next poll, unless woken. A full batch makes it take again at once. A store that cannot be
  * read is said once, not at every poll.
  */
-export class DueLoop<T> {
+export abstract class DueLoop<T> {
   private stopped = true;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -62,10 +62,13 @@ export class DueLoop<T> {
 
   constructor(
     private readonly name: string,
-    private readonly claim: () => Promise<T[]>,
-    private readonly send: (item: T) => Promise<number | null>,
-    private readonly options: { batch: number; pollMs?: number },
+    private readonly loopOptions: { batch: number; pollMs?: number },
   ) {}
+
+  /** Takes a batch of what is due, each held for a while (its lease). */
+  protected abstract claim(): Promise<T[]>;
+  /** One try of an item; resolves with when its next try is due (null: none). */
+  protected abstract send(item: T): Promise<number | null>;
 
   start(): void {
     if (!this.stopped) return;
@@ -100,10 +103,10 @@ export class DueLoop<T> {
       }
       // A retry due before the next poll is taken when it is due, not at the poll.
       const retries = await Promise.all(items.map((item) => this.send(item)));
-      if (items.length === this.options.batch || this.woken) continue;
+      if (items.length === this.loopOptions.batch || this.woken) continue;
       const soonest = Math.min(...retries.filter((at) => at !== null));
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, Math.min(this.options.pollMs ?? 1000, soonest - Date.now())));
+        const timer = setTimeout(resolve, Math.max(0, Math.min(this.loopOptions.pollMs ?? 1000, soonest - Date.now())));
         timer.unref();
         this.wakeUp = () => (clearTimeout(timer), resolve());
       });

@@ -72,7 +72,7 @@ interface CredentialRow {
   app: string;
   type: string;
   secret: string;
-  status: CredentialStatus | 'ok';
+  status: CredentialStatus;
   display_name: string | null;
   last_error: string | null;
   last_error_at: number | null;
@@ -88,7 +88,7 @@ const toCredential = (r: CredentialRow): Credential => ({
   app: r.app,
   type: r.type,
   // A refresh whose lease ran out (its process died) left nothing under way.
-  status: r.status === 'ok' ? 'healthy' : r.status === 'refreshing' && Number(r.refresh_until) < Date.now() ? 'healthy' : r.status,
+  status: r.status === 'refreshing' && Number(r.refresh_until) < Date.now() ? 'healthy' : r.status,
   displayName: r.display_name ?? null,
   lastError: r.last_error ?? null,
   lastErrorAt: r.last_error_at === null || r.last_error_at === undefined ? null : new Date(Number(r.last_error_at)).toISOString(),
@@ -111,16 +111,6 @@ export interface NewCredential {
 /** Credentials; `secret` is already encrypted by the caller. Every query is scoped to one user. */
 export class Credentials {
   constructor(private readonly db: Db) {}
-
-  async create(input: NewCredential): Promise<Credential> {
-    const now = Date.now();
-    const row = await this.db.get<CredentialRow>(
-      `INSERT INTO credentials (id, user_id, app, type, secret, status, display_name, expires_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'healthy', ?, ?, ?, ?) RETURNING *`,
-      [newId(), input.userId, input.app, input.type, input.secret, input.displayName ?? null, input.expiresAt ?? null, now, now],
-    );
-    return toCredential(row!);
-  }
 
   /**
    * Creates a credential unless the user already has `maxPerApp` for its app; then undefined.
@@ -235,7 +225,7 @@ export class Credentials {
     const row = await this.db.get<CredentialRow>(
       `UPDATE credentials SET status = 'refreshing', refresh_until = ?
         WHERE user_id = ? AND id = ? AND type = 'oauth2' AND expires_at IS NOT NULL AND expires_at <= ?
-          AND (status IN ('healthy', 'ok') OR (status = 'refreshing' AND refresh_until < ?))
+          AND (status = 'healthy' OR (status = 'refreshing' AND refresh_until < ?))
         RETURNING *`,
       [now + leaseMs, userId, credentialId, staleBefore, now],
     );
@@ -258,7 +248,7 @@ export class Credentials {
   /** OAuth credentials whose token expires before `before`, healthy and with no refresh under way: for the sweep that refreshes ahead. */
   async expiring(before: number, limit: number): Promise<Array<{ userId: string; credentialId: string }>> {
     const rows = await this.db.all<{ id: string; user_id: string }>(
-      "SELECT id, user_id FROM credentials WHERE expires_at IS NOT NULL AND expires_at <= ? AND type = 'oauth2' AND status IN ('healthy', 'ok', 'refreshing') ORDER BY expires_at LIMIT ?",
+      "SELECT id, user_id FROM credentials WHERE expires_at IS NOT NULL AND expires_at <= ? AND type = 'oauth2' AND status IN ('healthy', 'refreshing') ORDER BY expires_at LIMIT ?",
       [before, limit],
     );
     return rows.map((r) => ({ userId: r.user_id, credentialId: r.id }));
