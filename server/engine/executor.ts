@@ -1,4 +1,4 @@
-import { MAX_JSON_DEPTH, rejectUnstorable } from '../api';
+import { MAX_JSON_DEPTH, rejectUnstorable } from '../json-limits';
 import { blockKind, type Block } from '../blocks';
 import { SkipRun, type ActionEnvironment } from '../blocks/types';
 import type { ConnectorSettings } from '../connectors/types';

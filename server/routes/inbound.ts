@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { MAX_JSON_DEPTH, param, readJson, rejectUnstorable, type Api, type AppEnv } from '../api';
+import { param, readJson, type Api, type AppEnv } from '../api';
+import { MAX_JSON_DEPTH, rejectUnstorable } from '../json-limits';
 import { ApiError, validationError } from '../errors';
 import type { Services } from '../domain/context';
 import { runInstallation } from '../domain/triggers';
