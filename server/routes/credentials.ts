@@ -8,7 +8,7 @@ import { createCredential } from '../domain/installing';
 import { tellCredentialDeleted } from '../domain/lifecycle';
 import { requireUser } from '../domain/users';
 import { absoluteUrl } from '../domain/views';
-import { STATE_TTL_MS, startOAuthLink } from '../engine/oauth';
+import { STATE_TTL_MS, startOAuthLink } from '../domain/oauth';
 import * as S from '../schemas';
 import { oauthBaseUrl } from './oauth';
 

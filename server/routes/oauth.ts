@@ -9,7 +9,7 @@ import type { Config } from '../config';
 import { ApiError, isStoreUnavailable } from '../errors';
 import type { Services } from '../domain/context';
 import { NonRetriableError, RetryAfterError } from '../engine/errors';
-import { STATE_TTL_MS, authorizationUrl, completeOAuth, openOAuthLink, startOAuth } from '../engine/oauth';
+import { STATE_TTL_MS, authorizationUrl, completeOAuth, openOAuthLink, startOAuth } from '../domain/oauth';
 import type { PendingOAuth } from '../store/credentials';
 
 const StartBody = z.object({
