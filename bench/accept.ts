@@ -39,7 +39,7 @@ export const ROUND_SECONDS = 4;
  * steady), and the rounds are to compare steady states.
  */
 const TARGET_WARMUP_SECONDS = 15;
-/** Targets from issue 6. */
+/** The accept path's targets. */
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 10;
 
@@ -200,7 +200,7 @@ const sum = (loads: LoadResult[], field: 'ok2xx' | 'non2xx' | 'errors' | 'timeou
 /** `median (round 1, round 2, …)`. */
 export const perRound = (values: number[], format: (n: number) => string) => `${format(median(values))} (rounds: ${values.map(format).join(', ')})`;
 
-/** Reference points measured on this kind of machine (issue 6). */
+/** Reference points measured on this kind of machine. */
 const reference = {
   bare: { rps: 'about 57 k req/s', latency: 'p99 2 ms' },
   SQLite: {

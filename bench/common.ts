@@ -100,7 +100,7 @@ export async function installSlack(url: string, username = 'bench'): Promise<str
   return userId;
 }
 
-/** The seed's "Ticket Created" event (README, "The API"). */
+/** The seed's "Ticket Created" event (docs/api.md, "Running an event"). */
 export const seedBody = (userId: string) =>
   JSON.stringify({ event: 'Ticket Created', userId, data: { ticketName: 'Printer on fire', customerEmail: 'a@b.co', description: 'Help' } });
 

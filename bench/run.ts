@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: issue 6's benchmarks, each figure measured in the same run as its reference.
+ * `npm run bench`: the benchmarks, each figure measured in the same run as its reference.
  *
  * 1. accept    (bench/accept.ts)    POST /run/event against bare Hono; kill -9 under load.
  * 2. delivery  (bench/delivery.ts)  accept → arrival at a Stream Data sink at 1 k events/s; flat-out delivery rate.
@@ -10,7 +10,8 @@
  * SQLite always; PostgreSQL when DATABASE_URL or TEST_DATABASE_URL is set (each run in a schema of
  * its own, dropped after). Load comes from autocannon in a process of its own on 127.0.0.1.
  * `npm run bench -- accept growth` runs only those sections and prints their table; a full run
- * also writes it to bench/RESULTS.md.
+ * also writes it to bench/RESULTS.md, keeping the hand-written sections after the table (from its
+ * first `## ` heading on: the widget's own run, history and notes).
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,7 +29,7 @@ const SECTIONS = ['accept', 'delivery', 'growth', 'scale-out', 'widget'] as cons
 type Section = (typeof SECTIONS)[number];
 
 function table(rows: Row[]): string {
-  const header = ['figure', 'measured', 'reference (issue 6)', 'target', ''];
+  const header = ['figure', 'measured', 'reference', 'target', ''];
   const line = (cells: string[]) => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
@@ -93,7 +94,10 @@ async function main() {
   ].join('\n');
   console.log('\n' + md);
   if (sections.size === SECTIONS.length) {
-    fs.writeFileSync(path.join(root, 'bench/RESULTS.md'), md);
+    const file = path.join(root, 'bench/RESULTS.md');
+    const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const kept = previous.indexOf('\n## ');
+    fs.writeFileSync(file, kept === -1 ? md : `${md}\n${previous.slice(kept + 1)}`);
     console.log('written to bench/RESULTS.md');
   }
 }

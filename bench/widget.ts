@@ -1,6 +1,6 @@
 /**
- * Issue 6, item 5 "Widget", and issue 23 (the widget in two bundles, docs/widget.md): what
- * `npm run bench` measures of the widget. `npx tsx bench/widget.ts` prints these rows alone (with
+ * The widget's benchmark (the widget in two bundles, docs/widget.md): what `npm run bench`
+ * measures of the widget. `npx tsx bench/widget.ts` prints these rows alone (with
  * the date and the machine); bench/run.ts puts them in its table.
  *
  * 1. Size, gzip level 9 (`gzipSize` of build/widget-checks.ts), of what `npx tsx build/widget.ts`
@@ -672,7 +672,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   const load = () => os.loadavg()[0]!.toFixed(2);
   const loadBefore = load();
   const rows = await widgetRows();
-  const header = ['figure', 'measured', 'reference (issue 6)', 'target', ''];
+  const header = ['figure', 'measured', 'reference', 'target', ''];
   const line = (cells: string[]) => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
   console.log(
     `\n\`npx tsx bench/widget.ts\`: ${date} · ${machine} · load average (1 min) ${loadBefore} before, ${load()} after · the host page, the server and Chromium on this machine, over loopback`,

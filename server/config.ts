@@ -27,7 +27,7 @@ const perSecond = (fallback: string) =>
     .transform((v) => (/off/i.test(v) ? 0 : Number(v)));
 const burst = z.coerce.number().int().min(1, 'at least 1 request').optional();
 
-/** Every environment variable the server reads, with its default. README.md lists them. */
+/** Every environment variable the server reads, with its default. docs/configuration.md lists them. */
 export const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),

@@ -8,7 +8,7 @@ import { createUser, userToken } from '../helpers/server';
 import { forms } from '../widget/definitions';
 
 const AXE = path.resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js');
-/** docs/screenshots/ (the README shows it) with UPDATE_SCREENSHOTS=1, else the run's temporary folder. */
+/** docs/screenshots/ (docs/theming.md shows it) with UPDATE_SCREENSHOTS=1, else the run's temporary folder. */
 const darkScreenshot = process.env.UPDATE_SCREENSHOTS ? path.resolve(import.meta.dirname, '../../docs/screenshots/widget-dark.png') : path.join(screenshotDir, 'widget-dark.png');
 
 /**

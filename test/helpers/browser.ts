@@ -11,8 +11,8 @@ import { startTestServer, type TestServer } from './server';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
- * Where the browser tests save their screenshots: the committed test/e2e/screenshots/ (the README
- * shows two) with UPDATE_SCREENSHOTS=1, otherwise a temporary folder, so a test run leaves the
+ * Where the browser tests save their screenshots: the committed test/e2e/screenshots/ (README and
+ * docs/widget.md show them) with UPDATE_SCREENSHOTS=1, otherwise a temporary folder, so a test run leaves the
  * working tree as it was.
  */
 export const screenshotDir = process.env.UPDATE_SCREENSHOTS

@@ -6,7 +6,7 @@ import { createUser, startTestServer, storeKind, userToken, type TestServer } fr
 
 type Res = Awaited<ReturnType<TestServer['request']>>;
 
-/** Just under the 1 MiB body limit: what the security review stored twenty times over (issue 25). */
+/** Just under the 1 MiB body limit: what the security review stored twenty times over. */
 const NEAR_BODY_LIMIT = 1_000_000;
 const NETSUITE = { accountId: 'A', consumerKey: 'k', consumerSecret: 's', tokenId: 't', tokenSecret: 'ts' };
 

@@ -92,7 +92,7 @@ const UNDOCUMENTED: Operation[] = (
   ] as Operation[]
 ).map((op) => ({ ...op, undocumented: true }));
 
-/** Every error code the API documents (README "Errors", server/errors.ts). */
+/** Every error code the API documents (docs/api.md "Errors", server/errors.ts). */
 const ERROR_CODES = [
   'invalid_request',
   'invalid_json',
