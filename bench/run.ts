@@ -6,6 +6,7 @@
  * 3. growth    (bench/growth.ts)    accept p99 with 1 k, 100 k, 1 M installations.
  * 4. scale-out (bench/scale-out.ts) PostgreSQL, 1 worker process vs 2.
  * 5. widget    (bench/widget.ts)    loader, UI and locale gzip bytes beside the peers'; Alloy.install → interactive modal, cold and preloaded.
+ * 6. fairness  (bench/fairness.ts)  user A floods 5,000 events, user B sends one: B's accept → start, in ms and in A's executions.
  *
  * SQLite always; PostgreSQL when DATABASE_URL or TEST_DATABASE_URL is set (each run in a schema of
  * its own, dropped after). Load comes from autocannon in a process of its own on 127.0.0.1.
@@ -20,12 +21,13 @@ import path from 'node:path';
 import { accept, acceptRows, CONNECTIONS, ROUND_SECONDS, ROUNDS } from './accept';
 import type { Row, StoreKind } from './common';
 import { delivery, deliveryRows, type DeliveryResult } from './delivery';
+import { fairnessRows, fairnessRuns, type FairnessResult } from './fairness';
 import { growth, growthRows, type GrowthResult } from './growth';
 import { killAll, root } from './process';
 import { scaleOut, scaleOutRows } from './scale-out';
 import { requireChromium, widgetRows } from './widget';
 
-const SECTIONS = ['accept', 'delivery', 'growth', 'scale-out', 'widget'] as const;
+const SECTIONS = ['accept', 'delivery', 'growth', 'scale-out', 'widget', 'fairness'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function table(rows: Row[]): string {
@@ -76,6 +78,12 @@ async function main() {
     console.log('5. widget');
     rows.push(...(await widgetRows()));
   }
+  if (sections.has('fairness')) {
+    console.log('6. fairness');
+    const results: FairnessResult[] = [];
+    for (const kind of stores) results.push(...(await fairnessRuns(kind, pgUrl)));
+    rows.push(...fairnessRows(results));
+  }
 
   const md = [
     '# Benchmark results',
@@ -87,6 +95,7 @@ async function main() {
       `our server with \`WORKERS=off\` and the bare reference a Hono JSON endpoint on @hono/node-server (\`bench/bare-hono.ts\`), all running at once and loaded in turns: ${ROUNDS} rounds of ${ROUND_SECONDS} s, bare then each store, each ratio the median of its rounds' (a shared VM drifts over minutes; interleaved, the drift is under both sides of a ratio). ` +
       'Delivery: a Stream Data workflow posting to a sink on loopback, executions run in the server process. ' +
       "Growth: a server on a store of each size (users with one installation each, seeded in bulk with SQL), all running at once, warmed up, then loaded in turns as in the accept rounds, each size getting the same load (so its events and executions grow alike); the factor is the median of the rounds' (p99 at the largest / p99 at the smallest). Scale-out: `npm run worker` processes draining a queue filled beforehand. " +
+      "Fairness: user A's 5,000 events sent through the API 50 at a time, then user B's one, the Stream Data sink answering in 5 ms; B's times from its execution's `created_at` and `started_at` and the sink's arrival. " +
       (pgUrl ? '' : 'PostgreSQL was skipped (no DATABASE_URL / TEST_DATABASE_URL).'),
     '',
     table(rows),

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { readJson, type AppEnv } from '../server/api';
 import { verifyWebhook } from '../server/engine/webhook-signature';
 import { ApiError, validationError } from '../server/errors';
-import type { Feed } from './fakes';
+import type { DemoFakes, Feed } from './fakes';
 import { reactDemoRoutes } from './react-routes';
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
@@ -23,6 +23,8 @@ export interface BackendOptions {
   webhookSecret: string;
   /** Where this server listens (known once it does): the backend calls the API there over HTTP. */
   selfUrl(): string;
+  /** A new order in the demo's fake BigCommerce store, which sends its webhooks; absent with a real BigCommerce. */
+  createOrder?: DemoFakes['createOrder'];
 }
 
 const Ticket = z.object({ ticketName: z.string().trim().min(1), customerEmail: z.string().trim().email(), description: z.string().trim().min(1) });
@@ -33,14 +35,8 @@ const ORDER_LINES = [
   { sku: 'TEE-M', name: 'AcmeCo T-shirt (M)', quantity: 1 },
   { sku: 'STK-10', name: 'Sticker pack', quantity: 3 },
 ];
-
-const NewOrder = z.object({
-  orderId: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(() => 200 + Math.floor(Math.random() * 800)),
-});
+/** What the demo store charges for each (the order BigCommerce's webhook points at carries them). */
+const PRICES: Record<string, number> = { 'MUG-01': 12, 'TEE-M': 25, 'STK-10': 4 };
 
 async function parse<S extends z.ZodType>(schema: S, value: unknown): Promise<z.output<S>> {
   const parsed = schema.safeParse(value ?? {});
@@ -118,27 +114,24 @@ export function demoRoutes(options: BackendOptions): (app: Hono<AppEnv>) => void
       return c.json(res.body, res.status as ContentfulStatusCode);
     });
 
-    // A new order in the demo store: BigCommerce's store/order/created webhook to the installation's URL.
+    // A new order in the demo store: the fake BigCommerce sends its store/order/created webhook to
+    // each installation subscribed to it (the app trigger subscribed when BigCommerce was installed).
     app.post('/demo/orders', async (c) => {
-      const { orderId } = await parse(NewOrder, await readJson(c));
+      if (!options.createOrder) throw new ApiError(409, 'conflict', "Orders are simulated in the demo's own fake BigCommerce only (BIGCOMMERCE_API_URL is set)");
       await ensureUser();
-      const { data } = await ok('GET', `/installations?userId=${DEMO_USER}`);
-      const installation = (data as Array<{ workflowId: string; active: boolean; webhookUrl: string | null }>).find((i) => i.workflowId === 'bigcommerce-order-created');
-      if (!installation?.webhookUrl) throw new ApiError(409, 'conflict', 'Install BigCommerce (its "new order" workflow) first');
-      const hook = `/hooks/${installation.webhookUrl.split('/hooks/')[1]}`;
-      const payload = {
-        scope: 'store/order/created',
-        store_id: '1001',
-        data: { type: 'order', id: orderId },
-        hash: `demo${orderId}`,
-        created_at: Math.floor(Date.now() / 1000),
-        producer: 'stores/acme-store',
-      };
-      const res = await fetch(`${options.selfUrl()}${hook}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+      const { order, deliveries } = await options.createOrder(ORDER_LINES.map((line) => ({ ...line, price: PRICES[line.sku] })));
+      const [delivery] = deliveries;
+      if (!delivery) throw new ApiError(409, 'conflict', 'Install BigCommerce (its "new order" workflow) first; it subscribes to new orders as it is installed');
       // AcmeCo's own "Order Created" event, with the order's lines: the Heartbeat integration's
       // order-lines workflow (a filter, then a forEach) sends each line to AcmeCo's receiver.
-      await runEvent('Order Created', { orderId: String(orderId), lineItems: ORDER_LINES });
-      return c.json({ orderId, ...((await res.json()) as object) }, res.status as ContentfulStatusCode);
+      await runEvent('Order Created', { orderId: String(order.id), lineItems: ORDER_LINES });
+      let answer: unknown = {};
+      try {
+        answer = JSON.parse(delivery.answer);
+      } catch {
+        // not JSON: nothing to add
+      }
+      return c.json({ orderId: order.id, ...(answer as object) }, (delivery.status || 502) as ContentfulStatusCode);
     });
 
     // AcmeCo's Stream Data receiver: only deliveries signed with the webhook secret are taken.
@@ -152,7 +145,8 @@ export function demoRoutes(options: BackendOptions): (app: Hono<AppEnv>) => void
       } catch {
         // keep the text
       }
-      const order = (json as { data?: { id?: unknown } })?.data?.id;
+      // The app trigger's event: the order BigCommerce's webhook pointed at, fetched, with its products and the payload.
+      const order = (json as { order?: { id?: unknown } })?.order?.id ?? (json as { data?: { id?: unknown } })?.data?.id;
       feed.add('acmeco', order !== undefined ? `New AcmeCo record for BigCommerce order ${String(order)}` : body.slice(0, 120), {
         webhookId: headers['webhook-id'],
         verified: true,

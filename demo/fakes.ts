@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startFakeBigCommerce, ORDER_STATUSES } from './fakes/bigcommerce';
+import { startFakeBigCommerce, ORDER_STATUSES, type FakeBigCommerce, type FakeOrderLine } from './fakes/bigcommerce';
 import { startSink } from './fakes/sink';
 import { startFakeSlack } from './fakes/slack';
 
@@ -50,6 +50,8 @@ export interface DemoFakes {
   /** The fake Slack's OAuth app, for SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_OAUTH_URL. */
   slackOAuth: { clientId: string; clientSecret: string; authorizeUrl: string };
   bigcommerceUrl: string;
+  /** A new order in the demo store: the fake BigCommerce sends its store/order/created webhook to each subscribed installation. */
+  createOrder(lines: FakeOrderLine[]): ReturnType<FakeBigCommerce['createOrder']>;
   sinkUrl: string;
   close(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function startFakes(feed: Feed): Promise<DemoFakes> {
     slackUrl: slack.url,
     slackOAuth: { ...oauth, authorizeUrl: slack.authorizeUrl },
     bigcommerceUrl: bigcommerce.url,
+    createOrder: (lines) => bigcommerce.createOrder(DEMO_STORE.storeHash, lines, { firstName: 'Avery', lastName: 'Shopper', email: 'avery@example.com' }),
     sinkUrl: sink.url,
     close: async () => {
       await Promise.all([slack.close(), bigcommerce.close(), sink.close()]);

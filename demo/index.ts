@@ -45,6 +45,8 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
       demoRoutes({
         feed,
         ...secrets,
+        // Orders are simulated in the fake store only: a real one makes its own.
+        createOrder: usesFake.bigcommerce ? fakes.createOrder : undefined,
         selfUrl: () => {
           if (!selfUrl) throw new Error('The demo backend was used before the server listened');
           return selfUrl;

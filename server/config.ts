@@ -60,6 +60,8 @@ export const EnvSchema = z.object({
   LOG_RETENTION_DAYS: z.coerce.number().positive().default(60),
   WORKERS: z.enum(['on', 'off']).default('on'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  /** The most executions of one user running at once, across all processes; default half of WORKER_CONCURRENCY, rounded up (see loadConfig). */
+  USER_CONCURRENCY: z.coerce.number().int('must be a whole number').min(1, 'at least 1 execution').max(1000).optional(),
   EXECUTION_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
   OAUTH_REFRESH_AHEAD_MS: z.coerce.number().int().min(0).default(600_000),
   RETRY_SCHEDULE: z
@@ -67,6 +69,8 @@ export const EnvSchema = z.object({
     .regex(/^\d+(,\d+)*$/, 'comma-separated delays in milliseconds, e.g. 1000,5000,30000')
     .default('1000,5000,30000,120000,600000'),
   RETRY_AFTER_MAX_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** `off`: actions call their app whenever they run, ignoring the pace their connector declares (Slack's message a second per channel). */
+  CONNECTOR_THROTTLES: z.enum(['on', 'off']).default('on'),
   /** Executions a bulk replay queues again per second, across all processes (docs/replay.md). */
   REPLAY_RATE_PER_SECOND: z.coerce.number().int().min(1, 'at least 1 execution per second').max(10_000).default(50),
   HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
@@ -123,6 +127,8 @@ export interface Config {
   /** Run workers inside this server process (the embedded default). */
   workers: boolean;
   workerConcurrency: number;
+  /** The most executions of one user running at once, counted across every process on the store; undefined: no cap beyond the worker's slots. */
+  userConcurrency: number | undefined;
   leaseMs: number;
   /**
    * OAuth tokens that expire within this window are refreshed ahead by a sweep beside each
@@ -134,6 +140,8 @@ export interface Config {
   retrySchedule: number[];
   /** The longest a destination's Retry-After can hold back a retry. */
   retryAfterMaxMs: number;
+  /** Whether actions keep the pace their connector declares (server/engine/throttle.ts); 429 holds apply either way. */
+  connectorThrottles: boolean;
   /** Executions a bulk replay queues again per second (one process works a replay at a time). */
   replayRatePerSecond: number;
   httpTimeoutMs: number;
@@ -204,10 +212,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logRetentionDays: e.LOG_RETENTION_DAYS,
     workers: e.WORKERS === 'on',
     workerConcurrency: e.WORKER_CONCURRENCY,
+    // Half a worker's slots by default: one user's backlog leaves the other half to everyone else,
+    // so another user's event starts at once instead of after one of the busy user's executions,
+    // while a user alone (a small deployment, a single tenant) still gets half the worker. A
+    // quarter would leave others more but a lone user only a quarter of the worker's slots.
+    userConcurrency: e.USER_CONCURRENCY,
     leaseMs: e.EXECUTION_LEASE_MS,
     refreshAheadMs: e.OAUTH_REFRESH_AHEAD_MS,
     retrySchedule: e.RETRY_SCHEDULE.split(',').map(Number),
     retryAfterMaxMs: e.RETRY_AFTER_MAX_MS,
+    connectorThrottles: e.CONNECTOR_THROTTLES === 'on',
     replayRatePerSecond: e.REPLAY_RATE_PER_SECOND,
     httpTimeoutMs: e.HTTP_TIMEOUT_MS,
     httpMaxResponseBytes: e.HTTP_MAX_RESPONSE_BYTES,

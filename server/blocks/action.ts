@@ -59,13 +59,24 @@ export const action = defineBlock({
       throw new NonRetriableError(`Block "${block.id}": invalid input for ${connector.name} ${block.action} — ${why}`);
     }
     const { actions } = ctx;
-    return action.run(parsed.data, {
-      http: actions.http,
-      credential: actions.credential?.app === connector.id ? actions.credential.data : undefined,
-      // Stable across retries, and one per forEach item (the step id names it), so a destination can drop duplicates.
-      deliveryId: `${actions.executionId}_${ctx.stepId}`,
-      signingSecrets: await actions.signingSecrets(block),
-      settings: actions.settings,
-    });
+    const credential = actions.credential?.app === connector.id ? actions.credential : undefined;
+    const signingSecrets = await actions.signingSecrets(block);
+    // Its connection's hold and its throttle's turn, waited for or deferred (server/engine/throttle.ts).
+    const call = { connector: connector.id, action: block.action, throttle: action.throttle, input: parsed.data, credential, executionId: actions.executionId, stepId: ctx.stepId };
+    await actions.gate?.beforeCall(call);
+    try {
+      return await action.run(parsed.data, {
+        http: actions.http,
+        credential: credential?.data,
+        // Stable across retries, and one per forEach item (the step id names it), so a destination can drop duplicates.
+        deliveryId: `${actions.executionId}_${ctx.stepId}`,
+        signingSecrets,
+        settings: actions.settings,
+      });
+    } catch (err) {
+      // A hold that cannot be written (the store is down) is lost; the failure is what the executor must see.
+      await actions.gate?.failed(call, err).catch(() => undefined);
+      throw err;
+    }
   },
 });

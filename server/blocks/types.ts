@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ConnectorSettings } from '../connectors/types';
 import type { HttpClient } from '../engine/http';
 import type { TemplateScope } from '../engine/template';
+import type { ConnectionGate } from '../engine/throttle';
 import type { ActionBlock } from './action';
 import type { Block } from './index';
 
@@ -10,7 +11,11 @@ export type Path = (string | number)[];
 
 /** What every block has: an id unique in its workflow (nested blocks included) and an optional display name. */
 export const BlockBase = {
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, "_" or "-"'),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, "_" or "-"')
+    // The trigger's own step (an app trigger's fetch) is logged as "trigger", and views show the trigger as the block "trigger".
+    .refine((id) => id !== 'trigger', '"trigger" is reserved: it names the trigger\'s own step'),
   name: z.string().min(1, 'must not be empty').optional(),
 };
 
@@ -35,8 +40,10 @@ export interface ActionEnvironment {
   http: HttpClient;
   settings: ConnectorSettings;
   /** The installation's account, decrypted, and which app it is for. */
-  credential?: { app: string; data: Record<string, string> };
+  credential?: { id: string; app: string; data: Record<string, string> };
   executionId: string;
+  /** Throttles and 429 holds, checked before an action calls its app (server/engine/throttle.ts); none when left out. */
+  gate?: ConnectionGate;
   /** What a block's deliveries are signed with (see ConnectorContext.signingSecrets). */
   signingSecrets(block: ActionBlock): Promise<string[]>;
 }

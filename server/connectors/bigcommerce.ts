@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { NonRetriableError } from '../engine/errors';
 import { inAppWords } from './app-errors';
-import { defineAction, defineOptionSource, HEADER_TOKEN, type Connector, type FieldOption, type OptionContext } from './types';
+import { bigcommerceWebhooks } from './bigcommerce-webhooks';
+import { defineAction, defineOptionSource, HEADER_TOKEN, type ApiContext, type Connector, type ConnectorApi, type FieldOption, type OptionContext } from './types';
 
 // BigCommerce's order status ids (GET /v2/order_statuses), by name, plus the words an
 // order system like AcmeCo's sends for the same states.
@@ -37,12 +38,17 @@ export function orderStatusId(status: string | number): number {
   throw new NonRetriableError(`BigCommerce: unknown order status "${status}" (use a status id 0–14 or a name such as Shipped, Completed, Cancelled)`);
 }
 
-/** Where the store's API is and the header that authenticates, from the credential. */
-function storeApi(ctx: Pick<OptionContext, 'credential' | 'settings'>) {
+/** The store hash and access token of the credential; an account lacking either is refused. */
+function storeCredential(ctx: ApiContext) {
   const storeHash = ctx.credential?.storeHash;
   const accessToken = ctx.credential?.accessToken;
   if (!storeHash || !accessToken) throw new NonRetriableError('BigCommerce: the credential needs a store hash and an access token');
-  return { base: `${ctx.settings.apiUrls.bigcommerce}/stores/${encodeURIComponent(storeHash)}`, headers: { 'x-auth-token': accessToken, accept: 'application/json' } };
+  return { storeHash, accessToken };
+}
+
+/** Where the store's API is and the headers of a call, from the credential. */
+function storeApi(ctx: ApiContext) {
+  return { base: bigcommerceApi.baseUrl(ctx), headers: { ...bigcommerceApi.authorize(ctx), accept: 'application/json' } };
 }
 
 /** What BigCommerce says in an error body: v2's `[{ status, message }]`, v3's `{ status, title }`. */
@@ -51,6 +57,13 @@ function bigcommerceSays(body: unknown): string | undefined {
   const said = first?.message ?? first?.title;
   return typeof said === 'string' ? said : undefined;
 }
+
+/** A store's REST API: v2 and v3 under `/stores/{store_hash}`, authenticated by the `X-Auth-Token` header. */
+const bigcommerceApi: ConnectorApi = {
+  baseUrl: (ctx) => `${ctx.settings.apiUrls.bigcommerce}/stores/${encodeURIComponent(storeCredential(ctx).storeHash)}`,
+  authorize: (ctx) => ({ 'x-auth-token': storeCredential(ctx).accessToken }),
+  says: bigcommerceSays,
+};
 
 type Page<T> = { data?: T[]; meta?: { pagination?: { total_pages?: number } } };
 
@@ -84,6 +97,9 @@ export const bigcommerce: Connector = {
   name: 'BigCommerce',
   icon: '/icons/bigcommerce.svg',
   apiUrl: { env: 'BIGCOMMERCE_API_URL', default: 'https://api.bigcommerce.com' },
+  api: bigcommerceApi,
+  // store/order/created and the other order events, for the `app` trigger (server/connectors/bigcommerce-webhooks.ts).
+  webhooks: bigcommerceWebhooks(bigcommerceApi),
   auth: [
     {
       type: 'apiKey',

@@ -1,6 +1,7 @@
 import { checkBlocks } from '../blocks';
 import type { Definitions } from '../definitions/load';
 import type { Field, IntegrationDefinition, WorkflowDefinition } from '../definitions/schema';
+import { triggerModule } from '../triggers';
 import { findConnector, listConnectors } from './index';
 
 /**
@@ -19,10 +20,20 @@ export function checkConnectors(definitions: Definitions): void {
       throw new Error(`Integration "${integration.id}": no connector "${integration.connector}" (known: ${known()})`);
     }
     integration.workflows.forEach((workflow, w) => {
+      checkTriggerAccount(integration, workflow);
       checkBlocks(integration.id, workflow.id, workflow.blocks, ['workflows', w, 'blocks']);
       for (const field of workflow.fields) checkOptionsSource(integration, workflow, field);
     });
   }
+}
+
+/** A trigger that works with the installation's account (it polls, subscribes or fetches) must name the integration's own app. */
+function checkTriggerAccount(integration: IntegrationDefinition, workflow: WorkflowDefinition): void {
+  const uses = triggerModule(workflow.trigger.type).account?.(workflow.trigger);
+  if (uses === undefined || findConnector(uses)?.id === findConnector(integration.connector)?.id) return;
+  throw new Error(
+    `Integration "${integration.id}", workflow "${workflow.id}": the ${workflow.trigger.type} trigger works with a ${findConnector(uses)?.name ?? uses} account, but the installation's account is ${integration.app}'s (connector "${integration.connector}")`,
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import { bigcommerce } from './bigcommerce';
+import { withHttpAction } from './http-action';
 import { mysqlConnector } from './mysql';
 import { netsuite } from './netsuite';
 import { postgres } from './postgres';
@@ -6,8 +7,9 @@ import { slack } from './slack';
 import { streamData } from './stream-data';
 import type { Connector } from './types';
 
-// Adding a connector: write server/connectors/<app>.ts exporting a `Connector`, add it here.
-const connectors: Connector[] = [slack, bigcommerce, netsuite, streamData, postgres, mysqlConnector];
+// Adding a connector: write server/connectors/<app>.ts exporting a `Connector`, add it here. One
+// that declares an `api` gets the generic `http` action (the API proxy) unless it has its own.
+const connectors: Connector[] = [slack, bigcommerce, netsuite, streamData, postgres, mysqlConnector].map(withHttpAction);
 
 const byId = new Map(connectors.map((c) => [c.id.toLowerCase(), c]));
 

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { NonRetriableError } from '../engine/errors';
 import { inAppWords } from './app-errors';
-import { defineAction, type Connector, type OptionContext } from './types';
+import { defineAction, defineListSource, type Connector, type ListPage, type OptionContext } from './types';
 
 const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
@@ -83,6 +83,42 @@ function netsuiteSays(body: unknown): string | undefined {
   return words.length ? words.join(' ') : undefined;
 }
 
+// SuiteQL reads and writes datetimes as text in this one format (TO_CHAR / TO_TIMESTAMP), so a
+// checkpoint round-trips exactly whatever the account's date preferences.
+const SUITEQL_TIME = 'YYYY-MM-DD HH24:MI:SS';
+const TIME_TEXT = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
+/** Each round starts this far behind the last invoice it saw: one saved late with an earlier last-modified time is still read (and the repeats are dropped by version). */
+const LOOKBACK_MS = 60_000;
+
+/** Where the invoice list goes on: after (`id` set) or from (`id` null, a round's start) a last-modified time. */
+const InvoiceCursor = z.object({ at: z.string().regex(TIME_TEXT), id: z.string().regex(/^\d+$/).nullable() });
+type InvoiceCursor = z.infer<typeof InvoiceCursor>;
+
+function readCursor(checkpoint: string): InvoiceCursor {
+  try {
+    return InvoiceCursor.parse(JSON.parse(checkpoint));
+  } catch {
+    throw new NonRetriableError(`NetSuite: the checkpoint ${JSON.stringify(checkpoint.slice(0, 100))} is not one the invoice list wrote`);
+  }
+}
+
+const minus = (at: string, ms: number) => new Date(Date.parse(`${at.replace(' ', 'T')}Z`) - ms).toISOString().slice(0, 19).replace('T', ' ');
+
+/**
+ * The SuiteQL of one page of invoices in (last-modified, id) order, from a cursor: a keyset, so an
+ * invoice changed meanwhile moves behind the cursor instead of shifting the pages (offsets would skip one).
+ */
+function invoicesQuery(cursor: InvoiceCursor | null): string {
+  const at = cursor && `TO_TIMESTAMP('${cursor.at}', '${SUITEQL_TIME}')`;
+  const where = !cursor ? '' : cursor.id === null ? ` AND lastmodifieddate >= ${at}` : ` AND (lastmodifieddate > ${at} OR (lastmodifieddate = ${at} AND id > ${cursor.id}))`;
+  return (
+    `SELECT id, tranid, entity, trandate, foreigntotal, currency, status, TO_CHAR(lastmodifieddate, '${SUITEQL_TIME}') AS lastmodified ` +
+    `FROM transaction WHERE type = 'CustInvc'${where} ORDER BY lastmodifieddate, id`
+  );
+}
+
+const SuiteQLPage = z.object({ hasMore: z.boolean(), items: z.array(z.looseObject({ id: z.union([z.string(), z.number()]), lastmodified: z.string().regex(TIME_TEXT) })) });
+
 /** NetSuite SuiteTalk REST (record API). NETSUITE_API_URL overrides `https://<account>.suitetalk.api.netsuite.com`. */
 export const netsuite: Connector = {
   id: 'netsuite',
@@ -117,6 +153,39 @@ export const netsuite: Connector = {
       throw inAppWords('NetSuite', err, netsuiteSays);
     }
     return { displayName: c.accountId };
+  },
+  listSources: {
+    /**
+     * Invoices created or changed (SuiteQL over `transaction`, type CustInvc): key its internal id,
+     * version its last-modified time, data its id, number (tranid), customer (entity), date, total,
+     * currency and status. `since` (a date) leaves out those last changed before it on the first round.
+     */
+    invoices: defineListSource({
+      label: 'New or changed invoices',
+      params: z.strictObject({ pageSize: z.int().min(1).max(1000).default(200), since: z.iso.date().optional() }),
+      async list(ctx, checkpoint, { pageSize, since }): Promise<ListPage> {
+        const { c, base } = accountApi(ctx);
+        const cursor = checkpoint === null ? (since ? { at: `${since} 00:00:00`, id: null } : null) : readCursor(checkpoint);
+        // Always the first page of what is left: the cursor, not the offset, moves on.
+        const url = `${base}/services/rest/query/v1/suiteql?limit=${pageSize}&offset=0`;
+        let body: unknown;
+        try {
+          const headers = { authorization: netsuiteAuthorization('POST', url, c), prefer: 'transient' };
+          body = (await ctx.http.send({ method: 'POST', url, headers, body: { q: invoicesQuery(cursor) } })).body;
+        } catch (err) {
+          throw inAppWords('NetSuite', err, netsuiteSays);
+        }
+        const parsed = SuiteQLPage.safeParse(body);
+        if (!parsed.success) throw new NonRetriableError(`NetSuite: the SuiteQL answer is not a page of invoices (${parsed.error.issues[0]?.message})`);
+        const { items, hasMore } = parsed.data;
+        const records = items.map(({ links: _links, ...row }) => ({ key: String(row.id), version: row.lastmodified, data: row }));
+        // More pages: on after the last invoice. The round's end: the next round starts a little behind it.
+        const last = items.at(-1);
+        let next: InvoiceCursor | null = cursor && { at: cursor.at, id: null };
+        if (last) next = hasMore ? { at: last.lastmodified, id: String(last.id) } : { at: minus(last.lastmodified, LOOKBACK_MS), id: null };
+        return { records, checkpoint: next && JSON.stringify(next), hasMore: hasMore && last !== undefined };
+      },
+    }),
   },
   actions: {
     createInvoice: defineAction({

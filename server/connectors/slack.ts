@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NonRetriableError, RetryAfterError } from '../engine/errors';
 import type { HttpResponse } from '../engine/http';
 import { inAppWords } from './app-errors';
-import { defineAction, HEADER_TOKEN, type Connector, type ConnectorContext } from './types';
+import { defineAction, HEADER_TOKEN, type Connector, type ConnectorApi, type ConnectorContext } from './types';
 
 // Slack answers HTTP 200 with { ok: false, error } for most failures; these codes are Slack's own
 // "try again" conditions, every other one (invalid_auth, channel_not_found…) will not heal by itself.
@@ -18,9 +18,32 @@ function unwrap(method: string, res: HttpResponse): Record<string, unknown> {
   const body = res.body as { ok?: boolean; error?: string } | string;
   if (typeof body !== 'object' || body === null) throw new RetryAfterError(`Slack ${method}: unexpected answer ${String(body).slice(0, 80)}`);
   if (body.ok) return body as Record<string, unknown>;
-  const message = `Slack ${method}: ${body.error ?? 'unknown error'}`;
-  throw TRANSIENT.has(body.error ?? '') ? new RetryAfterError(message) : new NonRetriableError(message);
+  throw refusal(`Slack ${method}`, body.error);
 }
+
+/** Slack's `{ ok: false, error }` as the error to throw, `what` naming the call: retried only for Slack's own "try again" codes. */
+function refusal(what: string, error: string | undefined): Error {
+  const message = `${what}: ${error ?? 'unknown error'}`;
+  return TRANSIENT.has(error ?? '') ? new RetryAfterError(message) : new NonRetriableError(message);
+}
+
+/** What Slack says in an error answer: its `error` code (`invalid_auth`, `ratelimited`). */
+function slackSays(body: unknown): string | undefined {
+  const error = (body as { error?: unknown } | null)?.error;
+  return typeof error === 'string' ? error : undefined;
+}
+
+/** The Web API: each method is `<base>/<method>`, authenticated by the bot (or OAuth) token as a Bearer token. */
+const slackApi: ConnectorApi = {
+  baseUrl: (ctx) => ctx.settings.apiUrls.slack ?? '',
+  authorize: (ctx) => ({ authorization: `Bearer ${token(ctx)}` }),
+  says: slackSays,
+  // A proxied call that Slack refuses with HTTP 200 must not pass for a success.
+  assertOk(res, what) {
+    const body = res.body as { ok?: unknown; error?: string } | null;
+    if (typeof body === 'object' && body !== null && body.ok === false) throw refusal(what, body.error);
+  },
+};
 
 /** Slack Web API (https://api.slack.com/methods), base URL from SLACK_API_URL. */
 export const slack: Connector = {
@@ -46,16 +69,19 @@ export const slack: Connector = {
   credentialChecks: { botToken: HEADER_TOKEN },
   // Slack's OAuth v2 (https://api.slack.com/authentication/oauth-v2): the token endpoint is a Web API method.
   apiUrl: { env: 'SLACK_API_URL', default: 'https://slack.com/api' },
+  api: slackApi,
   oauth: { env: 'SLACK', authorizeUrl: 'https://slack.com/oauth/v2/authorize', tokenUrl: (settings) => `${settings.apiUrls.slack}/oauth.v2.access`, scopeSeparator: ',' },
   actions: {
     postMessage: defineAction({
       description: 'Post a message to a channel (chat.postMessage)',
       input: z.object({ channel: z.string().min(1), text: z.string().min(1), blocks: z.array(z.unknown()).optional() }),
+      // Slack allows about one message a second per channel (https://api.slack.com/methods/chat.postMessage#rate_limiting); per account, as the account is what names the workspace here.
+      throttle: { key: (input, credential) => `${credential?.id ?? '-'}:${input.channel}`, everyMs: 1000 },
       async run(input, ctx) {
         const res = await ctx.http.send({
           method: 'POST',
-          url: `${ctx.settings.apiUrls.slack}/chat.postMessage`,
-          headers: { authorization: `Bearer ${token(ctx)}`, 'content-type': 'application/json; charset=utf-8' },
+          url: `${slackApi.baseUrl(ctx)}/chat.postMessage`,
+          headers: { ...slackApi.authorize(ctx), 'content-type': 'application/json; charset=utf-8' },
           body: JSON.stringify(input),
         });
         const body = unwrap('chat.postMessage', res);
@@ -68,12 +94,12 @@ export const slack: Connector = {
    * itself. The account is named by its workspace (`team`, else `team_id`).
    */
   async test(ctx) {
-    const authorization = `Bearer ${token(ctx)}`;
+    const headers = slackApi.authorize(ctx);
     let res: HttpResponse;
     try {
-      res = await ctx.http.send({ method: 'POST', url: `${ctx.settings.apiUrls.slack}/auth.test`, headers: { authorization } });
+      res = await ctx.http.send({ method: 'POST', url: `${slackApi.baseUrl(ctx)}/auth.test`, headers });
     } catch (err) {
-      throw inAppWords('Slack auth.test', err, (body) => (body as { error?: string } | null)?.error);
+      throw inAppWords('Slack auth.test', err, slackSays);
     }
     const body = unwrap('auth.test', res) as { team?: string; team_id?: string };
     return { displayName: body.team || body.team_id || null };
@@ -85,7 +111,7 @@ export const slack: Connector = {
       let cursor = '';
       for (let page = 0; page < 50; page++) {
         const qs = new URLSearchParams({ types: 'public_channel,private_channel', exclude_archived: 'true', limit: '200', ...(cursor ? { cursor } : {}) });
-        const res = await ctx.http.send({ url: `${ctx.settings.apiUrls.slack}/conversations.list?${qs}`, headers: { authorization: `Bearer ${token(ctx)}` } });
+        const res = await ctx.http.send({ url: `${slackApi.baseUrl(ctx)}/conversations.list?${qs}`, headers: slackApi.authorize(ctx) });
         const body = unwrap('conversations.list', res) as { channels?: Array<{ id: string; name: string }>; response_metadata?: { next_cursor?: string } };
         for (const c of body.channels ?? []) options.push({ label: `#${c.name}`, value: c.id });
         cursor = body.response_metadata?.next_cursor ?? '';

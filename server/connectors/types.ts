@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { HttpClient } from '../engine/http';
+import type { HttpClient, HttpResponse } from '../engine/http';
 import { jsonAtMost, LIMITS, type AuthView, type CredentialFieldView, type FieldOptionView } from '../../widget/schema';
 
 // The account form and the ways to connect are wire shapes the widget reads: one schema each, in widget/schema.ts.
@@ -63,8 +63,28 @@ export interface ConnectorAction<S extends z.ZodType = z.ZodType> {
    * block signs with a secret of its own per installation, never with the ISV's.
    */
   destination?: string;
+  /**
+   * The pace the app allows this action, held across every worker process on the store: calls
+   * with the same key start at least `everyMs` apart. A call whose turn is a moment away waits for
+   * it; one whose turn is later goes back to the queue until then, its worker slot free for others
+   * (server/engine/throttle.ts).
+   * @example throttle: { key: (input, credential) => `${credential?.id}:${input.channel}`, everyMs: 1000 } // one message a second per channel
+   */
+  throttle?: ActionThrottle<z.output<S>>;
   /** Returns the output later blocks can map (`{{steps.<blockId>.output…}}`); throws to fail. */
   run(input: z.output<S>, ctx: ConnectorContext): Promise<unknown>;
+}
+
+/** A connector action's pace: see `ConnectorAction.throttle`. */
+export interface ActionThrottle<I = unknown> {
+  /**
+   * What the pace is per, from the action's input (after validation) and the installation's
+   * account (its id and decrypted data; undefined for an app without accounts). Never put a
+   * secret in it: keys are stored as they are.
+   */
+  key(input: I, credential: { id: string; data: Record<string, string> } | undefined): string;
+  /** The least time between the starts of two calls with the same key, in milliseconds. */
+  everyMs: number;
 }
 
 /** Declares an action with its input type inferred from the schema. */
@@ -97,6 +117,113 @@ export function defineOptionSource<P extends z.ZodObject>(params: P, load: (ctx:
   return Object.assign(async (ctx: OptionContext, given: Record<string, string> = {}) => load(ctx, params.parse(given)), { params });
 }
 
+/** What reaching an app's API needs: the engine's settings and the user's credential. */
+export type ApiContext = Pick<ConnectorContext, 'credential' | 'settings'>;
+
+/**
+ * How a connector's REST API is reached: what its own calls and the generic `http` action (the API
+ * proxy, server/connectors/http-action.ts) share. A connector that declares it gets the `http`
+ * action; the base comes from configuration and the credential, never from a definition or a user,
+ * so a proxied path cannot leave it.
+ * @example api: { baseUrl: (ctx) => ctx.settings.apiUrls.slack!, authorize: (ctx) => ({ authorization: `Bearer ${token(ctx)}` }) }
+ */
+export interface ConnectorApi {
+  /** Every path is relative to it (Slack `https://slack.com/api`, BigCommerce `…/stores/{store_hash}`); throws `NonRetriableError` when the credential lacks a part. */
+  baseUrl(ctx: ApiContext): string;
+  /** The headers that authenticate a call with the credential; a caller of the `http` action cannot set them. Throws `NonRetriableError` when the credential lacks them. */
+  authorize(ctx: ApiContext): Record<string, string>;
+  /** The app's own message in an error body (BigCommerce's `[{ message }]`, Slack's `{ error }`), so a failure reads in its words. */
+  says?(body: unknown): string | undefined;
+  /** Throws when a 2xx answer is a failure in the app's terms (Slack's `{ ok: false, error }`); `what` names the call in the message. */
+  assertOk?(res: HttpResponse, what: string): void;
+}
+
+/** The most a list source may put in a record's key, its version and a checkpoint (characters): each is stored per record or per installation. */
+export const LIST_LIMITS = { key: 500, version: 200, checkpoint: 4000 };
+
+/**
+ * One page a list source answers. `records`: each with its `key` (what names it in the app, its
+ * id), its `version` (what changes whenever it does: its last-modified time, a revision; a version
+ * must never come back once replaced) and its `data`. `checkpoint`: where the next page starts,
+ * opaque to the engine (a cursor, a last-modified time). `hasMore`: another page follows at once.
+ */
+export const ListPageSchema = z.object({
+  records: z.array(
+    z.object({
+      key: z.string().min(1).max(LIST_LIMITS.key),
+      version: z.string().max(LIST_LIMITS.version),
+      data: z.record(z.string(), z.unknown()),
+    }),
+  ),
+  checkpoint: z.string().max(LIST_LIMITS.checkpoint).nullable(),
+  hasMore: z.boolean(),
+});
+export type ListPage = z.infer<typeof ListPageSchema>;
+export type ListRecord = ListPage['records'][number];
+
+/**
+ * Lists an app's records that are new or changed since a checkpoint, one page per call, with the
+ * user's credential: what the `poll` trigger calls on its interval (server/triggers/poll.ts).
+ *
+ * The engine stores each page's records and its `checkpoint` in one transaction, then asks for the
+ * next page with that checkpoint (null on the very first call). A process killed between pages so
+ * reads again only the page it had not stored; records are deduplicated by key and version, so a
+ * source may also read a little behind its checkpoint (an overlap, for records saved late) at no
+ * cost but the read. The last page of a round (`hasMore: false`) gives the checkpoint the next
+ * round, an interval later, starts from.
+ * @example defineListSource({ label: 'New or changed invoices', params: z.object({ pageSize: z.int().default(500) }), list: async (ctx, checkpoint, { pageSize }) => … })
+ */
+export interface ListSource<P extends z.ZodObject = z.ZodObject> {
+  /** What it lists, for the trigger's view: `New or changed invoices`. */
+  label: string;
+  /** The definition's `params` it takes; checked when definitions load, defaults applied before each call. */
+  params?: P;
+  list(ctx: OptionContext, checkpoint: string | null, params: z.output<P>): Promise<ListPage>;
+}
+
+/** Declares a list source, `list` typed by its parameters' schema. */
+export function defineListSource<P extends z.ZodObject>(source: ListSource<P>): ListSource {
+  return source as unknown as ListSource;
+}
+
+/** A delivery to an installation's URL as it arrived: header names in lower case, the body as sent (what an HMAC is computed over). */
+export interface WebhookDelivery {
+  headers: Record<string, string | undefined>;
+  rawBody: string;
+}
+
+/**
+ * How an app sends its events to an installation's URL (`/hooks/<token>`), for the `app` trigger
+ * (server/triggers/app.ts): the engine subscribes when a workflow is installed or activated and
+ * unsubscribes when it is deactivated or uninstalled (server/engine/subscriber.ts), verifies each
+ * delivery before recording it, and fetches what the delivery points at before the first block.
+ * Each call gets the installation's account, as an option source does.
+ * @example webhooks: { events: ['store/order/created'], secretHeader: 'x-alloy-webhook-secret', subscribe, unsubscribe, verify, deliveryId, fetch }
+ */
+export interface ConnectorWebhooks {
+  /** The events an `app` trigger of this connector may name; any other is a definition error. */
+  events: readonly string[];
+  /** The header `verify` reads, named in the 401 that refuses a delivery. */
+  secretHeader: string;
+  /**
+   * Subscribes `url` to `event`, its deliveries provable with `secret` (kept by the engine, the same
+   * on every retry). Idempotent for one event and URL: after an answer that was lost, a retry takes
+   * over the subscription the first call made instead of making a second.
+   */
+  subscribe(ctx: OptionContext, subscription: { event: string; url: string; secret: string }): Promise<{ subscriptionId: string }>;
+  /** Removes a subscription; one the app no longer has (a 404) counts as removed. */
+  unsubscribe(ctx: OptionContext, subscriptionId: string): Promise<void>;
+  /** Whether the delivery proves it came from the subscription made with `secret`, compared in constant time. */
+  verify(delivery: WebhookDelivery & { secret: string }): boolean;
+  /** What names a delivery across the app's retries (BigCommerce's payload `hash`): a redelivery is then a repeat, not a second run. */
+  deliveryId?(payload: unknown): string | undefined;
+  /**
+   * The resource the payload points at (the order and its products), with the account; what the
+   * blocks see as `event`. Throws `NonRetriableError` when it is gone or the payload names none.
+   */
+  fetch(ctx: OptionContext, event: string, payload: unknown): Promise<unknown>;
+}
+
 /**
  * A connector: an app we talk to. One file per app under server/connectors/, registered in
  * index.ts. It describes how to connect an account, its actions, and the option lists that
@@ -110,9 +237,15 @@ export interface Connector {
   auth: ConnectorAuth[];
   /** The app's API base URL and the environment variable that overrides it (tests point it at a fake). */
   apiUrl?: { env: string; default?: string };
+  /** How its REST API is reached with the credential; when given, the registry adds the generic `http` action. */
+  api?: ConnectorApi;
   actions: Record<string, ConnectorAction>;
   oauth?: ConnectorOAuth;
   optionSources?: Record<string, OptionSource>;
+  /** Record lists the `poll` trigger reads on an interval (new or changed invoices), by name. */
+  listSources?: Record<string, ListSource>;
+  /** How the app delivers its events to an installation's URL (the `app` trigger): subscribe, verify, fetch. */
+  webhooks?: ConnectorWebhooks;
   /**
    * A cheap authenticated call that proves an account works, run when one is connected or
    * reconnected (verify on connect): Slack `auth.test`, a database's `SELECT 1`. Resolves with

@@ -13,6 +13,8 @@ import type { HttpClient } from './http';
 import { usableCredential } from './oauth';
 import { redact } from './redact';
 import { TemplateError, type TemplateScope } from './template';
+import { connectionGate, Deferral } from './throttle';
+import { triggerModule } from '../triggers';
 
 export interface ExecutorDeps {
   store: Store;
@@ -26,6 +28,8 @@ export interface ExecutorDeps {
    * (one far in the future would park the execution for good, or overflow the store's column).
    */
   retryAfterMaxMs: number;
+  /** Whether actions keep their connector's throttle (CONNECTOR_THROTTLES; on unless `false`): server/engine/throttle.ts. */
+  connectorThrottles?: boolean;
   /**
    * With ALLOY_ERROR_WEBHOOK_URL: a final failure's error log entry carries a notice, and the
    * notifier that sends it is woken once it is written.
@@ -33,7 +37,7 @@ export interface ExecutorDeps {
   errorNotifier?: { wake(): void };
 }
 
-export type Outcome = 'succeeded' | 'skipped' | 'retrying' | 'failed' | 'lost';
+export type Outcome = 'succeeded' | 'skipped' | 'retrying' | 'deferred' | 'failed' | 'lost';
 
 class BlockFailure extends Error {
   constructor(
@@ -45,6 +49,9 @@ class BlockFailure extends Error {
     super(message);
   }
 }
+
+/** The step id of a trigger's work before the first block (TriggerModule.prepare), as the trigger's block is "trigger" in views. */
+const TRIGGER_STEP = 'trigger';
 
 /** A filter's stop once its step is recorded: a forEach still takes it as one (it skips the item), a branch passes it on. */
 class RecordedSkip extends SkipRun {}
@@ -138,7 +145,8 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     const actions: ActionEnvironment = {
       http: deps.http,
       settings: deps.settings,
-      credential: credential && { app: credential.app, data: credential.data },
+      credential: credential && { id: credentialId!, app: credential.app, data: credential.data },
+      gate: connectionGate(store, deps),
       executionId: claimed.executionId,
       signingSecrets: async (block) => (hasUserSetDestination(block) ? destinationSigningSecrets(deps, installation.installationId, block.id) : [deps.settings.webhookSecret]),
     };
@@ -179,7 +187,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
           last = output;
         } catch (err) {
           // Recorded where it happened; the blocks holding it let it through.
-          if (err instanceof BlockFailure || err instanceof RecordedSkip) throw err;
+          if (err instanceof BlockFailure || err instanceof RecordedSkip || err instanceof Deferral) throw err;
           if (err instanceof SkipRun) {
             if (!done.has(stepId)) await record(step({ output: { passed: false, reason: err.reason } }), false);
             throw new RecordedSkip(err.reason);
@@ -198,6 +206,25 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
       return last;
     };
 
+    // A trigger's work before the first block (the app trigger fetches what the payload points at):
+    // the step "trigger", reused like a block's; what it returns is the event the blocks see.
+    const prepare = triggerModule(version.definition.trigger.type).prepare?.(version.definition.trigger);
+    if (prepare && done.has(TRIGGER_STEP)) scope.event = done.get(TRIGGER_STEP);
+    else if (prepare) {
+      const startedAt = Date.now();
+      const input = loggedValue(event.data, secrets);
+      try {
+        scope.event = await prepare({ http: deps.http, settings: deps.settings, credential: actions.credential }, event.data);
+      } catch (err) {
+        const message = loggedMessage(err, secrets);
+        await store.executions.recordStep(claimed.executionId, { blockId: TRIGGER_STEP, attempt: claimed.attempt, input, error: message, startedAt, finishedAt: Date.now() });
+        const asked = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
+        throw new BlockFailure(message, TRIGGER_STEP, !(err instanceof NonRetriableError), asked === undefined ? undefined : Math.min(asked, deps.retryAfterMaxMs));
+      }
+      const output = loggedValue(scope.event, secrets);
+      await store.executions.recordStep(claimed.executionId, { blockId: TRIGGER_STEP, attempt: claimed.attempt, input, output, startedAt, finishedAt: Date.now() });
+    }
+
     try {
       await runBlocks(blocks, scope, '');
     } catch (err) {
@@ -206,6 +233,8 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     }
     return (await store.executions.succeed(claimed.executionId, owner, lastStep)) ? 'succeeded' : 'lost';
   } catch (err) {
+    // Waiting for a throttle's turn or a held connection: back to the queue, no attempt used, nothing failed.
+    if (err instanceof Deferral) return (await store.executions.defer(claimed.executionId, owner, err.until)) ? 'deferred' : 'lost';
     const failure = err instanceof BlockFailure ? err : new BlockFailure(loggedMessage(err, secrets), null, !(err instanceof NonRetriableError));
     if (failure.retriable && retriesLeft) {
       const delay = Math.max(backoff(deps.retrySchedule, claimed.attemptInRun), failure.retryAfterMs ?? 0);

@@ -75,9 +75,16 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     settings,
     retrySchedule: config.retrySchedule,
     retryAfterMaxMs: config.retryAfterMaxMs,
+    connectorThrottles: config.connectorThrottles,
     errorNotifier: notifier,
   };
-  const worker = options.worker ? new Worker(deps, { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }) : undefined;
+  const worker = options.worker
+    ? new Worker(deps, {
+        concurrency: config.workerConcurrency,
+        userConcurrency: config.userConcurrency,
+        leaseMs: config.leaseMs,
+      })
+    : undefined;
   worker?.start();
   notifier?.start();
   // Beside the worker: tokens about to expire are refreshed before an execution needs them.
@@ -92,7 +99,7 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
   // Beside the worker: the trigger types' own loops (the schedule's clock).
   const runners = new Map<TriggerType, TriggerRunner>();
   if (worker) {
-    const runnerDeps = { store, now, wake: () => worker.wake(), pollMs: config.testClockFile ? 100 : 1000 };
+    const runnerDeps = { store, now, wake: () => worker.wake(), pollMs: config.testClockFile ? 100 : 1000, apps: deps };
     for (const type of TRIGGER_TYPES) {
       const runner = triggerModule(type).runner?.(runnerDeps);
       if (runner) runners.set(type, runner);

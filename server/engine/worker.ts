@@ -7,6 +7,8 @@ import { runExecution, type ExecutorDeps, type Outcome } from './executor';
 
 export interface WorkerOptions {
   concurrency: number;
+  /** The most executions of one user running at once, across every worker on the store (USER_CONCURRENCY); none when left out. */
+  userConcurrency?: number;
   leaseMs: number;
   /** How often to look for due work when nothing wakes the worker. */
   pollMs?: number;
@@ -18,7 +20,9 @@ export interface WorkerOptions {
  * (`reserve`, `dispatched`: while it has room and no backlog), and those it claims from the
  * queue. `wake()` makes it claim at once (the server calls it when an event queued executions,
  * PostgreSQL's NOTIFY when another process did); otherwise it polls, which also picks up retries
- * coming due and executions whose worker died (their lease ran out).
+ * coming due and executions whose worker died (their lease ran out). No user gets more than
+ * `userConcurrency` running at once, counted across every worker on the store (the claim and the
+ * hand-over both count them).
  */
 export class Worker implements Dispatcher {
   readonly owner = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
@@ -61,11 +65,21 @@ export class Worker implements Dispatcher {
    * execution makes room for a claim, and new executions queue behind that work.
    */
   private more = true;
+  /**
+   * The last claim passed over due work of users at their limit (USER_CONCURRENCY): one of their
+   * executions ending makes room for it, so it claims again. Not a backlog that holds back new
+   * executions (`reserve`): the store hands over none beyond a user's room.
+   */
+  private heldBack = false;
   /** Slots held for executions being recorded as this worker's (`reserve`), not yet handed over. */
   private reserved = 0;
 
   get leaseMs(): number {
     return this.options.leaseMs;
+  }
+
+  get userConcurrency(): number | undefined {
+    return this.options.userConcurrency;
   }
 
   /** Looks for work now instead of at the next poll. */
@@ -102,7 +116,7 @@ export class Worker implements Dispatcher {
       .finally(() => {
         this.running.delete(execution.executionId);
         // A slot is free: worth a claim only if work may be waiting for one.
-        if (this.more || this.woken) this.wakeUp?.();
+        if (this.more || this.woken || this.heldBack) this.wakeUp?.();
       });
     this.running.set(execution.executionId, task);
   }
@@ -115,10 +129,11 @@ export class Worker implements Dispatcher {
       if (free > 0) {
         this.woken = false;
         try {
-          const batch = await this.deps.store.executions.claim(this.owner, free, this.options.leaseMs);
+          const batch = await this.deps.store.executions.claim(this.owner, free, this.options.leaseMs, Date.now(), this.options.userConcurrency);
           if (this.outage) this.storeBack();
           claimed = batch.length;
           this.more = claimed === free;
+          this.heldBack = batch.heldBack === true;
           const claimedAt = Date.now();
           for (const execution of batch) this.begin(execution, claimedAt);
         } catch (err) {

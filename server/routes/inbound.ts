@@ -74,6 +74,8 @@ export function inboundRoutes(api: Api, app: Hono<AppEnv>, services: Services) {
     if (!parsed.success) throw validationError(parsed.error, undefined, 'A webhook body must be a JSON object');
     // A sender that signs its webhooks (Standard Webhooks) names each delivery: a redelivery is a repeat.
     const key = idempotencyKeyHeader(c) ?? (c.req.header('webhook-id') ? idempotencyKeyHeader(c, 'webhook-id') : undefined);
-    return eventAnswer(c, await runInstallation(services, installation, parsed.data, 'webhook', key), 202);
+    // Its trigger type may check it first (the app trigger verifies it came from the app): headers and the body as sent.
+    const delivery = { headers: c.req.header(), rawBody: await c.req.text() };
+    return eventAnswer(c, await runInstallation(services, installation, parsed.data, 'webhook', key, delivery), 202);
   });
 }

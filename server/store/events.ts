@@ -1,5 +1,5 @@
 import { columns, fixed, type Db, type SqlExecutor } from './db';
-import type { ClaimedExecution } from './executions';
+import { runningPerUser, type ClaimedExecution } from './executions';
 import { COLUMNS as INSTALLATION_COLUMNS, toInstallation, type InstallationRow } from './installations';
 import { WORK_CHANNEL } from './postgres';
 import { newId } from '../ids';
@@ -46,6 +46,8 @@ type Listener = InstallationRow & { trigger_key?: string };
 export interface Dispatcher {
   readonly owner: string;
   readonly leaseMs: number;
+  /** The most executions of one user running at once (USER_CONCURRENCY): no user is handed more than its room. */
+  readonly userConcurrency?: number;
   /** Holds up to `count` of its free slots; returns how many it holds. */
   reserve(count: number): number;
   /** Runs these executions, recorded as claimed by it, and frees the `reserved` slots they do not fill. */
@@ -154,11 +156,11 @@ async function acceptAll(sql: SqlExecutor, dialect: Dialect, given: EventInput[]
     return { input, eventId, data: JSON.stringify(input.data ?? null), executions, response };
   });
   const all = planned.flatMap((p) => p.executions);
+  const now = Date.now();
   if (dispatcher && all.length > 0) {
     handover.reserved = dispatcher.reserve(all.length);
-    for (const e of all.slice(0, handover.reserved)) e.owner = dispatcher.owner;
+    await handOver(sql, planned, dispatcher, handover.reserved, now);
   }
-  const now = Date.now();
   const lease = { until: now + (dispatcher?.leaseMs ?? 0), now };
   const inserted = planned.length === 0 ? new Set<string>() : await (dialect === 'postgres' ? writePostgres : writeSqlite)(sql, planned, lease);
   for (const p of planned) {
@@ -199,6 +201,32 @@ async function acceptAll(sql: SqlExecutor, dialect: Dialect, given: EventInput[]
   // Back in the order given, with the unknown users in their places.
   let next = 0;
   return userIds.map((id) => (id ? results[next++]! : { kind: 'unknown_user' }));
+}
+
+/**
+ * Marks up to `slots` of the planned executions as the dispatcher's, in order, none to a user
+ * beyond its room under USER_CONCURRENCY, counting what every process runs: on SQLite in this
+ * batch's transaction; on PostgreSQL as of one read just before the batch's write (not under the
+ * claims' lock, which would cost this path four round trips), so what another process starts for
+ * the same user in that millisecond is not counted. The rest is queued, and claimed within the limit.
+ */
+async function handOver(sql: SqlExecutor, planned: PlannedEvent[], dispatcher: Dispatcher, slots: number, now: number): Promise<void> {
+  if (slots === 0) return;
+  const limit = dispatcher.userConcurrency;
+  const running = limit === undefined ? undefined : await runningPerUser(sql, now);
+  let left = slots;
+  for (const p of planned) {
+    for (const e of p.executions) {
+      if (left === 0) return;
+      if (running && limit !== undefined) {
+        const n = running.get(p.input.userId) ?? 0;
+        if (n >= limit) continue;
+        running.set(p.input.userId, n + 1);
+      }
+      e.owner = dispatcher.owner;
+      left--;
+    }
+  }
 }
 
 /** The batch's time, and the lease end of the executions written as claimed. */

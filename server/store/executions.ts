@@ -29,6 +29,36 @@ export interface ExecutionInputs {
   event?: { name: string; data: unknown; username: string };
 }
 
+/**
+ * What a claim took, and whether it left due work of users at their limit (USER_CONCURRENCY) in
+ * the queue: a worker with such work waiting claims again whenever one of its executions ends.
+ */
+export type ClaimBatch = ClaimedExecution[] & { heldBack?: boolean };
+
+/** The most a user may run at once when no limit is given. */
+const NO_USER_LIMIT = 2_147_483_647;
+
+/**
+ * PostgreSQL: claims with a per-user limit take turns on this transaction lock, so that each one
+ * counts what the others claimed (a snapshot taken before another claim committed would not see
+ * it, and two workers could each take a user's last slot). Taken before the claim's statement,
+ * whose snapshot then sees every earlier claim committed.
+ */
+const CLAIM_LOCK = 727002;
+
+/**
+ * How many executions each user is running now: running with a valid lease (an expired lease's
+ * worker is presumed dead: its execution is claimed again, and counted then). Few rows, at most
+ * the workers' slots, read through executions_running.
+ */
+export async function runningPerUser(sql: SqlExecutor, now: number): Promise<Map<string, number>> {
+  const rows = await sql.all<{ user_id: string; n: number | string }>(
+    fixed("SELECT user_id, COUNT(*) AS n FROM executions WHERE status = 'running' AND lease_until >= ? GROUP BY user_id"),
+    [now],
+  );
+  return new Map(rows.map((r) => [r.user_id, Number(r.n)]));
+}
+
 /** The first user after `from` (an SQL expression) with a queued execution due by `?`: one seek in executions_queue. */
 const nextDueUser = (from: string) => `(SELECT user_id FROM executions WHERE status = 'queued' AND user_id > ${from} AND next_attempt_at <= ? ORDER BY user_id LIMIT 1)`;
 
@@ -40,6 +70,82 @@ const STILL_DUE = "((status = 'queued' AND next_attempt_at <= ?) OR (status = 'r
 const RETURNED = `executions.id, executions.event_id, executions.user_id, executions.installation_id, executions.workflow_id,
   executions.version, executions.attempts, executions.attempt_base,
   EXISTS (SELECT 1 FROM steps WHERE steps.execution_id = executions.id) AS has_steps`;
+
+/** Slots user `u` (an SQL expression) has left in CLAIM_POSTGRES: the limit (`cap`) less what it runs (`used`). */
+const roomOf = (u: string) => `((SELECT n FROM cap) - COALESCE((SELECT n FROM used WHERE used.user_id = ${u}), 0))`;
+/** 1 for a user (`s.u`) with room, else 0: what the scan's `found` counts. */
+const HAS_ROOM = `CASE WHEN ${roomOf('s.u')} > 0 THEN 1 ELSE 0 END`;
+
+/**
+ * PostgreSQL's claim (see `Executions.claimInOneStatement`). Its parameters: the per-user limit,
+ * now (running counts), now and limit (expired leases), limit (room), the last user and now (the
+ * scan after it), now, now (the scan from the start), now and the last user, the last user, now
+ * (each user's oldest), then the owner, lease end and now of CLAIM_SET and STILL_DUE's now, now.
+ * Every row it answers carries `held_back` (a user with due work was passed over at the limit, or
+ * stopped by it); when it claimed nothing, one row with no execution (a null id) carries it.
+ */
+const CLAIM_POSTGRES = `WITH RECURSIVE
+  cap AS (SELECT ?::int AS n),
+  busy AS (SELECT user_id, count(*)::int AS n FROM executions WHERE status = 'running' AND lease_until >= ? GROUP BY user_id),
+  expired_all AS (
+    SELECT id, user_id, lease_until FROM executions WHERE status = 'running' AND lease_until < ? ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED
+  ),
+  expired AS (
+    SELECT id, user_id, lease_until FROM (
+      SELECT x.id, x.user_id, x.lease_until, row_number() OVER (PARTITION BY x.user_id ORDER BY x.lease_until, x.id) AS k FROM expired_all x
+    ) r WHERE r.k <= (SELECT n FROM cap) - COALESCE((SELECT n FROM busy WHERE busy.user_id = r.user_id), 0)
+  ),
+  used AS (
+    SELECT user_id, sum(n)::int AS n FROM (SELECT user_id, n FROM busy UNION ALL SELECT user_id, count(*)::int FROM expired GROUP BY user_id) u GROUP BY user_id
+  ),
+  room AS (SELECT ?::int - (SELECT count(*) FROM expired)::int AS n),
+  later(user_id, pos, found) AS (
+    SELECT s.u, 1, ${HAS_ROOM} FROM (SELECT ${nextDueUser('?')} AS u) s
+    UNION ALL
+    SELECT s.u, later.pos + 1, later.found + ${HAS_ROOM}
+    FROM later CROSS JOIN LATERAL (SELECT ${nextDueUser('later.user_id')} AS u) s
+    WHERE later.user_id IS NOT NULL AND later.found < (SELECT n FROM room)
+  ),
+  earlier(user_id, pos, found) AS (
+    SELECT s.u, 1, ${HAS_ROOM} FROM (SELECT ${nextDueUser("''")} AS u) s
+    UNION ALL
+    SELECT s.u, earlier.pos + 1, earlier.found + ${HAS_ROOM}
+    FROM earlier CROSS JOIN LATERAL (SELECT ${nextDueUser('earlier.user_id')} AS u) s
+    WHERE earlier.user_id IS NOT NULL AND earlier.user_id <= ? AND earlier.found < (SELECT n FROM room)
+  ),
+  scanned AS (
+    SELECT user_id, pos, ${roomOf('later.user_id')} AS free FROM later WHERE user_id IS NOT NULL
+    UNION ALL
+    SELECT user_id, 1000000 + pos, ${roomOf('earlier.user_id')} FROM earlier WHERE user_id IS NOT NULL AND user_id <= ?
+  ),
+  users AS (SELECT user_id, pos, free FROM scanned WHERE free > 0 ORDER BY pos LIMIT (SELECT n FROM room)),
+  share AS (SELECT (SELECT n FROM room) - GREATEST(0, (SELECT count(*) FROM users)::int - 1) AS n),
+  picked AS (
+    SELECT e.id, row_number() OVER (PARTITION BY u.user_id ORDER BY e.next_attempt_at, e.id) AS turn, u.pos
+    FROM users u CROSS JOIN LATERAL (
+      SELECT id, next_attempt_at FROM executions
+      WHERE status = 'queued' AND user_id = u.user_id AND next_attempt_at <= ?
+      ORDER BY next_attempt_at, id LIMIT LEAST((SELECT n FROM share), u.free) FOR UPDATE SKIP LOCKED
+    ) e
+  ),
+  chosen AS (
+    SELECT id, 0::bigint AS turn, row_number() OVER (ORDER BY lease_until) AS pos FROM expired
+    UNION ALL
+    (SELECT id, turn, pos FROM picked ORDER BY turn, pos LIMIT (SELECT n FROM room))
+  ),
+  claimed AS (
+    UPDATE executions SET ${CLAIM_SET}
+    FROM chosen
+    WHERE executions.id = chosen.id AND ${STILL_DUE}
+    RETURNING ${RETURNED}, chosen.turn, chosen.pos
+  )
+  SELECT claimed.*, held.back AS held_back
+  FROM (
+    SELECT EXISTS (SELECT 1 FROM scanned WHERE free <= 0)
+      OR EXISTS (SELECT 1 FROM users u WHERE u.free < (SELECT n FROM share) AND (SELECT count(*) FROM picked p WHERE p.pos = u.pos) >= u.free)
+      OR (SELECT count(*) FROM expired_all) > (SELECT count(*) FROM expired) AS back
+  ) held
+  LEFT JOIN claimed ON true`;
 
 const RECORD_STEP = fixed(`INSERT INTO steps (execution_id, block_id, attempt, input, output, error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (execution_id, block_id, attempt) DO UPDATE SET output = excluded.output, error = excluded.error, finished_at = excluded.finished_at`);
@@ -173,17 +279,22 @@ export class Executions {
    * lease ran out (their worker died) first, then queued ones whose time has come, users taking
    * turns: each claim serves the next users with due work after the previous claim's last (a
    * round robin over users), interleaving their oldest executions, so one busy user cannot starve
-   * the others. Its cost follows `limit` and the users served, not the size of the backlog. On
-   * PostgreSQL, SKIP LOCKED lets several workers claim at once without taking the same row.
+   * the others. No user gets more than `perUser` executions running at once, counting what every
+   * process runs (USER_CONCURRENCY): a user at the limit is passed over, and the batch says so
+   * (`heldBack`). Its cost follows `limit` and the users served, not the size of the backlog. On
+   * PostgreSQL, SKIP LOCKED keeps claims that run at once off each other's rows, and with a
+   * per-user limit they take turns (CLAIM_LOCK) so each counts the others'.
    */
-  async claim(owner: string, limit: number, leaseMs: number, now = Date.now()): Promise<ClaimedExecution[]> {
-    const rows = this.db.dialect === 'postgres' ? await this.claimInOneStatement(owner, limit, leaseMs, now) : await this.claimInSteps(owner, limit, leaseMs, now);
+  async claim(owner: string, limit: number, leaseMs: number, now = Date.now(), perUser = NO_USER_LIMIT): Promise<ClaimBatch> {
+    const cap = Math.min(perUser, NO_USER_LIMIT);
+    const { rows, heldBack } =
+      this.db.dialect === 'postgres' ? await this.claimInOneStatement(owner, limit, leaseMs, now, cap) : await this.claimInSteps(owner, limit, leaseMs, now, cap);
     const served = rows.filter((r) => Number(r.turn) > 0);
     if (served.length > 0) this.lastUser = served.reduce((a, b) => (Number(b.pos) > Number(a.pos) ? b : a)).user_id;
     // Expired leases first (turn 0, oldest lease first), then every user's oldest, every user's second, …
     rows.sort((a, b) => Number(a.turn) - Number(b.turn) || Number(a.pos) - Number(b.pos));
     const inputs = await this.inputs(rows.map((r) => ({ userId: r.user_id, installationId: r.installation_id, eventId: r.event_id })));
-    return rows.map((r, i) => ({
+    const batch: ClaimBatch = rows.map((r, i) => ({
       executionId: r.id,
       eventId: r.event_id,
       userId: r.user_id,
@@ -195,102 +306,91 @@ export class Executions {
       hasSteps: Boolean(r.has_steps),
       inputs: inputs[i]!,
     }));
+    // Not enumerable: the batch still compares, prints and spreads as the list of executions it is.
+    return Object.defineProperty(batch, 'heldBack', { value: heldBack, enumerable: false });
   }
 
   /**
    * SQLite: one writer, statements in process, so the claim is a few cheap steps in one
-   * transaction: expired leases, the users with due work, each one's oldest, then the update.
+   * transaction: the users' running counts, expired leases, the users with due work and room,
+   * each one's oldest, then the update.
    */
-  private claimInSteps(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimRow[]> {
+  private claimInSteps(owner: string, limit: number, leaseMs: number, now: number, perUser: number): Promise<{ rows: ClaimRow[]; heldBack: boolean }> {
     return this.db.transaction(async (tx) => {
-      const expired = await tx.all<{ id: string }>("SELECT id FROM executions WHERE status = 'running' AND lease_until < ? ORDER BY lease_until LIMIT ?", [now, limit]);
-      const chosen = new Map<string, { turn: number; pos: number }>(expired.map((r, i) => [r.id, { turn: 0, pos: i }]));
+      const running = perUser < NO_USER_LIMIT ? await runningPerUser(tx, now) : new Map<string, number>();
+      const room = (user: string) => perUser - (running.get(user) ?? 0);
+      let heldBack = false;
+      const expired = await tx.all<{ id: string; user_id: string }>(
+        "SELECT id, user_id FROM executions WHERE status = 'running' AND lease_until < ? ORDER BY lease_until LIMIT ?",
+        [now, limit],
+      );
+      const chosen = new Map<string, { turn: number; pos: number }>();
+      for (const r of expired) {
+        if (room(r.user_id) <= 0) {
+          heldBack = true;
+          continue;
+        }
+        chosen.set(r.id, { turn: 0, pos: chosen.size });
+        running.set(r.user_id, (running.get(r.user_id) ?? 0) + 1);
+      }
       if (chosen.size < limit) {
-        const users = await this.usersWithDueWork(tx, limit - chosen.size, now);
+        const found = await this.usersWithDueWork(tx, limit - chosen.size, now, (user) => room(user) > 0);
+        heldBack ||= found.heldBack;
+        const users = found.users;
         // Every user found has at least one due execution, so no user can take more than this.
         const share = limit - chosen.size - Math.max(0, users.length - 1);
         const picked: { id: string; turn: number; pos: number }[] = [];
         for (const [pos, user] of users.entries()) {
           const own = await tx.all<{ id: string }>(
             "SELECT id FROM executions WHERE status = 'queued' AND user_id = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-            [user, now, share],
+            [user, now, Math.min(share, room(user))],
           );
+          // Stopped by the limit rather than the claim's size: the user may have more waiting.
+          if (room(user) < share && own.length === room(user)) heldBack = true;
           own.forEach((r, i) => picked.push({ id: r.id, turn: i + 1, pos: pos + 1 }));
         }
         picked.sort((a, b) => a.turn - b.turn || a.pos - b.pos);
         for (const p of picked.slice(0, limit - chosen.size)) chosen.set(p.id, p);
       }
-      if (chosen.size === 0) return [];
+      if (chosen.size === 0) return { rows: [], heldBack };
       const rows = await tx.all<ClaimRow>(
         `UPDATE executions SET ${CLAIM_SET}
          WHERE ${STILL_DUE} AND id IN (${[...chosen.keys()].map(() => '?').join(',')})
          RETURNING ${RETURNED}`,
         [owner, now + leaseMs, now, now, now, ...chosen.keys()],
       );
-      return rows.map((r) => ({ ...r, ...chosen.get(r.id)! }));
+      return { rows: rows.map((r) => ({ ...r, ...chosen.get(r.id)! })), heldBack };
     });
   }
 
   /**
-   * PostgreSQL: the same claim as one statement, so it costs one round trip instead of six, and
-   * no explicit transaction. Not `fixed`: a generic plan of it (row counts unknown) measured 3×
-   * slower than planning it each time. SKIP LOCKED lets several workers claim at once without
-   * taking the same row; the users are found by the same loose index scan, from after the previous claim's
-   * last user, wrapping round to the start.
+   * PostgreSQL: the same claim as one statement, so it costs one round trip instead of six (with a
+   * per-user limit, three more: the transaction and its lock). Not `fixed`: a generic plan of it
+   * (row counts unknown) measured 3× slower than planning it each time. SKIP LOCKED lets several
+   * workers claim at once without taking the same row; the users are found by the same loose
+   * index scan, from after the previous claim's last user, wrapping round to the start, passing
+   * over users at their limit (`found` counts only those with room).
    */
-  private claimInOneStatement(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimRow[]> {
-    return this.db.all<ClaimRow>(
-      `WITH RECURSIVE
-       expired AS (
-         SELECT id, lease_until FROM executions WHERE status = 'running' AND lease_until < ? ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED
-       ),
-       room AS (SELECT ?::int - (SELECT count(*) FROM expired)::int AS n),
-       later(user_id, pos) AS (
-         SELECT ${nextDueUser('?')}, 1
-         UNION ALL
-         SELECT ${nextDueUser('later.user_id')}, pos + 1 FROM later WHERE later.user_id IS NOT NULL AND pos < (SELECT n FROM room)
-       ),
-       earlier(user_id, pos) AS (
-         SELECT ${nextDueUser("''")}, 1
-         UNION ALL
-         SELECT ${nextDueUser('earlier.user_id')}, pos + 1 FROM earlier
-         WHERE earlier.user_id IS NOT NULL AND earlier.user_id <= ? AND pos < (SELECT n FROM room)
-       ),
-       users AS (
-         SELECT user_id, pos FROM (
-           SELECT user_id, pos FROM later WHERE user_id IS NOT NULL
-           UNION ALL
-           SELECT user_id, 1000000 + pos FROM earlier WHERE user_id IS NOT NULL AND user_id <= ?
-         ) found ORDER BY pos LIMIT (SELECT n FROM room)
-       ),
-       share AS (SELECT (SELECT n FROM room) - GREATEST(0, (SELECT count(*) FROM users)::int - 1) AS n),
-       picked AS (
-         SELECT e.id, row_number() OVER (PARTITION BY u.user_id ORDER BY e.next_attempt_at, e.id) AS turn, u.pos
-         FROM users u CROSS JOIN LATERAL (
-           SELECT id, next_attempt_at FROM executions
-           WHERE status = 'queued' AND user_id = u.user_id AND next_attempt_at <= ?
-           ORDER BY next_attempt_at, id LIMIT (SELECT n FROM share) FOR UPDATE SKIP LOCKED
-         ) e
-       ),
-       chosen AS (
-         SELECT id, 0::bigint AS turn, row_number() OVER (ORDER BY lease_until) AS pos FROM expired
-         UNION ALL
-         (SELECT id, turn, pos FROM picked ORDER BY turn, pos LIMIT (SELECT n FROM room))
-       )
-       UPDATE executions SET ${CLAIM_SET}
-       FROM chosen
-       WHERE executions.id = chosen.id AND ${STILL_DUE}
-       RETURNING ${RETURNED}, chosen.turn, chosen.pos`,
-      [now, limit, limit, this.lastUser, now, now, now, now, this.lastUser, this.lastUser, now, owner, now + leaseMs, now, now, now],
-    );
+  private async claimInOneStatement(owner: string, limit: number, leaseMs: number, now: number, perUser: number): Promise<{ rows: ClaimRow[]; heldBack: boolean }> {
+    const params = [perUser, now, now, limit, limit, this.lastUser, now, now, now, now, this.lastUser, this.lastUser, now, owner, now + leaseMs, now, now, now];
+    const rows =
+      perUser < NO_USER_LIMIT
+        ? await this.db.transaction(async (tx) => {
+            await tx.get(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
+            return tx.all<ClaimRow & { held_back: boolean }>(CLAIM_POSTGRES, params);
+          })
+        : await this.db.all<ClaimRow & { held_back: boolean }>(CLAIM_POSTGRES, params);
+    // One row even when nothing was claimed: it carries `held_back`, and no execution.
+    return { rows: rows.filter((r) => r.id !== null), heldBack: Boolean(rows[0]?.held_back) };
   }
 
   /**
-   * Up to `limit` users with queued executions that are due, in user id order starting after the
-   * previous claim's last user and wrapping around. Each step is one index seek (a "loose index
-   * scan" over executions_queue), not a read of the backlog.
+   * Up to `limit` users with queued executions that are due and with room (`hasRoom`), in user id
+   * order starting after the previous claim's last user and wrapping around; `heldBack` when it
+   * passed over a user without room. Each step is one index seek (a "loose index scan" over
+   * executions_queue), not a read of the backlog.
    */
-  private async usersWithDueWork(tx: SqlExecutor, limit: number, now: number): Promise<string[]> {
+  private async usersWithDueWork(tx: SqlExecutor, limit: number, now: number, hasRoom: (user: string) => boolean): Promise<{ users: string[]; heldBack: boolean }> {
     const scan = (after: string, max: number) =>
       tx.all<{ user_id: string }>(
         `WITH RECURSIVE due(user_id, n) AS (
@@ -301,14 +401,26 @@ export class Executions {
          ) SELECT user_id FROM due WHERE user_id IS NOT NULL`,
         [after, now, now, max],
       );
-    const users = (await scan(this.lastUser, limit)).map((r) => r.user_id);
-    if (users.length < limit && this.lastUser !== '') {
-      for (const { user_id } of await scan('', limit - users.length)) {
-        if (user_id > this.lastUser || users.includes(user_id)) break;
-        users.push(user_id);
+    const users: string[] = [];
+    let heldBack = false;
+    // After the last claim's last user to the end, then from the start up to it.
+    const passes: { after: string; upTo?: string }[] = [{ after: this.lastUser }];
+    if (this.lastUser !== '') passes.push({ after: '', upTo: this.lastUser });
+    for (const pass of passes) {
+      let after = pass.after;
+      scanning: while (users.length < limit) {
+        const wanted = limit - users.length;
+        const found = await scan(after, wanted);
+        for (const { user_id } of found) {
+          if (pass.upTo !== undefined && user_id > pass.upTo) break scanning;
+          if (hasRoom(user_id)) users.push(user_id);
+          else heldBack = true;
+          after = user_id;
+        }
+        if (found.length < wanted) break;
       }
     }
-    return users;
+    return { users, heldBack };
   }
 
   /**
@@ -356,6 +468,22 @@ export class Executions {
         "UPDATE executions SET status = 'queued', next_attempt_at = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
       ),
       [at, error, executionId, owner],
+    );
+    return r.changes > 0;
+  }
+
+  /**
+   * Gives the execution back to the queue until `until` without counting the attempt: it waited
+   * for a throttle's turn or a held connection (server/engine/throttle.ts), which is no failure.
+   * Its steps so far are kept (the next claim takes the same attempt number and reuses them, as a
+   * retry does), its error is left as it was. `false` if this owner no longer holds it.
+   */
+  async defer(executionId: string, owner: string, until: number): Promise<boolean> {
+    const r = await this.db.run(
+      fixed(
+        "UPDATE executions SET status = 'queued', attempts = attempts - 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
+      ),
+      [until, executionId, owner],
     );
     return r.changes > 0;
   }

@@ -14,7 +14,10 @@ import { Logs } from './logs';
 import { Executions } from './executions';
 import { Replays } from './replays';
 import { Schedules } from './schedules';
+import { Polls } from './polls';
 import { WebhookMessages } from './webhook-messages';
+import { Subscriptions } from './subscriptions';
+import { Throttles } from './throttles';
 
 /** The store: one set of repositories over one `Db`, whichever database that is. */
 export interface Store {
@@ -31,7 +34,10 @@ export interface Store {
   executions: Executions;
   replays: Replays;
   schedules: Schedules;
+  polls: Polls;
   webhookMessages: WebhookMessages;
+  subscriptions: Subscriptions;
+  throttles: Throttles;
   close(): Promise<void>;
 }
 
@@ -70,7 +76,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     executions: new Executions(db),
     replays: new Replays(db),
     schedules: new Schedules(db),
+    polls: new Polls(db),
     webhookMessages: new WebhookMessages(db),
+    subscriptions: new Subscriptions(db),
+    throttles: new Throttles(db),
     // Events handed to the group commit are answered only once committed: finish them first.
     close: async () => {
       await events.drain();

@@ -298,6 +298,88 @@ const migrations: string[] = [
   DROP INDEX executions_finished;
   CREATE INDEX executions_finished ON executions(created_at) WHERE status IN ('succeeded', 'failed', 'skipped');
   `,
+  // The poll trigger: each installation of a polling workflow has one row with what it polls
+  // (spec), where the list goes on (checkpoint), when it is next due (null while paused), the lease
+  // of the round in progress and the last error. poll_records remembers the version of each record
+  // already emitted, written in the transaction that advances the checkpoint, and kept for as long
+  // as the installation (not expired like events): a record is never emitted twice for one version.
+  `
+  CREATE TABLE poll_states (
+    installation_id TEXT PRIMARY KEY REFERENCES installations(id) ON DELETE CASCADE,
+    spec TEXT NOT NULL,
+    checkpoint TEXT,
+    due_at BIGINT,
+    lease_owner TEXT,
+    lease_until BIGINT,
+    last_polled_at BIGINT,
+    last_error TEXT,
+    last_error_at BIGINT,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX poll_states_due ON poll_states(due_at) WHERE due_at IS NOT NULL;
+  CREATE TABLE poll_records (
+    installation_id TEXT NOT NULL REFERENCES installations(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    emitted_at BIGINT NOT NULL,
+    PRIMARY KEY (installation_id, source, record_key)
+  );
+  `,
+  // Fairness and limits (server/engine/throttle.ts): throttles holds, per key, the time the next
+  // call may start (a connector's throttle: Slack, one message a second per channel) or until
+  // which a connection is held after a 429 (its Retry-After); throttle_reservations, the later
+  // turn an execution was given when it went back to the queue to wait for it, so it takes one
+  // turn, not a new one each time it comes back. Per-user counts of running executions read
+  // executions_running (the running rows with a valid lease are few: at most the workers' slots).
+  `
+  CREATE TABLE throttles (
+    throttle_key TEXT PRIMARY KEY,
+    free_at BIGINT NOT NULL
+  );
+  CREATE TABLE throttle_reservations (
+    execution_id TEXT NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+    step_id TEXT NOT NULL,
+    throttle_key TEXT NOT NULL,
+    slot_at BIGINT NOT NULL,
+    PRIMARY KEY (execution_id, step_id)
+  );
+  `,
+  // The app trigger's subscriptions at the apps (server/store/subscriptions.ts): per installation and
+  // event, what is wanted (desired) and what the app has (remote_id), the secret its deliveries carry
+  // (encrypted), the account used, and the retries of the runner that makes one match the other
+  // (server/engine/subscriber.ts), under a lease. No foreign key to installations: an uninstalled
+  // installation's row stays (retired) until its subscription is removed at the app. A deleted user's
+  // go with it (their accounts, which could remove them, go too). revision counts the changes of
+  // desired, so the runner's answer to an older one does not settle a newer one.
+  `
+  CREATE TABLE app_subscriptions (
+    id TEXT PRIMARY KEY,
+    installation_id TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    connector TEXT NOT NULL,
+    event TEXT NOT NULL,
+    credential_id TEXT,
+    desired TEXT NOT NULL,
+    retired INTEGER NOT NULL DEFAULT 0,
+    revision INTEGER NOT NULL DEFAULT 1,
+    status TEXT NOT NULL,
+    remote_id TEXT,
+    destination TEXT,
+    secret TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at BIGINT,
+    lease_until BIGINT,
+    last_error TEXT,
+    last_error_at BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE UNIQUE INDEX app_subscriptions_current ON app_subscriptions(installation_id, event) WHERE retired = 0;
+  CREATE INDEX app_subscriptions_installation ON app_subscriptions(installation_id);
+  CREATE INDEX app_subscriptions_user ON app_subscriptions(user_id);
+  CREATE INDEX app_subscriptions_due ON app_subscriptions(next_at) WHERE next_at IS NOT NULL;
+  `,
 ];
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { appTrigger } from './app';
 import { customEventTrigger } from './custom-event';
+import { pollTrigger } from './poll';
 import { scheduleTrigger } from './schedule';
 import type { TriggerModule } from './types';
 import { webhookTrigger } from './webhook';
@@ -14,6 +15,7 @@ export const TRIGGER_MODULES = {
   webhook: webhookTrigger,
   app: appTrigger,
   schedule: scheduleTrigger,
+  poll: pollTrigger,
 };
 
 export type TriggerType = keyof typeof TRIGGER_MODULES;

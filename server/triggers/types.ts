@@ -2,6 +2,10 @@ import type { z } from 'zod';
 import type { Store } from '../store';
 import type { SqlExecutor } from '../store/db';
 import type { Installation } from '../store/installations';
+import type { OAuthDeps } from '../engine/oauth';
+import type { HttpClient } from '../engine/http';
+import type { ConnectorSettings, WebhookDelivery } from '../connectors/types';
+import type { Vault } from '../secrets';
 
 /** How a workflow view shows its trigger. */
 export interface TriggerView {
@@ -42,6 +46,26 @@ export interface TriggerRunnerDeps {
   wake: () => void;
   /** How often the runner looks at the store. */
   pollMs: number;
+  /** What calling an app with an installation's account takes (the poll's list sources): its HTTP client, settings, and the vault that opens credentials. */
+  apps: OAuthDeps;
+}
+
+/** What checking a delivery to an installation's URL gets: the store, and the vault that opens the secrets it keeps. */
+export interface DeliveryContext {
+  store: Store;
+  vault: Vault;
+}
+
+/** A delivery to an installation's URL (`POST /hooks/<token>`): its headers (names in lower case), its body as sent and as parsed. */
+export interface InboundDelivery extends WebhookDelivery {
+  data: Record<string, unknown>;
+}
+
+/** What a trigger's work before the first block gets (see `TriggerModule.prepare`): what an action gets, with the installation's account opened. */
+export interface PrepareContext {
+  http: HttpClient;
+  settings: ConnectorSettings;
+  credential?: { app: string; data: Record<string, string> };
 }
 
 /**
@@ -69,10 +93,27 @@ export interface TriggerModule<T extends string = string, S extends z.ZodObject 
   needsUrl: boolean;
   view(trigger: z.output<S>): TriggerView;
   /**
+   * The connector whose account the trigger itself uses (it subscribes, polls or fetches with the
+   * installation's credential), or undefined: the definitions check it is the integration's own.
+   */
+  account?(trigger: z.output<S>): string | undefined;
+  /**
    * Checks the data that starts one installation directly (its URL, `POST /run/workflow`) and
    * answers what is recorded; throws an ApiError when it does not fit. Without it the data is taken as sent.
    */
   accept?(trigger: z.output<S>, data: unknown): unknown;
+  /**
+   * Checks a delivery to an installation's URL before anything is recorded (the app trigger verifies
+   * it came from the app) and says what names it across redeliveries (its idempotency key); throws
+   * an ApiError (401) when it does not check out. Without it the URL's token is the only check.
+   */
+  receive?(ctx: DeliveryContext, installation: Installation, trigger: z.output<S>, delivery: InboundDelivery): Promise<{ idempotencyKey?: string }>;
+  /**
+   * The work to do before the first block, if any (the app trigger fetches the resource the payload
+   * points at): the executor runs it as the step `trigger`, reused on a retry or a re-run like a
+   * block's step, and what it returns is the `event` the blocks see. Undefined: the recorded data is the event.
+   */
+  prepare?(trigger: z.output<S>): ((ctx: PrepareContext, data: unknown) => Promise<unknown>) | undefined;
   /** The custom event the trigger declares, for the definitions' event catalogue. */
   declaredEvent?(trigger: z.output<S>): DeclaredEvent;
   installed?(ctx: TriggerHookContext, installation: Installation, trigger: z.output<S>): Promise<void>;

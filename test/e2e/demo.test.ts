@@ -139,8 +139,10 @@ describe('the AcmeCo demo (npm start)', () => {
     await closeDone(dialog);
 
     await page.getByRole('button', { name: 'Simulate a new BigCommerce order' }).click();
-    for (const sku of ['MUG-01', 'TEE-M', 'STK-10']) await feedItem('acmeco', `"sku": "${sku}"`).waitFor({ timeout: 5000 });
-    const lines = await page.locator('#feed li[data-destination="acmeco"]').filter({ hasText: '"sku": ' }).allTextContents();
+    // The BigCommerce record carries the order's products, SKUs included: a line's delivery is the one with its line number.
+    const line = (sku: string) => feedItem('acmeco', '"line": ').filter({ hasText: `"sku": "${sku}"` });
+    for (const sku of ['MUG-01', 'TEE-M', 'STK-10']) await line(sku).waitFor({ timeout: 5000 });
+    const lines = await page.locator('#feed li[data-destination="acmeco"]').filter({ hasText: '"line": ' }).allTextContents();
     expect(lines).toHaveLength(3);
   }, 60_000);
 

@@ -296,6 +296,6 @@ describe('block definitions', () => {
     })();
     expect(err).toBeInstanceOf(DefinitionError);
     expect(err!.path).toEqual(['workflows', 0, 'blocks', 0, 'do', 1, 'action']);
-    expect(err!.message).toBe('integration "shop": workflows.0.blocks.0.do.1.action: block "typo" of workflow "w": Slack has no action "postMesage" (it has: postMessage)');
+    expect(err!.message).toBe('integration "shop": workflows.0.blocks.0.do.1.action: block "typo" of workflow "w": Slack has no action "postMesage" (it has: postMessage, http)');
   });
 });

@@ -178,9 +178,16 @@ describe('definition files', () => {
     expect(err.message).toContain('; workflows: an integration needs at least one workflow');
   });
 
+  it('reserves the block id "trigger" for the trigger\'s own step, naming the file and the path', () => {
+    const wf = workflow('wf');
+    const blocks = (wf.blocks as Array<Record<string, unknown>>).map((b, i) => (i === 0 ? { ...b, id: 'trigger' } : b));
+    const err = errorOf(() => buildDefinitions([integration('x', [{ ...wf, blocks }])], ['x.json']));
+    expect(err.message).toContain('x.json: workflows.0.blocks.0.id: "trigger" is reserved');
+  });
+
   it('rejects an unknown trigger type and a workflow without blocks', () => {
     expect(errorOf(() => buildDefinitions([integration('x', [workflow('w', { trigger: { type: 'cron' } })])])).message).toContain(
-      'workflows.0.trigger.type: expected trigger type "customEvent", "webhook", "app" or "schedule"',
+      'workflows.0.trigger.type: expected trigger type "customEvent", "webhook", "app", "schedule" or "poll"',
     );
     expect(errorOf(() => buildDefinitions([integration('x', [workflow('w', { blocks: [] })])])).path).toEqual(['workflows', 0, 'blocks']);
   });

@@ -5,27 +5,29 @@ import { createUser, startTestServer, storeKind, userToken, type TestServer } fr
 
 function definitions(sinkUrl: string) {
   return buildDefinitions([
+    // Slack's connector does not subscribe to its app's events (no `webhooks`): its app trigger is
+    // URL-only, the URL given to Slack by hand (BigCommerce's subscribes: test/server/triggers/app-bigcommerce.test.ts).
     {
-      id: 'bigcommerce',
-      app: 'BigCommerce',
-      connector: 'bigcommerce',
-      icon: '/icons/bigcommerce.svg',
+      id: 'slack',
+      app: 'Slack',
+      connector: 'slack',
+      icon: '/icons/slack.svg',
       workflows: [
         {
           id: 'order-created',
-          name: 'When a new order is created in BigCommerce, create a new record in AcmeCo',
+          name: 'When a message is posted in Slack, create a new record in AcmeCo',
           version: 1,
-          trigger: { type: 'app', connector: 'bigcommerce', event: 'store/order/created' },
+          trigger: { type: 'app', connector: 'slack', event: 'message.channels' },
           blocks: [
-            { id: 'stream', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/acmeco`, body: { orderId: '{{event.data.id}}', store: '{{event.producer}}' } } },
+            { id: 'stream', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/acmeco`, body: { text: '{{event.event.text}}', team: '{{event.team_id}}' } } },
           ],
         },
         {
           id: 'order-archive',
-          name: 'Archive each new BigCommerce order',
+          name: 'Archive each Slack message',
           version: 1,
-          trigger: { type: 'app', connector: 'bigcommerce', event: 'store/order/created' },
-          blocks: [{ id: 'stream', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/archive`, body: { orderId: '{{event.data.id}}' } } }],
+          trigger: { type: 'app', connector: 'slack', event: 'message.channels' },
+          blocks: [{ id: 'stream', connector: 'streamData', action: 'post', input: { url: `${sinkUrl}/archive`, body: { text: '{{event.event.text}}' } } }],
         },
         {
           id: 'order-note',
@@ -39,14 +41,13 @@ function definitions(sinkUrl: string) {
   ]);
 }
 
-// BigCommerce's webhook payload for store/order/created.
-const orderCreated = {
-  scope: 'store/order/created',
-  store_id: '1025646',
-  data: { type: 'order', id: 250 },
-  hash: 'dd70c0976e06b67aaf671e73f49dcb79230ebf9d',
-  created_at: 1561479335,
-  producer: 'stores/abc123',
+// Slack's Events API callback for a message posted in a channel.
+const messagePosted = {
+  type: 'event_callback',
+  team_id: 'T0ACME',
+  event: { type: 'message', channel: 'C0GENERAL', user: 'U0ANN', text: 'Order 250 is in', ts: '1561479335.000100' },
+  event_id: 'Ev0MSG250',
+  event_time: 1561479335,
 };
 
 describe(`inbound triggers (${storeKind})`, () => {
@@ -61,8 +62,8 @@ describe(`inbound triggers (${storeKind})`, () => {
     server = await startTestServer({ env: { WORKERS: 'on', ALLOY_ALLOW_PRIVATE_URLS: 'true' }, definitions: () => definitions(sink.url) });
     userId = await createUser(server, 'merchant');
     const token = await userToken(server, userId);
-    const credential = await server.request('POST', '/me/credentials', { token, body: { app: 'bigcommerce', data: { storeHash: 'abc123', accessToken: 'bc-token' } } });
-    const install = await server.request('POST', '/me/installations', { token, body: { integrationId: 'bigcommerce', credentialId: credential.body.credentialId, config: {} } });
+    const credential = await server.request('POST', '/me/credentials', { token, body: { app: 'slack', data: { botToken: 'xoxb-test' } } });
+    const install = await server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId: credential.body.credentialId, config: {} } });
     expect(install.status).toBe(201);
     webhookUrl = install.body.installations.find((i: any) => i.workflowId === 'order-created').webhookUrl;
     archiveUrl = install.body.installations.find((i: any) => i.workflowId === 'order-archive').webhookUrl;
@@ -77,17 +78,20 @@ describe(`inbound triggers (${storeKind})`, () => {
     expect(webhookUrl).toMatch(/^http:\/\/localhost\/hooks\/[A-Za-z0-9_-]{43}$/);
   });
 
-  it('runs the workflow when BigCommerce posts an order to the installation’s URL', async () => {
+  it('runs the workflow with what the app posts to the installation’s URL, for an app trigger without webhook subscriptions', async () => {
     const path = new URL(webhookUrl).pathname;
-    const res = await server.request('POST', path, { apiKey: null, body: orderCreated });
+    const res = await server.request('POST', path, { apiKey: null, body: messagePosted });
     expect(res.status).toBe(202);
     expect(res.body.executionIds).toHaveLength(1);
     const [delivery] = await sink.waitFor(1);
-    expect(delivery!.json).toEqual({ orderId: 250, store: 'stores/abc123' });
+    expect(delivery!.json).toEqual({ text: 'Order 250 is in', team: 'T0ACME' });
+    // Nothing was asked of Slack.
+    const installation = await server.services.store.installations.find(userId, 'order-created');
+    expect(await server.services.store.subscriptions.ofInstallation(installation!.installationId)).toEqual([]);
   });
 
   it('runs each of a user’s webhook URLs sent the same webhook-id (one message fanned out), and answers a redelivery to one with its first answer', async () => {
-    const send = (url: string) => server.request('POST', new URL(url).pathname, { apiKey: null, body: orderCreated, headers: { 'webhook-id': 'msg_2ZbQk1' } });
+    const send = (url: string) => server.request('POST', new URL(url).pathname, { apiKey: null, body: messagePosted, headers: { 'webhook-id': 'msg_2ZbQk1' } });
     const first = await send(webhookUrl);
     const second = await send(archiveUrl);
     expect([first.status, second.status]).toEqual([202, 202]);
@@ -101,7 +105,7 @@ describe(`inbound triggers (${storeKind})`, () => {
   });
 
   it('answers 404 for a webhook URL that belongs to no installation', async () => {
-    const res = await server.request('POST', '/hooks/not-a-real-token', { apiKey: null, body: orderCreated });
+    const res = await server.request('POST', '/hooks/not-a-real-token', { apiKey: null, body: messagePosted });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('not_found');
   });

@@ -88,6 +88,10 @@ describe(`refreshing rotating OAuth tokens (${storeKind}${storeKind === 'postgre
       ALLOY_ALLOW_PRIVATE_URLS: 'true',
       RETRY_SCHEDULE: '200,200,200,200,200,200',
       RETRY_AFTER_MAX_MS: '300',
+      // Fifty of one user's executions at once, all posting to one channel: no per-user limit below
+      // the workers' slots, and no Slack pace (a message a second per channel) to wait out.
+      USER_CONCURRENCY: '50',
+      CONNECTOR_THROTTLES: 'off',
     });
     const user = await app.request('POST', '/users', { body: { username: 'rotating' } });
     expect(user.status).toBe(201);
