@@ -4,11 +4,12 @@ import { ListPageSchema, type OptionContext } from '../connectors/types';
 import { isStoreUnavailable } from '../errors';
 import { newId } from '../ids';
 import type { TakenPoll } from '../store/polls';
-import { directEventName, type TriggerRunner, type TriggerRunnerDeps } from '../triggers/types';
+import { directEventName, type TriggerRunnerDeps } from '../triggers/types';
 import { NonRetriableError, RetryAfterError } from './errors';
 import { CREDENTIAL_DELETED } from './executor';
 import { usableCredential } from './oauth';
 import { redact } from './redact';
+import { RoundLoop } from './round-loop';
 
 /** Polls taken per query; a full batch makes it look again at once. */
 const BATCH = 50;
@@ -40,63 +41,25 @@ const emissionKey = (installationId: string, source: string, key: string, versio
  * poll, whose checkpoint stays, and tried again at the next interval (or later, if the app's
  * Retry-After says so). Its clock is `deps.now`, so tests drive it instead of waiting.
  */
-export class Poller implements TriggerRunner {
+export class Poller extends RoundLoop {
   private readonly owner = `poller-${newId()}`;
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private pending: Promise<void> | undefined;
-  private failing = false;
-  private stopping = false;
 
-  constructor(private readonly deps: TriggerRunnerDeps) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.stopping = false;
-    this.timer = setInterval(() => this.poll(), this.deps.pollMs);
-    this.timer.unref();
-    this.poll();
+  constructor(deps: TriggerRunnerDeps) {
+    super(deps, 'poller', 'polls');
   }
 
-  // The timer's rounds do not pile up behind a slow one.
-  private poll(): void {
-    this.pending ??= this.tick().finally(() => (this.pending = undefined));
-  }
-
-  tick(): Promise<void> {
-    const round = this.chain.then(() => this.round());
-    this.chain = round.catch(() => undefined);
-    return round;
-  }
-
-  /** Stops taking polls; a round under way lets go after the page it is reading, and another process goes on from there. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.chain;
-  }
-
-  private async round(): Promise<void> {
-    try {
-      for (;;) {
-        const due = await this.deps.store.polls.due(this.deps.now(), BATCH);
-        const queue = [...due];
-        const lane = async () => {
-          for (let id = queue.shift(); id !== undefined && !this.stopping; id = queue.shift()) await this.pollOne(id);
-        };
-        // Every lane ends before the round does, even when one meets a store failure.
-        const lanes = await Promise.allSettled(Array.from({ length: AT_ONCE }, lane));
-        for (const lane of lanes) if (lane.status === 'rejected') throw lane.reason;
-        if (due.length < BATCH || this.stopping) break;
-      }
-      if (this.failing) console.log('poller: polls resumed');
-      this.failing = false;
-    } catch (err) {
-      // What is due stays due (a lease runs out), and the next round takes it. The store being down
-      // is said once by the worker beside this loop: not said again here.
-      if (!this.failing && !isStoreUnavailable(err)) console.warn(`poller: cannot take due polls (${(err as Error).message}); trying again`);
-      this.failing = true;
+  // stop(): a round under way lets go after the page it is reading, and another process goes on from there.
+  protected async round(): Promise<void> {
+    for (;;) {
+      const due = await this.deps.store.polls.due(this.deps.now(), BATCH);
+      const queue = [...due];
+      const lane = async () => {
+        for (let id = queue.shift(); id !== undefined && !this.stopping; id = queue.shift()) await this.pollOne(id);
+      };
+      // Every lane ends before the round does, even when one meets a store failure.
+      const lanes = await Promise.allSettled(Array.from({ length: AT_ONCE }, lane));
+      for (const lane of lanes) if (lane.status === 'rejected') throw lane.reason;
+      if (due.length < BATCH || this.stopping) break;
     }
   }
 

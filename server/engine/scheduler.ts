@@ -1,7 +1,7 @@
-import { isStoreUnavailable } from '../errors';
 import { readFileSync } from 'node:fs';
 import { nextOccurrence, occurrencesDue } from '../triggers/cron';
-import { directEventName, type TriggerRunner, type TriggerRunnerDeps } from '../triggers/types';
+import { directEventName, type TriggerRunnerDeps } from '../triggers/types';
+import { RoundLoop } from './round-loop';
 import type { DueSchedule } from '../store/schedules';
 
 /** Schedules taken per query; a full batch makes it look again at once. */
@@ -21,55 +21,20 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * At its first round it plans the active installations that have no schedule (installed before
  * schedules were kept). Its clock is `deps.now`, so tests drive it instead of waiting.
  */
-export class Scheduler implements TriggerRunner {
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private pending: Promise<void> | undefined;
+export class Scheduler extends RoundLoop {
   private planned = false;
-  private failing = false;
 
-  constructor(private readonly deps: TriggerRunnerDeps) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.poll(), this.deps.pollMs);
-    this.timer.unref();
-    this.poll();
+  constructor(deps: TriggerRunnerDeps) {
+    super(deps, 'scheduler', 'schedules');
   }
 
-  // The timer's rounds do not pile up behind a slow one.
-  private poll(): void {
-    this.pending ??= this.tick().finally(() => (this.pending = undefined));
-  }
-
-  tick(): Promise<void> {
-    const round = this.chain.then(() => this.round());
-    this.chain = round.catch(() => undefined);
-    return round;
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.chain;
-  }
-
-  private async round(): Promise<void> {
-    try {
-      if (!this.planned) await this.planUnplanned();
-      for (;;) {
-        const now = this.deps.now();
-        const due = await this.deps.store.schedules.due(now, BATCH);
-        for (const schedule of due) await this.fire(schedule, now);
-        if (due.length < BATCH) break;
-      }
-      if (this.failing) console.log('scheduler: schedules resumed');
-      this.failing = false;
-    } catch (err) {
-      // What is due stays due, and the next round takes it. The store being down is said once by
-      // the worker beside this loop (and answered 503 by the API): not said again here.
-      if (!this.failing && !isStoreUnavailable(err)) console.warn(`scheduler: cannot take due schedules (${(err as Error).message}); trying again`);
-      this.failing = true;
+  protected async round(): Promise<void> {
+    if (!this.planned) await this.planUnplanned();
+    for (;;) {
+      const now = this.deps.now();
+      const due = await this.deps.store.schedules.due(now, BATCH);
+      for (const schedule of due) await this.fire(schedule, now);
+      if (due.length < BATCH) break;
     }
   }
 

@@ -3,11 +3,12 @@ import type { Connector, OptionContext } from '../connectors/types';
 import { isStoreUnavailable } from '../errors';
 import { newSecretToken } from '../ids';
 import type { AppSubscription } from '../store/subscriptions';
-import type { TriggerRunner, TriggerRunnerDeps } from '../triggers/types';
+import type { TriggerRunnerDeps } from '../triggers/types';
 import { NonRetriableError, RetryAfterError } from './errors';
 import { CREDENTIAL_DELETED } from './executor';
 import { usableCredential } from './oauth';
 import { redact } from './redact';
+import { RoundLoop } from './round-loop';
 
 /** Subscriptions taken per query; a full batch makes it look again at once. */
 const BATCH = 20;
@@ -30,68 +31,40 @@ const MAX_ERROR_CHARS = 2000;
  * the subscriptions made to another URL are made again to this one. Its clock is `deps.now`, so
  * tests drive it instead of waiting.
  */
-export class Subscriber implements TriggerRunner {
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private pending: Promise<void> | undefined;
+export class Subscriber extends RoundLoop {
   private unwatch: (() => void) | undefined;
-  private failing = false;
   private planned = false;
   /** The public URL the subscriptions were last checked against: when it changes, those made to another are made again. */
   private checkedUrl: string | undefined;
 
-  constructor(private readonly deps: TriggerRunnerDeps) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.poll(), this.deps.pollMs);
-    this.timer.unref();
-    // A want changed by this process is worked on at once, not at the next poll.
-    this.unwatch = this.deps.store.subscriptions.onWanted(() => this.poll());
-    this.poll();
+  constructor(deps: TriggerRunnerDeps) {
+    super(deps, 'app subscriptions', 'subscriptions');
   }
 
-  // The timer's rounds do not pile up behind a slow one.
-  private poll(): void {
-    this.pending ??= this.tick().finally(() => (this.pending = undefined));
+  // A want changed by this process is worked on at once, not at the next poll.
+  protected override started(): void {
+    this.unwatch = this.deps.store.subscriptions.onWanted(() => this.soon());
   }
 
-  tick(): Promise<void> {
-    const round = this.chain.then(() => this.round());
-    this.chain = round.catch(() => undefined);
-    return round;
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+  protected override stopped(): void {
     this.unwatch?.();
     this.unwatch = undefined;
-    await this.chain;
   }
 
-  private async round(): Promise<void> {
-    try {
-      const { store, apps } = this.deps;
-      if (!this.planned) await this.planUnplanned();
-      const base = apps.settings.selfUrl?.replace(/\/$/, '');
-      if (base && base !== this.checkedUrl) {
-        const moved = await store.subscriptions.moved(`${base}/hooks/`, this.deps.now());
-        if (moved > 0) console.log(`app subscriptions: the public URL is now ${base}: moving ${moved} subscription${moved === 1 ? '' : 's'} to it`);
-        this.checkedUrl = base;
-      }
-      for (;;) {
-        const now = this.deps.now();
-        const due = await store.subscriptions.due(now, BATCH, { subscribe: Boolean(base) });
-        for (const sub of due) await this.work(sub, now);
-        if (due.length < BATCH) break;
-      }
-      if (this.failing) console.log('app subscriptions: resumed');
-      this.failing = false;
-    } catch (err) {
-      // What is due stays due, and the next round takes it; a store outage is said by the worker beside this loop.
-      if (!this.failing && !isStoreUnavailable(err)) console.warn(`app subscriptions: cannot take due subscriptions (${(err as Error).message}); trying again`);
-      this.failing = true;
+  protected async round(): Promise<void> {
+    const { store, apps } = this.deps;
+    if (!this.planned) await this.planUnplanned();
+    const base = apps.settings.selfUrl?.replace(/\/$/, '');
+    if (base && base !== this.checkedUrl) {
+      const moved = await store.subscriptions.moved(`${base}/hooks/`, this.deps.now());
+      if (moved > 0) console.log(`app subscriptions: the public URL is now ${base}: moving ${moved} subscription${moved === 1 ? '' : 's'} to it`);
+      this.checkedUrl = base;
+    }
+    for (;;) {
+      const now = this.deps.now();
+      const due = await store.subscriptions.due(now, BATCH, { subscribe: Boolean(base) });
+      for (const sub of due) await this.work(sub, now);
+      if (due.length < BATCH) break;
     }
   }
 
