@@ -4,7 +4,7 @@ const HOUR = 60 * 60 * 1000;
 
 /**
  * Deletes logs (the lifecycle webhook's sent and failed messages, and finished replays, with them) older than the
- * retention period, and expired OAuth requests, now and every hour. Several processes may run it
+ * retention period, expired OAuth requests and throttle keys unused for an hour, now and every hour. Several processes may run it
  * at once on PostgreSQL: the deletes are idempotent, so that only costs a little work.
  */
 export function startRetentionSweep(store: Store, retentionDays: number): () => void {
@@ -23,6 +23,8 @@ export function startRetentionSweep(store: Store, retentionDays: number): () => 
         );
       }
       await store.credentials.deleteExpiredOAuthStates(Date.now());
+      // Connector throttles and 429 holds long past: an hour behind is no turn anyone waits for.
+      await store.throttles.deleteFreeBefore(Date.now() - HOUR);
     } catch (err) {
       console.warn(`retention: sweep failed (${(err as Error).message}); will retry`);
     }

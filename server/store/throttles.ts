@@ -59,6 +59,14 @@ export class Throttles {
     this.sql = statements(db.dialect);
   }
 
+  /**
+   * Deletes the keys free since before `cutoff`: a turn or hold in the past changes nothing (a turn
+   * is taken from now), so only the rows of channels and accounts not used lately go. Answers how many.
+   */
+  async deleteFreeBefore(cutoff: number): Promise<number> {
+    return (await this.db.run('DELETE FROM throttles WHERE free_at < ?', [cutoff])).changes;
+  }
+
   /** The `now` parameter: given (tests), else SQLite's Date.now() or PostgreSQL's own clock (null). */
   private now(given: number | undefined): number | null {
     return given ?? (this.db.dialect === 'postgres' ? null : Date.now());

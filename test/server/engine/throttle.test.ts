@@ -190,4 +190,15 @@ describe(`throttles and 429 holds (${storeKind})`, () => {
     expect(await throttles.heldFor('hold:slack:c1', t + 5000)).toBeUndefined();
     expect(await throttles.heldFor('hold:slack:c2', t)).toBeUndefined();
   });
+
+  it('forgets the keys free since before a cutoff, keeping a hold still in force', async () => {
+    const { server } = await start();
+    const { throttles } = server.services.store;
+    const t = 9_000_000;
+    await throttles.hold('hold:slack:old', 1000, t);
+    await throttles.hold('hold:slack:live', 60_000, t);
+    expect(await throttles.deleteFreeBefore(t + 30_000)).toBe(1);
+    expect(await throttles.heldFor('hold:slack:live', t + 30_000)).toBe(30_000);
+    expect(await throttles.deleteFreeBefore(t + 30_000)).toBe(0);
+  });
 });
