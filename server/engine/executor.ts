@@ -159,6 +159,16 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
       else await store.executions.recordStep(claimed.executionId, step);
     };
 
+    /** What a step's error means: its logged message, whether it is retried, and after how long the app asked (cut to RETRY_AFTER_MAX_MS, which the message then says). */
+    const stepFailure = (err: unknown) => {
+      const asked = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
+      let message = loggedMessage(err, secrets);
+      if (asked !== undefined && asked > deps.retryAfterMaxMs && retriesLeft)
+        message += ` (Retry-After asked for ${(asked / 1000).toLocaleString('en-US', { maximumSignificantDigits: 6 })} s; waiting ${deps.retryAfterMaxMs} ms, the most RETRY_AFTER_MAX_MS allows)`;
+      const retriable = !(err instanceof NonRetriableError || err instanceof TemplateError);
+      return { message, retriable, retryAfterMs: asked === undefined ? undefined : Math.min(asked, deps.retryAfterMaxMs) };
+    };
+
     const runBlocks = async (list: readonly Block[], within: TemplateScope, prefix: string): Promise<unknown> => {
       let last: unknown = null;
       for (const block of list) {
@@ -192,13 +202,8 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
             if (!done.has(stepId)) await record(step({ output: { passed: false, reason: err.reason } }), false);
             throw new RecordedSkip(err.reason);
           }
-          const asked = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
-          const retryAfterMs = asked === undefined ? undefined : Math.min(asked, deps.retryAfterMaxMs);
-          let message = loggedMessage(err, secrets);
-          if (asked !== undefined && asked > deps.retryAfterMaxMs && retriesLeft)
-            message += ` (Retry-After asked for ${(asked / 1000).toLocaleString('en-US', { maximumSignificantDigits: 6 })} s; waiting ${deps.retryAfterMaxMs} ms, the most RETRY_AFTER_MAX_MS allows)`;
+          const { message, retriable, retryAfterMs } = stepFailure(err);
           await store.executions.recordStep(claimed.executionId, step({ error: message }));
-          const retriable = !(err instanceof NonRetriableError || err instanceof TemplateError);
           // A nested step's failure says where it ran (which forEach item).
           throw new BlockFailure(stepId === block.id ? message : `${message} (at step ${stepId})`, block.id, retriable, retryAfterMs);
         }
@@ -216,10 +221,9 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
       try {
         scope.event = await prepare({ http: deps.http, settings: deps.settings, credential: actions.credential }, event.data);
       } catch (err) {
-        const message = loggedMessage(err, secrets);
+        const { message, retriable, retryAfterMs } = stepFailure(err);
         await store.executions.recordStep(claimed.executionId, { blockId: TRIGGER_STEP, attempt: claimed.attempt, input, error: message, startedAt, finishedAt: Date.now() });
-        const asked = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
-        throw new BlockFailure(message, TRIGGER_STEP, !(err instanceof NonRetriableError), asked === undefined ? undefined : Math.min(asked, deps.retryAfterMaxMs));
+        throw new BlockFailure(message, TRIGGER_STEP, retriable, retryAfterMs);
       }
       const output = loggedValue(scope.event, secrets);
       await store.executions.recordStep(claimed.executionId, { blockId: TRIGGER_STEP, attempt: claimed.attempt, input, output, startedAt, finishedAt: Date.now() });
