@@ -108,6 +108,7 @@ const ERROR_CODES = [
   'rate_limited',
   'unavailable',
   'upstream_error',
+  'credential_refused',
 ];
 
 // ── what a request is made of: small descriptions, so a counterexample prints short ──────────
