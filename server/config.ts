@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { findConnector } from './connectors';
+import { findConnector, useConnectorDir } from './connectors';
 import { connectorSettingsFromEnv } from './connectors/settings';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,6 +39,8 @@ export const EnvSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   INTEGRATIONS_DIR: z.string().default(path.join(projectRoot, 'demo', 'integrations')),
+  /** The ISV's own connectors as data (`*.json`); default `connectors/` beside INTEGRATIONS_DIR, none when it does not exist. */
+  CONNECTORS_DIR: z.string().optional(),
   ALLOY_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   ALLOY_ENCRYPTION_KEY: z.string().optional(),
   ALLOY_ALLOWED_ORIGINS: csv,
@@ -111,6 +114,8 @@ export interface Config {
   databaseConnectTimeoutMs: number;
   databaseQueryTimeoutMs: number;
   integrationsDir: string;
+  /** Where the ISV's own connector files are read from (it may not exist). */
+  connectorsDir: string;
   apiKey?: string;
   encryptionKey?: string;
   /** `undefined` = any origin (development); `[]` = none. */
@@ -176,6 +181,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.ALLOY_TEST_CLOCK_FILE && e.NODE_ENV !== 'test') {
     throw new Error('Invalid configuration:\n  ALLOY_TEST_CLOCK_FILE: only read by tests (NODE_ENV=test); unset it');
   }
+  // The ISV's connector files load first: their base URLs and OAuth clients come from the environment too.
+  const connectorsDir = path.resolve(e.CONNECTORS_DIR ?? path.join(path.dirname(path.resolve(e.INTEGRATIONS_DIR)), 'connectors'));
+  if (e.CONNECTORS_DIR && !existsSync(connectorsDir)) throw new Error(`Invalid configuration:\n  CONNECTORS_DIR: ${connectorsDir} does not exist`);
+  useConnectorDir(connectorsDir);
   const connectors = connectorSettingsFromEnv(env);
   // OAuth's redirect URI and the begin URL are built from the server's own address; without
   // PUBLIC_URL that is the request's Host header, which production must not trust.
@@ -196,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseConnectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
     databaseQueryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
     integrationsDir: path.resolve(e.INTEGRATIONS_DIR),
+    connectorsDir,
     apiKey: e.ALLOY_API_KEY,
     encryptionKey: e.ALLOY_ENCRYPTION_KEY,
     allowedOrigins: e.ALLOY_ALLOWED_ORIGINS ?? (production ? [] : undefined),

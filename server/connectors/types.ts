@@ -35,6 +35,8 @@ export interface ConnectorOAuth {
   tokenUrl(settings: ConnectorSettings): string;
   /** Scopes joined as the provider wants them (Slack: commas; RFC 6749: spaces). */
   scopeSeparator: ',' | ' ';
+  /** Fields of the token answer kept in the credential beside the token (Salesforce's `instance_url`): text values only. */
+  tokenFields?: readonly string[];
 }
 
 /** What a connector's action gets: never a route, never the store. */
@@ -208,15 +210,17 @@ export interface ConnectorWebhooks {
   /**
    * Subscribes `url` to `event`, its deliveries provable with `secret` (kept by the engine, the same
    * on every retry). Idempotent for one event and URL: after an answer that was lost, a retry takes
-   * over the subscription the first call made instead of making a second.
+   * over the subscription the first call made instead of making a second. An app that makes the
+   * signing secret itself (Stripe's webhook endpoints) answers it as `secret`: the engine keeps that
+   * one instead.
    */
-  subscribe(ctx: OptionContext, subscription: { event: string; url: string; secret: string }): Promise<{ subscriptionId: string }>;
+  subscribe(ctx: OptionContext, subscription: { event: string; url: string; secret: string }): Promise<{ subscriptionId: string; secret?: string }>;
   /** Removes a subscription; one the app no longer has (a 404) counts as removed. */
   unsubscribe(ctx: OptionContext, subscriptionId: string): Promise<void>;
   /** Whether the delivery proves it came from the subscription made with `secret`, compared in constant time. */
   verify(delivery: WebhookDelivery & { secret: string }): boolean;
   /** What names a delivery across the app's retries (BigCommerce's payload `hash`): a redelivery is then a repeat, not a second run. */
-  deliveryId?(payload: unknown): string | undefined;
+  deliveryId?(payload: unknown, headers?: Record<string, string | undefined>): string | undefined;
   /**
    * The resource the payload points at (the order and its products), with the account; what the
    * blocks see as `event`. Throws `NonRetriableError` when it is gone or the payload names none.

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { findConnector } from '../connectors';
 import type { Connector } from '../connectors/types';
-import { requestToken, type OAuthDeps } from '../engine/oauth';
+import { requestToken, tokenData, type OAuthDeps } from '../engine/oauth';
 import { ApiError } from '../errors';
 import type { PendingOAuth } from '../store/credentials';
 import { connectAccount, requireRoomForCredential } from './credentials';
@@ -122,7 +122,7 @@ export async function completeOAuth(deps: OAuthDeps, pending: PendingOAuth, code
     connector,
     type: 'oauth2',
     secret: { ...tokens },
-    credential: { accessToken: tokens.accessToken },
+    credential: tokenData(tokens),
     expiresAt: tokens.expiresAt,
     reconnect: pending.credentialId,
   });

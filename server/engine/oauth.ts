@@ -71,6 +71,13 @@ export interface TokenSet {
   refreshToken?: string;
   expiresAt: number | null;
   scope?: string;
+  /** The token answer's fields the connector keeps beside the token (`tokenFields`: Salesforce's `instance_url`). */
+  extra?: Record<string, string>;
+}
+
+/** What a connector's calls see of a token set: the access token, and the fields kept with it. */
+export function tokenData(tokens: TokenSet): Record<string, string> {
+  return { ...tokens.extra, accessToken: tokens.accessToken };
 }
 
 /** Asks the connector's token endpoint for tokens (a code exchange or a refresh) with the server's OAuth client. */
@@ -94,7 +101,18 @@ export async function requestToken(deps: OAuthDeps, connector: Connector, params
     throw new RetryAfterError(`${connector.name} token endpoint: ${body.error}`);
   }
   if (body.ok === false || body.error || !body.access_token) throw new TokenRefused(connector.name, body.error);
-  return { accessToken: body.access_token, refreshToken: body.refresh_token, expiresAt: expiryOf(body.expires_in, Date.now()), scope: body.scope };
+  const extra: Record<string, string> = {};
+  for (const field of connector.oauth!.tokenFields ?? []) {
+    const value = (res.body as Record<string, unknown>)[field];
+    if (typeof value === 'string' && value !== '') extra[field] = value;
+  }
+  return {
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token,
+    expiresAt: expiryOf(body.expires_in, Date.now()),
+    scope: body.scope,
+    ...(Object.keys(extra).length ? { extra } : {}),
+  };
 }
 
 type OpenedCredential = NonNullable<Awaited<ReturnType<typeof openCredential>>>;
@@ -202,12 +220,12 @@ async function readCredential(
     // the stored refresh token, then use it.
     await deps.store.credentials.updateSecret(userId, credentialId, deps.vault.encrypt(JSON.stringify(unsaved)), unsaved.expiresAt);
     unsavedTokens.delete(key);
-    return { ready: { ...credential, data: { accessToken: unsaved.accessToken } } };
+    return { ready: { ...credential, data: tokenData(unsaved) } };
   }
   if (credential.status === 'refreshing') return { stale: credential };
   const tokens = credential.data as unknown as TokenSet;
   const expiresAt = credential.expiresAt ? Date.parse(credential.expiresAt) : null;
-  if (expiresAt === null || expiresAt - Date.now() > aheadMs) return { ready: { ...credential, data: { accessToken: tokens.accessToken } } };
+  if (expiresAt === null || expiresAt - Date.now() > aheadMs) return { ready: { ...credential, data: tokenData(tokens) } };
   return { stale: credential };
 }
 
@@ -272,12 +290,14 @@ async function refresh(deps: OAuthDeps, userId: string, credentialId: string, cl
   // fails saving them, the execution is retried and the tokens are kept here until they are
   // saved: a provider that rotates refresh tokens has already invalidated the stored one.
   const key = credentialKey(userId, credentialId);
-  const next = { ...fresh, refreshToken: fresh.refreshToken ?? tokens.refreshToken };
+  // A refresh answer may leave out what the first one told (Salesforce's `instance_url` stays).
+  const extra = { ...tokens.extra, ...fresh.extra };
+  const next = { ...fresh, refreshToken: fresh.refreshToken ?? tokens.refreshToken, ...(Object.keys(extra).length ? { extra } : {}) };
   unsavedTokens.set(key, next);
   await deps.store.credentials.updateSecret(userId, credentialId, deps.vault.encrypt(JSON.stringify(next)), next.expiresAt);
   unsavedTokens.delete(key);
   const expiresAt = next.expiresAt === null ? null : new Date(next.expiresAt).toISOString();
-  return { app: claimed.credential.app, type: 'oauth2', status: 'healthy', lastError: null, lastErrorAt: null, expiresAt, data: { accessToken: next.accessToken } };
+  return { app: claimed.credential.app, type: 'oauth2', status: 'healthy', lastError: null, lastErrorAt: null, expiresAt, data: tokenData(next) };
 }
 
 /**

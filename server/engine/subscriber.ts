@@ -134,7 +134,13 @@ export class Subscriber extends RoundLoop {
       await store.subscriptions.keepSecret(sub.id, apps.vault.encrypt(secret));
     }
     secrets.push(secret);
-    const { subscriptionId } = await webhooks.subscribe(ctx, { event: sub.event, url, secret });
+    const made = await webhooks.subscribe(ctx, { event: sub.event, url, secret });
+    const { subscriptionId } = made;
+    // The app made the signing secret itself (or it is the account's): deliveries are checked against that one.
+    if (made.secret !== undefined && made.secret !== secret) {
+      secrets.push(made.secret);
+      await store.subscriptions.replaceSecret(sub.id, apps.vault.encrypt(made.secret));
+    }
     // Moved (the public URL changed): the subscription to the old URL goes once the new one is made.
     if (sub.remoteId !== null && sub.remoteId !== subscriptionId) await webhooks.unsubscribe(ctx, sub.remoteId);
     return { remoteId: subscriptionId, destination: url };

@@ -232,6 +232,11 @@ export class Subscriptions {
     await this.db.run('UPDATE app_subscriptions SET secret = ? WHERE id = ? AND secret IS NULL', [secret, id]);
   }
 
+  /** Replaces the (encrypted) secret with the one the app made on subscribe (or the account's), which its deliveries are signed with. */
+  async replaceSecret(id: string, secret: string): Promise<void> {
+    await this.db.run('UPDATE app_subscriptions SET secret = ? WHERE id = ?', [secret, id]);
+  }
+
   /**
    * Records what the app has now (`remoteId` null: no subscription) and releases the lease. Done,
    * unless `desired` changed meanwhile (then due again at once); a retired one that the app no

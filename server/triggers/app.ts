@@ -87,7 +87,7 @@ export const appTrigger = defineTrigger({
         { path: header, message: 'missing or not the subscription’s secret' },
       ]);
     }
-    return { idempotencyKey: webhooks.deliveryId?.(delivery.data) };
+    return { idempotencyKey: webhooks.deliveryId?.(delivery.data, delivery.headers) };
   },
 
   prepare(trigger) {

@@ -22,7 +22,14 @@ export interface KitFixture {
   /** An input the app refuses with a 4xx that must not be retried, and the app's words the error carries. */
   notRetried: { action: string; input: Record<string, unknown>; status: number; reason: RegExp };
   /** A list read across at least three pages: which action, option source or list source, and how many items it must answer. */
-  pagination?: { kind: 'action' | 'optionSource' | 'listSource'; name: string; input?: Record<string, unknown>; params?: Record<string, string>; items: number; prepare?(fake: AppFake): void };
+  pagination?: {
+    kind: 'action' | 'optionSource' | 'listSource';
+    name: string;
+    input?: Record<string, unknown>;
+    params?: Record<string, string>;
+    items: number;
+    prepare?(fake: AppFake): void;
+  };
   /** Every option source: its parameters, and options that must be among its answer. */
   optionSources?: Record<string, { params?: Record<string, string>; includes: Array<{ label: string; value: string }> }>;
   /** A list source for the `poll` trigger: the records of a first read, by key. */

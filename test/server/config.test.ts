@@ -7,7 +7,7 @@ describe('configuration', () => {
     expect(config).toMatchObject({ port: 3000, workers: true, workerConcurrency: 50, allowPrivateUrls: false, tokenTtlSeconds: 3600, logRetentionDays: 60 });
     expect(config.retrySchedule).toEqual([1000, 5000, 30000, 120000, 600000]);
     expect(config.retryAfterMaxMs).toBe(3_600_000);
-    expect(config.apiUrls).toEqual({ slack: 'https://slack.com/api', bigcommerce: 'https://api.bigcommerce.com' });
+    expect(config.apiUrls).toMatchObject({ slack: 'https://slack.com/api', bigcommerce: 'https://api.bigcommerce.com' });
     expect(config.oauthClients).toEqual({});
   });
 

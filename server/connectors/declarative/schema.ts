@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CredentialFieldView } from '../../../widget/schema';
 import { EventSchemaFormat } from '../../definitions/event-schema';
-import { parsePath } from '../../engine/template';
+import { parseAnswerPath, templatePaths } from './paths';
 
 /**
  * The declarative connector format: an app described as JSON data (a file in `CONNECTORS_DIR`, or
@@ -11,17 +11,10 @@ import { parsePath } from '../../engine/template';
  * its reference; the schema here is the contract, and the types come from it.
  */
 
-const TEMPLATE = /\{\{\s*([^{}]*?)\s*\}\}/g;
-
-/** The paths a template string refers to (`{{input.email}}` → `input.email`). */
-export function templatePaths(text: string): string[] {
-  return [...text.matchAll(TEMPLATE)].map((m) => m[1]!);
-}
-
 /** A string that may hold `{{…}}` paths; each must be well formed (the roots are checked per place, in runtime.ts). */
 const Template = z.string().superRefine((text, ctx) => {
   for (const path of templatePaths(text)) {
-    if (!parsePath(path)) ctx.addIssue({ code: 'custom', message: `"{{${path}}}" is not a path (a.b[0].c)` });
+    if (!parseAnswerPath(path)?.length) ctx.addIssue({ code: 'custom', message: `"{{${path}}}" is not a path (a.b[0].c)` });
   }
   if (/\{\{(?![^{}]*\}\})/.test(text)) ctx.addIssue({ code: 'custom', message: 'has a "{{" that is never closed' });
 });
@@ -30,7 +23,7 @@ const Template = z.string().superRefine((text, ctx) => {
 const Path = z
   .string()
   .max(200)
-  .refine((p) => p === '' || parsePath(p) !== undefined, 'is not a path (a.b[0].c)');
+  .refine((p) => parseAnswerPath(p) !== undefined, 'is not a path (a.b[0].c, ["@odata.nextLink"])');
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 

@@ -401,8 +401,8 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
     expect(load({ type: 'app', connector: 'bigcommerce', event: 'store/order/deleted' })).toThrow(
       'bigcommerce.json: workflows.0.trigger.event: BigCommerce sends no webhook event "store/order/deleted" (it sends: store/order/created, store/order/updated, store/order/statusUpdated)',
     );
-    expect(load({ type: 'app', connector: 'shopify', event: 'orders/create' })).toThrow(
-      /^bigcommerce\.json: workflows\.0\.trigger\.connector: no connector "shopify" \(known: .*bigcommerce/,
+    expect(load({ type: 'app', connector: 'woocommerce', event: 'orders/create' })).toThrow(
+      /^bigcommerce\.json: workflows\.0\.trigger\.connector: no connector "woocommerce" \(known: .*bigcommerce/,
     );
     // A connector without webhooks takes any event: its URL is all there is.
     expect(load({ type: 'app', connector: 'netsuite', event: 'customer.created' })).not.toThrow();
