@@ -37,6 +37,8 @@ export interface ConnectorOAuth {
   scopeSeparator: ',' | ' ';
   /** Fields of the token answer kept in the credential beside the token (Salesforce's `instance_url`): text values only. */
   tokenFields?: readonly string[];
+  /** Further parameters of the authorization URL, beside the standard ones (Google's `access_type=offline`). */
+  authorizeParams?: Readonly<Record<string, string>>;
 }
 
 /** What a connector's action gets: never a route, never the store. */

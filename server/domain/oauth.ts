@@ -99,6 +99,8 @@ export function authorizationUrl(deps: OAuthDeps, pending: PendingOAuth): string
   const scopes = connector.auth.find((a) => a.type === 'oauth2')!;
   const url = new URL(client.authorizeUrl);
   url.search = new URLSearchParams({
+    // The connector's own first (Google's access_type), so none of them can replace a standard one.
+    ...connector.oauth!.authorizeParams,
     response_type: 'code',
     client_id: client.clientId,
     redirect_uri: pending.redirectUri,

@@ -1,12 +1,23 @@
 /// <reference types="vite/client" />
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { useConnectorDir } from '../../server/connectors';
 import { runKit } from '../kit/run';
 import type { KitFixture } from '../kit/types';
 
 // Every connector's fixture (test/kit/fixtures/<id>.ts) through the same checks, on this run's store.
-// `npm run connector:check <file>` runs a single one (KIT_FIXTURE).
-const fixtures = import.meta.glob<{ fixture: KitFixture }>('../kit/fixtures/*.ts', { eager: true });
+// `npm run connector:check <file>` runs one: KIT_FIXTURE names a fixture here, or KIT_FIXTURE_FILE one
+// anywhere (an ISV's connector in CONNECTORS_DIR, with its own fixture).
+if (process.env.CONNECTORS_DIR) useConnectorDir(path.resolve(process.env.CONNECTORS_DIR));
 const only = process.env.KIT_FIXTURE;
-for (const [file, mod] of Object.entries(fixtures)) {
-  if (only && !file.endsWith(`/${only}.ts`)) continue;
+const file = process.env.KIT_FIXTURE_FILE;
+if (file) {
+  const mod = (await import(pathToFileURL(path.resolve(file)).href)) as { fixture: KitFixture };
   runKit(mod.fixture);
+} else {
+  const fixtures = import.meta.glob<{ fixture: KitFixture }>('../kit/fixtures/*.ts', { eager: true });
+  for (const [name, mod] of Object.entries(fixtures)) {
+    if (only && !name.endsWith(`/${only}.ts`)) continue;
+    runKit(mod.fixture);
+  }
 }

@@ -221,7 +221,9 @@ export function compileConnector(spec: ConnectorSpec): Connector {
         const scope = { input, credential: ctx.credential ?? {} };
         if (action.pagination) return allPages(ctx, actionName, action.request, scope, action.output ?? '', action.pagination);
         const res = await send(ctx, actionName, action.request, scope);
-        return action.output ? (valueAtPath(res.body, action.output) ?? null) : (res.body ?? null);
+        // A 204 (or any empty answer) is null, not an empty string.
+        const body = res.body === '' ? null : res.body;
+        return action.output ? (valueAtPath(body, action.output) ?? null) : (body ?? null);
       },
     });
   }
@@ -299,8 +301,9 @@ export function compileConnector(spec: ConnectorSpec): Connector {
     }
   }
 
-  // The API proxy (`http` action) only where the auth is all headers: a query-string key would leak into logged URLs.
-  const headerOnly = spec.auth.every((a) => a.type === 'none' || !a.apply.query);
+  // The API proxy (`http` action) only where the auth is all headers: a query-string key would leak
+  // into logged URLs, and an app whose secret is in the path (Discord's webhook token) has none to add.
+  const headerOnly = spec.auth.every((a) => a.type === 'none' || (!a.apply.query && (Object.keys(a.apply.headers ?? {}).length > 0 || a.apply.basic)));
   const api: ConnectorApi | undefined = headerOnly ? { baseUrl, authorize: (ctx) => ({ ...commonHeaders(ctx), ...applyAuth(ctx).headers }), says } : undefined;
 
   const connector: Connector = {
@@ -322,6 +325,7 @@ export function compileConnector(spec: ConnectorSpec): Connector {
             tokenUrl: (settings) => (oauth.tokenUrl.startsWith('/') ? `${settings.apiUrls[id] ?? spec.baseUrl.default}${oauth.tokenUrl}` : oauth.tokenUrl),
             scopeSeparator: oauth.scopeSeparator,
             tokenFields: oauth.tokenFields,
+            authorizeParams: oauth.authorizeParams,
           },
         }
       : {}),

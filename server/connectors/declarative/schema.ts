@@ -211,6 +211,8 @@ export const AuthSpec = z.discriminatedUnion('type', [
     tokenUrl: z.string().refine((u) => u.startsWith('/') || z.url().safeParse(u).success, 'is a URL or a path under the base URL'),
     scopes: z.array(z.string()).default([]),
     scopeSeparator: z.enum([' ', ',']).default(' '),
+    /** Further parameters of the authorization URL (Google's `access_type: "offline"` and `prompt: "consent"`, without which no refresh token comes). */
+    authorizeParams: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
     /** Fields of the token answer kept with the token (Salesforce's `instance_url`), as `{{credential.<field>}}`. */
     tokenFields: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
     apply: Apply.default({ headers: { authorization: 'Bearer {{credential.accessToken}}' } }),
