@@ -53,7 +53,12 @@ function checkScopes(spec: ConnectorSpec): Array<{ path: Path; message: string }
     );
     if (source.label.includes('{{')) check(source.label, ['optionSources', name, 'label'], ['item']);
   }
-  for (const [name, source] of Object.entries(spec.listSources)) check(source.request, ['listSources', name, 'request'], ['credential', 'checkpoint']);
+  for (const [name, source] of Object.entries(spec.listSources)) {
+    check(source.request, ['listSources', name, 'request'], ['credential', 'checkpoint', 'params'], (segments) =>
+      segments[0] === 'params' && !source.params.includes(String(segments[1])) ? `"{{params.${String(segments[1])}}}" is not one of the source's params` : undefined,
+    );
+    check(source.initial, ['listSources', name, 'initial'], ['now']);
+  }
   if (spec.webhooks) {
     check(spec.webhooks.subscribe.request, ['webhooks', 'subscribe', 'request'], ['credential', 'subscription']);
     check(spec.webhooks.unsubscribe.request, ['webhooks', 'unsubscribe', 'request'], ['credential', 'subscriptionId']);

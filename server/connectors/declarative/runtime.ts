@@ -253,11 +253,15 @@ export function compileConnector(spec: ConnectorSpec): Connector {
 
   const listSources: Record<string, ListSource> = {};
   for (const [sourceName, source] of Object.entries(spec.listSources)) {
+    const params = source.params.length ? z.object(Object.fromEntries(source.params.map((p) => [p, z.string().min(1, 'is required')]))) : undefined;
     listSources[sourceName] = {
       label: source.label,
-      async list(ctx, checkpoint) {
-        const state = readCheckpoint(checkpoint, source.initial);
-        const scope = { credential: ctx.credential ?? {}, checkpoint: state.since };
+      ...(params ? { params } : {}),
+      async list(ctx, checkpoint, given) {
+        const now = Date.now();
+        const initial = renderText(source.initial, { now: { iso: new Date(now).toISOString(), unix: Math.floor(now / 1000), ms: now } });
+        const state = readCheckpoint(checkpoint, initial);
+        const scope = { credential: ctx.credential ?? {}, checkpoint: state.since, params: given ?? {} };
         const res = await send(ctx, sourceName, source.request, scope, source.pagination ? { pagination: source.pagination, state: state.page ?? {} } : undefined);
         const items = listAt(res.body, source.records);
         let max = state.max;
@@ -455,11 +459,13 @@ function nextPage(p: PaginationSpec, state: PageState, res: HttpResponse, items:
   switch (p.type) {
     case 'cursor': {
       if (p.more && valueAtPath(res.body, p.more) !== true) return undefined;
+      if (p.done && valueAtPath(res.body, p.done) === true) return undefined;
       const cursor = p.from === 'lastItem' ? valueAtPath(items[items.length - 1], p.cursor) : valueAtPath(res.body, p.cursor);
       if (cursor === undefined || cursor === null || cursor === '' || cursor === state.cursor) return undefined;
       return { cursor: String(cursor) };
     }
     case 'nextUrl': {
+      if (p.done && valueAtPath(res.body, p.done) === true) return undefined;
       const next = valueAtPath(res.body, p.next);
       return typeof next === 'string' && next !== '' && next !== state.url ? { url: next } : undefined;
     }

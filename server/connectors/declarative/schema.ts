@@ -50,6 +50,8 @@ export const PaginationSpec = z.discriminatedUnion('type', [
     from: z.enum(['answer', 'lastItem']).default('answer'),
     /** A path in the answer that must be true for another page to follow (Stripe's `has_more`). */
     more: Path.optional(),
+    /** A path in the answer that is true on the last page (Zendesk's `end_of_stream`). */
+    done: Path.optional(),
     /** The parameter that sends it. */
     param: z.string().min(1),
     in: z.enum(['query', 'body']).default('query'),
@@ -59,6 +61,8 @@ export const PaginationSpec = z.discriminatedUnion('type', [
     /** The next page's URL or path is in the answer (Salesforce's `nextRecordsUrl`, Graph's `@odata.nextLink`); it must stay on the base URL's origin. */
     type: z.literal('nextUrl'),
     next: Path,
+    /** A path in the answer that is true on the last page, for an app that gives a next URL even then. */
+    done: Path.optional(),
     maxPages: z.int().min(1).max(1000).default(50),
   }),
   z.strictObject({
@@ -131,7 +135,10 @@ export type OptionSourceSpec = z.output<typeof OptionSourceSpec>;
 /**
  * Records new or changed since the last round, for the `poll` trigger. The request sees
  * `{{checkpoint}}`: the greatest `version` of the records seen so far (`initial` before the first
- * round). Versions must order as text (ISO-8601 times in one zone, or numbers of the same length).
+ * round), and `{{params.<name>}}`: the trigger's `params` (Airtable's base and table). Versions must
+ * order as text (ISO-8601 times in one zone, or numbers of the same length). `initial` may say
+ * `{{now.iso}}`, `{{now.unix}}` (seconds) or `{{now.ms}}`: a first round that starts from the time
+ * the installation first polls, not from the app's whole history.
  */
 export const ListSourceSpec = z.strictObject({
   label: z.string().min(1),
@@ -139,7 +146,8 @@ export const ListSourceSpec = z.strictObject({
   records: ItemsPath,
   key: Path,
   version: Path,
-  initial: z.string().max(200).default(''),
+  initial: Template.default(''),
+  params: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
   pagination: PaginationSpec.optional(),
 });
 export type ListSourceSpec = z.output<typeof ListSourceSpec>;
