@@ -94,7 +94,7 @@ const pct = (s: string) =>
   );
 
 /** Why an `Authorization: OAuth …` header does not authenticate the request, or undefined when it does. */
-function checkOAuth(req: http.IncomingMessage, account: typeof NETSUITE_ACCOUNT, nonces: Set<string>, anyAccount: boolean): string | undefined {
+function checkOAuth(req: http.IncomingMessage, account: typeof NETSUITE_ACCOUNT, nonces: Set<string>, anyAccount: boolean, signedOrigin?: string): string | undefined {
   const header = req.headers.authorization ?? '';
   if (!header.startsWith('OAuth ')) return 'no OAuth authorization header';
   const params = new Map<string, string>();
@@ -120,7 +120,8 @@ function checkOAuth(req: http.IncomingMessage, account: typeof NETSUITE_ACCOUNT,
   }
 
   // RFC 5849 §3.4.1: METHOD & base URI & sorted, encoded parameters (oauth_* but realm and signature, plus the query).
-  const url = new URL(req.url ?? '/', `http://${(req.headers.host ?? '').toLowerCase()}`);
+  // The client signs for the origin it called: the Host header, unless it reached the fake through a proxy (`signedOrigin`).
+  const url = new URL(req.url ?? '/', signedOrigin ?? `http://${(req.headers.host ?? '').toLowerCase()}`);
   const pairs: Array<[string, string]> = [...params].filter(([k]) => k !== 'realm' && k !== 'oauth_signature');
   for (const [k, v] of url.searchParams) pairs.push([k, v]);
   const normalized = pairs
@@ -193,6 +194,7 @@ export async function startFakeNetSuite(account = NETSUITE_ACCOUNT, options: { a
   const suiteqlFailures = new Map<number, { status: number; title: string; detail: string; code: string; headers?: Record<string, string> }>();
   const holds = new Map<number, { arrive: (r: SuiteQLRequest) => void; released: Promise<void> }>();
   const pending = new Set<http.ServerResponse>();
+  let signedOrigin: string | undefined;
 
   /**
    * `POST /services/rest/query/v1/suiteql?limit=&offset=` with `Prefer: transient` and `{ "q": … }`:
@@ -245,7 +247,7 @@ export async function startFakeNetSuite(account = NETSUITE_ACCOUNT, options: { a
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const why = checkOAuth(req, account, nonces, options.anyAccount ?? false);
+      const why = checkOAuth(req, account, nonces, options.anyAccount ?? false, signedOrigin);
       if (why) {
         rejections.push(why);
         return fail(
@@ -291,6 +293,14 @@ export async function startFakeNetSuite(account = NETSUITE_ACCOUNT, options: { a
     transactions,
     /** Every SuiteQL request, in order. */
     suiteqlRequests,
+    /**
+     * The origin (`http://127.0.0.1:8123`) clients sign their requests for when they reach the fake
+     * through a proxy (the connector kit's recording proxy), which sends the fake's own Host: the
+     * signature's base URI is then checked with it. Unset (the default), the Host header is used.
+     */
+    set signedOrigin(origin: string | undefined) {
+      signedOrigin = origin === undefined ? undefined : new URL(origin).origin;
+    },
     /** Adds an invoice to what SuiteQL sees, last modified at `lastmodified` (`YYYY-MM-DD HH:MM:SS`). */
     addInvoice(lastmodified: string, fields: Partial<Omit<FakeTransaction, 'lastmodified'>> = {}): FakeTransaction {
       const id = fields.id ?? nextId++;

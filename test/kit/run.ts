@@ -229,7 +229,7 @@ export function runKit(fixture: KitFixture, resolve: (id: string) => Connector |
       const secret = made.secret ?? sub.secret;
       const delivery = w.delivery(secret, fixture.credential);
       expect(hooks.verify({ ...delivery, secret })).toBe(true);
-      expect(hooks.verify({ ...delivery, rawBody: `${delivery.rawBody} `, secret }), 'a changed body').toBe(false);
+      if (w.signsBody !== false) expect(hooks.verify({ ...delivery, rawBody: `${delivery.rawBody} `, secret }), 'a changed body').toBe(false);
       expect(hooks.verify({ ...delivery, secret: `${secret}x` }), 'another secret').toBe(false);
       expect(hooks.verify({ headers: {}, rawBody: delivery.rawBody, secret }), 'no signature').toBe(false);
       if (w.received) w.received(await hooks.fetch(ctx(), w.event, JSON.parse(delivery.rawBody)));

@@ -61,6 +61,8 @@ export interface ActionCase {
 
 export interface WebhookCase {
   event: string;
+  /** False for an app that signs nothing but sends back a secret (BigCommerce's hook header): a changed body then still verifies. */
+  signsBody?: boolean;
   /** The request subscribe sends, given the URL and the engine's secret it subscribes with. */
   subscribe(sub: { url: string; secret: string }): ExpectedRequest;
   /** A delivery the app would send for the subscription: headers (lower case) and the raw body, signed with `secret`. */
