@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { startFakeBigCommerce, ORDER_STATUSES, type FakeBigCommerce, type FakeOrderLine } from './fakes/bigcommerce';
 import { startSink } from './fakes/sink';
 import { startFakeSlack } from './fakes/slack';
+import { HUBSPOT_TOKEN, startHubSpotFake } from '../test/fakes/apps/hubspot';
+import { JIRA_EMAIL, JIRA_SITE, JIRA_TOKEN, startJiraFake } from '../test/fakes/apps/jira';
 
 /** Who received something: the fake apps, the spare Stream Data sink, or AcmeCo's own receiver. */
-export type Destination = 'slack' | 'bigcommerce' | 'sink' | 'acmeco';
+export type Destination = 'slack' | 'bigcommerce' | 'hubspot' | 'jira' | 'sink' | 'acmeco';
 
 export interface FeedEntry {
   /** 1, 2, 3…: the live panel asks for the entries after the last one it has. */
@@ -44,12 +46,18 @@ export class Feed {
 
 /** The demo's BigCommerce store: any of these credentials work in the install modal. */
 export const DEMO_STORE = { storeHash: 'acme-store', accessToken: 'bc-demo-token' };
+/** The demo's HubSpot account (a private app token) and Jira site: what the install modal accepts. */
+export const DEMO_HUBSPOT = { accessToken: HUBSPOT_TOKEN };
+export const DEMO_JIRA = { site: JIRA_SITE, email: JIRA_EMAIL, apiToken: JIRA_TOKEN };
 
 export interface DemoFakes {
   slackUrl: string;
   /** The fake Slack's OAuth app, for SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_OAUTH_URL. */
   slackOAuth: { clientId: string; clientSecret: string; authorizeUrl: string };
   bigcommerceUrl: string;
+  /** The catalogue's HubSpot and Jira, as data connectors, with fakes of their APIs (test/fakes/apps/). */
+  hubspotUrl: string;
+  jiraUrl: string;
   /** A new order in the demo store: the fake BigCommerce sends its store/order/created webhook to each subscribed installation. */
   createOrder(lines: FakeOrderLine[]): ReturnType<FakeBigCommerce['createOrder']>;
   sinkUrl: string;
@@ -91,6 +99,24 @@ export async function startFakes(feed: Feed): Promise<DemoFakes> {
   bigcommerce.tokens.set(DEMO_STORE.storeHash, DEMO_STORE.accessToken);
   for (let id = 100; id <= 105; id++) bigcommerce.orders.set(id, { id, status_id: 11, status: ORDER_STATUSES[11]! });
 
+  const hubspot = await startHubSpotFake({
+    onCreate: (type, record) =>
+      feed.add('hubspot', `${type === 'deals' ? 'Deal' : 'Contact'} ${record.id}: ${record.properties.dealname ?? record.properties.email ?? ''}`, {
+        type,
+        id: record.id,
+        properties: record.properties,
+      }),
+  });
+  const jira = await startJiraFake({
+    onCreate: (issue) =>
+      feed.add('jira', `${issue.key}: ${issue.fields.summary} (${issue.fields.issuetype.name})`, {
+        key: issue.key,
+        summary: issue.fields.summary,
+        issueType: issue.fields.issuetype.name,
+        project: issue.fields.project.key,
+      }),
+  });
+
   const sink = await startSink({
     onDelivery: (d) => feed.add('sink', `${d.path}: ${d.body.slice(0, 120)}`, { path: d.path, webhookId: d.headers['webhook-id'], body: d.json ?? d.body }),
   });
@@ -99,10 +125,12 @@ export async function startFakes(feed: Feed): Promise<DemoFakes> {
     slackUrl: slack.url,
     slackOAuth: { ...oauth, authorizeUrl: slack.authorizeUrl },
     bigcommerceUrl: bigcommerce.url,
+    hubspotUrl: hubspot.url,
+    jiraUrl: jira.url,
     createOrder: (lines) => bigcommerce.createOrder(DEMO_STORE.storeHash, lines, { firstName: 'Avery', lastName: 'Shopper', email: 'avery@example.com' }),
     sinkUrl: sink.url,
     close: async () => {
-      await Promise.all([slack.close(), bigcommerce.close(), sink.close()]);
+      await Promise.all([slack.close(), bigcommerce.close(), hubspot.close(), jira.close(), sink.close()]);
     },
   };
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../server/api';
 import { demoRoutes } from './backend';
-import { DEMO_STORE, Feed, startFakes } from './fakes';
+import { DEMO_HUBSPOT, DEMO_JIRA, DEMO_STORE, Feed, startFakes } from './fakes';
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 
@@ -20,8 +20,8 @@ export interface Demo {
 
 /**
  * The AcmeCo demo (`DEMO=on`, which `npm start` sets): starts the fake Slack, BigCommerce and Stream
- * Data sink, and points the connectors at them through `SLACK_API_URL` and `BIGCOMMERCE_API_URL`
- * unless those are set. With the fake Slack and no Slack OAuth client configured, it also sets
+ * Data sink, and the catalogue's HubSpot and Jira, and points the connectors at them through
+ * `SLACK_API_URL`, `BIGCOMMERCE_API_URL`, `HUBSPOT_API_URL` and `JIRA_API_URL` unless those are set. With the fake Slack and no Slack OAuth client configured, it also sets
  * `SLACK_CLIENT_ID`, `SLACK_CLIENT_SECRET` and `SLACK_OAUTH_URL` to the fake's OAuth app, so
  * "Connect with Slack" works too. Call it before the configuration is loaded.
  */
@@ -38,6 +38,9 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
     env.SLACK_OAUTH_URL = fakes.slackOAuth.authorizeUrl;
   }
   if (usesFake.bigcommerce) env.BIGCOMMERCE_API_URL = fakes.bigcommerceUrl;
+  const usesFakeCatalogue = { hubspot: !env.HUBSPOT_API_URL, jira: !env.JIRA_API_URL };
+  if (usesFakeCatalogue.hubspot) env.HUBSPOT_API_URL = fakes.hubspotUrl;
+  if (usesFakeCatalogue.jira) env.JIRA_API_URL = fakes.jiraUrl;
   let selfUrl: string | undefined;
 
   return {
@@ -65,6 +68,8 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
       `  demo: the AcmeCo app is at / (DEMO=off to turn it off)`,
       `    Slack: ${usesFake.slack ? `fake at ${fakes.slackUrl}, any xoxb- token${usesFakeOAuth ? ' or "Connect with Slack"' : ''}, channels #support and #sales` : env.SLACK_API_URL}`,
       `    BigCommerce: ${usesFake.bigcommerce ? `fake at ${fakes.bigcommerceUrl}, store hash ${DEMO_STORE.storeHash}, access token ${DEMO_STORE.accessToken}` : env.BIGCOMMERCE_API_URL}`,
+      `    HubSpot: ${usesFakeCatalogue.hubspot ? `fake at ${fakes.hubspotUrl}, private app token ${DEMO_HUBSPOT.accessToken}` : env.HUBSPOT_API_URL}`,
+      `    Jira: ${usesFakeCatalogue.jira ? `fake at ${fakes.jiraUrl}, site ${DEMO_JIRA.site}, email ${DEMO_JIRA.email}, API token ${DEMO_JIRA.apiToken}` : env.JIRA_API_URL}`,
       `    Stream Data sink: ${fakes.sinkUrl}`,
     ],
     close: () => fakes.close(),

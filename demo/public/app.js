@@ -100,7 +100,7 @@ $('new-order').addEventListener('click', async () => {
 });
 
 // ── live feed: what each destination received ──
-const NAMES = { slack: 'Slack', bigcommerce: 'BigCommerce', acmeco: 'AcmeCo receiver', sink: 'Stream Data sink' };
+const NAMES = { slack: 'Slack', bigcommerce: 'BigCommerce', hubspot: 'HubSpot', jira: 'Jira', acmeco: 'AcmeCo receiver', sink: 'Stream Data sink' };
 
 function feedItem(entry) {
   const { destination, data } = entry;
@@ -112,6 +112,12 @@ function feedItem(entry) {
   } else if (destination === 'bigcommerce') {
     title += ` · order ${data.orderId}`;
     body = el('p', { class: 'text' }, `Status: ${data.status}${data.staffNotes ? ` · staff note: ${data.staffNotes}` : ''}`);
+  } else if (destination === 'hubspot') {
+    title += ` · ${data.type === 'deals' ? 'deal' : 'contact'} ${data.id}`;
+    body = el('p', { class: 'text' }, data.properties.dealname ?? data.properties.email ?? '');
+  } else if (destination === 'jira') {
+    title += ` · ${data.key}`;
+    body = el('p', { class: 'text' }, `${data.summary} · ${data.issueType} in ${data.project}`);
   } else {
     if (destination === 'acmeco') title += ' · signature verified';
     body = el('pre', {}, json(data.body));

@@ -101,6 +101,64 @@ describe('the AcmeCo demo (npm start)', () => {
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
+  it('installs HubSpot and Jira, connectors written as data, their choices loaded from the apps; a ticket becomes a deal and an issue', async () => {
+    await page.goto(`${server.url}/`);
+    const dialog = page.getByRole('dialog');
+
+    // HubSpot: a private app token, checked against the (fake) app before it is stored; the stages follow the pipeline.
+    await card('HubSpot').getByRole('button', { name: 'Install' }).click();
+    await dialog.getByRole('heading', { name: 'Connect your HubSpot account' }).waitFor();
+    await dialog.getByLabel('Private app access token').fill('pat-na1-wrong-token');
+    await dialog.getByRole('button', { name: 'Connect', exact: true }).click();
+    await dialog.getByText(/HubSpot says: HTTP 401/).waitFor();
+    await dialog.getByLabel('Private app access token').fill('pat-na1-11f2d3c4-5b6a-4798-a1b2-c3d4e5f60718');
+    await dialog.getByRole('button', { name: 'Connect', exact: true }).click();
+    const pipeline = dialog.getByLabel('Deal pipeline');
+    await pipeline.locator('option', { hasText: 'Sales Pipeline' }).waitFor({ state: 'attached' });
+    await pipeline.selectOption({ label: 'Partner Deals' });
+    const stage = dialog.getByLabel('Deal stage');
+    await stage.locator('option', { hasText: 'Introduced' }).waitFor({ state: 'attached' });
+    expect(await stage.locator('option').allTextContents()).toEqual(['Choose…', 'Introduced', 'Signed']);
+    await stage.selectOption({ label: 'Introduced' });
+    await shot('demo-hubspot-settings');
+    await dialog.getByRole('button', { name: 'Install', exact: true }).click();
+    await dialog.getByRole('heading', { name: 'HubSpot is ready' }).waitFor();
+    await closeDone(dialog);
+    await card('HubSpot').getByText('Installed', { exact: true }).waitFor();
+
+    // Jira: site, email and API token (HTTP basic); the issue types are the chosen project's.
+    await card('Jira').getByRole('button', { name: 'Install' }).click();
+    await dialog.getByLabel('Site').fill('acme');
+    await dialog.getByLabel('Atlassian account email').fill('ada@example.com');
+    await dialog.getByLabel('API token').fill('ATATT3xFfGF0-good-jira-token');
+    await dialog.getByRole('button', { name: 'Connect', exact: true }).click();
+    const project = dialog.getByLabel('Jira project');
+    await project.locator('option', { hasText: 'Operations (OPS)' }).waitFor({ state: 'attached' });
+    await project.selectOption({ label: 'Operations (OPS)' });
+    const issueType = dialog.getByLabel('Issue type');
+    await issueType.locator('option', { hasText: 'Bug' }).waitFor({ state: 'attached' });
+    await issueType.selectOption({ label: 'Bug' });
+    await dialog.getByRole('button', { name: 'Install', exact: true }).click();
+    await dialog.getByRole('heading', { name: 'Jira is ready' }).waitFor();
+    await closeDone(dialog);
+    await card('Jira').getByText('Installed', { exact: true }).waitFor();
+
+    await page.getByLabel('Ticket name').fill('Scanner jams');
+    await page.getByLabel('Customer email').fill('bo@acme.test');
+    await page.getByLabel('Description').fill('Every third page');
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+    await page.getByRole('status').filter({ hasText: 'Ticket “Scanner jams” created: 3 workflows running.' }).waitFor();
+    const deal = feedItem('hubspot', 'Ticket: Scanner jams (bo@acme.test)');
+    await deal.waitFor({ timeout: 5000 });
+    expect(await deal.textContent()).toMatch(/HubSpot · deal \d+/);
+    const issue = feedItem('jira', 'Scanner jams · Bug in OPS');
+    await issue.waitFor({ timeout: 5000 });
+    expect(await issue.textContent()).toContain('Jira · OPS-');
+    await shot('demo-hubspot-jira-delivered');
+    // The refused token's 400 is what the browser logs of it; nothing else went wrong.
+    expect(pageErrors.filter((e) => !/status of 400 .*\/me\/credentials/.test(e))).toEqual([]);
+  }, 60_000);
+
   it('updates a BigCommerce order and streams a new order, signed, to AcmeCo’s own receiver', async () => {
     await card('BigCommerce').getByRole('button', { name: 'Install' }).click();
     const dialog = page.getByRole('dialog');

@@ -71,9 +71,9 @@ describe(`apps, credential metadata and a user's credentials (${storeKind})`, ()
 
     it('answers 404 listing the known apps for an unknown one', async () => {
       server = await startTestServer();
-      const res = await server.request('GET', '/metadata/credentials/hubspot');
+      const res = await server.request('GET', '/metadata/credentials/woocommerce');
       expect(res.status).toBe(404);
-      expect(res.body.error).toEqual({ code: 'not_found', message: expect.stringMatching(/^No app "hubspot" \(known: slack, bigcommerce, netsuite, streamData\b/) });
+      expect(res.body.error).toEqual({ code: 'not_found', message: expect.stringMatching(/^No app "woocommerce" \(known: slack, bigcommerce, netsuite, streamData\b/) });
     });
 
     it('lists every app that takes an account at GET /metadata/credentials, and none that needs none', async () => {
@@ -91,9 +91,9 @@ describe(`apps, credential metadata and a user's credentials (${storeKind})`, ()
       const sdkPath = await server.request('GET', '/2023-01/credentials/bigcommerce');
       expect(sdkPath.status).toBe(200);
       expect(sdkPath.body).toEqual(metadata.body);
-      const unknown = await server.request('GET', '/credentials/hubspot');
+      const unknown = await server.request('GET', '/credentials/woocommerce');
       expect(unknown.status).toBe(404);
-      expect(unknown.body.error.message).toMatch(/^No app "hubspot"/);
+      expect(unknown.body.error.message).toMatch(/^No app "woocommerce"/);
     });
   });
 
@@ -260,9 +260,9 @@ describe(`apps, credential metadata and a user's credentials (${storeKind})`, ()
       const nobody = await server!.request('GET', '/users/nobody/credentials/slack');
       expect(nobody.status).toBe(404);
       expect(nobody.body.error).toEqual({ code: 'not_found', message: 'No user with id or username "nobody"' });
-      const unknown = await server!.request('GET', `/users/${userId}/credentials/hubspot`);
+      const unknown = await server!.request('GET', `/users/${userId}/credentials/woocommerce`);
       expect(unknown.status).toBe(404);
-      expect(unknown.body.error.message).toMatch(/^No app "hubspot"/);
+      expect(unknown.body.error.message).toMatch(/^No app "woocommerce"/);
       const bigcommerce = await server!.request('GET', `/users/${userId}/credentials/bigcommerce`);
       expect(bigcommerce.status).toBe(404);
       expect(bigcommerce.body.error).toEqual({ code: 'not_found', message: 'BigCommerce has no OAuth connection' });

@@ -49,12 +49,14 @@ function issuesOf(schema: unknown, data: unknown) {
 describe('shipped examples', () => {
   const definitions = loadDefinitions(fileURLToPath(new URL('../../demo/integrations', import.meta.url)));
 
-  it('loads the four demo integrations and their six workflows', () => {
-    expect(definitions.integrations.map((i) => i.id)).toEqual(['bigcommerce', 'netsuite', 'slack', 'stream-heartbeat']);
+  it('loads the six demo integrations and their eight workflows', () => {
+    expect(definitions.integrations.map((i) => i.id)).toEqual(['bigcommerce', 'hubspot', 'jira', 'netsuite', 'slack', 'stream-heartbeat']);
     expect(definitions.integrations.flatMap((i) => i.workflows.map((w) => w.id)).sort()).toEqual([
       'bigcommerce-fulfillment-updated',
       'bigcommerce-order-created',
       'hourly-heartbeat',
+      'hubspot-ticket-deal',
+      'jira-ticket-issue',
       'netsuite-create-invoice',
       'order-lines',
       'slack-ticket-created',
@@ -63,7 +65,7 @@ describe('shipped examples', () => {
 
   it('indexes the demo custom events by name, with the browser flag only where opted in', () => {
     expect([...definitions.events.keys()].sort()).toEqual(['Fulfillment Updated', 'Order Created', 'Ticket Created', 'create_invoice']);
-    expect(definitions.events.get('Ticket Created')).toMatchObject({ browser: true, workflowIds: ['slack-ticket-created'] });
+    expect(definitions.events.get('Ticket Created')).toMatchObject({ browser: true, workflowIds: ['hubspot-ticket-deal', 'jira-ticket-issue', 'slack-ticket-created'] });
     expect(definitions.events.get('create_invoice')?.browser).toBe(false);
   });
 

@@ -44,6 +44,8 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
       expect(res.body).toEqual({ data: isv.body.data.map(withoutVendorKeys) });
       expect(res.body.data.map((i: any) => [i.integrationId, i.installed])).toEqual([
         ['bigcommerce', false],
+        ['hubspot', false],
+        ['jira', false],
         ['netsuite', false],
         ['slack', true],
         ['stream-heartbeat', false],
@@ -69,9 +71,9 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
 
     it('answers 404 for an unknown integration', async () => {
       const { me } = await setup();
-      const res = await me('GET', '/me/integrations/hubspot');
+      const res = await me('GET', '/me/integrations/woocommerce');
       expect(res.status).toBe(404);
-      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "hubspot" (known: bigcommerce, netsuite, slack, stream-heartbeat)' });
+      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "woocommerce" (known: bigcommerce, hubspot, jira, netsuite, slack, stream-heartbeat)' });
     });
 
     it('answers 401 without a user token, and for the ISV API key', async () => {
@@ -105,7 +107,7 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
         message: 'Invalid Slack credential: data.botToken: required',
         details: [{ path: 'data.botToken', message: 'required' }],
       });
-      const unknown = await me('POST', '/me/credentials', { app: 'hubspot', data: {} });
+      const unknown = await me('POST', '/me/credentials', { app: 'woocommerce', data: {} });
       expect(unknown.status).toBe(404);
       expect(unknown.body.error.details).toEqual([{ path: 'app', message: 'unknown app' }]);
     });

@@ -189,8 +189,8 @@ describe(`running events (${storeKind})`, () => {
       expect(res.status).toBe(404);
       expect(res.body.error).toEqual({
         code: 'unknown_event',
-        message: 'No custom event named "Ticket Closed". Known events: "Fulfillment Updated", "create_invoice", "Ticket Created", "Order Created"',
-        details: [{ path: 'event', message: 'expected one of: Fulfillment Updated, create_invoice, Ticket Created, Order Created' }],
+        message: 'No custom event named "Ticket Closed". Known events: "Fulfillment Updated", "Ticket Created", "create_invoice", "Order Created"',
+        details: [{ path: 'event', message: 'expected one of: Fulfillment Updated, Ticket Created, create_invoice, Order Created' }],
       });
     });
 

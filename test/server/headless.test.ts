@@ -94,11 +94,11 @@ describe(`headless installation (${storeKind})`, () => {
     it('answers 404 for an unknown app', async () => {
       server = await startTestServer();
       const userId = await createUser(server, 'ann');
-      const res = await server.request('POST', '/headless/credentials', { body: { userId, credential: { type: 'hubspot', data: { apiKey: 'k' } } } });
+      const res = await server.request('POST', '/headless/credentials', { body: { userId, credential: { type: 'woocommerce', data: { apiKey: 'k' } } } });
       expect(res.status).toBe(404);
       expect(res.body.error).toEqual({
         code: 'not_found',
-        message: expect.stringMatching(/^No app "hubspot" \(known: slack, bigcommerce, netsuite\b/),
+        message: expect.stringMatching(/^No app "woocommerce" \(known: slack, bigcommerce, netsuite\b/),
         details: [{ path: 'credential.type', message: 'unknown app' }],
       });
     });
@@ -170,9 +170,9 @@ describe(`headless installation (${storeKind})`, () => {
     it('answers 404 for an unknown integration', async () => {
       server = await startTestServer();
       const userId = await createUser(server, 'ann');
-      const res = await start(server, { userId, integrationId: 'hubspot' });
+      const res = await start(server, { userId, integrationId: 'woocommerce' });
       expect(res.status).toBe(404);
-      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "hubspot" (known: bigcommerce, netsuite, slack, stream-heartbeat)' });
+      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "woocommerce" (known: bigcommerce, hubspot, jira, netsuite, slack, stream-heartbeat)' });
     });
 
     it('answers 404 naming the workflow that is not part of the integration', async () => {

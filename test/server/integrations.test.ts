@@ -22,8 +22,8 @@ describe(`integrations, events and apps (${storeKind})`, () => {
 
       expect(res.status).toBe(200);
       expect(Object.keys(res.body)).toEqual(['data']);
-      expect(res.body.data.map((i: any) => i.integrationId)).toEqual(['bigcommerce', 'netsuite', 'slack', 'stream-heartbeat']);
-      expect(res.body.data[2]).toEqual({
+      expect(res.body.data.map((i: any) => i.integrationId)).toEqual(['bigcommerce', 'hubspot', 'jira', 'netsuite', 'slack', 'stream-heartbeat']);
+      expect(res.body.data[4]).toEqual({
         integrationId: 'slack',
         app: 'Slack',
         description: 'Post messages to your Slack workspace',
@@ -56,7 +56,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
       });
       // Every block of every workflow has exactly the seed's four keys.
       const blocks = res.body.data.flatMap((i: any) => i.workflows.flatMap((w: any) => w.blocks));
-      expect(blocks).toHaveLength(14);
+      expect(blocks).toHaveLength(18);
       for (const b of blocks) expect(Object.keys(b).sort()).toEqual(['icon', 'id', 'name', 'type']);
       // An app trigger is named after its connector.
       expect(res.body.data[0].workflows[0].blocks[0]).toEqual(block('BigCommerce Trigger', 'trigger', 'bigcommerceTrigger', 'bigcommerce.svg'));
@@ -101,7 +101,7 @@ describe(`integrations, events and apps (${storeKind})`, () => {
 
       const res = await server.request('GET', '/integrations?userId=ann');
       expect(res.status).toBe(200);
-      expect(res.body.data[2].installed).toBe(true);
+      expect(res.body.data.find((i: any) => i.integrationId === 'slack').installed).toBe(true);
     });
 
     it('answers 400 naming userId when it is missing', async () => {
@@ -191,9 +191,9 @@ describe(`integrations, events and apps (${storeKind})`, () => {
     it('answers 404 listing the known integrations for an unknown one', async () => {
       server = await startTestServer();
       const userId = await createUser(server, 'ann');
-      const res = await server.request('GET', `/integrations/hubspot?userId=${userId}`);
+      const res = await server.request('GET', `/integrations/woocommerce?userId=${userId}`);
       expect(res.status).toBe(404);
-      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "hubspot" (known: bigcommerce, netsuite, slack, stream-heartbeat)' });
+      expect(res.body.error).toEqual({ code: 'not_found', message: 'No integration "woocommerce" (known: bigcommerce, hubspot, jira, netsuite, slack, stream-heartbeat)' });
     });
 
     it('answers 400 naming userId when it is missing', async () => {
@@ -212,11 +212,11 @@ describe(`integrations, events and apps (${storeKind})`, () => {
       expect(res.status).toBe(200);
       expect(res.body.data.map((e: any) => [e.event, e.browser, e.workflowIds])).toEqual([
         ['Fulfillment Updated', false, ['bigcommerce-fulfillment-updated']],
+        ['Ticket Created', true, ['hubspot-ticket-deal', 'jira-ticket-issue', 'slack-ticket-created']],
         ['create_invoice', false, ['netsuite-create-invoice']],
-        ['Ticket Created', true, ['slack-ticket-created']],
         ['Order Created', false, ['order-lines']],
       ]);
-      const invoice = res.body.data[1];
+      const invoice = res.body.data[2];
       expect(invoice.schema).toEqual({ id: 'String', invoiceNumber: 'String', invoiceAmount: 'Number' });
       expect(invoice.jsonSchema).toMatchObject({
         type: 'object',

@@ -54,6 +54,8 @@ describe(`workflows (${storeKind})`, () => {
       expect(res.body.data.map((w: any) => [w.workflowId, w.integrationId, w.installed, w.installedVersion, w.active])).toEqual([
         ['bigcommerce-order-created', 'bigcommerce', false, null, false],
         ['bigcommerce-fulfillment-updated', 'bigcommerce', false, null, false],
+        ['hubspot-ticket-deal', 'hubspot', false, null, false],
+        ['jira-ticket-issue', 'jira', false, null, false],
         ['netsuite-create-invoice', 'netsuite', false, null, false],
         [SLACK, 'slack', true, 1, true],
         ['hourly-heartbeat', 'stream-heartbeat', false, null, false],

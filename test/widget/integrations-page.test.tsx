@@ -63,7 +63,18 @@ describe('the integrations page', () => {
       const list = await ui.findByRole('list');
       spy.mockRestore();
       const cards = within(list).getAllByRole('listitem');
-      expect(cards.map((c) => within(c).getByRole('heading').textContent)).toEqual(['Alerts', 'BigCommerce', 'Consent', 'Forms', 'NetSuite', 'Slack', 'Heartbeat', 'Vault']);
+      expect(cards.map((c) => within(c).getByRole('heading').textContent)).toEqual([
+        'Alerts',
+        'BigCommerce',
+        'Consent',
+        'Forms',
+        'HubSpot',
+        'Jira',
+        'NetSuite',
+        'Slack',
+        'Heartbeat',
+        'Vault',
+      ]);
       const slack = cardOf(ui, 'Slack');
       expect(slack.getByRole('heading', { name: 'Slack', level: 3 })).toBeTruthy();
       expect(slack.getByText('Post messages to your Slack workspace')).toBeTruthy();
@@ -189,7 +200,7 @@ describe('the integrations page', () => {
       expect(ui.getAllByRole('listitem').map((c) => within(c).getByRole('heading').textContent)).toEqual(['NetSuite']);
 
       fireEvent.input(search, { target: { value: '  ' } });
-      expect(ui.getAllByRole('listitem')).toHaveLength(8);
+      expect(ui.getAllByRole('listitem')).toHaveLength(10);
     });
 
     it('takes strings and a theme', async () => {
@@ -226,7 +237,7 @@ describe('the integrations page', () => {
 
     it('shows no search box with 6 or fewer', async () => {
       const { ui } = await renderPage();
-      expect(await ui.findAllByRole('listitem')).toHaveLength(4);
+      expect(await ui.findAllByRole('listitem')).toHaveLength(6);
       expect(ui.queryByRole('searchbox')).toBeNull();
     });
 
@@ -242,7 +253,7 @@ describe('the integrations page', () => {
       http = await listen(server, port);
       fireEvent.click(within(alert).getByRole('button', { name: 'Retry' }));
 
-      expect(await ui.findAllByRole('listitem')).toHaveLength(4);
+      expect(await ui.findAllByRole('listitem')).toHaveLength(6);
       expect(ui.queryByRole('alert')).toBeNull();
     });
   });

@@ -37,6 +37,8 @@ describe('the widget’s methods on installations', () => {
     const integrations = await getIntegrations();
     expect(integrations.map((i) => [i.integrationId, i.installed])).toEqual([
       ['bigcommerce', false],
+      ['hubspot', false],
+      ['jira', false],
       ['netsuite', false],
       ['pair', true],
       ['slack', false],

@@ -87,7 +87,7 @@ describe('the user token', () => {
   it('sends the token it was given', async () => {
     const token = await userToken(server, userId);
     Alloy.setToken(token);
-    expect((await Alloy.getIntegrations()).map((i) => i.integrationId)).toEqual(['bigcommerce', 'netsuite', 'slack', 'stream-heartbeat']);
+    expect((await Alloy.getIntegrations()).map((i) => i.integrationId)).toEqual(['bigcommerce', 'hubspot', 'jira', 'netsuite', 'slack', 'stream-heartbeat']);
     expect(fetches.map((f) => f.authorization)).toEqual([`Bearer ${token}`]);
   });
 
@@ -119,7 +119,7 @@ describe('the user token', () => {
 
     const integrations = await Alloy.getIntegrations();
 
-    expect(integrations).toHaveLength(4);
+    expect(integrations).toHaveLength(6);
     expect(provider).toHaveBeenCalledTimes(1);
     expect(fetches).toHaveLength(1);
     // The fresh token serves the next calls too.
@@ -142,7 +142,7 @@ describe('the user token', () => {
   it('takes the first token from the provider when none was set', async () => {
     const provider = vi.fn(() => userToken(server, userId));
     Alloy.setTokenProvider(provider);
-    await expect(Alloy.getIntegrations()).resolves.toHaveLength(4);
+    await expect(Alloy.getIntegrations()).resolves.toHaveLength(6);
     expect(provider).toHaveBeenCalledTimes(1);
   });
 
@@ -153,7 +153,7 @@ describe('the user token', () => {
     const provider = vi.fn(async () => fresh);
     Alloy.setTokenProvider(provider);
 
-    await expect(Alloy.getIntegrations()).resolves.toHaveLength(4);
+    await expect(Alloy.getIntegrations()).resolves.toHaveLength(6);
 
     expect(provider).toHaveBeenCalledTimes(1);
     expect(fetches.map((f) => f.authorization)).toEqual([`Bearer ${forged}`, `Bearer ${fresh}`]);

@@ -106,7 +106,8 @@ function compare(a: string | null | undefined, b: string, property: string): num
   return a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0;
 }
 
-export async function startHubSpotFake(): Promise<HubSpotFake> {
+/** `onCreate`: told of each record made through the API (the demo shows them in its live panel). */
+export async function startHubSpotFake(options: { onCreate?: (type: 'contacts' | 'deals', record: FakeCrmObject) => void } = {}): Promise<HubSpotFake> {
   const tokens = new Set([HUBSPOT_TOKEN]);
   const contacts: FakeCrmObject[] = [];
   const deals: FakeCrmObject[] = [];
@@ -215,6 +216,7 @@ export async function startHubSpotFake(): Promise<HubSpotFake> {
         if (existing) return fail(409, `Contact already exists. Existing ID: ${existing.id}`, 'CONFLICT');
       }
       const record = make(type, checked);
+      options.onCreate?.(type, record);
       return { status: 201, body: view(type, record, Object.keys(checked)) };
     };
 

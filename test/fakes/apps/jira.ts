@@ -163,7 +163,8 @@ function str(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export async function startJiraFake(): Promise<JiraFake> {
+/** `onCreate`: told of each issue made through the API (the demo shows them in its live panel). */
+export async function startJiraFake(options: { onCreate?: (issue: FakeJiraIssue) => void } = {}): Promise<JiraFake> {
   const projects: FakeJiraProject[] = [
     { id: '10000', key: 'ENG', name: 'Engineering' },
     { id: '10001', key: 'OPS', name: 'Operations' },
@@ -321,6 +322,7 @@ export async function startJiraFake(): Promise<JiraFake> {
           if (fields.description !== undefined && !isAdf(fields.description)) errors.description = ADF_REFUSAL;
           if (Object.keys(errors).length || !project || !type) return fieldErrors(errors);
           const issue = makeIssue(project, type, fields.summary as string, fields.description ?? null, new Date());
+          options.onCreate?.(issue);
           return { status: 201, body: { id: issue.id, key: issue.key, self: issue.self } };
         },
       },
