@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,6 +9,7 @@ import { checkConnectors } from '../../../server/connectors/check';
 import { buildDefinitions, DefinitionError } from '../../../server/definitions/load';
 import { Subscriber } from '../../../server/engine/subscriber';
 import { addCredential, countRows, installHeadless } from '../../helpers/flows';
+import { startPublicUrl } from '../../helpers/public-url';
 import { createUser, startTestServer, storeKind, waitForExecution, type TestServer } from '../../helpers/server';
 
 const STORE = { storeHash: 'abc123', accessToken: 'bc-token' };
@@ -52,26 +51,6 @@ const integration = (sinkUrl: string, trigger: Record<string, unknown> = { type:
     },
   ],
 });
-
-/** This server's public URL (PUBLIC_URL) on 127.0.0.1: it hands what the fake store POSTs to the test server's app. */
-async function startPublicUrl(target: () => TestServer) {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const headers = Object.fromEntries(
-        Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && !['host', 'connection', 'content-length'].includes(e[0])),
-      );
-      const answer = await target().request(req.method!, req.url!, { apiKey: null, rawBody: Buffer.concat(chunks).toString('utf8'), headers });
-      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => (server.close(() => resolve()), server.closeAllConnections())),
-  };
-}
 
 /** A clock file the engine reads (ALLOY_TEST_CLOCK_FILE). */
 function testClock(startIso: string) {
