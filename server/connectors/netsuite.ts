@@ -201,18 +201,24 @@ export const netsuite: Connector = {
       async run(input, ctx) {
         const { c, base } = accountApi(ctx);
         const url = `${base}/services/rest/record/v1/invoice`;
-        const res = await ctx.http.send({
-          method: 'POST',
-          url,
-          headers: { authorization: netsuiteAuthorization('POST', url, c) },
-          body: {
-            externalId: input.externalId,
-            tranId: input.invoiceNumber,
-            entity: { id: input.customer },
-            subsidiary: { id: input.subsidiary },
-            item: { items: [{ item: { id: input.item }, amount: input.amount }] },
-          },
-        });
+        let res;
+        try {
+          res = await ctx.http.send({
+            method: 'POST',
+            url,
+            headers: { authorization: netsuiteAuthorization('POST', url, c) },
+            body: {
+              externalId: input.externalId,
+              tranId: input.invoiceNumber,
+              entity: { id: input.customer },
+              subsidiary: { id: input.subsidiary },
+              item: { items: [{ item: { id: input.item }, amount: input.amount }] },
+            },
+          });
+        } catch (err) {
+          // In NetSuite's words (`NetSuite: HTTP 400 <detail>`), as its account check and invoice list read, not the raw URL and body.
+          throw inAppWords('NetSuite', err, netsuiteSays);
+        }
         // NetSuite answers 204 with the new record's URL in Location.
         const location = String(res.headers.location ?? '');
         return { invoiceId: location.split('/').pop() || null, location: location || null };
