@@ -41,7 +41,8 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     timeoutMs: config.httpTimeoutMs,
     maxResponseBytes: config.httpMaxResponseBytes,
     allowPrivate: config.allowPrivateUrls,
-    trustedOrigins: Object.values(config.apiUrls),
+    // A base whose host comes from the account (`https://{{credential.shop}}.myshopify.com`) is not the operator's choice: not trusted.
+    trustedOrigins: Object.values(config.apiUrls).filter((url) => !url.includes('{{')),
   });
   const settings: ConnectorSettings = {
     apiUrls: config.apiUrls,

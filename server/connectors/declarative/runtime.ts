@@ -99,7 +99,7 @@ export function compileConnector(spec: ConnectorSpec): Connector {
     const { status, responseText } = err as { status?: number; responseText?: string };
     if (status === undefined) {
       // The app could not be reached or answered nonsense: keep the class, name the app.
-      const message = `${name}: ${what}: ${err.message.replace(/^(?:GET|POST|PUT|PATCH|DELETE) \S+: /, '')}`;
+      const message = `${name}: ${what ? `${what}: ` : ''}${err.message.replace(/^(?:GET|POST|PUT|PATCH|DELETE) \S+: /, '')}`;
       return err instanceof RetryAfterError ? new RetryAfterError(message, err.retryAfterMs, { cause: err }) : new NonRetriableError(message, { cause: err });
     }
     let body: unknown = responseText ?? '';
@@ -109,7 +109,7 @@ export function compileConnector(spec: ConnectorSpec): Connector {
       // not JSON: the text is the body
     }
     const words = says(body) ?? (typeof body === 'string' ? body.slice(0, 300) : JSON.stringify(body).slice(0, 300));
-    const message = `${name}: ${what}: HTTP ${status}${words ? ` ${words}` : ''}`;
+    const message = `${name}: ${what ? `${what}: ` : ''}HTTP ${status}${words ? ` ${words}` : ''}`;
     const rule = matchRule(spec.errors, status, body);
     const retry = rule ? rule.retry : err instanceof RetryAfterError;
     const out = retry
@@ -338,7 +338,8 @@ export function compileConnector(spec: ConnectorSpec): Connector {
   if (spec.test) {
     const test = spec.test;
     connector.test = async (ctx) => {
-      const res = await send(ctx, 'checking the account', test.request, { credential: ctx.credential ?? {} });
+      // No `what`: the refusal reads as the app's own answer (`HubSpot says: HTTP 401 …`), as the code connectors' do.
+      const res = await send(ctx, '', test.request, { credential: ctx.credential ?? {} });
       const named = test.displayName ? valueAtPath(res.body, test.displayName) : undefined;
       return { displayName: typeof named === 'string' && named.trim() ? named.trim() : typeof named === 'number' ? String(named) : null };
     };
