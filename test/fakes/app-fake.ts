@@ -44,6 +44,19 @@ export interface AppFake {
   close(): Promise<void>;
 }
 
+/** A request as the fakes record it, from what node:http received and its raw body. */
+export function recordRequest(req: IncomingMessage, rawBody: string): RecordedRequest {
+  const url = new URL(req.url ?? '/', 'http://fake');
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    const had = query[k];
+    query[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+  return { method: req.method ?? 'GET', path: url.pathname, query, headers, body: parseBody(rawBody, headers['content-type']), rawBody };
+}
+
 function parseBody(raw: string, type: string | undefined): unknown {
   if (!raw) return undefined;
   if (type?.includes('application/x-www-form-urlencoded')) {
@@ -99,16 +112,7 @@ export async function startAppFake(options: AppFakeOptions): Promise<AppFake> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
-        const url = new URL(req.url ?? '/', 'http://fake');
-        const query: Record<string, string | string[]> = {};
-        for (const [k, v] of url.searchParams) {
-          const had = query[k];
-          query[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
-        }
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-        const rawBody = Buffer.concat(chunks).toString('utf8');
-        const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers, body: parseBody(rawBody, headers['content-type']), rawBody };
+        const recorded = recordRequest(req, Buffer.concat(chunks).toString('utf8'));
         requests.push(recorded);
         const failure = failures.shift();
         if (failure) {

@@ -1,6 +1,6 @@
 import { createServer, request as forward } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AppFake, RecordedRequest } from './app-fake';
+import { recordRequest, type AppFake, type RecordedRequest } from './app-fake';
 
 /**
  * An `AppFake` in front of a fake written before the kit (the demo's Slack and BigCommerce, the
@@ -16,24 +16,7 @@ export async function recordingProxy(target: { url: string; close(): Promise<voi
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      const url = new URL(req.url ?? '/', 'http://proxy');
-      const query: Record<string, string | string[]> = {};
-      for (const [k, v] of url.searchParams) {
-        const had = query[k];
-        query[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
-      }
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      const rawBody = raw.toString('utf8');
-      let body: unknown = rawBody || undefined;
-      if (headers['content-type']?.includes('application/x-www-form-urlencoded')) body = Object.fromEntries(new URLSearchParams(rawBody));
-      else
-        try {
-          body = rawBody ? JSON.parse(rawBody) : undefined;
-        } catch {
-          // text
-        }
-      requests.push({ method: req.method ?? 'GET', path: url.pathname, query, headers, body, rawBody });
+      requests.push(recordRequest(req, raw.toString('utf8')));
       const failure = failures.shift();
       if (failure) {
         res

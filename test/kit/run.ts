@@ -6,7 +6,7 @@ import { NonRetriableError, RetryAfterError } from '../../server/engine/errors';
 import type { AppFake, RecordedRequest } from '../fakes/app-fake';
 import { connectorContext, connectorHttp, thrown } from '../helpers/connector';
 import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../helpers/server';
-import type { ExpectedRequest, KitFixture } from './types';
+import type { DatabaseKitFixture, ExpectedRequest, KitFixture } from './types';
 
 /** A port nothing listens on: the app is down. */
 async function closedPort(): Promise<number> {
@@ -236,6 +236,76 @@ export function runKit(fixture: KitFixture, resolve: (id: string) => Connector |
       const m = since();
       await hooks.unsubscribe(ctx(), made.subscriptionId);
       expect(after(m).length).toBeGreaterThanOrEqual(1);
+    });
+  });
+}
+
+/** The kit for a database destination: what applies without HTTP, against the real database (see `DatabaseKitFixture`). */
+export function runDatabaseKit(fixture: DatabaseKitFixture, resolve: (id: string) => Connector | undefined = findConnector) {
+  const connector = resolve(fixture.connector);
+  describe(`connector kit: ${connector?.name ?? fixture.connector} (a database, ${storeKind})`, () => {
+    const http = connectorHttp();
+    let server: TestServer;
+    let token: string;
+    let userId: string;
+    let scratch: Awaited<ReturnType<DatabaseKitFixture['setup']>>;
+    const ctx = (credential = fixture.credential) => connectorContext({ http, credential });
+    const connect = (data: Record<string, string>) => server.request('POST', '/me/credentials', { token, body: { app: connector!.id, data } });
+
+    beforeAll(async () => {
+      expect(connector, `no connector "${fixture.connector}" is registered`).toBeDefined();
+      scratch = await fixture.setup();
+      server = await startTestServer({ env: { ALLOY_ALLOW_PRIVATE_URLS: 'true' } });
+      userId = await createUser(server, `kit-${fixture.connector}`);
+      token = await userToken(server, userId);
+    });
+    afterAll(async () => {
+      await server?.close();
+      await scratch?.drop();
+    });
+
+    it('accepts an account the database accepts, named as it is reached (stored through the API)', async () => {
+      const res = await connect(fixture.credential);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(res.body.displayName).toBe(fixture.displayName);
+    });
+
+    it('refuses an account the database refuses, in its words, and stores nothing', async () => {
+      const before = (await server.request('GET', `/credentials/users/${userId}`)).body.data.length;
+      const res = await connect(fixture.refused.credential);
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error.code).toBe('credential_refused');
+      expect(res.body.error.message).toMatch(fixture.refused.reason);
+      expect((await server.request('GET', `/credentials/users/${userId}`)).body.data).toHaveLength(before);
+    });
+
+    it('says the database is down when nothing answers, and an action then is retried', async () => {
+      const port = String(await closedPort());
+      const res = await connect({ ...fixture.credential, port });
+      expect(res.status, JSON.stringify(res.body)).toBe(503);
+      expect(res.body.error.code).toBe('unavailable');
+      const [name, action] = Object.entries(fixture.actions)[0]!;
+      const run = connector!.actions[name]!;
+      expect(await thrown(async () => run.run(run.input.parse(action.input(scratch.table)), ctx({ ...fixture.credential, port })))).toBeInstanceOf(RetryAfterError);
+    });
+
+    for (const [name, action] of Object.entries(fixture.actions)) {
+      it(`${name}: writes what it says, and answers it`, async () => {
+        const run = connector!.actions[name]!;
+        action.output(await run.run(run.input.parse(action.input(scratch.table)), ctx()));
+        action.rows(await scratch.read());
+      });
+    }
+
+    it('every action of the connector is covered by the fixture', () => {
+      expect(Object.keys(fixture.actions).sort()).toEqual(Object.keys(connector!.actions).sort());
+    });
+
+    it('a refusal of the database is not retried, and says what the database said', async () => {
+      const run = connector!.actions[fixture.notRetried.action]!;
+      const err = await thrown(async () => run.run(run.input.parse(fixture.notRetried.input(scratch.table)), ctx()));
+      expect(err).toBeInstanceOf(NonRetriableError);
+      expect(err.message).toMatch(fixture.notRetried.reason);
     });
   });
 }

@@ -70,3 +70,22 @@ export interface WebhookCase {
   /** Checks what the blocks see as `event` for that delivery (after `fetch`, when the connector fetches). */
   received?(event: unknown): void;
 }
+
+/**
+ * A database destination's fixture (PostgreSQL, MySQL): there is no HTTP to record, so the kit runs
+ * what applies against the real database on this machine: connect (accepted, refused in the
+ * database's words, down), every action writing what it says, a refusal that is not retried, and a
+ * database that does not answer, retried.
+ */
+export interface DatabaseKitFixture {
+  kind: 'database';
+  connector: string;
+  /** Makes a scratch table; `read` answers its rows, `drop` removes it. */
+  setup(): Promise<{ table: string; read(): Promise<unknown[]>; drop(): Promise<void> }>;
+  credential: Record<string, string>;
+  displayName: string;
+  refused: { credential: Record<string, string>; reason: RegExp };
+  actions: Record<string, { input(table: string): Record<string, unknown>; output(out: unknown): void; rows(rows: unknown[]): void }>;
+  /** An input the database refuses for good (a table that does not exist), and its words. */
+  notRetried: { action: string; input(table: string): Record<string, unknown>; reason: RegExp };
+}

@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { useConnectorDir } from '../../server/connectors';
-import { runKit } from '../kit/run';
-import type { KitFixture } from '../kit/types';
+import { runDatabaseKit, runKit } from '../kit/run';
+import type { DatabaseKitFixture, KitFixture } from '../kit/types';
 
 // Every connector's fixture (test/kit/fixtures/<id>.ts) through the same checks, on this run's store.
 // `npm run connector:check <file>` runs one: KIT_FIXTURE names a fixture here, or KIT_FIXTURE_FILE one
@@ -12,12 +12,17 @@ if (process.env.CONNECTORS_DIR) useConnectorDir(path.resolve(process.env.CONNECT
 const only = process.env.KIT_FIXTURE;
 const file = process.env.KIT_FIXTURE_FILE;
 if (file) {
-  const mod = (await import(pathToFileURL(path.resolve(file)).href)) as { fixture: KitFixture };
-  runKit(mod.fixture);
+  const mod = (await import(pathToFileURL(path.resolve(file)).href)) as { fixture: KitFixture | DatabaseKitFixture };
+  run(mod.fixture);
 } else {
-  const fixtures = import.meta.glob<{ fixture: KitFixture }>('../kit/fixtures/*.ts', { eager: true });
+  const fixtures = import.meta.glob<{ fixture: KitFixture | DatabaseKitFixture }>('../kit/fixtures/*.ts', { eager: true });
   for (const [name, mod] of Object.entries(fixtures)) {
     if (only && !name.endsWith(`/${only}.ts`)) continue;
-    runKit(mod.fixture);
+    run(mod.fixture);
   }
+}
+
+function run(fixture: KitFixture | DatabaseKitFixture) {
+  if ('kind' in fixture && fixture.kind === 'database') runDatabaseKit(fixture);
+  else runKit(fixture as KitFixture);
 }
