@@ -154,6 +154,7 @@ describe('the AcmeCo demo (npm start)', () => {
     const issue = feedItem('jira', 'Scanner jams · Bug in OPS');
     await issue.waitFor({ timeout: 5000 });
     expect(await issue.textContent()).toContain('Jira · OPS-');
+    await issue.scrollIntoViewIfNeeded();
     await shot('demo-hubspot-jira-delivered');
     // The refused token's 400 is what the browser logs of it; nothing else went wrong.
     expect(pageErrors.filter((e) => !/status of 400 .*\/me\/credentials/.test(e))).toEqual([]);
