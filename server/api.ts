@@ -12,6 +12,8 @@ export interface AppVariables {
   userId: string;
   /** Set by the api-version middleware: the version the request asked for (path prefix or `x-api-version`). */
   apiVersion: ApiVersion;
+  /** Set first on every request (server/observability/http.ts): its X-Request-Id, the caller's or a new one. */
+  requestId: string;
 }
 export type AppEnv = { Variables: AppVariables };
 export type AppContext = Context<AppEnv>;

@@ -29,6 +29,11 @@ import { runRoutes } from './routes/run';
 import { userRoutes } from './routes/users';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries';
 import { widgetFileRoutes } from './routes/widget-files';
+import { consolePageRoutes } from './routes/console-page';
+import { healthRoutes, mainPortMetrics } from './routes/health';
+import { observeRequests } from './observability/http';
+import { runningState, type ShutdownState } from './observability/shutdown';
+import { consoleRoutes } from './routes/console';
 import { workflowRoutes } from './routes/workflows';
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
@@ -77,7 +82,7 @@ function routeMethods(app: Hono<AppEnv>): (path: string) => string[] {
 }
 
 /** The HTTP application: every route, its auth, its validation and one error handler. */
-export function createApp(services: Services, options: { extraRoutes?: (app: Hono<AppEnv>) => void } = {}): Hono<AppEnv> {
+export function createApp(services: Services, options: { extraRoutes?: (app: Hono<AppEnv>) => void; shutdown?: ShutdownState } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>({
     getPath: (req) => routePath(req.url),
   });
@@ -95,6 +100,9 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
     return c.json(errorBody('not_found', `No route for ${c.req.method} ${sent}`), 404);
   });
 
+  // First: the request id, the HTTP metrics and the request's log line see every answer, refusals included.
+  const shutdown = options.shutdown ?? runningState();
+  app.use('*', observeRequests(shutdown));
   app.use('*', bodyLimit(services.config.bodyLimitBytes));
   app.use('*', apiVersion());
 
@@ -162,6 +170,10 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
     const disabledAt = endpoint.disabledAt === null ? null : new Date(endpoint.disabledAt).toISOString();
     return c.json({ ok: true as const, eventsWebhook: { status: disabledAt ? ('disabled' as const) : ('enabled' as const), disabledAt } });
   });
+  healthRoutes(open, services, shutdown);
+  mainPortMetrics(app, services);
+  // The ISV console's sign-in and API (its session cookie only: neither the key nor a user token opens it); CONSOLE=off: none.
+  if (services.config.console) consoleRoutes(app, services);
   // The demo (or an embedding app) adds its pages here; they win over the landing page below.
   options.extraRoutes?.(app);
   app.get('/', (c) =>
@@ -171,6 +183,7 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
     ),
   );
   widgetFileRoutes(app);
+  consolePageRoutes(app, services.config);
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, publicBaseUrl(c, services.config.publicUrl))));
   docsRoutes(app, services.config.publicUrl);
   // Browsers ask for it on every page the server serves (/docs, the install page): "no icon", not a 404 in their console.

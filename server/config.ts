@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { findConnector, useConnectorDir } from './connectors';
 import { connectorSettingsFromEnv } from './connectors/settings';
+import { LOG_LEVELS, type LogLevel } from './observability/log';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -61,6 +62,14 @@ export const EnvSchema = z.object({
   RATE_LIMIT_USER_PER_SECOND: perSecond('50'),
   RATE_LIMIT_USER_BURST: burst,
   LOG_RETENTION_DAYS: z.coerce.number().positive().default(60),
+  /** What the processes log (JSON lines on stdout): `debug` adds a line per request. */
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** A port of its own for `/metrics` and the health probes (docs/operations.md#metrics); unset, `/metrics` is on PORT behind METRICS_TOKEN, or nowhere. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The bearer token `/metrics` asks for (on PORT, and on METRICS_PORT when both are set). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** On SIGTERM or SIGINT, how long running executions may take to finish (less a second to give back the rest) before the process exits. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000, 'at least 1000 ms').default(10_000),
   WORKERS: z.enum(['on', 'off']).default('on'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
   /** The most executions of one user running at once, across all processes; default half of WORKER_CONCURRENCY, rounded up (see loadConfig). */
@@ -93,6 +102,10 @@ export const EnvSchema = z.object({
   ALLOY_TEST_CLOCK_FILE: z.string().optional(),
   /** `on`: serve the AcmeCo demo app at `/` with fake Slack and BigCommerce (`npm start` sets it; read by server/index.ts). */
   DEMO: z.enum(['on', 'off']).default('off'),
+  /** `off`: no ISV console; every `/console` path answers 404 (docs/console.md). */
+  CONSOLE: z.enum(['on', 'off']).default('on'),
+  /** How long a console sign-in lasts, in hours. */
+  CONSOLE_SESSION_HOURS: z.coerce.number().positive('must be a number of hours over 0').max(720, 'at most 720 hours (30 days)').default(12),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -129,6 +142,11 @@ export interface Config {
   /** Per server process; `undefined` = no limit. */
   rateLimits: { apiKey?: RateLimit; user?: RateLimit };
   logRetentionDays: number;
+  logLevel: LogLevel;
+  /** `/metrics` and the health probes on a port of their own (METRICS_PORT). */
+  metricsPort?: number;
+  metricsToken?: string;
+  shutdownTimeoutMs: number;
   /** Run workers inside this server process (the embedded default). */
   workers: boolean;
   workerConcurrency: number;
@@ -162,6 +180,10 @@ export interface Config {
   testClockFile?: string;
   /** OAuth 2.0 clients by connector id: only apps with a client id and secret offer OAuth. */
   oauthClients: Record<string, { clientId: string; clientSecret: string; authorizeUrl: string }>;
+  /** The ISV console at `/console` (CONSOLE): its sign-in and its API. */
+  console: boolean;
+  /** How long a console session lasts (CONSOLE_SESSION_HOURS), in milliseconds. */
+  consoleSessionMs: number;
 }
 
 /** Reads the configuration from the environment; a bad value stops the start, naming the variable. */
@@ -220,6 +242,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       user: rateLimit(e.RATE_LIMIT_USER_PER_SECOND, e.RATE_LIMIT_USER_BURST),
     },
     logRetentionDays: e.LOG_RETENTION_DAYS,
+    logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT,
+    metricsToken: e.METRICS_TOKEN,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     workers: e.WORKERS === 'on',
     workerConcurrency: e.WORKER_CONCURRENCY,
     // Half a worker's slots by default: one user's backlog leaves the other half to everyone else,
@@ -241,6 +267,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventsWebhookDisableAfterDays: e.ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS,
     allowPrivateUrls: e.ALLOY_ALLOW_PRIVATE_URLS === 'true',
     testClockFile: e.ALLOY_TEST_CLOCK_FILE,
+    console: e.CONSOLE === 'on',
+    consoleSessionMs: Math.round(e.CONSOLE_SESSION_HOURS * 3_600_000),
     // Each connector declares its own variables (SLACK_API_URL, SLACK_CLIENT_ID…).
     ...connectors,
   };

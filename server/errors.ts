@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
+import { logger } from './observability/log';
 
 /** Machine-readable error codes; callers may `switch` on them. */
 export type ErrorCode =
@@ -85,8 +86,9 @@ export function handleError(err: Error, c: Context) {
     c.header('Retry-After', '5');
     return c.json(errorBody('unavailable', 'The store is unavailable; try again shortly'), 503);
   }
-  const requestId = crypto.randomUUID();
-  console.error(`[${requestId}] ${c.req.method} ${c.req.path}`, err);
+  // The request's own id (server/observability/http.ts): the one its caller has, in its answer's X-Request-Id.
+  const requestId = (c.get('requestId') as string | undefined) ?? crypto.randomUUID();
+  logger.error({ reqId: requestId, err }, `[${requestId}] ${c.req.method} ${c.req.path}`);
   return c.json(errorBody('internal', `Internal error (request id ${requestId})`), 500);
 }
 
@@ -99,7 +101,7 @@ function logUnavailable(err: Error): void {
   const now = Date.now();
   if (now - unavailableLoggedAt < UNAVAILABLE_LOG_EVERY_MS) return;
   unavailableLoggedAt = now;
-  console.warn(`api: store unavailable (${err.message}); answering 503 with Retry-After (said at most once a minute while it lasts)`);
+  logger.warn(`api: store unavailable (${err.message}); answering 503 with Retry-After (said at most once a minute while it lasts)`);
 }
 
 /**

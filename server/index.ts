@@ -5,8 +5,12 @@ import { safeUrl } from './engine/http';
 import { startServices } from './services';
 import { startRetentionSweep } from './retention';
 import { startDemo } from '../demo/index';
+import { startAdminServer } from './observability/admin';
+import { logBanner, logStartFailure, processLogLevel, setLogLevel } from './observability/log';
+import { exitGracefully, runningState } from './observability/shutdown';
 
 async function main() {
+  setLogLevel(processLogLevel());
   if (process.env.DEMO === 'on' && process.env.NODE_ENV === 'production') {
     throw new Error('DEMO=on serves a page that gets a user token without signing in: not with NODE_ENV=production. Set DEMO=off.');
   }
@@ -21,7 +25,9 @@ async function main() {
   const config = loadConfig();
   const { services, devApiKey, devApiKeyCreated, newWebhookSecret, released } = await startServices(config);
   const extraRoutes = demo?.routes({ apiKey: config.apiKey ?? devApiKey!, webhookSecret: services.engine.deps.settings.webhookSecret });
-  const app = createApp(services, { extraRoutes });
+  const shutdown = runningState();
+  const app = createApp(services, { extraRoutes, shutdown });
+  const admin = await startAdminServer(services, shutdown);
   const stopSweep = startRetentionSweep(services.store, config.logRetentionDays);
   // Read before listening: the banner says whether the lifecycle webhooks' endpoint was disabled.
   const eventsEndpoint = config.eventsWebhookUrl ? await services.store.webhookMessages.endpoint(config.eventsWebhookUrl) : undefined;
@@ -33,53 +39,48 @@ async function main() {
     services.engine.deps.settings.selfUrl ??= `http://${local}:${info.port}`;
     demo?.listening(`http://${local}:${info.port}`);
     const store = config.databaseUrl ? 'PostgreSQL' : `SQLite (${config.dataDir})`;
-    console.log(`Alloy Embedded Kit listening on ${url} — store: ${store}`);
-    console.log(`  integrations: ${services.definitions.integrations.map((i) => i.id).join(', ')} (from ${config.integrationsDir})`);
-    if (released.length) console.log(`  released: ${released.join(', ')}`);
+    const lines = [`Alloy Embedded Kit listening on ${url} — store: ${store}`];
+    lines.push(`  integrations: ${services.definitions.integrations.map((i) => i.id).join(', ')} (from ${config.integrationsDir})`);
+    if (released.length) lines.push(`  released: ${released.join(', ')}`);
     if (devApiKey) {
-      console.log(`  development API key${devApiKeyCreated ? ' (new)' : ''}: ${devApiKey}`);
-      console.log(`    kept in ${config.dataDir}/dev-api-key; set ALLOY_API_KEY to use your own`);
+      lines.push(`  development API key${devApiKeyCreated ? ' (new)' : ''}: ${devApiKey}`);
+      lines.push(`    kept in ${config.dataDir}/dev-api-key; set ALLOY_API_KEY to use your own`);
     }
     if (newWebhookSecret) {
-      console.log(`  Stream Data signing secret (new, Standard Webhooks): ${newWebhookSecret}`);
-      console.log(`    kept in ${config.dataDir}/webhook-secret; set ALLOY_WEBHOOK_SECRET to use your own`);
+      lines.push(`  Stream Data signing secret (new, Standard Webhooks): ${newWebhookSecret}`);
+      lines.push(`    kept in ${config.dataDir}/webhook-secret; set ALLOY_WEBHOOK_SECRET to use your own`);
     }
-    console.log(`  workers: ${config.workers ? `${config.workerConcurrency} in this process` : 'off (run npm run worker)'}`);
-    if (config.errorWebhookUrl) console.log(`  error webhook: ${safeUrl(config.errorWebhookUrl)} (final failures, signed; sent by the processes that run workers)`);
+    lines.push(`  workers: ${config.workers ? `${config.workerConcurrency} in this process` : 'off (run npm run worker)'}`);
+    if (config.errorWebhookUrl) lines.push(`  error webhook: ${safeUrl(config.errorWebhookUrl)} (final failures, signed; sent by the processes that run workers)`);
     if (config.eventsWebhookUrl) {
       const disabled = eventsEndpoint?.disabledAt
         ? ` — DISABLED since ${new Date(eventsEndpoint.disabledAt).toISOString()} after failing; messages are kept, not sent, until POST /webhook-endpoint/enable`
         : '';
-      console.log(`  lifecycle webhooks: ${safeUrl(config.eventsWebhookUrl)} (installation.*, credential.*, execution.failed; signed)${disabled}`);
+      lines.push(`  lifecycle webhooks: ${safeUrl(config.eventsWebhookUrl)} (installation.*, credential.*, execution.failed; signed)${disabled}`);
     }
-    console.log(`  API reference: ${url}/docs`);
-    for (const line of demo?.banner() ?? []) console.log(line);
+    lines.push(`  API reference: ${url}/docs`);
+    if (config.console) lines.push(`  console: ${url}/console (sign in with the API key)`);
+    lines.push(
+      `  metrics: ${admin ? `${admin}/metrics (and ${admin}/health/ready)` : config.metricsToken ? `${url}/metrics (METRICS_TOKEN)` : 'off (set METRICS_TOKEN or METRICS_PORT)'}`,
+    );
+    lines.push(...(demo?.banner() ?? []));
+    logBanner(lines, { url, port: info.port, store: config.databaseUrl ? 'postgres' : 'sqlite', metrics: admin ?? (config.metricsToken ? `${url}/metrics` : null) });
   });
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: shutting down`);
+  // SIGTERM / SIGINT: /health/ready answers 503 from now on; the port stops accepting (keep-alive
+  // connections close once their request is answered: server/observability/http.ts); the worker
+  // stops claiming, lets running executions finish within the grace and gives back the rest; then
+  // the store closes (events being committed first), the logs are written out, and the process exits.
+  exitGracefully(shutdown, config.shutdownTimeoutMs, async (graceMs) => {
     stopSweep();
-    // Stop accepting; idle keep-alive connections would otherwise hold the close open.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    // The worker stops claiming, lets running executions finish (up to 10 s) and releases the rest.
-    Promise.all([closed, services.engine.stop(), demo?.close()])
-      .then(() => services.store.close())
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    setTimeout(() => process.exit(1), 15_000).unref();
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+    await Promise.all([closed, services.engine.stop(graceMs), demo?.close()]);
+    await services.store.close();
+  });
 }
 
 main().catch((err) => {
-  // A bad definition file or configuration is the user's to fix: say what, not a stack.
-  console.error(err instanceof Error ? err.message : err);
+  logStartFailure(err);
   process.exit(1);
 });

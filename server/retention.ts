@@ -1,4 +1,5 @@
 import type { Store } from './store';
+import { logger } from './observability/log';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -18,7 +19,7 @@ export function startRetentionSweep(store: Store, retentionDays: number): () => 
       const replays = await store.replays.deleteFinishedBefore(cutoff);
       const total = deleted.executions + deleted.errors + deleted.events + messages + replays;
       if (total > 0) {
-        console.log(
+        logger.info(
           `retention: deleted ${deleted.executions} executions, ${deleted.errors} errors, ${deleted.events} events, ${messages} webhook messages, ${replays} finished replays older than ${retentionDays} days`,
         );
       }
@@ -26,7 +27,7 @@ export function startRetentionSweep(store: Store, retentionDays: number): () => 
       // Connector throttles and 429 holds long past: an hour behind is no turn anyone waits for.
       await store.throttles.deleteFreeBefore(Date.now() - HOUR);
     } catch (err) {
-      console.warn(`retention: sweep failed (${(err as Error).message}); will retry`);
+      logger.warn(`retention: sweep failed (${(err as Error).message}); will retry`);
     }
   };
   void sweep();

@@ -358,6 +358,10 @@ export const ExecutionLogView = z.object({
   executionId: z.string(),
   eventId: z.string(),
   event: z.string(),
+  requestId: z.string().nullable().meta({
+    description:
+      "The X-Request-Id of the request that sent the event (the caller's, or one the server made); the server's log lines of that request carry it as reqId. Null when no request did (a schedule, a poll).",
+  }),
   userId: z.string(),
   workflowId: z.string(),
   installationId: z.string(),

@@ -3,6 +3,7 @@ import { findConnector, listConnectors } from '../connectors';
 import { DefinitionError } from '../definitions/event-schema';
 import { NonRetriableError } from '../engine/errors';
 import { renderInput } from '../engine/template';
+import { countDelivery } from '../observability/metrics';
 import { BlockBase, defineBlock } from './types';
 
 const Name = z.string().min(1, 'must not be empty');
@@ -65,7 +66,7 @@ export const action = defineBlock({
     const call = { connector: connector.id, action: block.action, throttle: action.throttle, input: parsed.data, credential, executionId: actions.executionId, stepId: ctx.stepId };
     await actions.gate?.beforeCall(call);
     try {
-      return await action.run(parsed.data, {
+      const output = await action.run(parsed.data, {
         http: actions.http,
         credential: credential?.data,
         // Stable across retries, and one per forEach item (the step id names it), so a destination can drop duplicates.
@@ -73,7 +74,10 @@ export const action = defineBlock({
         signingSecrets,
         settings: actions.settings,
       });
+      countDelivery(connector.id, 'succeeded');
+      return output;
     } catch (err) {
+      countDelivery(connector.id, err instanceof NonRetriableError ? 'failed' : 'retriable');
       // A hold that cannot be written (the store is down) is lost; the failure is what the executor must see.
       await actions.gate?.failed(call, err).catch(() => undefined);
       throw err;

@@ -15,6 +15,8 @@ export interface RunEventInput {
   data: Record<string, unknown>;
   source: 'isv' | 'browser';
   idempotencyKey?: string;
+  /** The request's id (X-Request-Id), kept with the event for its executions' logs. */
+  requestId?: string;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function runEvent(services: Services, input: RunEventInput): Promis
     data: parsed.data,
     source: input.source,
     idempotencyKey: input.idempotencyKey,
+    requestId: input.requestId,
   });
 }
 

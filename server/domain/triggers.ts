@@ -20,6 +20,7 @@ export async function runInstallation(
   source: 'isv' | 'webhook',
   idempotencyKey?: string,
   delivery?: Omit<InboundDelivery, 'data'>,
+  requestId?: string,
 ): Promise<{ replayed: boolean; body: AcceptedEvent }> {
   const version = await services.store.versions.get(installation.workflowId, installation.version);
   if (!version) throw new ApiError(404, 'not_found', `Workflow "${installation.workflowId}" version ${installation.version} is not released`);
@@ -35,5 +36,6 @@ export async function runInstallation(
     source,
     idempotencyKey: received?.idempotencyKey ?? idempotencyKey,
     installationId: installation.installationId,
+    requestId,
   });
 }

@@ -3,6 +3,7 @@ import type { Store } from '../store';
 import type { ErrorNotice } from '../store/logs';
 import type { HttpClient } from './http';
 import { DueLoop, trySignedDelivery, type SignedSenderOptions } from './signed-delivery';
+import { logger } from '../observability/log';
 
 export type ErrorNotifierOptions = SignedSenderOptions;
 
@@ -63,10 +64,11 @@ export class ErrorNotifier extends DueLoop<ErrorNotice> {
     const result = await trySignedDelivery(this.http, { url, secret, id, body, tries: notice.tries, retrySchedule, headers: () => this.alloyHeaders(notice) });
     const next = result.delivered ? null : result.retryAt;
     if (!result.delivered && next === null) {
-      console.warn(`error webhook: giving up on ${id} after ${notice.tries} ${notice.tries === 1 ? 'try' : 'tries'} (${result.error})`);
+      logger.warn(`error webhook: giving up on ${id} after ${notice.tries} ${notice.tries === 1 ? 'try' : 'tries'} (${result.error})`);
     }
     // Not recorded (the store is down): the notice is taken again when its hold runs out.
-    await this.store.logs.errorNoticeNext(notice.id, next).catch(() => undefined);
+    const last = { status: result.status, error: result.delivered ? null : result.error };
+    await this.store.logs.errorNoticeNext(notice.id, next, last).catch(() => undefined);
     return next;
   }
 }

@@ -115,7 +115,7 @@ function networkFailure(err: unknown, where: string, timeoutMs: number, phase: '
  * 408, 429 and 5xx may be retried; any other 4xx may not. A 2xx or 3xx is returned (redirects are
  * not followed). A refused private address or a host that does not exist is not retried.
  */
-export function createHttpClient(options: HttpClientOptions): HttpClient & { close(): Promise<void> } {
+export function createHttpClient(options: HttpClientOptions): HttpClient & { close(abort?: boolean): Promise<void> } {
   const pool = { connections: 64, pipelining: 1, keepAliveTimeout: 10_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs };
   const open = new Agent(pool);
   // Connects only to addresses the guard checked, resolving each name once (no rebinding).
@@ -195,8 +195,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient & { clo
       }
       return { status: res.statusCode, headers: res.headers, body: parsed };
     },
-    close: async () => {
-      await Promise.all([open.close(), guarded.close()]);
+    /** Waits for the calls under way, or, with `abort`, cuts them. */
+    close: async (abort = false) => {
+      await Promise.all(abort ? [open.destroy(), guarded.destroy()] : [open.close(), guarded.close()]);
     },
   };
 }

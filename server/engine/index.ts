@@ -30,7 +30,8 @@ export interface Engine {
   now(): number;
   /** Tells the local worker there is new work (no-op without one). */
   wake(): void;
-  stop(): Promise<void>;
+  /** Stops every loop; the worker's running executions get `graceMs` (default 10 s) to finish, the rest are given back. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** The engine's parts from the configuration: HTTP client, connector settings, and a worker when asked. */
@@ -121,12 +122,20 @@ export function createEngine(config: Config, store: Store, vault: Vault, webhook
     runners,
     now,
     wake: () => worker?.wake(),
-    async stop() {
+    async stop(graceMs) {
       if (worker) store.events.dispatchTo(undefined);
       unsubscribe?.();
       store.installations.onChange(undefined);
-      await Promise.all([...[...runners.values()].map((r) => r.stop()), worker?.stop(), notifier?.stop(), lifecycle?.stop(), sweep?.stop(), replays?.stop()]);
-      await http.close();
+      const [released] = await Promise.all([
+        worker?.stop(graceMs),
+        ...[...runners.values()].map((r) => r.stop()),
+        notifier?.stop(),
+        lifecycle?.stop(),
+        sweep?.stop(),
+        replays?.stop(),
+      ]);
+      // Executions given back may still wait on an app's answer, which no longer counts: cut their calls (a close would wait for them).
+      await http.close(Boolean(released));
     },
   };
 }

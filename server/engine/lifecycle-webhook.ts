@@ -2,6 +2,7 @@ import { safeUrl, type HttpClient } from './http';
 import type { Store } from '../store';
 import type { ClaimedMessage } from '../store/webhook-messages';
 import { DueLoop, trySignedDelivery, type SignedSenderOptions } from './signed-delivery';
+import { logger } from '../observability/log';
 
 export interface LifecycleSenderOptions extends SignedSenderOptions {
   /** How long the endpoint may fail, with no success, before it is disabled (ALLOY_EVENTS_WEBHOOK_DISABLE_AFTER_DAYS). */
@@ -42,13 +43,13 @@ export class LifecycleWebhookSender extends DueLoop<ClaimedMessage> {
     const body = JSON.stringify({ type: message.type, timestamp: new Date(message.createdAt).toISOString(), data: message.data });
     const result = await trySignedDelivery(this.http, { url, secret, id: message.id, body, tries: message.attempts, retrySchedule });
     if (!result.delivered && result.retryAt === null) {
-      console.warn(`lifecycle webhook: giving up on ${message.id} (${message.type}) after ${message.attempts} ${message.attempts === 1 ? 'try' : 'tries'} (${result.error})`);
+      logger.warn(`lifecycle webhook: giving up on ${message.id} (${message.type}) after ${message.attempts} ${message.attempts === 1 ? 'try' : 'tries'} (${result.error})`);
     }
     try {
       const { disabled } = await this.store.webhookMessages.recordTry(message, result, { url, disableAfterMs });
       if (disabled) {
         const days = disableAfterMs / 86_400_000;
-        console.warn(
+        logger.warn(
           `lifecycle webhook: ${safeUrl(url)} disabled after ${days} ${days === 1 ? 'day' : 'days'} of failures; new messages are kept, not sent, until POST /webhook-endpoint/enable`,
         );
       }

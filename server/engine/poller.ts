@@ -10,6 +10,7 @@ import { CREDENTIAL_DELETED } from './executor';
 import { usableCredential } from './oauth';
 import { redact } from './redact';
 import { RoundLoop } from './round-loop';
+import { logger } from '../observability/log';
 
 /** Polls taken per query; a full batch makes it look again at once. */
 const BATCH = 50;
@@ -79,7 +80,7 @@ export class Poller extends RoundLoop {
       const dueAt = Math.max(nextDue(taken.dueAt, taken.spec.intervalSeconds * 1000, failedAt), failedAt + retryAfter);
       if (await store.polls.fail(taken, message, failedAt, dueAt)) {
         const { workflowId, userId, spec } = taken;
-        console.warn(`poller: "${workflowId}" of user ${userId} could not read ${spec.connector}.${spec.source} (${message}); trying again at ${new Date(dueAt).toISOString()}`);
+        logger.warn(`poller: "${workflowId}" of user ${userId} could not read ${spec.connector}.${spec.source} (${message}); trying again at ${new Date(dueAt).toISOString()}`);
       }
     }
   }

@@ -1,5 +1,6 @@
 import { isStoreUnavailable } from '../errors';
 import type { TriggerRunner, TriggerRunnerDeps } from '../triggers/types';
+import { logger } from '../observability/log';
 
 /**
  * A trigger runner's loop beside each worker (the scheduler, the poller, the subscriber): a round
@@ -61,10 +62,10 @@ export abstract class RoundLoop implements TriggerRunner {
   private async guarded(): Promise<void> {
     try {
       await this.round();
-      if (this.failing) console.log(`${this.name}: ${this.what} resumed`);
+      if (this.failing) logger.info(`${this.name}: ${this.what} resumed`);
       this.failing = false;
     } catch (err) {
-      if (!this.failing && !isStoreUnavailable(err)) console.warn(`${this.name}: cannot take due ${this.what} (${(err as Error).message}); trying again`);
+      if (!this.failing && !isStoreUnavailable(err)) logger.warn(`${this.name}: cannot take due ${this.what} (${(err as Error).message}); trying again`);
       this.failing = true;
     }
   }

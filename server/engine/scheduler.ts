@@ -3,6 +3,7 @@ import { nextOccurrence, occurrencesDue } from '../triggers/cron';
 import { directEventName, type TriggerRunnerDeps } from '../triggers/types';
 import { RoundLoop } from './round-loop';
 import type { DueSchedule } from '../store/schedules';
+import { logger } from '../observability/log';
 
 /** Schedules taken per query; a full batch makes it look again at once. */
 const BATCH = 50;
@@ -48,7 +49,7 @@ export class Scheduler extends RoundLoop {
       const next = nextOccurrence(spec, now());
       if (next !== null) count += await store.schedules.planActive(version.workflowId, version.version, spec, next);
     }
-    if (count > 0) console.log(`scheduler: planned the schedules of ${count} active installation${count === 1 ? '' : 's'} that had none`);
+    if (count > 0) logger.info(`scheduler: planned the schedules of ${count} active installation${count === 1 ? '' : 's'} that had none`);
     this.planned = true;
   }
 
@@ -64,7 +65,7 @@ export class Scheduler extends RoundLoop {
     if (!taken) return; // another process took it, or the installation is no longer active
     if (late) {
       const missed = count === 1 ? `the occurrence of ${iso(schedule.dueAt)}` : `${count} occurrences since ${iso(schedule.dueAt)}`;
-      console.warn(
+      logger.warn(
         `scheduler: "${schedule.workflowId}" of user ${schedule.userId} runs late (execution ${taken.executionId}): ${missed} did not run on time; it runs once for them`,
       );
     }

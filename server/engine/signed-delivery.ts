@@ -2,6 +2,7 @@ import type { TryResult } from '../store/webhook-messages';
 import { NonRetriableError } from './errors';
 import type { HttpClient } from './http';
 import { signedHeaders } from './webhook-signature';
+import { logger } from '../observability/log';
 
 /** What a sender of signed deliveries to one ISV endpoint is told: where, signed how, retried how. */
 export interface SignedSenderOptions {
@@ -98,7 +99,7 @@ export abstract class DueLoop<T> {
         items = await this.claim();
         this.claimFailing = false;
       } catch (err) {
-        if (!this.claimFailing) console.warn(`${this.name}: cannot read what is due (${(err as Error).message}); trying again`);
+        if (!this.claimFailing) logger.warn(`${this.name}: cannot read what is due (${(err as Error).message}); trying again`);
         this.claimFailing = true;
       }
       // A retry due before the next poll is taken when it is due, not at the poll.

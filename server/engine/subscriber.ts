@@ -9,6 +9,7 @@ import { CREDENTIAL_DELETED } from './executor';
 import { usableCredential } from './oauth';
 import { redact } from './redact';
 import { RoundLoop } from './round-loop';
+import { logger } from '../observability/log';
 
 /** Subscriptions taken per query; a full batch makes it look again at once. */
 const BATCH = 20;
@@ -57,7 +58,7 @@ export class Subscriber extends RoundLoop {
     const base = apps.settings.selfUrl?.replace(/\/$/, '');
     if (base && base !== this.checkedUrl) {
       const moved = await store.subscriptions.moved(`${base}/hooks/`, this.deps.now());
-      if (moved > 0) console.log(`app subscriptions: the public URL is now ${base}: moving ${moved} subscription${moved === 1 ? '' : 's'} to it`);
+      if (moved > 0) logger.info(`app subscriptions: the public URL is now ${base}: moving ${moved} subscription${moved === 1 ? '' : 's'} to it`);
       this.checkedUrl = base;
     }
     for (;;) {
@@ -81,7 +82,7 @@ export class Subscriber extends RoundLoop {
         count++;
       }
     }
-    if (count > 0) console.log(`app subscriptions: planned the subscriptions of ${count} active installation${count === 1 ? '' : 's'} that had none`);
+    if (count > 0) logger.info(`app subscriptions: planned the subscriptions of ${count} active installation${count === 1 ? '' : 's'} that had none`);
     this.planned = true;
   }
 
@@ -99,7 +100,7 @@ export class Subscriber extends RoundLoop {
       const retryAt = err instanceof NonRetriableError || delay === undefined ? null : now + Math.max(delay, asked);
       await store.subscriptions.failed(sub, message, retryAt, this.deps.now());
       const what = `${sub.desired === 'subscribed' && !sub.retired ? 'subscribing' : 'unsubscribing'} installation ${sub.installationId} to ${sub.connector} ${sub.event}`;
-      console.warn(`app subscriptions: ${what} failed (${message}); ${retryAt === null ? 'given up' : `trying again at ${new Date(retryAt).toISOString()}`}`);
+      logger.warn(`app subscriptions: ${what} failed (${message}); ${retryAt === null ? 'given up' : `trying again at ${new Date(retryAt).toISOString()}`}`);
     }
   }
 

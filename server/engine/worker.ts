@@ -4,6 +4,8 @@ import { newId } from '../ids';
 import type { Dispatcher } from '../store/events';
 import type { ClaimedExecution } from '../store/executions';
 import { runExecution, type ExecutorDeps, type Outcome } from './executor';
+import { observeExecution } from '../observability/metrics';
+import { logger } from '../observability/log';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -107,11 +109,17 @@ export class Worker implements Dispatcher {
 
   private begin(execution: ClaimedExecution, claimedAt: number): void {
     const task = runExecution(this.deps, execution, this.owner)
-      .then((outcome) => this.options.onOutcome?.(execution.executionId, outcome))
+      .then((outcome) => {
+        observeExecution(execution.workflowId, outcome, claimedAt);
+        this.options.onOutcome?.(execution.executionId, outcome);
+      })
       .catch((err) => {
+        observeExecution(execution.workflowId, isStoreUnavailable(err) ? 'interrupted' : 'crashed', claimedAt);
+        // Given back at shutdown, its end here is moot (another worker runs it); the store may be closed under it.
+        if (this.released) logger.debug({ err, executionId: execution.executionId }, `worker: execution ${execution.executionId} ended after it was given back`);
         // Cut short by an outage, it is claimed again once its lease runs out.
-        if (isStoreUnavailable(err)) this.storeUnavailable(err, claimedAt);
-        else console.error(`worker: execution ${execution.executionId} crashed`, err);
+        else if (isStoreUnavailable(err)) this.storeUnavailable(err, claimedAt);
+        else logger.error({ err, executionId: execution.executionId }, `worker: execution ${execution.executionId} crashed`);
       })
       .finally(() => {
         this.running.delete(execution.executionId);
@@ -170,7 +178,7 @@ export class Worker implements Dispatcher {
       if (claimedAt !== undefined && claimedAt < this.recoveredAt) return;
       this.outage = { since: Date.now(), failures: 0, interrupted: 0 };
       const what = isStoreUnavailable(err) ? 'store unavailable' : 'claim failed';
-      console.warn(`worker: ${what} (${(err as Error).message}); claiming paused, trying again every few seconds`);
+      logger.warn(`worker: ${what} (${(err as Error).message}); claiming paused, trying again every few seconds`);
     }
     if (claimedAt !== undefined) this.outage.interrupted++;
   }
@@ -180,21 +188,30 @@ export class Worker implements Dispatcher {
     this.outage = undefined;
     this.recoveredAt = Date.now();
     const cut = interrupted ? `; ${interrupted} execution(s) cut short run again when their lease ends` : '';
-    console.log(`worker: store available again after ${((Date.now() - since) / 1000).toFixed(1)} s; claiming resumed${cut}`);
+    logger.info(`worker: store available again after ${((Date.now() - since) / 1000).toFixed(1)} s; claiming resumed${cut}`);
   }
+
+  /** Set once `stop` gave back the leases of executions still running. */
+  private released = false;
 
   /**
    * Stops claiming, lets running executions finish for up to `graceMs`, then gives back the
-   * leases of any still running so another worker takes them at once.
+   * leases of any still running so another worker takes them at once. Returns how many it gave back.
    */
-  async stop(graceMs = 10_000): Promise<void> {
-    if (this.stopped) return;
+  async stop(graceMs = 10_000): Promise<number> {
+    if (this.stopped) return 0;
     this.stopped = true;
     this.wake();
     await this.loop;
     clearInterval(this.heartbeat);
     const all = Promise.allSettled([...this.running.values()]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
-    if (this.running.size > 0) await this.deps.store.executions.release(this.owner);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    if (this.running.size === 0) return 0;
+    this.released = true;
+    const released = await this.deps.store.executions.release(this.owner);
+    logger.info({ released, graceMs }, `worker: gave back ${released} execution(s) still running after ${graceMs} ms; another worker takes them now`);
+    return released;
   }
 }

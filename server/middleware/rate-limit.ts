@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppContext, AppEnv } from '../api';
 import type { RateLimit } from '../config';
 import { errorBody } from '../errors';
+import { countRateLimited } from '../observability/metrics';
 
 /** At most this many buckets are held (two generations of half as many). */
 const MAX_BUCKETS = 100_000;
@@ -83,6 +84,7 @@ export function rateLimit(limit: RateLimit, what: string, identify: (c: AppConte
       await next();
       return;
     }
+    countRateLimited(what);
     return c.json(errorBody('rate_limited', `Too many requests for this ${what} (limit: ${rule}, per server process); retry after ${wait} s`), 429, {
       'Retry-After': String(wait),
     });

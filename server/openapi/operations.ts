@@ -110,6 +110,8 @@ export const OPERATIONS: Record<string, OperationFacts> = {
 
   'GET /.well-known/jwks.json': { operationId: 'getJwks', noStore: true },
   'GET /health': { operationId: 'getHealth' },
+  'GET /health/live': { operationId: 'getLiveness', noStore: true },
+  'GET /health/ready': { operationId: 'getReadiness' },
 };
 
 /** An id for a route missing from OPERATIONS: `GET /credentials/{credentialName}` → `getCredentialsByCredentialName`. */

@@ -174,7 +174,10 @@ export function endUserRoutes(api: Api, services: Services) {
     },
     async (c, { body }) => {
       const idempotencyKey = idempotencyKeyHeader(c);
-      return eventAnswer(c, await runEvent(services, { userId: c.get('userId'), event: param(c, 'event'), data: body, source: 'browser', idempotencyKey }));
+      return eventAnswer(
+        c,
+        await runEvent(services, { userId: c.get('userId'), event: param(c, 'event'), data: body, source: 'browser', idempotencyKey, requestId: c.get('requestId') }),
+      );
     },
   );
 }

@@ -29,7 +29,7 @@ export function inboundRoutes(api: Api, app: Hono<AppEnv>, services: Services) {
       const { workflow } = findWorkflowByRef(services.definitions, body);
       const installation = await store.installations.find(user.userId, workflow.id);
       if (!installation) throw new ApiError(404, 'not_found', `User "${body.userId}" has not installed workflow "${workflow.id}"`);
-      const result = await runInstallation(services, installation, body.data, 'isv', idempotencyKeyHeader(c));
+      const result = await runInstallation(services, installation, body.data, 'isv', idempotencyKeyHeader(c), undefined, c.get('requestId'));
       return eventAnswer(c, { ...result, body: { ...result.body, message: 'success' } });
     },
   );
@@ -76,6 +76,6 @@ export function inboundRoutes(api: Api, app: Hono<AppEnv>, services: Services) {
     const key = idempotencyKeyHeader(c) ?? (c.req.header('webhook-id') ? idempotencyKeyHeader(c, 'webhook-id') : undefined);
     // Its trigger type may check it first (the app trigger verifies it came from the app): headers and the body as sent.
     const delivery = { headers: c.req.header(), rawBody: await c.req.text() };
-    return eventAnswer(c, await runInstallation(services, installation, parsed.data, 'webhook', key, delivery), 202);
+    return eventAnswer(c, await runInstallation(services, installation, parsed.data, 'webhook', key, delivery, c.get('requestId')), 202);
   });
 }

@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import { ApiError, isStoreUnavailable } from '../errors';
 import type { Services } from '../domain/context';
 import { NonRetriableError, RetryAfterError } from '../engine/errors';
+import { logger } from '../observability/log';
 import { STATE_TTL_MS, authorizationUrl, completeOAuth, openOAuthLink, startOAuth } from '../domain/oauth';
 import type { PendingOAuth } from '../store/credentials';
 
@@ -90,8 +91,8 @@ function callbackFailure(c: Context, err: unknown): { status: ContentfulStatusCo
   if (err instanceof ApiError) return { status: err.status, message: err.message };
   if (err instanceof NonRetriableError || err instanceof RetryAfterError) return { status: 502, message: err.message };
   if (isStoreUnavailable(err)) return { status: 503, message: 'The store is unavailable; try again shortly' };
-  const requestId = crypto.randomUUID();
-  console.error(`[${requestId}] ${c.req.method} ${new URL(c.req.url).pathname}`, err);
+  const requestId = (c.get('requestId') as string | undefined) ?? crypto.randomUUID();
+  logger.error({ reqId: requestId, err }, `[${requestId}] ${c.req.method} ${new URL(c.req.url).pathname}`);
   return { status: 500, message: `Internal error (request id ${requestId}); try again` };
 }
 

@@ -29,6 +29,7 @@ export function runRoutes(api: Api, services: Services) {
         data: body.data,
         source: 'isv',
         idempotencyKey: header ?? body.id,
+        requestId: c.get('requestId'),
       });
       return eventAnswer(c, result);
     },

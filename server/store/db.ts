@@ -19,6 +19,8 @@ export interface Db extends SqlExecutor {
    * SQLite: one process, woken directly. Returns the unsubscribe.
    */
   onNewWork?(listener: () => void): () => void;
+  /** PostgreSQL: this process's connection pool now (the /metrics gauges); absent on SQLite, one connection. */
+  poolStats?(): { inUse: number; size: number; waiting: number };
   /** Runs a script of several statements (migrations). */
   exec(script: string): Promise<void>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import { COLUMNS as INSTALLATION_COLUMNS, toInstallation, type InstallationRow }
 import { WORK_CHANNEL } from './postgres';
 import { newId } from '../ids';
 import { GroupCommit } from './group-commit';
+import { countAcceptedEvent } from '../observability/metrics';
 
 export interface AcceptedEvent {
   message: string;
@@ -24,6 +25,8 @@ export interface EventInput {
   requestHash: string;
   /** Only this installation (inbound webhook, `POST /run/workflow`), instead of every listener. */
   installationId?: string;
+  /** The id of the request that sent it (X-Request-Id), shown with its executions' logs. */
+  requestId?: string;
 }
 
 export type AcceptResult =
@@ -118,6 +121,7 @@ export class Events {
           : await this.db.transaction((tx) => acceptAll(tx, 'sqlite', inputs, dispatcher, handover));
       // Committed: now, and only now, they are the worker's to run.
       dispatcher?.dispatched(handover.executions, handover.reserved);
+      for (const [i, r] of results.entries()) if (r.kind === 'accepted') countAcceptedEvent(inputs[i]!.source);
       return results;
     } catch (err) {
       dispatcher?.dispatched([], handover.reserved);
@@ -246,10 +250,11 @@ const eventRow = ({ input, eventId, data, response }: PlannedEvent, now: number)
   input.source,
   // Kept only to answer a repeat of the same idempotency key; without a key none can come.
   input.idempotencyKey ? JSON.stringify(response) : '',
+  input.requestId ?? null,
   now,
 ];
 
-const EVENT_COLUMNS = 'id, user_id, idempotency_key, request_hash, name, data, source, response, received_at';
+const EVENT_COLUMNS = 'id, user_id, idempotency_key, request_hash, name, data, source, response, request_id, received_at';
 const EXECUTION_COLUMNS = 'id, event_id, user_id, installation_id, workflow_id, version, status, attempts, lease_owner, lease_until, started_at, next_attempt_at, created_at';
 
 /** An execution's row, in EXECUTION_COLUMNS order: queued, or claimed as a claim would (attempt 1, leased, started). */
@@ -278,7 +283,7 @@ async function writeSqlite(tx: SqlExecutor, planned: PlannedEvent[], lease: Leas
         'events',
         rows.length,
         `INSERT INTO events (${EVENT_COLUMNS}) VALUES `,
-        '(?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         ' ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id',
       ),
       flatten(rows.map((p) => eventRow(p, lease.now))),
@@ -301,7 +306,7 @@ async function writeSqlite(tx: SqlExecutor, planned: PlannedEvent[], lease: Leas
 const WRITE_POSTGRES = fixed(`
   WITH ev AS (
     INSERT INTO events (${EVENT_COLUMNS})
-    SELECT e.*, ?::bigint FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS e
+    SELECT e.*, ?::bigint FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS e
     ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id
   ), ex AS (
     INSERT INTO executions (${EXECUTION_COLUMNS})
@@ -319,7 +324,7 @@ async function writePostgres(db: SqlExecutor, planned: PlannedEvent[], lease: Le
   // The arrays stop before the columns given once for the whole batch (received_at; next_attempt_at, created_at).
   const eventColumns = columns(
     planned.map((p) => eventRow(p, lease.now)),
-    8,
+    9,
   );
   const executionColumns = columns(
     planned.flatMap((p) => p.executions.map((e) => executionRow(p, e, lease))),

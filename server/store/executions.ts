@@ -560,6 +560,19 @@ export class Executions {
     return this.db.transaction((tx) => requeueFailed(tx, { executionId, workflowId, userId }, options.from ?? 'failed', options.now ?? Date.now()));
   }
 
+  /**
+   * The queue for /metrics: how many executions are queued (due or waiting for a retry), and the
+   * earliest time one of the due ones became due (null when none is). One scan of executions_queue,
+   * the partial index of queued rows only.
+   */
+  async queueStats(now: number): Promise<{ depth: number; oldestDueAt: number | null }> {
+    const row = await this.db.get<{ depth: number | string; oldest: number | string | null }>(
+      fixed("SELECT COUNT(*) AS depth, MIN(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END) AS oldest FROM executions WHERE status = 'queued'"),
+      [now],
+    );
+    return { depth: Number(row?.depth ?? 0), oldestDueAt: row?.oldest == null ? null : Number(row.oldest) };
+  }
+
   async status(executionId: string): Promise<string | undefined> {
     return (await this.db.get<{ status: string }>('SELECT status FROM executions WHERE id = ?', [executionId]))?.status;
   }

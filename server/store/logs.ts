@@ -7,6 +7,8 @@ export interface ExecutionLog {
   executionId: string;
   eventId: string;
   event: string;
+  /** The id of the request that sent the event (its X-Request-Id, given or made); null when no request did (a schedule, a poll). */
+  requestId: string | null;
   userId: string;
   workflowId: string;
   installationId: string;
@@ -80,6 +82,7 @@ interface ExecutionRow {
   id: string;
   event_id: string;
   event_name: string;
+  request_id?: string | null;
   user_id: string;
   workflow_id: string;
   installation_id: string;
@@ -182,7 +185,7 @@ export class Logs {
       params.push(before);
     }
     const rows = await this.db.all<ExecutionRow>(
-      `SELECT x.*, e.name AS event_name FROM executions x JOIN events e ON e.id = x.event_id
+      `SELECT x.*, e.name AS event_name, e.request_id FROM executions x JOIN events e ON e.id = x.event_id
        WHERE ${where.join(' AND ')} ORDER BY x.created_at ${asc ? 'ASC' : 'DESC'}, x.id ${asc ? 'ASC' : 'DESC'} LIMIT ? OFFSET ?`,
       [...params, limit, options.offset ?? 0],
     );
@@ -200,6 +203,7 @@ export class Logs {
         executionId: r.id,
         eventId: r.event_id,
         event: r.event_name,
+        requestId: r.request_id ?? null,
         userId: r.user_id,
         workflowId: r.workflow_id,
         installationId: r.installation_id,
@@ -282,8 +286,22 @@ export class Logs {
   }
 
   /** After a try: the notice's next try at `at`, or none (`null`: it was sent, or given up). */
-  async errorNoticeNext(id: string, at: number | null): Promise<void> {
-    await this.db.run('UPDATE errors SET notice_at = ? WHERE id = ?', [at, id]);
+  /**
+   * When an error notice's next try is due (null: none, delivered or given up), and what its last
+   * try got (its HTTP status, and its error unless it was delivered), for the console's deliveries.
+   */
+  async errorNoticeNext(id: string, at: number | null, last?: { status: number | null; error: string | null }, now = Date.now()): Promise<void> {
+    if (!last) {
+      await this.db.run('UPDATE errors SET notice_at = ? WHERE id = ?', [at, id]);
+      return;
+    }
+    await this.db.run('UPDATE errors SET notice_at = ?, notice_last_status = ?, notice_last_error = ?, notice_last_at = ? WHERE id = ?', [
+      at,
+      last.status,
+      last.error === null ? null : last.error.slice(0, 2000),
+      now,
+      id,
+    ]);
   }
 
   async analytics(workflowId: string) {

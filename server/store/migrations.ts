@@ -380,7 +380,55 @@ const migrations: string[] = [
   CREATE INDEX app_subscriptions_user ON app_subscriptions(user_id);
   CREATE INDEX app_subscriptions_due ON app_subscriptions(next_at) WHERE next_at IS NOT NULL;
   `,
+  // The ISV console (docs/console.md). Its sessions: the SHA-256 of the cookie's token (never the
+  // token), the CSRF token the page sends back, and the expiry they are refused and swept by.
+  // Its lists page newest first by keyset ((created_at, id) below the cursor's), so each filter
+  // has an index that hands its rows in that order: all executions, by workflow, by user (also the
+  // logs API's: a workflow and a user walk one, filtering the other), the failed ones (partial:
+  // written when one fails). Every execution is written into one index more than before: the user
+  // index gains the order's columns in place, and the workflow's replaces the workflow-and-user
+  // one. Installations are counted per version from their workflow's index; the error webhook's
+  // notices are listed from a partial index of the error log entries that had one, with the
+  // outcome of their last try (written by the notifier; null on entries from before).
+  `
+  CREATE TABLE console_sessions (
+    token_hash TEXT PRIMARY KEY,
+    csrf_token TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX console_sessions_expires ON console_sessions(expires_at);
+  CREATE INDEX executions_created ON executions(created_at, id);
+  CREATE INDEX executions_workflow_created ON executions(workflow_id, created_at, id);
+  DROP INDEX executions_user;
+  CREATE INDEX executions_user ON executions(user_id, created_at, id);
+  DROP INDEX executions_workflow_user;
+  CREATE INDEX executions_failed_created ON executions(created_at, id) WHERE status = 'failed';
+  DROP INDEX installations_workflow;
+  CREATE INDEX installations_workflow ON installations(workflow_id, version, id);
+  ALTER TABLE errors ADD COLUMN notice_last_status INTEGER;
+  ALTER TABLE errors ADD COLUMN notice_last_error TEXT;
+  ALTER TABLE errors ADD COLUMN notice_last_at BIGINT;
+  CREATE INDEX errors_notices ON errors(occurred_at, id) WHERE notice_at IS NOT NULL OR notice_tries > 0;
+  DROP INDEX webhook_messages_created;
+  CREATE INDEX webhook_messages_created ON webhook_messages(created_at, id);
+  `,
+  // The id of the request that recorded an event (X-Request-Id, given or made: server/observability/),
+  // so that an execution's log leads to the request's log lines. Null for events no request made
+  // (schedules, polls) and for those from before.
+  `
+  ALTER TABLE events ADD COLUMN request_id TEXT;
+  `,
 ];
+
+/** The schema version this code needs: the number of its migrations (each one's version is its place). */
+export const SCHEMA_VERSION = migrations.length;
+
+/** The last migration applied to the store (0 for none): /health/ready compares it with SCHEMA_VERSION. */
+export async function appliedSchemaVersion(db: Db): Promise<number> {
+  const row = await db.get<{ version: number | string | null }>('SELECT MAX(version) AS version FROM schema_migrations');
+  return Number(row?.version ?? 0);
+}
 
 /**
  * Brings the schema up to date in one transaction. On PostgreSQL several processes may start at

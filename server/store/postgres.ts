@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { isFixed, type Db, type SqlExecutor } from './db';
+import { storeError } from '../observability/metrics';
+import { logger } from '../observability/log';
 
 // BIGINT columns hold epoch milliseconds, well inside Number's exact range.
 const types = {
@@ -83,7 +85,7 @@ async function query(client: pg.Pool | pg.PoolClient, sql: string, params: reado
     if (isFixed(sql)) return await client.query({ name: nameOf(sql), text: toPg(sql), values: params as unknown[] });
     return await client.query(toPg(sql), params as unknown[]);
   } catch (err) {
-    throw tagged(err);
+    throw storeError(tagged(err));
   }
 }
 
@@ -142,7 +144,7 @@ export class PostgresDb implements Db {
       const now = Date.now();
       if (now - this.lostLogged > 10_000) {
         this.lostLogged = now;
-        console.warn(`postgres: connection lost (${err.message}); queries get a new one when the database answers again`);
+        logger.warn(`postgres: connection lost (${err.message}); queries get a new one when the database answers again`);
       }
     });
     this.direct = executor(this.pool);
@@ -163,7 +165,7 @@ export class PostgresDb implements Db {
     try {
       client = await this.pool.connect();
     } catch (err) {
-      throw tagged(err);
+      throw storeError(tagged(err));
     }
     // A checked-out client whose connection drops emits 'error': unheard, that would crash the
     // process. The query in flight fails with it anyway; keep it to drop the client on release.
@@ -235,8 +237,12 @@ export class PostgresDb implements Db {
     try {
       await this.pool.query({ text: script, query_timeout: 24 * 60 * 60 * 1000 } as pg.QueryConfig);
     } catch (err) {
-      throw tagged(err);
+      throw storeError(tagged(err));
     }
+  }
+
+  poolStats() {
+    return { inUse: this.pool.totalCount - this.pool.idleCount, size: this.pool.options.max, waiting: this.pool.waitingCount };
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Db, SqlExecutor } from './db';
 import { Checkpointer } from './sqlite-checkpointer';
+import { storeError } from '../observability/metrics';
+import { logger } from '../observability/log';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -57,7 +59,7 @@ export class SqliteDb implements Db {
         restartFrames,
         () => void this.restartLog(),
         (err) => {
-          console.warn(`sqlite: checkpoint thread failed (${err.message}); checkpointing on commit instead`);
+          logger.warn(`sqlite: checkpoint thread failed (${err.message}); checkpointing on commit instead`);
           if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
         },
       );
@@ -74,18 +76,21 @@ export class SqliteDb implements Db {
   }
 
   private readonly direct: SqlExecutor = {
-    all: async <T>(sql: string, params: readonly unknown[] = []) => this.statement(sql).all(...toSqlite(params)) as T[],
-    get: async <T>(sql: string, params: readonly unknown[] = []) => {
-      const stmt = this.statement(sql);
-      return (stmt.reader ? stmt.get(...toSqlite(params)) : (stmt.run(...toSqlite(params)), undefined)) as T | undefined;
-    },
+    all: async <T>(sql: string, params: readonly unknown[] = []) => counted(() => this.statement(sql).all(...toSqlite(params)) as T[]),
+    get: async <T>(sql: string, params: readonly unknown[] = []) =>
+      counted(() => {
+        const stmt = this.statement(sql);
+        return (stmt.reader ? stmt.get(...toSqlite(params)) : (stmt.run(...toSqlite(params)), undefined)) as T | undefined;
+      }),
     run: async (sql: string, params: readonly unknown[] = []) => this.runNow(sql, params),
   };
 
   private runNow(sql: string, params: readonly unknown[]): { changes: number } {
-    const stmt = this.statement(sql);
-    if (stmt.reader) return { changes: stmt.all(...toSqlite(params)).length };
-    return { changes: stmt.run(...toSqlite(params)).changes };
+    return counted(() => {
+      const stmt = this.statement(sql);
+      if (stmt.reader) return { changes: stmt.all(...toSqlite(params)).length };
+      return { changes: stmt.run(...toSqlite(params)).changes };
+    });
   }
 
   private async outsideTransaction(): Promise<void> {
@@ -193,6 +198,15 @@ export class SqliteDb implements Db {
     await this.txTail;
     await this.checkpointer?.close();
     this.db.close();
+  }
+}
+
+/** Runs a statement, counting its failure in the metrics (store_errors_total). */
+function counted<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    throw storeError(err);
   }
 }
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { startFakeSlack, type FakeSlack } from '../../demo/fakes/slack';
 import type { AppEnv } from '../../server/api';
 import { createApp } from '../../server/app';
+import { CONSOLE_PAGES } from '../../server/routes/console-page';
 import { definitionsWith, vaultIntegration } from '../helpers/definitions';
 import { addCredential, countRows, installHeadless, ticket } from '../helpers/flows';
 import { API_KEY, createUser, startTestServer, storeKind, userToken, type TestServer } from '../helpers/server';
@@ -89,6 +90,28 @@ const UNDOCUMENTED: Operation[] = (
     { method: 'POST', path: '/users/', auth: 'apiKey', query: [], body: { type: 'object', properties: { username: { type: 'string' } } } },
     { method: 'GET', path: '/favicon.ico', auth: 'none', query: [] },
     { method: 'GET', path: '/', auth: 'none', query: [] },
+    // The console's pages and hashed assets (server/routes/console-page.ts).
+    ...CONSOLE_PAGES.map((p) => ({ method: 'GET', path: p.replace(/:(\w+)/g, '{$1}'), auth: 'none', html: true, query: [] })),
+    { method: 'GET', path: '/console/assets/{file}', auth: 'none', query: [] },
+    // The console's sign-in and its API (server/routes/console/): the session cookie only, so without it each is a 401 or a 403.
+    { method: 'POST', path: '/console/session', auth: 'none', query: [], body: { type: 'object', properties: { apiKey: { type: 'string' } } } },
+    { method: 'DELETE', path: '/console/session', auth: 'none', query: [] },
+    ...[
+      '/console/api/session',
+      '/console/api/overview',
+      '/console/api/users',
+      '/console/api/users/{userId}',
+      '/console/api/executions',
+      '/console/api/executions/{executionId}',
+      '/console/api/errors',
+      '/console/api/definitions',
+      '/console/api/definitions/{workflowId}/diff',
+      '/console/api/definitions/{workflowId}/versions/{version}/installations',
+      '/console/api/deliveries',
+    ].map((path) => ({ method: 'GET', path, auth: 'none', query: [] })),
+    { method: 'POST', path: '/console/api/executions/{executionId}/rerun', auth: 'none', query: [], body: { type: 'object', properties: { from: { type: 'string' } } } },
+    { method: 'POST', path: '/console/api/errors/replay', auth: 'none', query: [], body: { type: 'object', properties: { groupId: { type: 'string' } } } },
+    { method: 'POST', path: '/console/api/deliveries/{deliveryId}/redeliver', auth: 'none', query: [] },
   ] as Operation[]
 ).map((op) => ({ ...op, undocumented: true }));
 

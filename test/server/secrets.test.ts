@@ -11,6 +11,7 @@ import { startFakeSlack } from '../../demo/fakes/slack';
 import { redact } from '../../server/engine/redact';
 import { startFakeNetSuite } from '../fakes/netsuite';
 import { definitionsWith } from '../helpers/definitions';
+import { captureLogs } from '../helpers/logs';
 import { startTestServer, storeKind, type RequestOptions, type TestServer } from '../helpers/server';
 
 /**
@@ -188,6 +189,8 @@ describe(`secrets never leak (${storeKind})`, () => {
   /** Everything written to the console, stdout and stderr while the server ran. */
   const output: string[] = [];
   const spies: MockInstance[] = [];
+  /** Everything the server logged (its logger writes nothing in tests): each call's message and fields, errors with their stacks. */
+  let logs: ReturnType<typeof captureLogs>;
   let secrets: Secret[] = [];
   const tokens: string[] = [];
   /** What the engine logged of a receiver's answer that echoed the secret setting back. */
@@ -236,6 +239,7 @@ describe(`secrets never leak (${storeKind})`, () => {
     for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
       spies.push(vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void output.push(format(...args))));
     }
+    logs = captureLogs();
     for (const stream of [process.stdout, process.stderr]) {
       const write = stream.write.bind(stream);
       spies.push(
@@ -444,6 +448,7 @@ describe(`secrets never leak (${storeKind})`, () => {
 
   afterAll(async () => {
     for (const spy of spies) spy.mockRestore();
+    logs?.restore();
     await server?.close();
     await Promise.all([slack?.close(), bigcommerce?.close(), netsuite?.close(), receiver?.close(), errorSink?.close()]);
   });
@@ -468,10 +473,11 @@ describe(`secrets never leak (${storeKind})`, () => {
     expect(leaks).toEqual([]);
   });
 
-  it('writes no secret to the console, stdout or stderr', async () => {
+  it('writes no secret to the log, the console, stdout or stderr', async () => {
+    const written = () => [...output, ...logs.records.map((r) => r.text)];
     // (What it wrote was captured: the refused error webhook notice is there.)
-    await vi.waitFor(() => expect(output.join('\n')).toMatch(/error webhook: giving up on err_/), { timeout: 5_000 });
-    const leaks = output.flatMap((line) => found(line, secrets).map((name) => `${name}: ${line.slice(0, 300)}`));
+    await vi.waitFor(() => expect(written().join('\n')).toMatch(/error webhook: giving up on err_/), { timeout: 5_000 });
+    const leaks = written().flatMap((line) => found(line, secrets).map((name) => `${name}: ${line.slice(0, 300)}`));
     expect(leaks).toEqual([]);
   });
 

@@ -294,6 +294,7 @@ describe(`workflows (${storeKind})`, () => {
         executionId: ids[4],
         eventId: expect.any(String),
         event: 'Ticket Created',
+        requestId: expect.any(String),
         userId: ann,
         workflowId: SLACK,
         installationId: expect.any(String),

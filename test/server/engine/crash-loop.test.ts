@@ -5,6 +5,7 @@ import { buildDefinitions } from '../../../server/definitions/load';
 import { orderStreamIntegration } from '../../helpers/definitions';
 import { installHeadless } from '../../helpers/flows';
 import { createUser, startTestServer, storeKind, type TestServer, waitForExecution } from '../../helpers/server';
+import { captureLogs } from '../../helpers/logs';
 
 // A run that ends without an outcome (the worker crashed, or lost its lease) is claimed again once
 // its lease runs out. If that happens every time (a bug, a value the store refuses), it must not be
@@ -45,7 +46,7 @@ it(`gives an execution up after its attempts and 3 more claims without an outcom
   vi.spyOn(executions, 'retryAt').mockImplementation(refused);
   const fail = executions.fail.bind(executions);
   vi.spyOn(executions, 'fail').mockImplementation((claimed, owner, error, now) => (error.message.includes('refused') ? refused() : fail(claimed, owner, error, now)));
-  const crashed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  const logs = captureLogs();
 
   const accepted = await server.request('POST', '/run/event', { body: { event: 'Order Paid', userId, data: { orderId: 'A-1' } } });
   const executionId = accepted.body.executionIds[0] as string;
@@ -55,7 +56,7 @@ it(`gives an execution up after its attempts and 3 more claims without an outcom
   expect(execution.error).toBe(message);
   // Run at each of the 5 claims it was allowed (2 attempts and 3 more), not at the 6th.
   expect(deliveries).toBe(5);
-  expect(crashed.mock.calls.filter((c) => String(c[0]).includes(`execution ${executionId} crashed`))).toHaveLength(5);
+  expect(logs.messages('error').filter((m) => m.includes(`execution ${executionId} crashed`))).toHaveLength(5);
   const errors = await server.request('GET', `/workflows/order-paid/errors?userId=${userId}`);
   expect(errors.body.data).toEqual([expect.objectContaining({ executionId, block: null, message })]);
   // Given up for good: no more claims, no more deliveries.

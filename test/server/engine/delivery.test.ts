@@ -4,6 +4,7 @@ import { verifyWebhook } from '../../../server/engine/webhook-signature';
 import { startSink } from '../../../demo/fakes/sink';
 import { acmeIntegration } from '../../helpers/definitions';
 import { createUser, startTestServer, storeKind, type TestServer, waitForExecution } from '../../helpers/server';
+import { captureLogs } from '../../helpers/logs';
 
 const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
 
@@ -167,16 +168,16 @@ describe(`delivery through the engine (${storeKind})`, () => {
   });
 
   it('gives the error webhook notice up once RETRY_SCHEDULE is used up, and says so', async () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const logs = captureLogs();
     try {
       sink.failNext(1, 400);
       errorSink.failNext(4, 503); // the first try and the schedule's 3 retries
       await run('Order Paid', { orderId: 'A-9', amount: 9 });
-      await vi.waitFor(() => expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/error webhook: giving up on err_\w+ after 4 tries \(.*503/), { timeout: 5000 });
+      await vi.waitFor(() => expect(logs.messages('warn').join('\n')).toMatch(/error webhook: giving up on err_\w+ after 4 tries \(.*503/), { timeout: 5000 });
       await new Promise((r) => setTimeout(r, 300));
       expect(errorSink.deliveries).toEqual([]);
     } finally {
-      warn.mockRestore();
+      logs.restore();
     }
   });
 

@@ -3,6 +3,7 @@ import { startFakeSlack, type FakeSlack } from '../../../demo/fakes/slack';
 import { request as httpRequest } from 'node:http';
 import { listen } from '../../helpers/browser';
 import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../../helpers/server';
+import { captureLogs } from '../../helpers/logs';
 
 const CLIENT = { clientId: 'client-123', clientSecret: 'client-secret-456' };
 const ORIGIN = 'https://app.acme.test';
@@ -237,18 +238,20 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     const back = await started();
     // A store that fails in a way nobody planned for (not an outage): its credentials table is gone.
     await server.services.store.db.run('DROP TABLE credentials');
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const logs = captureLogs();
     try {
       const failed = await callbackOf(back, cookie);
       expect(failed.status).toBe(500);
       expect(failed.body).not.toMatch(/no such table|does not exist|credentials/);
       const requestId = failed.body.match(/Could not connect: Internal error \(request id ([0-9a-f-]{36})\)/)?.[1];
       expect(requestId, failed.body).toBeDefined();
-      expect(logged).toHaveBeenCalledTimes(1);
-      expect(logged.mock.calls[0]![0]).toBe(`[${requestId}] GET /oauth/callback`);
-      expect((logged.mock.calls[0]![1] as Error).message).toMatch(/no such table: credentials|relation "credentials" does not exist/);
+      const errors = logs.records.filter((r) => r.level === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.msg).toBe(`[${requestId}] GET /oauth/callback`);
+      expect(errors[0]!.fields.reqId).toBe(requestId);
+      expect((errors[0]!.fields.err as Error).message).toMatch(/no such table: credentials|relation "credentials" does not exist/);
     } finally {
-      vi.restoreAllMocks();
+      logs.restore();
     }
   });
 

@@ -14,6 +14,7 @@ import { connectorContext, connectorHttp, thrown } from '../../helpers/connector
 import { acmeIntegration, demoIntegrations } from '../../helpers/definitions';
 import { installHeadless, installSlack, ticket } from '../../helpers/flows';
 import { createUser, startTestServer, storeKind, type TestServer, waitForExecution } from '../../helpers/server';
+import { captureLogs } from '../../helpers/logs';
 
 /** An HTTP server on 127.0.0.1 that counts what reaches it: the private target an attacker wants. */
 async function startTarget(handler?: (path: string) => { status: number; headers?: Record<string, string> } | undefined) {
@@ -381,7 +382,7 @@ describe(`through the engine, private URLs not allowed (${storeKind})`, () => {
     ['a name that resolves inside', (port: number) => `http://hooks.example.com:${port}/steal`],
   ])('fails a Stream Data URL set to %s for good, logs why, and does not send the error webhook there either', async (_what, url) => {
     fakeDns({ 'hooks.example.com': [['127.0.0.1']] });
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const logs = captureLogs();
     try {
       await installHeadless(server, userId, 'acme', { workflowIds: ['forward'], data: { url: url(Number(new URL(sink.url).port)) } });
       const res = await server.request('POST', '/run/event', { body: { event: 'Record Saved', userId, data: { recordId: 'r1' } } });
@@ -392,16 +393,13 @@ describe(`through the engine, private URLs not allowed (${storeKind})`, () => {
       expect(errors.body.data[0].message).toBe(execution.error);
       // The error webhook (ALLOY_ERROR_WEBHOOK_URL on 127.0.0.1) is held to the same rule.
       await vi.waitFor(
-        () =>
-          expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(
-            /error webhook: giving up on err_\w+ after 1 try \(POST http:\/\/127\.0\.0\.1:\d+\/errors: .*private address/,
-          ),
+        () => expect(logs.messages('warn').join('\n')).toMatch(/error webhook: giving up on err_\w+ after 1 try \(POST http:\/\/127\.0\.0\.1:\d+\/errors: .*private address/),
         { timeout: 3000 },
       );
       expect(sink.deliveries).toEqual([]);
       expect(errorSink.deliveries).toEqual([]);
     } finally {
-      warn.mockRestore();
+      logs.restore();
     }
   });
 

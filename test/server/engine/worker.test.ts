@@ -1,6 +1,7 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExecutorDeps } from '../../../server/engine/executor';
 import { Worker } from '../../../server/engine/worker';
+import { captureLogs } from '../../helpers/logs';
 
 // The worker loop alone, over a fake queue: no store, no executions to run.
 describe('the worker loop', () => {
@@ -73,8 +74,7 @@ describe('the worker loop', () => {
         release: async () => 0,
       },
     };
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const logs = captureLogs();
     try {
       const worker = new Worker({ store, retrySchedule: [100], retryAfterMaxMs: 3_600_000 } as unknown as ExecutorDeps, { concurrency: 4, leaseMs: 60_000, pollMs: 60_000 });
       worker.start();
@@ -86,13 +86,12 @@ describe('the worker loop', () => {
       await tick();
       failExecution(); // the execution claimed first, cut short by the outage, fails only now
       await tick();
-      const said = [...warn.mock.calls, ...log.mock.calls].map((c) => String(c[0]));
+      const said = logs.messages();
       expect(said.filter((l) => l.startsWith('worker: store unavailable'))).toHaveLength(1);
       expect(said.filter((l) => l.startsWith('worker: store available again'))).toHaveLength(1);
       await worker.stop(0);
     } finally {
-      warn.mockRestore();
-      log.mockRestore();
+      logs.restore();
     }
   });
 });

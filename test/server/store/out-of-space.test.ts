@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isStoreUnavailable } from '../../../server/errors';
 import { createUser, startTestServer, storeKind, type TestServer } from '../../helpers/server';
+import { captureLogs } from '../../helpers/logs';
 
 const TICKET = { ticketName: 'T-1', customerEmail: 'a@b.c', description: 'printer on fire' };
 
@@ -18,8 +19,7 @@ describe(`the store out of space (${storeKind})`, () => {
 
   it.skipIf(storeKind !== 'sqlite')("answers 503 with Retry-After while SQLite's disk is full, logs it once, loses no answered event, and recovers by itself", async () => {
     const userId = await createUser(server, 'gregg');
-    const warned: string[] = [];
-    vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warned.push(args.join(' ')));
+    const logs = captureLogs();
     const db = server.services.store.db;
     // The database may not grow past the pages it has: the next write that needs a page fails with SQLITE_FULL.
     const [{ page_count }] = (await db.all('PRAGMA page_count')) as [{ page_count: number }];
@@ -38,7 +38,7 @@ describe(`the store out of space (${storeKind})`, () => {
     const again = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ...TICKET, description: 'y'.repeat(5000) } } });
     expect(again.status).toBe(503);
     // Said once for the outage, with SQLite's own words, not once per request.
-    expect(warned.filter((w) => /store unavailable/.test(w))).toEqual([expect.stringMatching(/database or disk is full/)]);
+    expect(logs.messages('warn').filter((w) => /store unavailable/.test(w))).toEqual([expect.stringMatching(/database or disk is full/)]);
 
     await db.exec('PRAGMA max_page_count = 1073741823');
     const back = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: TICKET } });

@@ -9,6 +9,7 @@ import { checkConnectors } from '../../../server/connectors/check';
 import { buildDefinitions, DefinitionError } from '../../../server/definitions/load';
 import { Subscriber } from '../../../server/engine/subscriber';
 import { addCredential, countRows, installHeadless } from '../../helpers/flows';
+import { captureLogs } from '../../helpers/logs';
 import { startPublicUrl } from '../../helpers/public-url';
 import { createUser, startTestServer, storeKind, waitForExecution, type TestServer } from '../../helpers/server';
 
@@ -299,7 +300,7 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
   });
 
   it('tries a subscribe the store could not take (it is down) again later on the engine’s clock, keeping the last error meanwhile', async () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const logs = captureLogs();
     fake.state.unavailable = true;
     await install();
     expect(hooks()).toEqual([]);
@@ -307,7 +308,7 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
     // The store's Retry-After (30 s) is longer than the first delay (10 s).
     expect(failed).toMatchObject({ status: 'subscribing', remoteId: null, attempts: 1, nextAt: clock.now() + 30_000 });
     expect(failed!.lastError).toMatch(/^BigCommerce: listing webhooks: HTTP 503 Service Unavailable/);
-    expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(
+    expect(logs.messages('warn')).toContainEqual(
       expect.stringMatching(/subscribing installation \S+ to bigcommerce store\/order\/created failed .*; trying again at 2031-03-03T08:00:30.000Z/),
     );
 
@@ -322,7 +323,7 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
   });
 
   it('gives up at once on a subscribe the store refuses (a 401), saying why, and tries again when the workflow is deactivated and activated', async () => {
-    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    captureLogs();
     fake.state.acceptToken = () => false;
     await install();
     const [refused] = await subscriptions();
@@ -339,7 +340,7 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
   });
 
   it('subscribes installations made before subscriptions were kept, taking over a hook the store already sends to their URL', async () => {
-    vi.spyOn(console, 'log').mockImplementation(() => {});
+    captureLogs();
     await install();
     const [hook] = hooks();
     // As a server that knew nothing of subscriptions left them (or one whose answer from the store was lost).
@@ -355,7 +356,7 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
   });
 
   it('moves each subscription to the server’s new public URL, removing the one to the old URL', async () => {
-    vi.spyOn(console, 'log').mockImplementation(() => {});
+    captureLogs();
     await install();
     const [hook] = hooks();
     const moved = await startPublicUrl(() => server);

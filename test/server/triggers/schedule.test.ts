@@ -6,6 +6,7 @@ import { startSink } from '../../../demo/fakes/sink';
 import { buildDefinitions, DefinitionError, loadDefinitions } from '../../../server/definitions/load';
 import { acmeIntegration } from '../../helpers/definitions';
 import { countRows, installHeadless } from '../../helpers/flows';
+import { captureLogs } from '../../helpers/logs';
 import { callApi, processStore, startProcess, waitUntil, type RunningProcess } from '../../helpers/process';
 import { createUser, startTestServer, storeKind, waitForExecution, type TestServer } from '../../helpers/server';
 
@@ -124,7 +125,7 @@ describe(`the schedule trigger (${storeKind})`, () => {
   });
 
   it('runs the occurrences missed while no scheduler ran once, late, saying how many and since when', async () => {
-    const warn = vi.spyOn(console, 'warn');
+    const logs = captureLogs();
     await installHeadless(server, userId, 'acme');
     // The server is down from Monday 8:00 to Thursday 10:30 (Paris): four occurrences pass.
     await server.services.engine.runners.get('schedule')!.stop();
@@ -141,7 +142,7 @@ describe(`the schedule trigger (${storeKind})`, () => {
       late: { missed: 4, since: NINE_PARIS(MONDAY) },
     });
     expect(await dueAt()).toBe(NINE_PARIS(days[4]!));
-    expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(
+    expect(logs.messages('warn')).toContainEqual(
       expect.stringMatching(/"daily-report" of user \S+ runs late .*: 4 occurrences since 2031-03-03T08:00:00.000Z did not run on time/),
     );
 
