@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { accept, acceptRows, CONNECTIONS, ROUND_SECONDS, ROUNDS } from './accept';
 import type { Row, StoreKind } from './common';
+import { consoleLists, consoleRows, type ConsoleResult } from './console';
 import { delivery, deliveryRows, type DeliveryResult } from './delivery';
 import { fairnessRows, fairnessRuns, type FairnessResult } from './fairness';
 import { growth, growthRows, type GrowthResult } from './growth';
@@ -27,7 +28,7 @@ import { killAll, root } from './process';
 import { scaleOut, scaleOutRows } from './scale-out';
 import { requireChromium, widgetRows } from './widget';
 
-const SECTIONS = ['accept', 'delivery', 'growth', 'scale-out', 'widget', 'fairness'] as const;
+const SECTIONS = ['accept', 'delivery', 'growth', 'scale-out', 'widget', 'fairness', 'console'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function table(rows: Row[]): string {
@@ -85,6 +86,13 @@ async function main() {
     rows.push(...fairnessRows(results));
   }
 
+  if (sections.has('console')) {
+    console.log('7. console lists');
+    const results: ConsoleResult[] = [];
+    for (const kind of stores) results.push(await consoleLists(kind, pgUrl));
+    rows.push(...consoleRows(results));
+  }
+
   const md = [
     '# Benchmark results',
     '',
@@ -95,6 +103,7 @@ async function main() {
       `our server with \`WORKERS=off\` and the bare reference a Hono JSON endpoint on @hono/node-server (\`bench/bare-hono.ts\`), all running at once and loaded in turns: ${ROUNDS} rounds of ${ROUND_SECONDS} s, bare then each store, each ratio the median of its rounds' (a shared VM drifts over minutes; interleaved, the drift is under both sides of a ratio). ` +
       'Delivery: a Stream Data workflow posting to a sink on loopback, executions run in the server process. ' +
       "Growth: a server on a store of each size (users with one installation each, seeded in bulk with SQL), all running at once, warmed up, then loaded in turns as in the accept rounds, each size getting the same load (so its events and executions grow alike); the factor is the median of the rounds' (p99 at the largest / p99 at the smallest). Scale-out: `npm run worker` processes draining a queue filled beforehand. " +
+      "Console: the console's list pages on a store loaded with 100,000 executions over a week, each asked 25 times through the app in the benchmark's process (server time, no network). " +
       "Fairness: user A's 5,000 events sent through the API 50 at a time, then user B's one, the Stream Data sink answering in 5 ms; B's times from its execution's `created_at` and `started_at` and the sink's arrival. " +
       (pgUrl ? '' : 'PostgreSQL was skipped (no DATABASE_URL / TEST_DATABASE_URL).'),
     '',
