@@ -36,7 +36,11 @@ export async function consoleLists(kind: StoreKind, pgUrl?: string): Promise<Con
   try {
     await loadExecutions(services.store.db);
     const app = createApp(services);
-    const signIn = await app.request('http://localhost/console/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiKey: API_KEY }) });
+    const signIn = await app.request('http://localhost/console/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiKey: API_KEY }),
+    });
     if (signIn.status !== 201) throw new Error(`console sign-in: ${signIn.status} ${await signIn.text()}`);
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
     const pages = [];
@@ -61,6 +65,12 @@ export async function consoleLists(kind: StoreKind, pgUrl?: string): Promise<Con
 
 export function consoleRows(results: ConsoleResult[]): Row[] {
   return results.flatMap((r) =>
-    r.pages.map((p): Row => [`${r.store} console at 100,000 executions: ${p.name}`, `p50 ${ms(p.p50, 1)} · p99 ${ms(p.p99, 1)}`, 'server time, 25 calls', 'p99 < 1 s (a page interactive in < 1 s)', mark(p.p99 < 1000)]),
+    r.pages.map((p): Row => [
+      `${r.store} console at 100,000 executions: ${p.name}`,
+      `p50 ${ms(p.p50, 1)} · p99 ${ms(p.p99, 1)}`,
+      'server time, 25 calls',
+      'p99 < 1 s (a page interactive in < 1 s)',
+      mark(p.p99 < 1000),
+    ]),
   );
 }
