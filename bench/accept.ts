@@ -16,6 +16,7 @@ import {
   busyShare,
   cpuTimes,
   headers,
+  benchSlackEnv,
   installSlack,
   int,
   mainThreadCpuSeconds,
@@ -150,7 +151,7 @@ export async function accept(kinds: StoreKind[], pgUrl?: string): Promise<Accept
     targets.push({ name: 'bare Hono', server: bare, body: seedBody('0'.repeat(24)) });
     for (const kind of kinds) {
       const store = await openBenchStore(kind, pgUrl);
-      const env = { WORKERS: 'off', DEMO: 'off', ALLOY_API_KEY: 'bench_api_key_0123456789abcdef', ...store.env };
+      const env = { WORKERS: 'off', DEMO: 'off', ALLOY_API_KEY: 'bench_api_key_0123456789abcdef', ...(await benchSlackEnv()), ...store.env };
       const server = await startServer('server/index.ts', env);
       targets.push({ name: kind, server, store, env, body: seedBody(await installSlack(server.url)) });
     }

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { startFakeSlack } from '../demo/fakes/slack';
 
 export type { Row } from './widget';
 
@@ -89,6 +90,27 @@ export async function openBenchStore(kind: StoreKind, pgUrl?: string): Promise<B
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+let slack: ReturnType<typeof startFakeSlack> | undefined;
+
+/**
+ * Where the servers under test find Slack (their `SLACK_API_URL`): the demo's fake Slack on
+ * loopback, started once per benchmark run. Connecting an account checks it with the app
+ * (verify on connect), and the benchmarks never reach the internet.
+ */
+export async function benchSlackEnv(): Promise<{ SLACK_API_URL: string }> {
+  slack ??= startFakeSlack().then((fake) => {
+    fake.channels = [{ id: 'C1', name: 'support' }];
+    return fake;
+  });
+  return { SLACK_API_URL: (await slack).url };
+}
+
+/** Stops the fake Slack, if one was started. */
+export async function closeBenchSlack(): Promise<void> {
+  await (await slack)?.close();
+  slack = undefined;
 }
 
 /** One user with one active installation of the Slack "Ticket Created" workflow; returns the userId. */

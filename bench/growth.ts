@@ -8,7 +8,7 @@
  */
 import { loadInTurns, mean, median, perRound, warmUp } from './accept';
 import { startServer, type LoadResult, type Server } from './process';
-import { API_KEY, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
+import { API_KEY, benchSlackEnv, installSlack, int, mark, ms, openBenchStore, seedBody, type BenchStore, type Row, type StoreKind } from './common';
 
 export const SIZES = [1_000, 100_000, 1_000_000];
 const TARGET_FACTOR = 1.5;
@@ -64,7 +64,7 @@ export async function growth(kind: StoreKind, pgUrl?: string): Promise<GrowthRes
   try {
     for (const size of SIZES) {
       const store = await openBenchStore(kind, pgUrl);
-      const server = await startServer('server/index.ts', { WORKERS: 'off', DEMO: 'off', ALLOY_API_KEY: API_KEY, ...store.env });
+      const server = await startServer('server/index.ts', { WORKERS: 'off', DEMO: 'off', ALLOY_API_KEY: API_KEY, ...(await benchSlackEnv()), ...store.env });
       // Listed at once, so that `finally` stops its server if what follows throws.
       const step: Step = { installations: size, store, server, body: '', seedSeconds: 0 };
       steps.push(step);

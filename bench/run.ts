@@ -21,6 +21,7 @@ import path from 'node:path';
 import { accept, acceptRows, CONNECTIONS, ROUND_SECONDS, ROUNDS } from './accept';
 import type { Row, StoreKind } from './common';
 import { consoleLists, consoleRows, type ConsoleResult } from './console';
+import { closeBenchSlack } from './common';
 import { delivery, deliveryRows, type DeliveryResult } from './delivery';
 import { fairnessRows, fairnessRuns, type FairnessResult } from './fairness';
 import { growth, growthRows, type GrowthResult } from './growth';
@@ -124,8 +125,10 @@ process.on('SIGINT', () => {
   killAll();
   process.exit(130);
 });
-main().catch((err) => {
-  killAll();
-  console.error(err);
-  process.exit(1);
-});
+main()
+  .then(() => closeBenchSlack())
+  .catch((err) => {
+    killAll();
+    console.error(err);
+    process.exit(1);
+  });
