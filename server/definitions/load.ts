@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { compileEventSchema, DefinitionError } from './event-schema.js';
+import { jsonFilesIn, readJsonFile } from './json-files.js';
 import { IntegrationSchema, type IntegrationDefinition, type WorkflowDefinition } from './schema.js';
 import { triggerModule } from '../triggers';
 
@@ -97,29 +96,8 @@ export function buildDefinitions(integrations: unknown[], sourceNames?: string[]
 
 /** Reads and validates every *.json file of `dir` (not recursive, in file-name order). */
 export function loadDefinitions(dir: string): Definitions {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory does not exist' : (err as Error).message;
-    throw new DefinitionError(reason, dir);
-  }
-  // Dot files are editor and tooling leftovers; statSync follows symlinks (Kubernetes ConfigMap mounts).
-  const files = names
-    .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
-    .sort()
-    .map((n) => join(dir, n))
-    .filter((f) => statSync(f).isFile());
+  const files = jsonFilesIn(dir);
+  if (files === undefined) throw new DefinitionError('directory does not exist', dir);
   if (files.length === 0) throw new DefinitionError('no .json definition files in directory', dir);
-
-  const parsed = files.map((file) => {
-    // A byte-order mark is valid in a UTF-8 file but not in JSON.parse input.
-    const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (err) {
-      throw new DefinitionError(`invalid JSON: ${(err as Error).message}`, file);
-    }
-  });
-  return buildDefinitions(parsed, files);
+  return buildDefinitions(files.map(readJsonFile), files);
 }

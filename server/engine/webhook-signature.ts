@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Standard Webhooks signatures (the scheme Svix uses): `webhook-signature: v1,<base64 HMAC-SHA256
@@ -40,4 +40,13 @@ export function verifyWebhook(secret: string, headers: Record<string, string | u
     const given = Buffer.from(candidate);
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
+}
+
+/**
+ * Whether two texts are equal, in a time that depends on neither (digests of equal length are
+ * compared, so a secret's length leaks nothing either): for a shared secret or a signature a delivery carries.
+ */
+export function sameText(a: string, b: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
 }

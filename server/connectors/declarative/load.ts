@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { DefinitionError } from '../../definitions/event-schema';
+import { jsonFilesIn, readJsonFile } from '../../definitions/json-files';
 import type { Connector } from '../types';
 import { parseAnswerPath, templatePaths } from './paths';
 import { compileConnector } from './runtime';
@@ -101,29 +100,10 @@ export function parseConnector(json: unknown, file?: string): Connector {
 
 /** Reads and compiles one connector file. */
 export function loadConnectorFile(file: string): Connector {
-  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new DefinitionError(`invalid JSON: ${(err as Error).message}`, file);
-  }
-  return parseConnector(json, file);
+  return parseConnector(readJsonFile(file), file);
 }
 
 /** Every `*.json` connector of a directory, sorted by file name; a directory that does not exist holds none. */
 export function loadConnectorDir(dir: string): Connector[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new DefinitionError((err as Error).message, dir);
-  }
-  return names
-    .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
-    .sort()
-    .map((n) => join(dir, n))
-    .filter((f) => statSync(f).isFile())
-    .map(loadConnectorFile);
+  return (jsonFilesIn(dir) ?? []).map(loadConnectorFile);
 }

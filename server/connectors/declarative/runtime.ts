@@ -1,8 +1,9 @@
-import { createHmac, timingSafeEqual, createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { compileEventSchema } from '../../definitions/event-schema';
 import { NonRetriableError, RetryAfterError } from '../../engine/errors';
 import type { HttpRequest, HttpResponse } from '../../engine/http';
+import { sameText } from '../../engine/webhook-signature';
 import { apiRequestUrl } from '../http-action';
 import {
   defineAction,
@@ -18,7 +19,7 @@ import {
   type OptionContext,
   type OptionSource,
 } from '../types';
-import { MissingValue, parseAnswerPath, renderText, renderValue, templatePaths, valueAtPath, wholeTemplatePath } from './paths';
+import { MissingValue, renderText, renderValue, templatePaths, valueAtPath, wholeTemplatePath } from './paths';
 import type { AuthSpec, ConnectorSpec, ErrorSpec, PaginationSpec, RequestSpec, VerifySpec } from './schema';
 
 /**
@@ -62,13 +63,16 @@ export function compileConnector(spec: ConnectorSpec): Connector {
     }
   };
 
+  // Each way to authenticate, with the credential paths it reads: the first whose fields a credential has is the one it applies.
+  const needs = spec.auth.flatMap((auth) => (auth.type === 'none' ? [] : [{ auth, paths: applyPaths(auth) }]));
+
   /** The auth way whose credential fields are present, applied: headers and query parameters. */
   const applyAuth = (ctx: ApiContext): { headers: Record<string, string>; query: Record<string, string> } => {
     const credential = ctx.credential;
     const headers: Record<string, string> = {};
     const query: Record<string, string> = {};
     if (!credential) return { headers, query };
-    const usable = spec.auth.find((a): a is Exclude<AuthSpec, { type: 'none' }> => a.type !== 'none' && applyPaths(a).every((p) => valueAtPath({ credential }, p) != null));
+    const usable = needs.find(({ paths }) => paths.every((p) => valueAtPath({ credential }, p) != null))?.auth;
     if (!usable) throw new NonRetriableError(`${name}: the account lacks what its calls need; reconnect it`);
     const scope = { credential };
     for (const [k, v] of Object.entries(usable.apply.headers ?? {})) headers[k.toLowerCase()] = renderText(v, scope);
@@ -399,15 +403,11 @@ function compileWebhooks(spec: NonNullable<ConnectorSpec['webhooks']>, send: Sen
   };
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
-/** Equal in constant time, whatever the lengths: digests of both are compared. */
-const same = (a: string, b: string) => timingSafeEqual(sha256(a), sha256(b));
-
 /** Whether a delivery carries the proof `verify` describes, made with `secret`. */
 export function verifyDelivery(verify: VerifySpec, headers: Record<string, string | undefined>, rawBody: string, secret: string, nowMs = Date.now()): boolean {
   const given = headers[verify.header];
   if (typeof given !== 'string' || given === '') return false;
-  if (verify.type === 'secret') return same(given, secret);
+  if (verify.type === 'secret') return sameText(given, secret);
   let signatures = [given];
   const pairs: Record<string, string> = {};
   if (verify.pairs) {
@@ -432,7 +432,7 @@ export function verifyDelivery(verify: VerifySpec, headers: Record<string, strin
     return false;
   }
   const expected = verify.prefix + createHmac(verify.algorithm, secret).update(signed, 'utf8').digest(verify.encoding);
-  return signatures.some((s) => same(s, expected));
+  return signatures.some((s) => sameText(s, expected));
 }
 
 function matchRule(errors: ErrorSpec, status: number, body: unknown) {
@@ -511,6 +511,3 @@ export function formEncode(body: unknown): string {
   if (body && typeof body === 'object' && !Array.isArray(body)) for (const [k, v] of Object.entries(body)) add(k, v);
   return params.toString();
 }
-
-/** A path parses as the format's path syntax (for load-time checks). */
-export const isAnswerPath = (path: string) => parseAnswerPath(path) !== undefined;
