@@ -1,7 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeSlack } from '../../demo/fakes/slack';
 import { definitionsWith, vaultIntegration } from '../helpers/definitions';
 import { addCredential, countRows, installSlack, ticket } from '../helpers/flows';
+import { approveAtOnce, connectThroughOAuth } from '../helpers/oauth';
+import { cutOffWrites } from '../helpers/refuse-writes';
 import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../helpers/server';
 
 describe(`end-user (widget) routes (${storeKind})`, () => {
@@ -317,23 +319,29 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
 
   describe('GET /me/options/:connector/:source', () => {
     it('answers 503 with Retry-After when the store is unavailable, and 502 only when the app fails', async () => {
-      const slack = await startFakeSlack();
+      const oauth = { clientId: 'client-123', clientSecret: 'client-secret-456', expiresIn: 30 };
+      const slack = await startFakeSlack({ oauth });
       slack.channels = [{ id: 'C1', name: 'support' }];
       try {
-        const { s, userId, me } = await setup({ env: { SLACK_API_URL: slack.url } });
-        const credentialId = await addCredential(s, userId, 'slack', { botToken: 'xoxb-test' });
+        const env = { SLACK_API_URL: slack.url, SLACK_OAUTH_URL: slack.authorizeUrl, SLACK_CLIENT_ID: oauth.clientId, SLACK_CLIENT_SECRET: oauth.clientSecret };
+        const { s, userId, token, me } = await setup({ env });
+        // An OAuth account whose token expires within the refresh margin: loading its options first
+        // claims the refresh, a write to the store inside the load, where the store fails here.
+        const credentialId = await connectThroughOAuth((method, url, options) => s.request(method, url, options), { token, app: 'slack', approve: approveAtOnce });
         const url = `/me/options/slack/channels?credentialId=${credentialId}`;
 
-        // The store drops one query, as PostgreSQL does while it restarts (tagged by server/store/postgres.ts).
-        const outage = Object.assign(new Error('Connection terminated unexpectedly'), { storeUnavailable: true });
-        vi.spyOn(s.services.store.credentials, 'secret').mockRejectedValueOnce(outage);
+        // PostgreSQL's connection is killed under that write, as in a restart; SQLite turns read-only.
+        const outage = await cutOffWrites(s.services.store.db, 'UPDATE', 'credentials', "NEW.status = 'refreshing'");
         const down = await me('GET', url);
+        await outage.restore();
         expect(down.status).toBe(503);
         expect(down.body.error.code).toBe('unavailable');
         expect(down.headers.get('retry-after')).toBe('5');
-        expect(JSON.stringify(down.body)).not.toContain('Connection terminated');
+        expect(JSON.stringify(down.body)).not.toMatch(/terminating connection|readonly database/);
+        expect(slack.grants).toEqual(['authorization_code']);
 
         expect((await me('GET', url)).body).toEqual({ data: [{ label: '#support', value: 'C1' }] });
+        expect(slack.grants).toEqual(['authorization_code', 'refresh_token']);
 
         // Slack refusing the connection (ECONNREFUSED, like a store error's code) is still the app's
         // failure. Another credential: the first one's options are cached for a minute.
@@ -344,7 +352,6 @@ describe(`end-user (widget) routes (${storeKind})`, () => {
         expect(app.body.error.code).toBe('upstream_error');
         expect(app.body.error.message).toMatch(/Could not load the options from Slack: .*connection refused/);
       } finally {
-        vi.restoreAllMocks();
         await slack.close().catch(() => undefined);
       }
     });

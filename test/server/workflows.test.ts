@@ -1,12 +1,14 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Definitions } from '../../server/definitions/load';
 import { startRetentionSweep } from '../../server/retention';
 import { startServices } from '../../server/services';
 import type { Db } from '../../server/store/db';
 import type { StoreOptions } from '../../server/store';
+import { Logs } from '../../server/store/logs';
 import { definitionsWith, demoWorkflow } from '../helpers/definitions';
 import { countRows, createUserWithSlack, installFulfillment, installSlack, ticket } from '../helpers/flows';
+import { recordingDb } from '../helpers/recording-db';
 import { createUser, startTestServer, storeKind, type TestServer } from '../helpers/server';
 
 const SLACK = 'slack-ticket-created';
@@ -524,20 +526,24 @@ describe(`workflows (${storeKind})`, () => {
       for (let i = 0; i < 7; i++) await insertError(server, { userId: ann, message: `old ${i}`, at: old });
       await db.run('INSERT INTO steps (execution_id, block_id, attempt, started_at) VALUES (?, ?, 1, ?)', [oldRuns[0].body.executionIds[0], 'post-message', old]);
       await insertError(server, { userId: ann, message: 'recent', at: Date.now() });
-      const deletes: number[] = [];
-      const run = db.run.bind(db);
-      const spy = vi.spyOn(db, 'run').mockImplementation(async (sql, params) => {
-        const result = await run(sql, params);
-        if (/^\s*DELETE/i.test(sql)) deletes.push(result.changes);
-        return result;
-      });
+      // The store's logs on the same database, with every statement they run recorded.
+      const recorded = recordingDb(db);
 
-      const deleted = await server.services.store.logs.deleteOlderThan(Date.now() - 60 * DAY, 3);
-      spy.mockRestore();
+      const deleted = await new Logs(recorded.db).deleteOlderThan(Date.now() - 60 * DAY, 3);
 
       expect(deleted).toEqual({ executions: 7, errors: 7, events: 7 });
       // 3 + 3 + 1 rows per table: every statement bounded by the batch.
-      expect(deletes).toEqual([3, 3, 1, 3, 3, 1, 3, 3, 1]);
+      expect(recorded.statements.map((s) => [s.sql.match(/^DELETE FROM (\w+)/)?.[1], s.changes])).toEqual([
+        ['errors', 3],
+        ['errors', 3],
+        ['errors', 1],
+        ['executions', 3],
+        ['executions', 3],
+        ['executions', 1],
+        ['events', 3],
+        ['events', 3],
+        ['events', 1],
+      ]);
       const events = await db.all<{ id: string }>('SELECT id FROM events');
       expect(events.map((e) => e.id).sort()).toEqual([queuedOld.body.eventId, recent.body.eventId].sort());
       const executions = await db.all<{ id: string }>('SELECT id FROM executions');
@@ -549,17 +555,11 @@ describe(`workflows (${storeKind})`, () => {
     it('finds what is old through an index, not by reading every row', async () => {
       server = await startTestServer();
       const db = server.services.store.db;
-      const statements: { sql: string; params: readonly unknown[] }[] = [];
-      const run = db.run.bind(db);
-      const spy = vi.spyOn(db, 'run').mockImplementation(async (sql, params = []) => {
-        statements.push({ sql, params });
-        return run(sql, params);
-      });
-      await server.services.store.logs.deleteOlderThan(Date.now() - 60 * DAY);
-      spy.mockRestore();
-      expect(statements).toHaveLength(3);
+      const recorded = recordingDb(db);
+      await new Logs(recorded.db).deleteOlderThan(Date.now() - 60 * DAY);
+      expect(recorded.statements).toHaveLength(3);
 
-      const plans = await Promise.all(statements.map(({ sql, params }) => planOf(db, sql, params)));
+      const plans = await Promise.all(recorded.statements.map(({ sql, params }) => planOf(db, sql, params)));
       const [errors, executions, events] = plans;
       expect(errors).toContain('errors_occurred');
       expect(executions).toContain('executions_finished');

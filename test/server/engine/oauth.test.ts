@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { listen } from '../../helpers/browser';
 import { createUser, startTestServer, storeKind, userToken, type TestServer } from '../../helpers/server';
 import { captureLogs } from '../../helpers/logs';
+import { refuseWrites } from '../../helpers/refuse-writes';
 
 const CLIENT = { clientId: 'client-123', clientSecret: 'client-secret-456' };
 const ORIGIN = 'https://app.acme.test';
@@ -436,14 +437,22 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     await start(30);
     const credentialId = credentialIdOf((await connect()).callback.body)!;
     await installSlack(credentialId);
-    const outage = Object.assign(new Error('Connection terminated unexpectedly'), { storeUnavailable: true });
-    vi.spyOn(server.services.store.credentials, 'updateSecret').mockRejectedValueOnce(outage);
+    // The database refuses the first save of refreshed tokens (the credential leaving `refreshing`), then takes them.
+    const refusal = await refuseWrites(server.services.store.db, 'UPDATE', 'credentials', "OLD.status = 'refreshing' AND NEW.status = 'healthy'", { times: 1 });
 
-    await ticketCreated();
+    const run = await ticketCreated();
 
-    for (let i = 0; i < 200 && provider.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-    const logs = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body;
-    expect(provider.messages, JSON.stringify(logs)).toHaveLength(1);
+    // The message is posted before the execution is recorded as succeeded: wait for the record.
+    await vi.waitFor(
+      async () => {
+        const execution = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body.data[0];
+        expect(execution).toMatchObject({ executionId: run.body.executionIds[0], status: 'succeeded', attempts: 2 });
+      },
+      { timeout: 5000, interval: 25 },
+    );
+    expect(await refusal.count()).toBe(1);
+    await refusal.lift();
+    expect(provider.messages).toHaveLength(1);
     const detail = (await server.request('GET', `/integrations/slack?userId=${userId}`)).body.data;
     expect(detail.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
   });
