@@ -82,7 +82,15 @@ function routeMethods(app: Hono<AppEnv>): (path: string) => string[] {
 }
 
 /** The HTTP application: every route, its auth, its validation and one error handler. */
-export function createApp(services: Services, options: { extraRoutes?: (app: Hono<AppEnv>) => void; shutdown?: ShutdownState } = {}): Hono<AppEnv> {
+export function createApp(
+  services: Services,
+  options: {
+    extraRoutes?: (app: Hono<AppEnv>) => void;
+    shutdown?: ShutdownState;
+    /** The rate limits' clock in milliseconds: `performance.now()` unless a test drives it. */
+    rateLimitClock?: () => number;
+  } = {},
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>({
     getPath: (req) => routePath(req.url),
   });
@@ -133,11 +141,11 @@ export function createApp(services: Services, options: { extraRoutes?: (app: Hon
   // bucket: ISV routes count per API key (also those naming a userId), end-user routes per user,
   // and so do the ISV operations alloy-frontend calls with a user token: one bucket per user for both.
   const limits = services.config.rateLimits;
-  const userLimit = limits.user && rateLimit(limits.user, 'user', (c) => c.get('userId'));
+  const userLimit = limits.user && rateLimit(limits.user, 'user', (c) => c.get('userId'), options.rateLimitClock);
   const isvGuard = isvAuth(
     authThenLimit(
       apiKeyAuth(() => services.apiKeyHashes),
-      limits.apiKey && rateLimit(limits.apiKey, 'API key', (c) => bearerToken(c.req.header('authorization'))),
+      limits.apiKey && rateLimit(limits.apiKey, 'API key', (c) => bearerToken(c.req.header('authorization')), options.rateLimitClock),
     ),
     authThenLimit(userTokenAuth(services.tokens, services.store, USER_TOKEN_HEADER), userLimit),
   );

@@ -73,13 +73,14 @@ export class TokenBuckets {
 /**
  * A 429 once `identify(c)`'s bucket is empty, with `Retry-After`. `what` names the limit in the
  * message ("API key", "user"). Runs after the auth middleware, so only a known key or user has a bucket.
+ * `now` is the buckets' clock in milliseconds (`performance.now()`; a test drives its own).
  */
-export function rateLimit(limit: RateLimit, what: string, identify: (c: AppContext) => string | undefined): MiddlewareHandler<AppEnv> {
+export function rateLimit(limit: RateLimit, what: string, identify: (c: AppContext) => string | undefined, now = () => performance.now()): MiddlewareHandler<AppEnv> {
   const buckets = new TokenBuckets(limit);
   const rule = `${limit.perSecond} requests per second, bursts of ${limit.burst}`;
   return async (c, next) => {
     const key = identify(c);
-    const wait = key === undefined ? 0 : buckets.take(key);
+    const wait = key === undefined ? 0 : buckets.take(key, now());
     if (wait === 0) {
       await next();
       return;

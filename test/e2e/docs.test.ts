@@ -1,18 +1,24 @@
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { servedInBrowser } from '../helpers/browser';
 import { API_KEY, createUser } from '../helpers/server';
 
-/** The page's console errors and warnings (a CSP violation is one), its uncaught errors, and every URL it requested. */
+/** The page's console errors and warnings (a CSP violation is one), its uncaught errors, every URL it requested, and those not answered yet. */
 function watch(page: Page) {
   const problems: string[] = [];
   const requests: string[] = [];
+  const inFlight = new Set<Request>();
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('request', (r) => requests.push(r.url()));
-  return { problems, requests };
+  page.on('request', (r) => {
+    requests.push(r.url());
+    if (!r.url().startsWith('data:')) inFlight.add(r);
+  });
+  page.on('requestfinished', (r) => inFlight.delete(r));
+  page.on('requestfailed', (r) => inFlight.delete(r));
+  return { problems, requests, inFlight };
 }
 
 // The API reference at /docs, rendered by Scalar in a real browser behind the page's own CSP
@@ -40,8 +46,10 @@ describe('the API reference page', () => {
     await page.getByRole('heading', { name: 'Run a custom event for a user' }).first().waitFor();
     expect(new URL(page.url()).hash).toBe('#tag/events/POST/run/event');
 
-    // Whatever the rendered page asks for (fonts, icons, telemetry) it has asked for by now.
-    await page.waitForTimeout(500);
+    // What the rendered page asks for (fonts, icons) it has asked for once its fonts are loaded (or
+    // refused) and every request it made is answered.
+    await page.evaluate(() => document.fonts.ready.then(() => undefined));
+    await expect.poll(() => [...seen.inFlight].map((r) => r.url()), { timeout: 10_000 }).toEqual([]);
     expect(seen.problems).toEqual([]);
     expect(seen.requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'))).toEqual([]);
     expect(seen.requests).toContain(`${origin}/openapi.json`);

@@ -159,10 +159,14 @@ describe('browser journeys through the AcmeCo demo', () => {
   it('installs Slack with the keyboard alone, focus staying in the modal while it is busy and going back to the opener', async () => {
     const { server } = await startDemo();
     const page = await newPage();
-    // Slow answers, so the busy state (buttons disabled) lasts long enough to look at.
+    // The answers to the two saves are held until the test has looked at the busy state (buttons
+    // disabled) and lets them through.
+    let letThrough = () => {};
+    let gate = Promise.resolve();
+    const holdSaves = () => (gate = new Promise<void>((resolve) => (letThrough = () => resolve())));
     for (const pattern of ['**/me/credentials', '**/me/installations']) {
       await page.route(pattern, async (route) => {
-        if (route.request().method() === 'POST') await new Promise((r) => setTimeout(r, 600));
+        if (route.request().method() === 'POST') await gate;
         await route.fallback();
       });
     }
@@ -192,6 +196,7 @@ describe('browser journeys through the AcmeCo demo', () => {
     await page.keyboard.press('Shift+Tab');
     expect(await focused(page)).toMatchObject({ name: 'Connect', inDialog: true });
 
+    holdSaves();
     await page.keyboard.press('Space');
     // Busy (the answer is held back): the button is disabled, and focus has not fallen out of the dialog.
     const connecting = dialog.getByRole('button', { name: 'Connect', exact: true, disabled: true });
@@ -200,6 +205,7 @@ describe('browser journeys through the AcmeCo demo', () => {
     await page.keyboard.press('Tab');
     expect(await focused(page)).toMatchObject({ name: 'Close', inDialog: true });
     expect(await connecting.count()).toBe(1); // still busy: all of that happened while it was
+    letThrough();
 
     // The settings step: wait for the channels, then reach the select and choose with the arrow keys.
     const channel = dialog.getByLabel('Slack channel');
@@ -214,6 +220,7 @@ describe('browser journeys through the AcmeCo demo', () => {
     expect(await channel.inputValue()).toBe('C0SUPPORT');
     await page.keyboard.press('Tab');
     expect(await focused(page)).toMatchObject({ tag: 'button', name: 'Install', inDialog: true });
+    holdSaves();
     await page.keyboard.press('Enter');
     const saving = dialog.getByRole('button', { name: 'Saving…', disabled: true });
     await saving.waitFor();
@@ -221,6 +228,7 @@ describe('browser journeys through the AcmeCo demo', () => {
     await page.keyboard.press('Shift+Tab');
     expect(await focused(page)).toMatchObject({ tag: 'select', inDialog: true });
     expect(await saving.count()).toBe(1);
+    letThrough();
     await dialog.getByRole('heading', { name: 'Slack is ready' }).waitFor();
     await expect.poll(() => focused(page)).toMatchObject({ inDialog: true, name: 'Close' });
 
@@ -324,16 +332,26 @@ describe('browser journeys through the AcmeCo demo', () => {
       'the Slack message',
     );
     expect(messages[0]!.data.text).toContain('New ticket: Sent while offline');
-    // Give a duplicate the time to show up, then count.
-    await new Promise((r) => setTimeout(r, 1500));
+    // One flush at a time: this waits for the page's own, and takes what it left, if anything.
+    await page.evaluate(() => (window as any).Alloy.flushOutbox());
+    // A reload flushes again: nothing is left to send.
     await page.reload();
     await card(page, 'Slack').getByText('Installed', { exact: true }).waitFor();
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await slackMessages(second.server.url)).toHaveLength(1);
-    expect(await page.locator('#feed li[data-destination="slack"]').count()).toBe(1);
-    const logs = await callApi(`${second.server.url}/workflows/slack-ticket-created/logs?userId=${DEMO_USER}`, 'GET');
+    expect(await page.evaluate(() => (window as any).Alloy.flushOutbox())).toEqual({ sent: 0, held: [] });
+    // Every send carried the outbox item's id as its idempotency key: the server kept one event,
+    // whose one execution has ended. No execution is left to send another message: the count is final.
+    const logs = await until(
+      () => callApi(`${second.server.url}/workflows/slack-ticket-created/logs?userId=${DEMO_USER}`, 'GET'),
+      (res) => res.body.data.every((e: { status: string }) => e.status === 'succeeded'),
+      'the execution to end',
+    );
     expect(logs.body.data).toHaveLength(1);
     expect(logs.body.data[0]).toMatchObject({ status: 'succeeded', event: 'Ticket Created' });
+    expect(await slackMessages(second.server.url)).toHaveLength(1);
+    const feedItems = page.locator('#feed li[data-destination="slack"]');
+    await feedItems.first().waitFor();
+    // The feed's first read after the reload brings every entry at once.
+    expect(await feedItems.count()).toBe(1);
     expect(
       await page.evaluate(
         () =>

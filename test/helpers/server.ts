@@ -97,9 +97,10 @@ export const TEST_SLACK_CHANNELS = ['C0GENERAL', 'C0RANDOM', 'C0ORDERS', 'C1', '
  * A server on a fresh store (SQLite file in a temp dir, or a PostgreSQL schema of its own). Unless
  * `env` sets SLACK_API_URL, Slack is a fake of its own listing TEST_SLACK_CHANNELS (any `xoxb-` token);
  * likewise BigCommerce (any store and token) and NetSuite (any account), so the accounts tests
- * connect pass the check every connection gets (verify on connect).
+ * connect pass the check every connection gets (verify on connect). `rateLimitClock` stands in for
+ * the rate limits' clock (milliseconds), so a test moves time on instead of waiting for Retry-After.
  */
-export async function startTestServer(options: { env?: Record<string, string>; definitions?: () => Definitions } = {}): Promise<TestServer> {
+export async function startTestServer(options: { env?: Record<string, string>; definitions?: () => Definitions; rateLimitClock?: () => number } = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-test-'));
   const store = await freshStore();
   const slack = options.env?.SLACK_API_URL ? undefined : await startFakeSlack();
@@ -116,7 +117,7 @@ export async function startTestServer(options: { env?: Record<string, string>; d
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ALLOY_API_KEY: API_KEY, WORKERS: 'off', ...fakes, ...options.env });
   const boot = async () => {
     const started = await startServices(config, { store: store.options(dataDir), definitions: options.definitions?.() });
-    return { services: started.services, app: createApp(started.services) };
+    return { services: started.services, app: createApp(started.services, { rateLimitClock: options.rateLimitClock }) };
   };
   let current = await boot();
 

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import '../widget/setup';
-import { createElement as h, StrictMode, type ReactNode } from 'react';
+import { createElement as h, StrictMode, useEffect, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeSlack, type FakeSlack } from '../../demo/fakes/slack';
@@ -124,15 +124,23 @@ describe('the React bindings', () => {
   it('mounts the integrations page once, again only for a new look, and removes it on unmount', async () => {
     const { token } = await signedUp('cy');
     const hosts = () => [...container.querySelectorAll('alloy-embedded')];
-    const page = (accent: string) => h(AlloyProvider, { token, baseUrl: http.url }, h(Integrations, { theme: { accent }, className: 'mine' }));
+    // Its effect runs after each commit of the tree, with the page's: once it has, a page mounted
+    // again would have been removed (the old one's cleanup runs before any new effect).
+    let commits = 0;
+    function Committed() {
+      useEffect(() => void commits++);
+      return null;
+    }
+    const page = (accent: string) => h(AlloyProvider, { token, baseUrl: http.url }, h(Integrations, { theme: { accent }, className: 'mine' }), h(Committed));
     render(page('#0a7'));
     await vi.waitFor(() => expect(hosts()[0]?.shadowRoot?.querySelector('h3')).toBeTruthy());
     expect(hosts()).toHaveLength(1);
     expect(container.querySelector('.mine')).toBeTruthy();
     const first = hosts()[0];
     // A new but equal theme object: the same page.
+    const committed = commits;
     root!.render(h(StrictMode, null, page('#0a7')));
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(commits).toBeGreaterThan(committed));
     expect(hosts()).toEqual([first]);
     // Another theme: rendered again, still once.
     root!.render(h(StrictMode, null, page('#a70')));

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Dispatcher } from '../../server/store/events';
 import type { ClaimedExecution } from '../../server/store/executions';
 import { createUserWithSlack, ticket } from '../helpers/flows';
+import { until } from '../helpers/paced-sink';
 import { startTestServer, storeKind, type TestServer } from '../helpers/server';
 
 // A worker in the process takes new executions as they are recorded (server/store/events.ts,
@@ -106,8 +107,14 @@ describe(`new executions handed straight to the local worker (${storeKind})`, ()
   it('with a worker in the process, runs an event accepted while it is idle without queueing it', async () => {
     server = await startTestServer({ env: { WORKERS: 'on' } });
     const userId = await createUserWithSlack(server, 'ann');
-    // Let the worker's first claim find the queue empty.
-    await new Promise((r) => setTimeout(r, 100));
+    // Until its first claim has found the queue empty, the worker takes no new execution (work
+    // from before a start goes first): wait until it would hold a slot, and give the slot back.
+    const worker = server.services.engine.worker!;
+    await until(() => {
+      const granted = worker.reserve(1);
+      worker.dispatched([], granted);
+      return granted === 1;
+    }, "the worker's first claim");
     const answer = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } });
     expect(answer.status).toBe(200);
     const [executionId] = answer.body.executionIds as string[];

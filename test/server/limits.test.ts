@@ -11,7 +11,6 @@ type Res = Awaited<ReturnType<TestServer['request']>>;
 
 const OTHER_KEY = 'second_api_key_0123456789abcdef';
 const TICKET = { ticketName: 'T-1', customerEmail: 'a@b.c', description: 'printer on fire' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const statuses = (list: Res[]) => list.map((r) => r.status).sort();
 const times = <T>(n: number, f: () => Promise<T>) => Promise.all(Array.from({ length: n }, f));
 
@@ -64,7 +63,9 @@ describe(`rate limits (${storeKind})`, () => {
   afterEach(() => server?.close());
 
   it('per API key: 429 with Retry-After once the burst is spent, its own bucket per key, served again after Retry-After', async () => {
-    server = await startTestServer({ env: { RATE_LIMIT_API_KEY_PER_SECOND: '1', RATE_LIMIT_API_KEY_BURST: '3' } });
+    // The buckets' clock stands still until the test moves it on: no token comes back meanwhile.
+    let clock = 0;
+    server = await startTestServer({ env: { RATE_LIMIT_API_KEY_PER_SECOND: '1', RATE_LIMIT_API_KEY_BURST: '3' }, rateLimitClock: () => clock });
     server.services.apiKeyHashes.push(hashApiKey(OTHER_KEY));
     const userId = await createUser(server, 'gregg');
     const token = await userToken(server, userId);
@@ -82,12 +83,15 @@ describe(`rate limits (${storeKind})`, () => {
     expect((await server.request('GET', '/me/installations', { token })).status).toBe(200);
 
     expect((await server.request('GET', '/events', { apiKey: OTHER_KEY })).status).toBe(429);
-    await sleep(retryAfter * 1000);
+    clock += retryAfter * 1000 - 1;
+    expect((await server.request('GET', '/events', { apiKey: OTHER_KEY })).status).toBe(429);
+    clock += 1;
     expect((await server.request('GET', '/events', { apiKey: OTHER_KEY })).status).toBe(200);
   });
 
   it('per user: widget calls and app events share the user’s bucket; other users and the ISV’s calls for that user are not limited by it', async () => {
-    server = await startTestServer({ env: { RATE_LIMIT_USER_PER_SECOND: '1', RATE_LIMIT_USER_BURST: '3' } });
+    let clock = 0;
+    server = await startTestServer({ env: { RATE_LIMIT_USER_PER_SECOND: '1', RATE_LIMIT_USER_BURST: '3' }, rateLimitClock: () => clock });
     const [a, b] = [await createUser(server, 'alice'), await createUser(server, 'bob')];
     const [tokenA, tokenB] = [await userToken(server, a), await userToken(server, b)];
 
@@ -104,7 +108,7 @@ describe(`rate limits (${storeKind})`, () => {
     expect(isv.status, JSON.stringify(isv.body)).toBe(200);
     expect((await server.request('GET', '/me/integrations', { token: tokenA })).status).toBe(429);
 
-    await sleep(retryAfter * 1000);
+    clock += retryAfter * 1000;
     expect((await server.request('POST', '/me/events/Ticket%20Created', { token: tokenA, body: TICKET })).status).toBe(200);
   });
 
@@ -153,12 +157,12 @@ describe('limits configuration', () => {
   });
 });
 
-/** What a client that sends `head` at once and then `trickle` one byte every `everyMs` gets back. */
-function slowClient(url: string, head: string, trickle: string, everyMs: number): Promise<{ ms: number; sent: number; answer: string }> {
+/** What a client that sends `head` at once and then `trickle` one byte every `everyMs` gets back; `sent()`: the bytes of `trickle` sent so far. */
+function slowClient(url: string, head: string, trickle: string, everyMs: number): Promise<{ ms: number; sent: number; answer: string }> & { sent(): number } {
   const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
+  let sent = 0;
+  const done = new Promise<{ ms: number; sent: number; answer: string }>((resolve) => {
     const started = Date.now();
-    let sent = 0;
     let answer = '';
     const socket = net.connect(Number(port), hostname, () => {
       socket.write(head);
@@ -172,6 +176,7 @@ function slowClient(url: string, head: string, trickle: string, everyMs: number)
     socket.on('error', () => {}); // a reset is as good as a close here
     socket.once('close', () => resolve({ ms: Date.now() - started, sent, answer }));
   });
+  return Object.assign(done, { sent: () => sent });
 }
 
 describe(`slow clients (${storeKind})`, () => {
@@ -189,7 +194,12 @@ describe(`slow clients (${storeKind})`, () => {
   it('cuts off a body sent a byte at a time with a 408, serving other connections meanwhile', async () => {
     const head = `POST /run/event HTTP/1.1\r\nHost: localhost\r\nAuthorization: bearer ${PROCESS_API_KEY}\r\n` + 'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n';
     const slow = slowClient(server.url, head, `{"event":"Ticket Created","data":${' '.repeat(1000)}`, 200);
-    await sleep(300);
+    // Asked while the slow body is under way.
+    await waitUntil(
+      () => slow.sent() > 0,
+      5_000,
+      () => 'the first byte of the slow body',
+    );
     const health = await fetch(`${server.url}/health`);
     expect(health.status).toBe(200);
     const { ms, sent, answer } = await slow;

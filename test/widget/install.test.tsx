@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import './setup';
 import { fireEvent, waitFor, within } from '@testing-library/preact';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { startFakeSlack, type FakeSlack } from '../../demo/fakes/slack';
 import type { TestServer } from '../helpers/server';
 import { alerts, consent, forms, pair, vault } from './definitions';
@@ -11,6 +11,37 @@ import { AlloyError, authenticate, close, edit, install } from '../../widget/ind
 
 const select = (el: HTMLElement) => el as HTMLSelectElement;
 const optionTexts = (el: HTMLElement) => [...select(el).options].map((o) => o.textContent);
+
+/**
+ * Records the requests the widget sends ("POST /me/installations"), through the page's own fetch,
+ * until the test ends. `answerRead(request)` resolves once the widget has read the answer to that
+ * request and the tasks that follow have run: what the widget does next on that answer, it has
+ * sent by then.
+ */
+function watchRequests() {
+  const sent: string[] = [];
+  const read = new Map<string, Promise<void>>();
+  const pageFetch = globalThis.fetch;
+  const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    const request = `${init?.method ?? 'GET'} ${new URL(String(input instanceof Request ? input.url : input)).pathname}`;
+    sent.push(request);
+    const res = await pageFetch(input, init);
+    const json = res.json.bind(res);
+    let done!: () => void;
+    read.set(request, new Promise<void>((resolve) => (done = resolve)));
+    res.json = () => json().finally(() => done());
+    return res;
+  });
+  onTestFinished(() => spy.mockRestore());
+  return {
+    sent,
+    async answerRead(request: string) {
+      await vi.waitFor(() => expect(read.has(request)).toBe(true), { timeout: 10_000 });
+      await read.get(request);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    },
+  };
+}
 
 describe('installing with the widget', () => {
   let slack: FakeSlack;
@@ -293,10 +324,12 @@ describe('installing with the widget', () => {
     const userId = await signIn(server, http);
     const callback = vi.fn();
     const onClose = vi.fn();
+    const requests = watchRequests();
     await install({ integrationId: 'consent', hide: true, callback, onClose });
     close();
-    // Let the load it started finish.
-    await new Promise((r) => setTimeout(r, 200));
+    // The load it started ends after the close: on its answer, nothing more is sent.
+    await requests.answerRead('GET /me/integrations/consent');
+    expect(requests.sent).not.toContain('POST /me/installations');
     expect(await installationsOf(server, userId)).toEqual([]);
     expect(callback).toHaveBeenCalledExactlyOnceWith({ success: false });
     expect(onClose).toHaveBeenCalledTimes(1);
@@ -307,6 +340,7 @@ describe('installing with the widget', () => {
     it('shows "<Label> is required" next to an empty required field, and installs nothing', async () => {
       const userId = await signIn(server, http);
       const callback = vi.fn();
+      const requests = watchRequests();
       await install({ integrationId: 'vault', callback });
       const ui = modal();
       fireEvent.input(await ui.findByLabelText('API token'), { target: { value: 'tok-1' } });
@@ -318,7 +352,6 @@ describe('installing with the widget', () => {
       const message = ui.getByText('Endpoint URL is required');
       expect(url.getAttribute('aria-describedby')?.split(' ')).toContain(message.id);
       expect(ui.getByLabelText('API token').getAttribute('aria-invalid')).toBeNull();
-      await new Promise((r) => setTimeout(r, 50));
       expect(await installationsOf(server, userId)).toEqual([]);
       expect(callback).not.toHaveBeenCalled();
 
@@ -326,6 +359,11 @@ describe('installing with the widget', () => {
       fireEvent.input(url, { target: { value: 'https://vault.example.com' } });
       expect(url.getAttribute('aria-invalid')).toBeNull();
       expect(ui.queryByText('Endpoint URL is required')).toBeNull();
+      // Answered, it installs: the one install the widget sent (one from the first click would have come before it).
+      fireEvent.click(ui.getByRole('button', { name: 'Install' }));
+      await ui.findByRole('heading', { name: 'Vault is ready' });
+      expect(requests.sent.filter((r) => r === 'POST /me/installations')).toHaveLength(1);
+      expect(callback).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ success: true }));
     });
 
     it('shows the server’s 400 about config.<field> next to that field', async () => {

@@ -85,6 +85,17 @@ describe(`delivery through the engine (${storeKind})`, () => {
 
   const run = (event: string, data: Record<string, unknown>) => server.request('POST', '/run/event', { body: { event, userId, data } });
   const waitForStatus = (workflowId: string, executionId: string, status: string) => waitForExecution(server, userId, workflowId, executionId, status);
+  /** The error webhook's notices as the store holds them: when each is due again (null: none is), its tries and the last answer's status. */
+  const notices = async () =>
+    (
+      await server.services.store.db.all<{ notice_at: number | string | null; notice_tries: number | string; notice_last_status: number | string | null }>(
+        'SELECT notice_at, notice_tries, notice_last_status FROM errors WHERE notice_at IS NOT NULL OR notice_tries > 0',
+      )
+    ).map((n) => ({
+      dueAt: n.notice_at === null ? null : Number(n.notice_at),
+      tries: Number(n.notice_tries),
+      lastStatus: n.notice_last_status === null ? null : Number(n.notice_last_status),
+    }));
 
   it('delivers the mapped data, signed, with a delivery id that names the execution and the block', async () => {
     const res = await run('Order Paid', { orderId: 'A-1', amount: 42 });
@@ -162,8 +173,8 @@ describe(`delivery through the engine (${storeKind})`, () => {
     const [delivery] = await errorSink.waitFor(1);
     expect(delivery!.headers['webhook-id']).toMatch(/^err_\w+$/);
     expect(delivery!.json).toMatchObject({ type: 'workflow.error', data: { executionId, block: 'notify' } });
-    // Taken: not sent again.
-    await new Promise((r) => setTimeout(r, 300));
+    // Taken: no further try is due in the store (a notice is sent only while one is), so none comes.
+    await vi.waitFor(async () => expect(await notices()).toEqual([{ dueAt: null, tries: 3, lastStatus: 200 }]), { timeout: 5000 });
     expect(errorSink.deliveries).toHaveLength(1);
   });
 
@@ -174,7 +185,8 @@ describe(`delivery through the engine (${storeKind})`, () => {
       errorSink.failNext(4, 503); // the first try and the schedule's 3 retries
       await run('Order Paid', { orderId: 'A-9', amount: 9 });
       await vi.waitFor(() => expect(logs.messages('warn').join('\n')).toMatch(/error webhook: giving up on err_\w+ after 4 tries \(.*503/), { timeout: 5000 });
-      await new Promise((r) => setTimeout(r, 300));
+      // Given up: no fifth try is due in the store.
+      await vi.waitFor(async () => expect(await notices()).toEqual([{ dueAt: null, tries: 4, lastStatus: 503 }]), { timeout: 5000 });
       expect(errorSink.deliveries).toEqual([]);
     } finally {
       logs.restore();

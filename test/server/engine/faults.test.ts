@@ -155,7 +155,18 @@ describe(`faults (${storeKind})`, () => {
         60_000,
         () => `${sink.deliveries.length} of 2000 delivered`,
       );
-      await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now
+      // Only a worker holding a queued or running execution sends a delivery: once the store has
+      // none left, every delivery there will be has arrived (each is answered before its step is
+      // recorded), and the count below is final.
+      let unfinished: { status: string; n: number }[] = [];
+      await waitUntil(
+        async () => {
+          unfinished = await storeRows<{ status: string; n: number }>("SELECT status, COUNT(*)::int AS n FROM executions WHERE status IN ('queued', 'running') GROUP BY status");
+          return unfinished.length === 0;
+        },
+        30_000,
+        () => `executions not finished: ${JSON.stringify(unfinished)}`,
+      );
       const ids = deliveredIds(sink);
       expect(new Set(ids.map((id) => id.replace(/_send$/, '')))).toEqual(new Set(accepted));
       // No execution ran twice: each has one succeeded delivery step. A delivery arrives twice only

@@ -42,23 +42,47 @@ async function runEvent(url: string, userId: string, orderId: string): Promise<A
   }
 }
 
-/** Fires events, `lanes` at a time, until `stop()`; every answer is kept. */
+/** Fires events, `lanes` at a time, until `stop()`; every answer is kept. `pause()` holds every lane once its request is answered. */
 function fireUntilStopped(url: string, userId: string, lanes: number) {
   const answers: Answer[] = [];
   let stopped = false;
   let n = 0;
+  let held: Promise<void> | undefined;
+  let letGo = () => {};
+  let waiting = 0;
   const lane = async () => {
     while (!stopped) {
+      if (held) {
+        waiting++;
+        await held;
+        waiting--;
+        continue;
+      }
       answers.push(await runEvent(url, userId, `o-${n++}`));
       // A refused request comes back at once: pace the loop so an outage is not a busy spin.
       if (answers.at(-1)!.status !== 200) await new Promise((r) => setTimeout(r, 50));
     }
   };
   const done = Promise.all(Array.from({ length: lanes }, lane));
+  const resume = () => {
+    held = undefined;
+    letGo();
+  };
   return {
     answers,
+    /** Resolves once no request is in flight, every lane held until `resume()`. */
+    async pause() {
+      held ??= new Promise<void>((resolve) => (letGo = resolve));
+      await waitUntil(
+        () => waiting === lanes,
+        ANSWER_LIMIT_MS + 1000,
+        () => `${lanes - waiting} requests still in flight`,
+      );
+    },
+    resume,
     async stop() {
       stopped = true;
+      resume();
       await done;
     },
   };
@@ -74,7 +98,13 @@ function summary(answers: Answer[]): string {
   return [...counts].map(([k, v]) => `${v}× ${k}`).join(', ');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const METRICS_TOKEN = 'store-outage-metrics-token';
+
+/** The store queries the process has seen fail, of every kind (store_errors_total), from its /metrics. */
+async function failedQueries(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  return [...text.matchAll(/^store_errors_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
 
 describe(`store outage (${storeKind})`, () => {
   let sink: Awaited<ReturnType<typeof startSink>>;
@@ -112,6 +142,8 @@ describe(`store outage (${storeKind})`, () => {
       RETRY_SCHEDULE: '100,200,400,800,1600',
       // A partition holds queries on open connections until the query timeout: keep it short here.
       DATABASE_QUERY_TIMEOUT_MS: '3000',
+      // Its count of failed store queries tells when the background loops have polled.
+      METRICS_TOKEN,
     });
     const url = server.url;
     const userId = (await callApi(`${url}/users`, 'POST', { username: 'load' })).body.userId as string;
@@ -165,9 +197,32 @@ describe(`store outage (${storeKind})`, () => {
         () => `no 503 during the outage: ${summary(firing.answers)}`,
         server,
       );
+      // Once the outage is known, the process does not log on every request or poll: from here on,
+      // 20 more requests are answered 503, then, with no request in flight, the loops beside the
+      // worker (its claims, the triggers' rounds) fail 3 store queries of their own (every scrape
+      // of /metrics fails one too: not counted), and none of that is logged.
       const quietFrom = server!.output().length;
-      await sleep(3000);
-      // Once the outage is known, the process does not log on every poll or request.
+      const refused = () => firing.answers.filter((a) => a.status === 503).length;
+      const refusedBefore = refused();
+      await waitUntil(
+        () => refused() >= refusedBefore + 20,
+        15_000,
+        () => `${refused() - refusedBefore} more 503s: ${summary(firing.answers)}`,
+        server,
+      );
+      await firing.pause();
+      const scrapes = [await failedQueries(url)];
+      const polls = () => scrapes.at(-1)! - scrapes[0]! - (scrapes.length - 1);
+      await waitUntil(
+        async () => {
+          scrapes.push(await failedQueries(url));
+          return polls() >= 3;
+        },
+        15_000,
+        () => `${polls()} store queries failed by the background loops`,
+        server,
+      );
+      firing.resume();
       const outageLog = server!.output().slice(quietFrom);
       expect(outageLog.split('\n').filter(Boolean), `logged during the outage:\n${outageLog}`).toHaveLength(0);
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExecutorDeps } from '../../../server/engine/executor';
 import { Worker } from '../../../server/engine/worker';
 import { captureLogs } from '../../helpers/logs';
+import { until } from '../../helpers/paced-sink';
 
 // The worker loop alone, over a fake queue: no store, no executions to run.
 describe('the worker loop', () => {
@@ -22,13 +23,11 @@ describe('the worker loop', () => {
     };
     const worker = new Worker({ store } as unknown as ExecutorDeps, { concurrency: 4, leaseMs: 60_000, pollMs: 60_000 });
     worker.start();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(claims).toHaveLength(1);
+    await until(() => claims.length === 1, 'the first claim');
     worker.wake();
     finishFirst();
-    await new Promise((r) => setTimeout(r, 50));
     // Without the wake remembered, the second claim would come a minute later (the poll).
-    expect(claims).toHaveLength(2);
+    await until(() => claims.length === 2, 'the second claim', 5_000);
     await worker.stop(0);
   });
 
@@ -44,8 +43,10 @@ describe('the worker loop', () => {
     // Before its first claim the queue may hold work from before a restart: that goes first.
     expect(worker.reserve(1)).toBe(0);
     worker.start();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(worker.reserve(10)).toBe(4);
+    // Once its first claim found the queue empty, every free slot may be held.
+    let granted = 0;
+    await until(() => (granted = worker.reserve(10)) > 0, 'the first claim');
+    expect(granted).toBe(4);
     expect(worker.reserve(1)).toBe(0);
     worker.dispatched([], 4);
     expect(worker.reserve(2)).toBe(2);
@@ -78,18 +79,17 @@ describe('the worker loop', () => {
     try {
       const worker = new Worker({ store, retrySchedule: [100], retryAfterMaxMs: 3_600_000 } as unknown as ExecutorDeps, { concurrency: 4, leaseMs: 60_000, pollMs: 60_000 });
       worker.start();
-      const tick = () => new Promise((r) => setTimeout(r, 20));
-      await tick();
+      const said = () => logs.messages();
+      await until(() => failExecution !== undefined, 'the first claim to start its execution');
       worker.wake(); // the second claim: the store is gone
-      await tick();
+      await until(() => said().some((l) => l.startsWith('worker: store unavailable')), 'the outage to be said');
       worker.wake(); // the third: it is back
-      await tick();
+      await until(() => said().some((l) => l.startsWith('worker: store available again')), 'the end of the outage to be said');
       failExecution(); // the execution claimed first, cut short by the outage, fails only now
-      await tick();
-      const said = logs.messages();
-      expect(said.filter((l) => l.startsWith('worker: store unavailable'))).toHaveLength(1);
-      expect(said.filter((l) => l.startsWith('worker: store available again'))).toHaveLength(1);
-      await worker.stop(0);
+      // Stopping waits for the running execution to end: by then its failure has been dealt with.
+      expect(await worker.stop(5_000)).toBe(0);
+      expect(said().filter((l) => l.startsWith('worker: store unavailable'))).toHaveLength(1);
+      expect(said().filter((l) => l.startsWith('worker: store available again'))).toHaveLength(1);
     } finally {
       logs.restore();
     }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PostgresDb } from '../../../server/store/postgres';
+import { PostgresDb, WORK_CHANNEL } from '../../../server/store/postgres';
 import { createUserWithSlack, ticket } from '../../helpers/flows';
 import { startTestServer, storeKind, type TestServer } from '../../helpers/server';
 
@@ -14,45 +14,39 @@ describe.runIf(storeKind === 'postgres')('new work is announced to other process
     other = server = undefined;
   });
 
+  /**
+   * Resolves once the listening connection of the schema `schema` has run its LISTEN: PostgreSQL
+   * shows it idle after it. From then on it hears every notification committed on that channel,
+   * in the order of their commits.
+   */
+  async function listening(schema: string): Promise<void> {
+    const sql = "SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE state = 'idle' AND query = ?";
+    const listeners = async () => (await server!.services.store.db.get<{ n: number }>(sql, [`LISTEN "alloy_work_${schema}"`]))!.n;
+    await expect.poll(listeners, { timeout: 5000 }).toBe(1);
+  }
+
   it('calls every listener of the same schema once per committed batch with executions, and none after unsubscribing', async () => {
     server = await startTestServer();
     const userId = await createUserWithSlack(server, 'ann');
     const { schema } = (await server.services.store.db.get<{ schema: string }>('SELECT current_schema() AS schema'))!;
     other = new PostgresDb(process.env.TEST_DATABASE_URL!, { schema });
     let heard = 0;
+    let heardToo = 0;
     const unsubscribe = other.onNewWork(() => heard++);
-    // The listening connection is up once a notification gets through; keep sending until one does.
-    await expect
-      .poll(
-        async () => {
-          await server!.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } });
-          return heard;
-        },
-        { timeout: 5000, interval: 100 },
-      )
-      .toBeGreaterThan(0);
-    // A notification of an earlier attempt may still be on its way: wait until none has come for a while.
-    await settled(() => heard);
+    other.onNewWork(() => heardToo++);
+    await listening(schema);
 
-    const before = heard;
     const answer = await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } });
     expect(answer.status).toBe(200);
-    await expect.poll(() => heard, { timeout: 2000 }).toBe(before + 1);
+    await expect.poll(() => [heard, heardToo], { timeout: 2000 }).toEqual([1, 1]);
 
-    // Nothing is heard after unsubscribing.
+    // Nothing is heard after unsubscribing: the listener still subscribed is the sentinel, as both
+    // are called together for each notification.
     unsubscribe();
     await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(heard).toBe(before + 1);
+    await expect.poll(() => heardToo, { timeout: 2000 }).toBe(2);
+    expect(heard).toBe(1);
   });
-
-  /** Resolves once `count()` has not changed for 400 ms. */
-  async function settled(count: () => number): Promise<void> {
-    for (let last = -1; last !== count();) {
-      last = count();
-      await new Promise((r) => setTimeout(r, 400));
-    }
-  }
 
   it("does not hear another schema's work", async () => {
     server = await startTestServer();
@@ -60,9 +54,12 @@ describe.runIf(storeKind === 'postgres')('new work is announced to other process
     other = new PostgresDb(process.env.TEST_DATABASE_URL!, { schema: 'public' });
     let heard = 0;
     other.onNewWork(() => heard++);
-    await new Promise((r) => setTimeout(r, 500));
+    await listening('public');
     for (let i = 0; i < 3; i++) await server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: ticket } });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(heard).toBe(0);
+    // A notification of its own schema, committed after those three events, as a sentinel: had
+    // any of theirs reached this channel, it would have come first.
+    await other.get(`SELECT pg_notify(${WORK_CHANNEL}, '')`);
+    await expect.poll(() => heard, { timeout: 2000 }).toBeGreaterThan(0);
+    expect(heard).toBe(1);
   });
 });
