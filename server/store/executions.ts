@@ -616,5 +616,17 @@ const inputsSql = (list: string) =>
    LEFT JOIN installations i ON i.user_id = x.user_id AND i.id = x.installation_id
    LEFT JOIN events e ON e.id = x.event_id
    LEFT JOIN users u ON u.id = e.user_id`;
-// One text whatever the number of executions: arrays, numbered from 0 as the SQLite list is.
-const INPUTS_POSTGRES = fixed(inputsSql('SELECT n - 1, u, i, e FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS a(u, i, e, n)'));
+/**
+ * PostgreSQL: the same, one text whatever the number of executions (arrays, numbered from 0 as the
+ * SQLite list is), each row looked up by its key (LATERAL, kept apart by OFFSET 0). As plain joins,
+ * a plan made while the tables were small (a new store, statistics not yet gathered) read the whole
+ * events table by hash join on every claim, slower as it grew.
+ */
+const INPUTS_POSTGRES = fixed(`
+  SELECT x.n - 1 AS n, ${INSTALLATION_COLUMNS.split(', ')
+    .map((c) => `i.${c}`)
+    .join(', ')}, i.id IS NOT NULL AS has_installation,
+    e.name AS event_name, e.data AS event_data, e.username
+  FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS x(user_id, installation_id, event_id, n)
+  LEFT JOIN LATERAL (SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE installations.id = x.installation_id AND installations.user_id = x.user_id OFFSET 0) i ON true
+  LEFT JOIN LATERAL (SELECT events.name, events.data, users.username FROM events JOIN users ON users.id = events.user_id WHERE events.id = x.event_id OFFSET 0) e ON true`);

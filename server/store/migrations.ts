@@ -419,6 +419,13 @@ const migrations: string[] = [
   `
   ALTER TABLE events ADD COLUMN request_id TEXT;
   `,
+  // The queue's index in the order a claim takes a user's executions (next_attempt_at, then id):
+  // without the id, PostgreSQL read and sorted the user's whole backlog on every claim (30 ms with
+  // 4,000 queued, most of a flat-out delivery's database time); with it, a claim reads what it takes.
+  `
+  DROP INDEX executions_queue;
+  CREATE INDEX executions_queue ON executions(user_id, next_attempt_at, id) WHERE status = 'queued';
+  `,
 ];
 
 /** The schema version this code needs: the number of its migrations (each one's version is its place). */

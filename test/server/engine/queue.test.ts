@@ -31,7 +31,7 @@ describe(`the execution queue (${storeKind})`, () => {
     const reads = { count: 0 };
     const all = db.all.bind(db);
     db.all = (async (sql: string, params?: readonly unknown[]) => {
-      if (/LEFT JOIN events/.test(sql)) reads.count++;
+      if (/LEFT JOIN (events|LATERAL \(SELECT events\.)/.test(sql)) reads.count++;
       return all(sql, params);
     }) as typeof db.all;
 
