@@ -29,10 +29,10 @@ function exited(child: ChildProcess): Promise<void> {
 /**
  * Starts a TypeScript entry with tsx, as test/helpers/process.ts does, on a free port of 127.0.0.1,
  * and resolves with its URL once it prints `listening on http://…` (or `ready`, for a worker, the
- * line that says it is running).
+ * line that says it is running). `nodeArgs` go to Node before the entry (`--cpu-prof`, say).
  */
-export function startServer(entry: string, env: Record<string, string>, ready = /listening on (http:\/\/\S+)/): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function startServer(entry: string, env: Record<string, string>, ready = /listening on (http:\/\/\S+)/, nodeArgs: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

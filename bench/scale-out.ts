@@ -1,12 +1,15 @@
 /**
- * 4. Scale-out on PostgreSQL: executions/s with 1 worker process, then 2 (`npm run worker`).
- *    A server with WORKERS=off queues N "Order Paid" events (Stream Data to a sink on loopback);
- *    then the workers start and drain the queue. The rate is taken between the 10th and the 90th
- *    percentile of arrivals, so start-up and the tail do not count. The cores the 1-worker
- *    drain used (worker, PostgreSQL, sink, over the whole drain: if anything, too few) tell
- *    whether the target factor could fit on the machine at all.
+ * 4. Scale-out on PostgreSQL: executions/s with 1, 2 and 3 worker processes (`npm run worker`),
+ *    each held to a fixed CPU quota (WORKER_CPU of a core, in a cgroup of its own: bench/cgroup.ts),
+ *    so that adding workers is measured below the machine's size instead of running out of its
+ *    2 cores. A server with WORKERS=off queues N "Order Paid" events (Stream Data to a sink on
+ *    loopback); then the workers start and drain the queue. The rate is taken between the 10th
+ *    and the 90th percentile of arrivals, so start-up and the tail do not count. The cores each
+ *    part used during the drain, and how often the quota held the workers back, say where the
+ *    next limit is. Without cgroups (not root), the workers run unlimited and the rows say so.
  */
 import os from 'node:os';
+import { cpuGroup, type CpuGroup } from './cgroup';
 import { autocannon, startServer, type Server } from './process';
 import {
   acceptToArrival,
@@ -18,6 +21,7 @@ import {
   processCpuSeconds,
   installStreaming,
   int,
+  mark,
   openBenchStore,
   orderBody,
   quantile,
@@ -29,6 +33,9 @@ import {
 const EVENTS = 8000;
 const LATENCY_RATE = 500;
 const TARGET_FACTOR = 1.7;
+/** Each worker process's CPU quota, in cores. */
+const WORKER_CPU = 0.4;
+const WORKER_COUNTS = [1, 2, 3];
 
 export interface ScaledLatency {
   rate: number;
@@ -44,11 +51,20 @@ export interface ScaleOutStep {
   cpuBusy: number;
   /** Cores used during the drain, on average: by the worker processes, by PostgreSQL, by the benchmark's sink. */
   cores: { workers: number; postgres: number; sink: number };
+  /** Share of the drain's quota periods in which a worker was held back at its quota (0–1); undefined without quotas. */
+  throttled?: number;
   delivered: number;
   duplicates: number;
 }
 
-export async function scaleOut(pgUrl: string): Promise<{ steps: ScaleOutStep[]; latency: ScaledLatency }> {
+export interface ScaleOutResult {
+  steps: ScaleOutStep[];
+  latency: ScaledLatency;
+  /** How each worker's quota was set, or why there was none. */
+  quota: { cores: number; setting: string } | { unavailable: string };
+}
+
+export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
   const sink = await startSink();
   const store = await openBenchStore('PostgreSQL', pgUrl);
   const env = {
@@ -60,6 +76,8 @@ export async function scaleOut(pgUrl: string): Promise<{ steps: ScaleOutStep[]; 
   };
   const server = await startServer('server/index.ts', { ...env, WORKERS: 'off' });
   const workers: Server[] = [];
+  const groups: CpuGroup[] = [];
+  let quota: ScaleOutResult['quota'] = { unavailable: '' };
   try {
     const userId = await installStreaming(server.url);
 
@@ -78,13 +96,26 @@ export async function scaleOut(pgUrl: string): Promise<{ steps: ScaleOutStep[]; 
     const latency = { rate: LATENCY_RATE, accepted: steady.ok2xx, delivered: sink.arrivals.size, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
     console.log(`accept → arrival p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms`);
 
+    for (const n of WORKER_COUNTS) {
+      const group = cpuGroup(`worker-${n}`, WORKER_CPU);
+      if ('unavailable' in group) {
+        quota = group;
+        break;
+      }
+      groups.push(group);
+      quota = { cores: WORKER_CPU, setting: group.setting };
+    }
+    const limited = 'setting' in quota;
     const steps: ScaleOutStep[] = [];
-    for (const count of [1, 2]) {
+    for (const count of limited ? WORKER_COUNTS : [1, 2]) {
       sink.reset();
-      process.stdout.write(`  PostgreSQL: ${int(EVENTS)} executions queued, ${count} worker process${count > 1 ? 'es' : ''}… `);
+      process.stdout.write(`  PostgreSQL: ${int(EVENTS)} executions queued, ${count} worker process${count > 1 ? 'es' : ''}${limited ? ` at ${WORKER_CPU} core each` : ''}… `);
       const queued = await autocannon(`${server.url}/run/event`, orderBody(userId), headers, { connections: 50, amount: EVENTS });
       if (queued.ok2xx !== EVENTS) throw new Error(`queued ${queued.ok2xx} of ${EVENTS}`);
-      for (let i = 0; i < count; i++) workers.push(await startServer('server/worker.ts', env, /worker (\S+) running/));
+      // Started together; each joins its quota as soon as it runs (its start-up, tsx compiling, is not the drain's).
+      workers.push(...(await Promise.all(Array.from({ length: count }, () => startServer('server/worker.ts', env, /worker (\S+) running/)))));
+      if (limited) workers.forEach((w, i) => groups[i]!.add(w.pid));
+      const throttledBefore = groups.slice(0, count).map((g) => g.throttled());
       // CPU is counted from when every worker is running (their start-up is not the drain's).
       const before = cpuTimes();
       const postgresCpu = postgresCpuSince();
@@ -100,39 +131,54 @@ export async function scaleOut(pgUrl: string): Promise<{ steps: ScaleOutStep[]; 
         postgres: postgresCpu() / seconds,
         sink: (sinkUsage.user + sinkUsage.system) / 1e6 / seconds,
       };
+      // Periods in which a worker hit its quota, out of the drain's periods (100 ms each) for each worker.
+      const throttled = limited
+        ? groups.slice(0, count).reduce((sum, g, i) => sum + g.throttled().periods - throttledBefore[i]!.periods, 0) / (count * Math.max(1, seconds * 10))
+        : undefined;
       await Promise.all(workers.splice(0).map((w) => w.kill()));
       const times = [...sink.arrivals.values()];
       const t10 = quantile(times, 0.1);
       const t90 = quantile(times, 0.9);
       const perSecond = (0.8 * times.length) / ((t90 - t10) / 1000);
-      steps.push({ workers: count, perSecond, cpuBusy: busyShare(before, after), cores, delivered: sink.arrivals.size, duplicates: sink.duplicates() });
+      steps.push({ workers: count, perSecond, cpuBusy: busyShare(before, after), cores, throttled, delivered: sink.arrivals.size, duplicates: sink.duplicates() });
       console.log(
         `${int(perSecond)} executions/s, machine CPU ${(busyShare(before, after) * 100).toFixed(0)}% busy ` +
-          `(cores: workers ${cores.workers.toFixed(2)}, PostgreSQL ${cores.postgres.toFixed(2)}, sink ${cores.sink.toFixed(2)})${all ? '' : ' (not all delivered in 300 s)'}`,
+          `(cores: workers ${cores.workers.toFixed(2)}, PostgreSQL ${cores.postgres.toFixed(2)}, sink ${cores.sink.toFixed(2)}` +
+          `${throttled === undefined ? '' : `; held at the quota in ${(throttled * 100).toFixed(0)}% of periods`})${all ? '' : ' (not all delivered in 300 s)'}`,
       );
     }
-    return { steps, latency };
+    return { steps, latency, quota };
   } catch (err) {
     console.error(server.output());
     throw err;
   } finally {
     await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+    for (const g of groups) g.remove();
     await server.kill();
     await sink.close();
     await store.dispose();
   }
 }
 
-export function scaleOutRows({ steps, latency }: { steps: ScaleOutStep[]; latency: ScaledLatency }): Row[] {
+export function scaleOutRows({ steps, latency, quota }: ScaleOutResult): Row[] {
   const one = steps.find((s) => s.workers === 1)!;
   const two = steps.find((s) => s.workers === 2)!;
+  const three = steps.find((s) => s.workers === 3);
   const factor = two.perSecond / one.perSecond;
-  // The cores the 1-worker pipeline (worker, PostgreSQL, sink) used, times the factor asked for:
-  // more than the machine has, and the target cannot be reached on it, however the work is split.
-  const used = one.cores.workers + one.cores.postgres + one.cores.sink;
-  const needed = TARGET_FACTOR * used;
   const cores = os.cpus().length;
-  const saturated = needed > cores;
+  const limited = 'setting' in quota;
+  const used = (s: ScaleOutStep) => s.cores.workers + s.cores.postgres + s.cores.sink;
+  // Without quotas: the cores the 1-worker pipeline used, times the factor asked for, against the machine's.
+  const needed = TARGET_FACTOR * used(one);
+  const saturated = !limited && needed > cores;
+  const last = three ?? two;
+  // Where the next limit is: the workers at their quota (throttled most periods), or something else (PostgreSQL, the machine).
+  const limit = limited
+    ? last.throttled !== undefined && last.throttled > 0.5
+      ? `with ${last.workers} workers each was held at its quota in ${((last.throttled ?? 0) * 100).toFixed(0)}% of periods: the workers' CPU is still the limit; PostgreSQL used ${last.cores.postgres.toFixed(2)} cores, the machine was ${(last.cpuBusy * 100).toFixed(0)}% busy`
+      : `with ${last.workers} workers they were held at their quota in only ${((last.throttled ?? 0) * 100).toFixed(0)}% of periods: the limit moved to PostgreSQL (${last.cores.postgres.toFixed(2)} cores) and the machine (${(last.cpuBusy * 100).toFixed(0)}% busy)`
+    : '';
+  const quotaText = limited ? `${quota.cores} core per worker process: ${quota.setting}` : `none (${quota.unavailable})`;
   return [
     [
       `PostgreSQL scaled out (server + 1 worker process) at ${latency.rate} events/s: accept → arrival p50 / p99`,
@@ -141,20 +187,23 @@ export function scaleOutRows({ steps, latency }: { steps: ScaleOutStep[]; latenc
       '',
       '',
     ],
+    ['PostgreSQL scale-out: CPU quota of each worker process', quotaText, 'a cgroup per worker process (bench/cgroup.ts), so that 1, 2 and 3 workers fit on the machine', '', ''],
     ...steps.map((s): Row => [
-      `PostgreSQL scale-out: executions/s with ${s.workers} worker process${s.workers > 1 ? 'es' : ''}`,
-      `${int(s.perSecond)} (machine CPU ${(s.cpuBusy * 100).toFixed(0)}% busy; cores used: worker processes ${s.cores.workers.toFixed(2)}, PostgreSQL ${s.cores.postgres.toFixed(2)}, sink ${s.cores.sink.toFixed(2)}; ${int(s.delivered)} delivered, ${s.duplicates} twice)`,
+      `PostgreSQL scale-out: executions/s with ${s.workers} worker process${s.workers > 1 ? 'es' : ''}${limited ? ` at ${quota.cores} core each` : ''}`,
+      `${int(s.perSecond)} (${s.perSecond / one.perSecond === 1 ? '1.00×' : `${(s.perSecond / one.perSecond).toFixed(2)}× of 1`}; machine CPU ${(s.cpuBusy * 100).toFixed(0)}% busy; cores used: worker processes ${s.cores.workers.toFixed(2)}, PostgreSQL ${s.cores.postgres.toFixed(2)}, sink ${s.cores.sink.toFixed(2)}${s.throttled === undefined ? '' : `; held at the quota in ${(s.throttled * 100).toFixed(0)}% of periods`}; ${int(s.delivered)} delivered, ${s.duplicates} twice)`,
       '',
       '',
-      '',
+      mark(s.delivered === EVENTS && s.duplicates === 0),
     ]),
     [
-      'PostgreSQL scale-out: 2 workers / 1 worker',
-      `${factor.toFixed(2)}×`,
-      saturated
-        ? `${TARGET_FACTOR}× the 1-worker rate needs ${TARGET_FACTOR} × ${used.toFixed(2)} = ${needed.toFixed(2)} cores (1 worker used worker ${one.cores.workers.toFixed(2)} + PostgreSQL ${one.cores.postgres.toFixed(2)} + sink ${one.cores.sink.toFixed(2)}), more than the machine's ${cores}; with 2 workers the machine was ${(two.cpuBusy * 100).toFixed(0)}% busy`
-        : '',
-      `≥ ${TARGET_FACTOR}× (or the reason, measured)`,
+      `PostgreSQL scale-out: 2 workers / 1 worker${limited ? ` (${quota.cores} core each)` : ''}`,
+      `${factor.toFixed(2)}×${three ? ` (3 workers: ${(three.perSecond / one.perSecond).toFixed(2)}×)` : ''}`,
+      limited
+        ? limit
+        : saturated
+          ? `${TARGET_FACTOR}× the 1-worker rate needs ${TARGET_FACTOR} × ${used(one).toFixed(2)} = ${needed.toFixed(2)} cores (1 worker used worker ${one.cores.workers.toFixed(2)} + PostgreSQL ${one.cores.postgres.toFixed(2)} + sink ${one.cores.sink.toFixed(2)}), more than the machine's ${cores}; with 2 workers the machine was ${(two.cpuBusy * 100).toFixed(0)}% busy`
+          : '',
+      `≥ ${TARGET_FACTOR}×`,
       factor >= TARGET_FACTOR ? '✓' : saturated ? `✗ (CPU-bound on ${cores} cores)` : '✗',
     ],
   ];
