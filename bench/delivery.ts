@@ -6,8 +6,8 @@
  *    b) Flat out (50 connections for 10 s): events/s fully delivered, from the first request to the
  *       last arrival, and nothing delivered twice.
  */
-import { Agent, request } from 'undici';
-import { autocannon, startServer } from './process';
+import { spawn } from 'node:child_process';
+import { autocannon, root, startServer } from './process';
 import {
   acceptToArrival,
   API_KEY,
@@ -43,29 +43,23 @@ export interface DeliveryResult {
 }
 
 /**
- * The reference for the flat-out rate: undici alone (pooled, as the server's client is) posting
- * what a delivery posts to the same sink, 50 requests in flight, for BARE_SECONDS. Its requests
- * carry ids the sink counts, then forgets.
+ * The reference for the flat-out rate: undici alone posting to the same sink, in a process of its
+ * own (bench/bare-undici.ts), 50 requests in flight for BARE_SECONDS. The sink counts its
+ * requests, then forgets them.
  */
 async function bareUndici(sink: Awaited<ReturnType<typeof startSink>>): Promise<number> {
-  const agent = new Agent({ connections: 64, pipelining: 1 });
-  const body = JSON.stringify({ orderId: 'o-1' });
-  let sent = 0;
-  const until = Date.now() + BARE_SECONDS * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: 50 }, async () => {
-      while (Date.now() < until) {
-        const id = `bare_${sent++}`;
-        const res = await request(`${sink.url}/orders`, { method: 'POST', dispatcher: agent, body, headers: { 'content-type': 'application/json', 'webhook-id': id } });
-        await res.body.text();
-      }
-    }),
-  );
-  const perSecond = sink.arrivals.size / ((performance.now() - started) / 1000);
-  await agent.close();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-undici.ts'], {
+    cwd: root,
+    env: { ...process.env, SINK_URL: `${sink.url}/orders`, SECONDS: String(BARE_SECONDS) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  if (code !== 0) throw new Error(`bench/bare-undici.ts exited with ${code}: ${out}`);
+  const { sent, ms } = JSON.parse(out) as { sent: number; ms: number };
   sink.reset();
-  return perSecond;
+  return sent / (ms / 1000);
 }
 
 export async function delivery(kind: StoreKind, pgUrl?: string): Promise<DeliveryResult> {
@@ -159,7 +153,7 @@ export function deliveryRows(results: DeliveryResult[]): Row[] {
     [
       `${d.store} delivery flat out: ratio to bare undici posting to the same sink`,
       `${(d.flat.perSecond / d.bare).toFixed(2)} (${int(d.flat.perSecond)} / ${int(d.bare)} POST/s)`,
-      `bare undici: a pooled client alone, 50 requests in flight for ${BARE_SECONDS} s, in the same run`,
+      `bare undici (bench/bare-undici.ts): a pooled client alone in a process of its own, 50 requests in flight for ${BARE_SECONDS} s, in the same run`,
       '',
       '',
     ],

@@ -33,8 +33,8 @@ import {
 const EVENTS = 8000;
 const LATENCY_RATE = 500;
 const TARGET_FACTOR = 1.7;
-/** Each worker process's CPU quota, in cores. */
-const WORKER_CPU = 0.4;
+/** Each worker process's CPU quota, in cores (BENCH_WORKER_CPU to try another). */
+const WORKER_CPU = Number(process.env.BENCH_WORKER_CPU ?? 0.4);
 const WORKER_COUNTS = [1, 2, 3];
 
 export interface ScaledLatency {
