@@ -72,7 +72,7 @@ export const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000, 'at least 1000 ms').default(10_000),
   WORKERS: z.enum(['on', 'off']).default('on'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
-  /** The most executions of one user running at once, across all processes; default half of WORKER_CONCURRENCY, rounded up (see loadConfig). */
+  /** The most executions of one user running at once, across all processes; unset: no cap beyond WORKER_CONCURRENCY (docs/configuration.md). */
   USER_CONCURRENCY: z.coerce.number().int('must be a whole number').min(1, 'at least 1 execution').max(1000).optional(),
   EXECUTION_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
   OAUTH_REFRESH_AHEAD_MS: z.coerce.number().int().min(0).default(600_000),
