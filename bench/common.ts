@@ -150,6 +150,16 @@ export function streamingDefinitions(sinkUrl: string): string {
   return dir;
 }
 
+/** The env of a server under test that delivers to `sink` (streamingDefinitions) on `store`, its worker in the server process. */
+export const streamingServerEnv = (sinkUrl: string, store: BenchStore): Record<string, string> => ({
+  WORKERS: 'on',
+  DEMO: 'off',
+  ALLOY_API_KEY: API_KEY,
+  INTEGRATIONS_DIR: streamingDefinitions(sinkUrl),
+  ALLOY_ALLOW_PRIVATE_URLS: 'true',
+  ...store.env,
+});
+
 /** Installs "acme" for a new user; returns the userId. */
 export async function installStreaming(url: string, username = 'bench'): Promise<string> {
   const { userId } = await call(`${url}/users`, 'POST', { username });

@@ -8,22 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { autocannon, root, startServer } from './process';
-import {
-  acceptToArrival,
-  API_KEY,
-  headers,
-  installStreaming,
-  int,
-  mark,
-  ms,
-  openBenchStore,
-  orderBody,
-  quantile,
-  startSink,
-  streamingDefinitions,
-  type Row,
-  type StoreKind,
-} from './common';
+import { acceptToArrival, headers, installStreaming, int, mark, ms, openBenchStore, orderBody, quantile, startSink, streamingServerEnv, type Row, type StoreKind } from './common';
 
 const RATE = 1000;
 const SECONDS = 10;
@@ -65,15 +50,7 @@ async function bareUndici(sink: Awaited<ReturnType<typeof startSink>>): Promise<
 export async function delivery(kind: StoreKind, pgUrl?: string): Promise<DeliveryResult> {
   const sink = await startSink();
   const store = await openBenchStore(kind, pgUrl);
-  const env = {
-    WORKERS: 'on',
-    DEMO: 'off',
-    ALLOY_API_KEY: API_KEY,
-    INTEGRATIONS_DIR: streamingDefinitions(sink.url),
-    ALLOY_ALLOW_PRIVATE_URLS: 'true',
-    ...store.env,
-  };
-  const server = await startServer('server/index.ts', env);
+  const server = await startServer('server/index.ts', streamingServerEnv(sink.url, store));
   try {
     process.stdout.write(`  ${kind}: bare undici posting to the sink, 50 at a time for ${BARE_SECONDS} s… `);
     const bare = await bareUndici(sink);

@@ -9,20 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  API_KEY,
-  busyShare,
-  cpuTimes,
-  headers,
-  installStreaming,
-  int,
-  openBenchStore,
-  orderBody,
-  postgresCpuSince,
-  processCpuSeconds,
-  startSink,
-  streamingDefinitions,
-} from './common';
+import { busyShare, cpuTimes, headers, installStreaming, int, openBenchStore, orderBody, postgresCpuSince, processCpuSeconds, startSink, streamingServerEnv } from './common';
 import { autocannon, killAll, root, startServer } from './process';
 
 interface ProfileNode {
@@ -101,19 +88,7 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloy-profile-'));
   const sink = await startSink();
   const store = await openBenchStore(kind, pgUrl);
-  const server = await startServer(
-    'server/index.ts',
-    {
-      WORKERS: 'on',
-      DEMO: 'off',
-      ALLOY_API_KEY: API_KEY,
-      INTEGRATIONS_DIR: streamingDefinitions(sink.url),
-      ALLOY_ALLOW_PRIVATE_URLS: 'true',
-      ...store.env,
-    },
-    undefined,
-    ['--cpu-prof', `--cpu-prof-dir=${dir}`],
-  );
+  const server = await startServer('server/index.ts', streamingServerEnv(sink.url, store), undefined, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   try {
     const userId = await installStreaming(server.url);
     const url = `${server.url}/run/event`;

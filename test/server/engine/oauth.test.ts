@@ -66,6 +66,15 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
   const installSlack = (credentialId: string) => server.request('POST', '/me/installations', { token, body: { integrationId: 'slack', credentialId, config: { channel: 'C1' } } });
   const ticketCreated = () =>
     server.request('POST', '/run/event', { body: { event: 'Ticket Created', userId, data: { ticketName: 'T', customerEmail: 'a@b.co', description: 'd' } } });
+  /** Waits until the execution's log says it succeeded on its `attempts`th attempt (Slack is called before the success is recorded). */
+  const succeededOn = (executionId: string, attempts: number) =>
+    vi.waitFor(
+      async () => {
+        const execution = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body.data[0];
+        expect(execution).toMatchObject({ executionId, status: 'succeeded', attempts });
+      },
+      { timeout: 5000, interval: 25 },
+    );
 
   it('connects through the popup with PKCE and state, and hands the credential to the opener only', async () => {
     await start(3600);
@@ -420,14 +429,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
     await installSlack(credentialId);
     provider.answerRefreshWithPage();
     const run = await ticketCreated();
-    // The message is posted before the execution is recorded as succeeded: wait for the record.
-    await vi.waitFor(
-      async () => {
-        const execution = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body.data[0];
-        expect(execution).toMatchObject({ executionId: run.body.executionIds[0], status: 'succeeded', attempts: 2 });
-      },
-      { timeout: 5000, interval: 25 },
-    );
+    await succeededOn(run.body.executionIds[0], 2);
     expect(provider.messages).toHaveLength(1);
     const detail = await server.request('GET', '/me/integrations/slack', { token });
     expect(detail.body.credentials).toEqual([{ credentialId, app: 'slack', displayName: 'Northwind Traders', status: 'healthy', lastError: null, lastErrorAt: null, inUse: true }]);
@@ -442,14 +444,7 @@ describe(`OAuth 2.0 connections (${storeKind})`, () => {
 
     const run = await ticketCreated();
 
-    // The message is posted before the execution is recorded as succeeded: wait for the record.
-    await vi.waitFor(
-      async () => {
-        const execution = (await server.request('GET', `/workflows/slack-ticket-created/logs?userId=${userId}`)).body.data[0];
-        expect(execution).toMatchObject({ executionId: run.body.executionIds[0], status: 'succeeded', attempts: 2 });
-      },
-      { timeout: 5000, interval: 25 },
-    );
+    await succeededOn(run.body.executionIds[0], 2);
     expect(await refusal.count()).toBe(1);
     await refusal.lift();
     expect(provider.messages).toHaveLength(1);
