@@ -6,8 +6,7 @@
  *    b) Flat out (50 connections for 10 s): events/s fully delivered, from the first request to the
  *       last arrival, and nothing delivered twice.
  */
-import { spawn } from 'node:child_process';
-import { autocannon, root, startServer } from './process';
+import { autocannon, runToEnd, startServer } from './process';
 import { acceptToArrival, headers, installStreaming, int, mark, ms, openBenchStore, orderBody, quantile, startSink, streamingServerEnv, type Row, type StoreKind } from './common';
 
 const RATE = 1000;
@@ -33,15 +32,10 @@ export interface DeliveryResult {
  * requests, then forgets them.
  */
 async function bareUndici(sink: Awaited<ReturnType<typeof startSink>>): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-undici.ts'], {
-    cwd: root,
-    env: { ...process.env, SINK_URL: `${sink.url}/orders`, SECONDS: String(BARE_SECONDS) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const { out } = await runToEnd('bench/bare-undici.ts', process.execPath, ['--import', 'tsx', 'bench/bare-undici.ts'], {
+    SINK_URL: `${sink.url}/orders`,
+    SECONDS: String(BARE_SECONDS),
   });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  const code = await new Promise<number | null>((done) => child.once('exit', done));
-  if (code !== 0) throw new Error(`bench/bare-undici.ts exited with ${code}: ${out}`);
   const { sent, ms } = JSON.parse(out) as { sent: number; ms: number };
   sink.reset();
   return sent / (ms / 1000);

@@ -92,15 +92,7 @@ export async function autocannon(
   if (opts.rate) args.push('-R', String(opts.rate));
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
   args.push(url);
-  const child = spawn(path.join(root, 'node_modules/.bin/autocannon'), args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
-  if (code !== 0) throw new Error(`autocannon exited with ${code}: ${err}`);
+  const { out, err } = await runToEnd('autocannon', path.join(root, 'node_modules/.bin/autocannon'), args);
   if (!out.includes('{')) throw new Error(`autocannon printed no result: ${err}`);
   const r = JSON.parse(out.slice(out.indexOf('{')));
   return {
@@ -113,4 +105,21 @@ export async function autocannon(
     timeouts: r.timeouts,
     total: r.requests.total,
   };
+}
+
+/**
+ * Runs a process of the benchmark's own to its end (killed by `killAll` like the servers) and
+ * returns what it printed; a failure exit throws, naming it (`what`) and saying what it printed.
+ */
+export async function runToEnd(what: string, command: string, args: string[], env: Record<string, string> = {}): Promise<{ out: string; err: string }> {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+  if (code !== 0) throw new Error(`${what} exited with ${code}: ${err || out}`);
+  return { out, err };
 }
