@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // The PostgreSQL pass runs the same test files against TEST_DATABASE_URL when it is set;
@@ -34,6 +35,9 @@ export default defineConfig({
           ]
         : []),
     ],
+    // Vitest's default is one file at a time on 2 cores (cores - 1). The files mostly wait on
+    // servers, databases and Chromium, so two at once take about 2/3 of the time (1,092 → 748 s).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
