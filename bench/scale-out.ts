@@ -3,10 +3,10 @@
  *    each held to a fixed CPU quota (WORKER_CPU of a core, in a cgroup of its own: bench/cgroup.ts),
  *    so that adding workers is measured below the machine's size instead of running out of its
  *    2 cores. A server with WORKERS=off queues N "Order Paid" events (Stream Data to a sink on
- *    loopback); then the workers start and drain the queue. The rate is taken between the 10th
- *    and the 90th percentile of arrivals, so start-up and the tail do not count. The cores each
- *    part used during the drain, and how often the quota held the workers back, say where the
- *    next limit is. Without cgroups (not root), the workers run unlimited and the rows say so.
+ *    loopback) while the workers, started and warmed up beforehand, are stopped; then they go on
+ *    and drain the queue. The rate is taken between the 10th and the 90th percentile of arrivals,
+ *    so the tail does not count. The cores each part used during the drain, and how often the
+ *    quota held the workers back, say where the next limit is. Without cgroups (not root), the workers run unlimited and the rows say so.
  */
 import os from 'node:os';
 import { cpuGroup, type CpuGroup } from './cgroup';
@@ -31,11 +31,17 @@ import {
 } from './common';
 
 const EVENTS = 8000;
+/** Events each new set of workers delivers before the measured drain (see the warm-up below). */
+const WARM_UP = 3000;
 const LATENCY_RATE = 500;
 const TARGET_FACTOR = 1.7;
 /** Each worker process's CPU quota, in cores (BENCH_WORKER_CPU to try another). */
 const WORKER_CPU = Number(process.env.BENCH_WORKER_CPU ?? 0.4);
-const WORKER_COUNTS = [1, 2, 3];
+/** How many worker processes each step runs: 1, 2 and 3, or BENCH_WORKERS (1 and 2 and more, say 1,2,4). */
+const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2,3').split(',').map(Number);
+if (!WORKER_COUNTS.includes(1) || !WORKER_COUNTS.includes(2) || WORKER_COUNTS.some((n) => !(n >= 1 && n <= 16))) {
+  throw new Error(`BENCH_WORKERS=${process.env.BENCH_WORKERS}: give worker counts from 1 to 16 that include 1 and 2 (the target compares them)`);
+}
 
 export interface ScaledLatency {
   rate: number;
@@ -96,7 +102,7 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
     const latency = { rate: LATENCY_RATE, accepted: steady.ok2xx, delivered: sink.arrivals.size, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
     console.log(`accept → arrival p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms`);
 
-    for (const n of WORKER_COUNTS) {
+    for (let n = 1; n <= Math.max(...WORKER_COUNTS); n++) {
       const group = cpuGroup(`worker-${n}`, WORKER_CPU);
       if ('unavailable' in group) {
         quota = group;
@@ -110,17 +116,26 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
     for (const count of limited ? WORKER_COUNTS : [1, 2]) {
       sink.reset();
       process.stdout.write(`  PostgreSQL: ${int(EVENTS)} executions queued, ${count} worker process${count > 1 ? 'es' : ''}${limited ? ` at ${WORKER_CPU} core each` : ''}… `);
-      const queued = await autocannon(`${server.url}/run/event`, orderBody(userId), headers, { connections: 50, amount: EVENTS });
-      if (queued.ok2xx !== EVENTS) throw new Error(`queued ${queued.ok2xx} of ${EVENTS}`);
       // Started together; each joins its quota as soon as it runs (its start-up, tsx compiling, is not the drain's).
       workers.push(...(await Promise.all(Array.from({ length: count }, () => startServer('server/worker.ts', env, /worker (\S+) running/)))));
       if (limited) workers.forEach((w, i) => groups[i]!.add(w.pid));
+      // Warm-up: a new process compiles and optimises its hot paths in its first few thousand
+      // executions, which at a fraction of a core was much of a short drain (the more workers, the
+      // shorter the drain and the larger that share). The workers deliver WARM_UP events, are
+      // stopped (SIGSTOP) while the measured backlog is queued, and go on together (SIGCONT).
+      const warm = await autocannon(`${server.url}/run/event`, orderBody(userId), headers, { connections: 50, amount: WARM_UP });
+      if (!(await sink.waitFor(warm.ok2xx, 120_000))) throw new Error(`the workers delivered ${sink.arrivals.size} of ${warm.ok2xx} warm-up events in 120 s`);
+      for (const w of workers) process.kill(w.pid, 'SIGSTOP');
+      sink.reset();
+      const queued = await autocannon(`${server.url}/run/event`, orderBody(userId), headers, { connections: 50, amount: EVENTS });
+      if (queued.ok2xx !== EVENTS) throw new Error(`queued ${queued.ok2xx} of ${EVENTS}`);
       const throttledBefore = groups.slice(0, count).map((g) => g.throttled());
-      // CPU is counted from when every worker is running (their start-up is not the drain's).
+      // CPU is counted from when the workers go on.
       const before = cpuTimes();
       const postgresCpu = postgresCpuSince();
       const workersBefore = processCpuSeconds(workers.map((w) => w.pid));
       const sinkBefore = process.cpuUsage();
+      for (const w of workers) process.kill(w.pid, 'SIGCONT');
       const started = Date.now();
       const all = await sink.waitFor(EVENTS, 300_000);
       const after = cpuTimes();
