@@ -1,6 +1,6 @@
 import { columns, fixed, type Db, type SqlExecutor } from './db';
 import { runningPerUser, type ClaimedExecution } from './executions';
-import { COLUMNS as INSTALLATION_COLUMNS, toInstallation, type InstallationRow } from './installations';
+import { COLUMNS as INSTALLATION_COLUMNS, columnsOf, toInstallation, type InstallationRow } from './installations';
 import { WORK_CHANNEL } from './postgres';
 import { newId } from '../ids';
 import { GroupCommit } from './group-commit';
@@ -334,9 +334,7 @@ async function writePostgres(db: SqlExecutor, planned: PlannedEvent[], lease: Le
   return new Set(rows.map((r) => r.id));
 }
 
-const usersAndListenersSql = (among: string) => `SELECT u.id AS found_id, u.username, ${INSTALLATION_COLUMNS.split(', ')
-  .map((c) => `i.${c}`)
-  .join(', ')}, v.trigger_key FROM users u
+const usersAndListenersSql = (among: string) => `SELECT u.id AS found_id, u.username, ${columnsOf('i')}, v.trigger_key FROM users u
   LEFT JOIN installations i ON i.user_id = u.id AND i.active = 1
   LEFT JOIN workflow_versions v ON v.workflow_id = i.workflow_id AND v.version = i.version
   WHERE u.id ${among} OR u.username ${among} ORDER BY i.installed_at, i.id`;

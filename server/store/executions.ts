@@ -1,7 +1,7 @@
 import { columns, fixed, type Db, type SqlExecutor } from './db';
 import { newId } from '../ids';
 import { GroupCommit } from './group-commit';
-import { COLUMNS as INSTALLATION_COLUMNS, toInstallation, type Installation, type InstallationRow } from './installations';
+import { COLUMNS as INSTALLATION_COLUMNS, columnsOf, toInstallation, type Installation, type InstallationRow } from './installations';
 
 export interface ClaimedExecution {
   executionId: string;
@@ -449,8 +449,10 @@ export class Executions {
   /**
    * Records the last block's step (if any) and marks the execution done, as `recordStep` then the
    * update would, but sharing round trips and commits. On PostgreSQL, the successes that come
-   * together are one statement (group commit); on SQLite the two writes are issued together, so
-   * they commit together (with the other writes of the turn). `false` if this owner no longer
+   * together are one statement (group commit): the step and the update are written or refused
+   * together. On SQLite the two writes are issued together and share the turn's commit, but each
+   * statement fails alone: an update the store refuses leaves the step recorded, and the retry
+   * that follows skips the delivery that step says succeeded. `false` if this owner no longer
    * holds the execution (its lease ran out).
    */
   async succeed(executionId: string, owner: string, lastStep?: StepRecord, now = Date.now()): Promise<boolean> {
@@ -617,9 +619,7 @@ export class Executions {
 /** The inputs of the executions `x(n, user_id, installation_id, event_id)` that `list` gives, `n` its place in the caller's list. */
 const inputsSql = (list: string) =>
   `WITH x(n, user_id, installation_id, event_id) AS (${list})
-   SELECT x.n, ${INSTALLATION_COLUMNS.split(', ')
-     .map((c) => `i.${c}`)
-     .join(', ')}, i.id IS NOT NULL AS has_installation,
+   SELECT x.n, ${columnsOf('i')}, i.id IS NOT NULL AS has_installation,
      e.name AS event_name, e.data AS event_data, u.username
    FROM x
    LEFT JOIN installations i ON i.user_id = x.user_id AND i.id = x.installation_id
@@ -632,9 +632,7 @@ const inputsSql = (list: string) =>
  * events table by hash join on every claim, slower as it grew.
  */
 const INPUTS_POSTGRES = fixed(`
-  SELECT x.n - 1 AS n, ${INSTALLATION_COLUMNS.split(', ')
-    .map((c) => `i.${c}`)
-    .join(', ')}, i.id IS NOT NULL AS has_installation,
+  SELECT x.n - 1 AS n, ${columnsOf('i')}, i.id IS NOT NULL AS has_installation,
     e.name AS event_name, e.data AS event_data, e.username
   FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS x(user_id, installation_id, event_id, n)
   LEFT JOIN LATERAL (SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE installations.id = x.installation_id AND installations.user_id = x.user_id OFFSET 0) i ON true

@@ -31,6 +31,11 @@ export interface InstallationRow {
 
 /** InstallationRow's columns, named: the executions' inputs query (prepared on PostgreSQL) reads them too, and a prepared `SELECT *` would fail once a migration adds a column. */
 export const COLUMNS = 'id, user_id, integration_id, workflow_id, version, config, credential_ids, active, webhook_token, installed_at, updated_at';
+/** COLUMNS of the table known as `alias` in a join (`i.id, i.user_id, …`). */
+export const columnsOf = (alias: string): string =>
+  COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
 
 export const toInstallation = (r: InstallationRow): Installation => ({
   installationId: r.id,
