@@ -121,10 +121,16 @@ async function main() {
   }
 }
 
-process.on('SIGINT', () => {
-  killAll();
-  process.exit(130);
-});
+// Ctrl-C or a kill of the benchmark stops what it started (servers, workers, autocannon) too.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(code);
+  });
+}
 main()
   .then(() => closeBenchSlack())
   .catch((err) => {
