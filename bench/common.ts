@@ -52,8 +52,7 @@ export async function openBenchStore(kind: StoreKind, pgUrl?: string): Promise<B
     let db: Database.Database | undefined;
     return {
       kind,
-      // DATABASE_URL empty: a server under test inherits the benchmark's env, where it may name the PostgreSQL to bench.
-      env: { DATA_DIR: dataDir, DATABASE_URL: '' },
+      env: { DATA_DIR: dataDir },
       async query<T>(sql: string, params: unknown[] = []) {
         db ??= new Database(path.join(dataDir, 'alloy.sqlite'));
         db.pragma('busy_timeout = 30000');

@@ -34,7 +34,9 @@ function exited(child: ChildProcess): Promise<void> {
 export function startServer(entry: string, env: Record<string, string>, ready = /listening on (http:\/\/\S+)/, nodeArgs: string[] = []): Promise<Server> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    // DATABASE_URL only as given: the benchmark's own env may name the PostgreSQL it benches, and
+    // a server meant for SQLite (DATA_DIR) must not pick it up.
+    env: { ...process.env, DATABASE_URL: '', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
