@@ -150,7 +150,7 @@ export function streamingDefinitions(sinkUrl: string): string {
   return dir;
 }
 
-/** The env of a server under test that delivers to `sink` (streamingDefinitions) on `store`, its worker in the server process. */
+/** The env of a server under test that delivers to `sink` (streamingDefinitions) on `store`, its worker in the server process; worker processes take it too. */
 export const streamingServerEnv = (sinkUrl: string, store: BenchStore): Record<string, string> => ({
   WORKERS: 'on',
   DEMO: 'off',

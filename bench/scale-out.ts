@@ -6,14 +6,14 @@
  *    loopback) while the workers, started and warmed up beforehand, are stopped; then they go on
  *    and drain the queue. The rate is taken between the 10th and the 90th percentile of arrivals,
  *    so the tail does not count. The cores each part used during the drain, and how often the
- *    quota held the workers back, say where the next limit is. Without cgroups (not root), the workers run unlimited and the rows say so.
+ *    quota held the workers back, say where the next limit is. Without cgroups (not root), the
+ *    workers run unlimited and the rows say so.
  */
 import os from 'node:os';
 import { cpuGroup, type CpuGroup } from './cgroup';
 import { autocannon, startServer, type Server } from './process';
 import {
   acceptToArrival,
-  API_KEY,
   busyShare,
   cpuTimes,
   headers,
@@ -26,7 +26,7 @@ import {
   orderBody,
   quantile,
   startSink,
-  streamingDefinitions,
+  streamingServerEnv,
   type Row,
 } from './common';
 
@@ -77,13 +77,8 @@ export interface ScaleOutResult {
 export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
   const sink = await startSink();
   const store = await openBenchStore('PostgreSQL', pgUrl);
-  const env = {
-    DEMO: 'off',
-    ALLOY_API_KEY: API_KEY,
-    INTEGRATIONS_DIR: streamingDefinitions(sink.url),
-    ALLOY_ALLOW_PRIVATE_URLS: 'true',
-    ...store.env,
-  };
+  // The worker processes' env; the server's is the same with its own worker off.
+  const env = streamingServerEnv(sink.url, store);
   const server = await startServer('server/index.ts', { ...env, WORKERS: 'off' });
   const workers: Server[] = [];
   const groups: CpuGroup[] = [];
@@ -133,7 +128,8 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
       sink.reset();
       const queued = await autocannon(`${server.url}/run/event`, orderBody(userId), headers, { connections: 50, amount: EVENTS });
       if (queued.ok2xx !== EVENTS) throw new Error(`queued ${queued.ok2xx} of ${EVENTS}`);
-      // The store's dirty pages (the backlog's, an earlier section's) written now, not by a checkpoint during the drain.
+      // The store's dirty pages (the backlog's, an earlier section's) written now, not by a checkpoint
+      // during the drain (skipped for a role without the right to CHECKPOINT).
       await store.query('CHECKPOINT').catch(() => undefined);
       const throttledBefore = groups.slice(0, count).map((g) => g.throttled());
       // CPU is counted from when the workers go on.
