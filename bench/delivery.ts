@@ -7,7 +7,27 @@
  *       last arrival, and nothing delivered twice.
  */
 import { autocannon, runToEnd, startServer } from './process';
-import { acceptToArrival, headers, installStreaming, int, mark, ms, openBenchStore, orderBody, quantile, startSink, streamingServerEnv, type Row, type StoreKind } from './common';
+import os from 'node:os';
+import {
+  acceptToArrival,
+  busyShare,
+  cpuTimes,
+  headers,
+  installStreaming,
+  int,
+  mainThreadCpuSeconds,
+  mark,
+  ms,
+  openBenchStore,
+  orderBody,
+  postgresCpuSince,
+  processCpuSeconds,
+  quantile,
+  startSink,
+  streamingServerEnv,
+  type Row,
+  type StoreKind,
+} from './common';
 
 const RATE = 1000;
 const SECONDS = 10;
@@ -21,7 +41,20 @@ const BARE_SECONDS = 3;
 export interface DeliveryResult {
   store: StoreKind;
   steady: { accepted: number; delivered: number; p50: number; p99: number; max: number };
-  flat: { accepted: number; delivered: number; perSecond: number; acceptPerSecond: number; drainSeconds: number; duplicates: number };
+  flat: {
+    accepted: number;
+    delivered: number;
+    perSecond: number;
+    acceptPerSecond: number;
+    drainSeconds: number;
+    duplicates: number;
+    /**
+     * CPU seconds per delivered event from the first request to the last arrival (/proc): the
+     * server process (all threads), its main thread (all its JavaScript), PostgreSQL's processes,
+     * and the whole machine (busy share × cores × wall time).
+     */
+    cpu: { server: number; serverMain: number; postgres: number; machine: number };
+  };
   /** A bare undici client posting the same body to the same sink, 50 at a time, in the same run: POSTs per second. */
   bare: number;
 }
@@ -73,10 +106,22 @@ export async function delivery(kind: StoreKind, pgUrl?: string): Promise<Deliver
 
     sink.reset();
     process.stdout.write(`  ${kind}: flat out, 50 connections for ${SECONDS} s… `);
+    const pg = kind === 'PostgreSQL' ? postgresCpuSince() : () => 0;
+    const server0 = processCpuSeconds([server.pid]);
+    const main0 = mainThreadCpuSeconds(server.pid);
+    const machine0 = cpuTimes();
     const started = performance.timeOrigin + performance.now();
     const flatLoad = await autocannon(url, body, headers, { connections: 50, seconds: SECONDS });
     const all = await sink.waitFor(flatLoad.ok2xx, 300_000);
     const last = Math.max(...sink.arrivals.values());
+    const n = Math.max(1, sink.arrivals.size);
+    const wall = (performance.timeOrigin + performance.now() - started) / 1000;
+    const cpu = {
+      server: (processCpuSeconds([server.pid]) - server0) / n,
+      serverMain: (mainThreadCpuSeconds(server.pid) - main0) / n,
+      postgres: pg() / n,
+      machine: (busyShare(machine0, cpuTimes()) * os.cpus().length * wall) / n,
+    };
     const flat = {
       accepted: flatLoad.ok2xx,
       delivered: sink.arrivals.size,
@@ -84,6 +129,7 @@ export async function delivery(kind: StoreKind, pgUrl?: string): Promise<Deliver
       acceptPerSecond: flatLoad.reqPerSec,
       drainSeconds: (last - started) / 1000 - SECONDS,
       duplicates: sink.duplicates(),
+      cpu,
     };
     if (!all) console.log(`(not all delivered within 300 s) `);
     console.log(`${int(flat.perSecond)} events/s delivered (${int(flat.acceptPerSecond)} accepted/s)`);
@@ -122,6 +168,14 @@ export function deliveryRows(results: DeliveryResult[]): Row[] {
       mark(d.flat.perSecond >= TARGET_FLAT[d.store]),
     ],
     [
+      `${d.store} delivery flat out: CPU per 1,000 events/s delivered`,
+      `server ${coresText(d.flat.cpu.server)} (its JavaScript thread ${coresText(d.flat.cpu.serverMain)})${d.store === 'PostgreSQL' ? ` · PostgreSQL ${coresText(d.flat.cpu.postgres)}` : ''} · the whole machine ${coresText(d.flat.cpu.machine)}`,
+      'CPU from /proc over the load and the drain, per event delivered: the server process (all threads) and its main thread, which runs all its JavaScript (HTTP in and out, the store calls); the machine includes autocannon and the sink',
+      '',
+      '',
+    ],
+    targetAtTheseCosts(d),
+    [
       `${d.store} delivery flat out: ratio to bare undici posting to the same sink`,
       `${(d.flat.perSecond / d.bare).toFixed(2)} (${int(d.flat.perSecond)} / ${int(d.bare)} POST/s)`,
       `bare undici (bench/bare-undici.ts): a pooled client alone in a process of its own, 50 requests in flight for ${BARE_SECONDS} s, in the same run`,
@@ -136,4 +190,25 @@ export function deliveryRows(results: DeliveryResult[]): Row[] {
       mark(d.flat.delivered >= d.flat.accepted && d.flat.duplicates === 0),
     ],
   ]);
+}
+
+const coresText = (secondsPerEvent: number) => (secondsPerEvent * 1000).toFixed(3);
+
+/**
+ * What the flat-out target would take at the costs measured: the machine's CPU per delivered
+ * event (server, database, load generator and sink together) at the target rate, against its
+ * cores, and the server's JavaScript thread, which cannot use more than one.
+ */
+function targetAtTheseCosts(d: DeliveryResult): Row {
+  const target = TARGET_FLAT[d.store];
+  const cores = os.cpus().length;
+  const machine = target * d.flat.cpu.machine;
+  const main = target * d.flat.cpu.serverMain;
+  return [
+    `${d.store} delivery flat out: cores ${int(target)} events/s would take at these costs`,
+    `${machine.toFixed(2)} of the machine's ${cores}, and ${main.toFixed(2)} of the server's JavaScript thread (at most 1): the most these costs allow is ${int(Math.min(cores / d.flat.cpu.machine, 1 / d.flat.cpu.serverMain))} events/s`,
+    'the target rate × the CPU per delivered event above; a rate above either bound needs a cheaper event, not more load',
+    '',
+    [machine > cores ? `more than ${cores} cores` : '', main > 1 ? 'JavaScript thread over 1 core' : ''].filter(Boolean).join('; '),
+  ];
 }
