@@ -11,7 +11,7 @@ import { destinationSigningSecrets, hasUserSetDestination } from './destination-
 import { NonRetriableError, RetryAfterError } from './errors';
 import type { HttpClient } from './http';
 import { usableCredential } from './oauth';
-import { redact } from './redact';
+import { redactor, type Redactor } from './redact';
 import { TemplateError, type TemplateScope } from './template';
 import { connectionGate, Deferral } from './throttle';
 import { triggerModule } from '../triggers';
@@ -67,8 +67,8 @@ const MAX_LOGGED_MESSAGE = 2000;
  * and PostgreSQL's text columns refuse (the log entry was lost), shown as U+FFFD; at most
  * MAX_LOGGED_MESSAGE characters.
  */
-function loggedMessage(err: unknown, secrets: readonly string[]): string {
-  const message = (redact(err instanceof Error ? err.message : String(err), secrets) as string).replaceAll('\u0000', '\uFFFD');
+function loggedMessage(err: unknown, hide: Redactor): string {
+  const message = (hide(err instanceof Error ? err.message : String(err)) as string).replaceAll('\u0000', '\uFFFD');
   return message.length > MAX_LOGGED_MESSAGE ? `${message.slice(0, MAX_LOGGED_MESSAGE - 1)}…` : message;
 }
 
@@ -81,13 +81,13 @@ const MAX_LOGGED_VALUE = 64 * 1024;
  * stack, and the step was never recorded), or larger than MAX_LOGGED_VALUE (a hundred 5 MiB
  * answers made the logs endpoint fail), it is logged as a note, with the start of the JSON.
  */
-function loggedValue(value: unknown, secrets: readonly string[]): unknown {
+function loggedValue(value: unknown, hide: Redactor): unknown {
   try {
     rejectUnstorable(value, MAX_JSON_DEPTH, false);
   } catch {
     return { truncated: `nested deeper than ${MAX_JSON_DEPTH} levels: not logged` };
   }
-  const redacted = redact(value, secrets);
+  const redacted = hide(value);
   const json = JSON.stringify(redacted) ?? 'null';
   if (json.length <= MAX_LOGGED_VALUE) return redacted;
   return {
@@ -117,7 +117,8 @@ function backoff(schedule: number[], attemptInRun: number): number {
  */
 export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution, owner: string): Promise<Outcome> {
   const { store } = deps;
-  const secrets: string[] = [];
+  /** Redacts the execution's secrets (its credential's values, its secret settings) once they are known. */
+  let hide: Redactor = redactor([]);
   const attempts = deps.retrySchedule.length + 1;
   const retriesLeft = claimed.attemptInRun < attempts;
   try {
@@ -137,8 +138,10 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     if (credentialId && !credential) throw new BlockFailure(CREDENTIAL_DELETED, null, false);
     // Every declared field is in scope, an unset optional one as null, so mapping it is not an error.
     const config = { ...Object.fromEntries(version.definition.fields.map((f) => [f.name, null])), ...openSecrets(installation.config, deps.vault) };
+    const secrets: string[] = [];
     for (const value of Object.values(credential?.data ?? {})) if (typeof value === 'string') secrets.push(value);
     for (const field of version.definition.fields) if (field.type === 'secret' && typeof config[field.name] === 'string') secrets.push(config[field.name] as string);
+    hide = redactor(secrets);
 
     const done = claimed.hasSteps ? await store.executions.succeededSteps(claimed.executionId) : new Map<string, unknown>();
     const scope: TemplateScope = { event: event.data, config, user: { userId: claimed.userId, username: event.username }, steps: {} };
@@ -162,7 +165,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     /** What a step's error means: its logged message, whether it is retried, and after how long the app asked (cut to RETRY_AFTER_MAX_MS, which the message then says). */
     const stepFailure = (err: unknown) => {
       const asked = err instanceof RetryAfterError ? err.retryAfterMs : undefined;
-      let message = loggedMessage(err, secrets);
+      let message = loggedMessage(err, hide);
       if (asked !== undefined && asked > deps.retryAfterMaxMs && retriesLeft)
         message += ` (Retry-After asked for ${(asked / 1000).toLocaleString('en-US', { maximumSignificantDigits: 6 })} s; waiting ${deps.retryAfterMaxMs} ms, the most RETRY_AFTER_MAX_MS allows)`;
       const retriable = !(err instanceof NonRetriableError || err instanceof TemplateError);
@@ -184,8 +187,8 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
         const step = (result: { output: unknown } | { error: string }): StepRecord => ({
           blockId: stepId,
           attempt: claimed.attempt,
-          input: loggedValue(input ?? null, secrets),
-          ...('error' in result ? { error: result.error } : { output: loggedValue(result.output, secrets) }),
+          input: loggedValue(input ?? null, hide),
+          ...('error' in result ? { error: result.error } : { output: loggedValue(result.output, hide) }),
           startedAt,
           finishedAt: Date.now(),
         });
@@ -217,7 +220,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
     if (prepare && done.has(TRIGGER_STEP)) scope.event = done.get(TRIGGER_STEP);
     else if (prepare) {
       const startedAt = Date.now();
-      const input = loggedValue(event.data, secrets);
+      const input = loggedValue(event.data, hide);
       try {
         scope.event = await prepare({ http: deps.http, settings: deps.settings, credential: actions.credential }, event.data);
       } catch (err) {
@@ -225,7 +228,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
         await store.executions.recordStep(claimed.executionId, { blockId: TRIGGER_STEP, attempt: claimed.attempt, input, error: message, startedAt, finishedAt: Date.now() });
         throw new BlockFailure(message, TRIGGER_STEP, retriable, retryAfterMs);
       }
-      const output = loggedValue(scope.event, secrets);
+      const output = loggedValue(scope.event, hide);
       await store.executions.recordStep(claimed.executionId, { blockId: TRIGGER_STEP, attempt: claimed.attempt, input, output, startedAt, finishedAt: Date.now() });
     }
 
@@ -239,7 +242,7 @@ export async function runExecution(deps: ExecutorDeps, claimed: ClaimedExecution
   } catch (err) {
     // Waiting for a throttle's turn or a held connection: back to the queue, no attempt used, nothing failed.
     if (err instanceof Deferral) return (await store.executions.defer(claimed.executionId, owner, err.until)) ? 'deferred' : 'lost';
-    const failure = err instanceof BlockFailure ? err : new BlockFailure(loggedMessage(err, secrets), null, !(err instanceof NonRetriableError));
+    const failure = err instanceof BlockFailure ? err : new BlockFailure(loggedMessage(err, hide), null, !(err instanceof NonRetriableError));
     if (failure.retriable && retriesLeft) {
       const delay = Math.max(backoff(deps.retrySchedule, claimed.attemptInRun), failure.retryAfterMs ?? 0);
       return (await store.executions.retryAt(claimed.executionId, owner, Date.now() + delay, failure.message)) ? 'retrying' : 'lost';
