@@ -19,6 +19,19 @@ export function killAll(): void {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
+/** Ctrl-C or a kill of a benchmark's own process stops what it started (servers, workers, autocannon) too. */
+export function killAllOnSignals(): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.on(signal, () => {
+      killAll();
+      process.exit(code);
+    });
+  }
+}
+
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((done) => {
     if (child.exitCode !== null || child.signalCode !== null) return done();

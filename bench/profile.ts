@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { busyShare, cpuTimes, headers, installStreaming, int, openBenchStore, orderBody, postgresCpuSince, processCpuSeconds, startSink, streamingServerEnv } from './common';
-import { autocannon, killAll, root, startServer } from './process';
+import { autocannon, killAll, killAllOnSignals, root, startServer } from './process';
 
 interface ProfileNode {
   id: number;
@@ -142,6 +142,7 @@ async function main() {
   );
 }
 
+killAllOnSignals();
 main().catch((err) => {
   killAll();
   console.error(err);

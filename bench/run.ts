@@ -25,7 +25,7 @@ import { closeBenchSlack } from './common';
 import { delivery, deliveryRows, type DeliveryResult } from './delivery';
 import { fairnessRows, fairnessRuns, type FairnessResult } from './fairness';
 import { growth, growthRows, type GrowthResult } from './growth';
-import { killAll, root } from './process';
+import { killAll, killAllOnSignals, root } from './process';
 import { scaleOut, scaleOutRows } from './scale-out';
 import { requireChromium, widgetRows } from './widget';
 
@@ -121,16 +121,7 @@ async function main() {
   }
 }
 
-// Ctrl-C or a kill of the benchmark stops what it started (servers, workers, autocannon) too.
-for (const [signal, code] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-] as const) {
-  process.on(signal, () => {
-    killAll();
-    process.exit(code);
-  });
-}
+killAllOnSignals();
 main()
   .then(() => closeBenchSlack())
   .catch((err) => {

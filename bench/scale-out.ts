@@ -42,9 +42,12 @@ const TARGET_FACTOR = 1.7;
  */
 const WORKER_CPU = Number(process.env.BENCH_WORKER_CPU ?? 0.25);
 /** How many worker processes each step runs: 1, 2 and 3, or BENCH_WORKERS (1 and 2 and more, say 1,2,4). */
-const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2,3').split(',').map(Number);
-if (!WORKER_COUNTS.includes(1) || !WORKER_COUNTS.includes(2) || WORKER_COUNTS.some((n) => !(n >= 1 && n <= 16))) {
-  throw new Error(`BENCH_WORKERS=${process.env.BENCH_WORKERS}: give worker counts from 1 to 16 that include 1 and 2 (the target compares them)`);
+function workerCounts(): number[] {
+  const counts = (process.env.BENCH_WORKERS ?? '1,2,3').split(',').map(Number);
+  if (!counts.includes(1) || !counts.includes(2) || counts.some((n) => !(n >= 1 && n <= 16))) {
+    throw new Error(`BENCH_WORKERS=${process.env.BENCH_WORKERS}: give worker counts from 1 to 16 that include 1 and 2 (the target compares them)`);
+  }
+  return counts;
 }
 
 export interface ScaledLatency {
@@ -75,6 +78,7 @@ export interface ScaleOutResult {
 }
 
 export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
+  const counts = workerCounts();
   const sink = await startSink();
   const store = await openBenchStore('PostgreSQL', pgUrl);
   // The worker processes' env; the server's is the same with its own worker off.
@@ -101,7 +105,7 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
     const latency = { rate: LATENCY_RATE, accepted: steady.ok2xx, delivered: sink.arrivals.size, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
     console.log(`accept → arrival p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms`);
 
-    for (let n = 1; n <= Math.max(...WORKER_COUNTS); n++) {
+    for (let n = 1; n <= Math.max(...counts); n++) {
       const group = cpuGroup(`worker-${n}`, WORKER_CPU);
       if ('unavailable' in group) {
         quota = group;
@@ -112,7 +116,7 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
     }
     const limited = 'setting' in quota;
     const steps: ScaleOutStep[] = [];
-    for (const count of limited ? WORKER_COUNTS : [1, 2]) {
+    for (const count of limited ? counts : [1, 2]) {
       sink.reset();
       process.stdout.write(`  PostgreSQL: ${int(EVENTS)} executions queued, ${count} worker process${count > 1 ? 'es' : ''}${limited ? ` at ${WORKER_CPU} core each` : ''}… `);
       // Started together; each joins its quota as soon as it runs (its start-up, tsx compiling, is not the drain's).
