@@ -5,7 +5,9 @@
  *    2 cores. A server with WORKERS=off queues N "Order Paid" events (Stream Data to a sink on
  *    loopback) while the workers, started and warmed up beforehand, are stopped; then they go on
  *    and drain the queue. The rate is taken between the 10th and the 90th percentile of arrivals,
- *    so the tail does not count. The cores each part used during the drain, and how often the
+ *    so the tail does not count. The drains of 1, 2 and 3 workers run in turns, ROUNDS times, and
+ *    each ratio is the median of its rounds' (the machine drifts over minutes: one drain of 1
+ *    worker measured 780 to 1,146 executions/s in the same hour). The cores each part used during the drain, and how often the
  *    quota held the workers back, say where the next limit is. Without cgroups (not root), the
  *    workers run unlimited and the rows say so.
  */
@@ -31,6 +33,8 @@ import {
 } from './common';
 
 const EVENTS = 8000;
+/** Turns of the 1, 2 and 3 worker drains; each ratio is the median of the rounds'. */
+const ROUNDS = 3;
 /** Events each new set of workers delivers before the measured drain (see the warm-up below). */
 const WARM_UP = 3000;
 const LATENCY_RATE = 500;
@@ -71,7 +75,8 @@ export interface ScaleOutStep {
 }
 
 export interface ScaleOutResult {
-  steps: ScaleOutStep[];
+  /** Each round's drains, in the order of the worker counts. */
+  rounds: ScaleOutStep[][];
   latency: ScaledLatency;
   /** How each worker's quota was set, or why there was none. */
   quota: { cores: number; setting: string } | { unavailable: string };
@@ -115,10 +120,20 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
       quota = { cores: WORKER_CPU, setting: group.setting };
     }
     const limited = 'setting' in quota;
-    const steps: ScaleOutStep[] = [];
-    for (const count of limited ? counts : [1, 2]) {
+    const rounds: ScaleOutStep[][] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const steps: ScaleOutStep[] = [];
+      for (const count of limited ? counts : [1, 2]) steps.push(await drain(count, round));
+      rounds.push(steps);
+    }
+    return { rounds, latency, quota };
+
+    /** Queues EVENTS executions with `count` worker processes stopped, then lets them drain the queue. */
+    async function drain(count: number, round: number): Promise<ScaleOutStep> {
       sink.reset();
-      process.stdout.write(`  PostgreSQL: ${int(EVENTS)} executions queued, ${count} worker process${count > 1 ? 'es' : ''}${limited ? ` at ${WORKER_CPU} core each` : ''}… `);
+      process.stdout.write(
+        `  PostgreSQL, round ${round} of ${ROUNDS}: ${int(EVENTS)} executions queued, ${count} worker process${count > 1 ? 'es' : ''}${limited ? ` at ${WORKER_CPU} core each` : ''}… `,
+      );
       // Started together; each joins its quota as soon as it runs (its start-up, tsx compiling, is not the drain's).
       workers.push(...(await Promise.all(Array.from({ length: count }, () => startServer('server/worker.ts', env, /worker (\S+) running/)))));
       if (limited) workers.forEach((w, i) => groups[i]!.add(w.pid));
@@ -161,14 +176,14 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
       const t10 = quantile(times, 0.1);
       const t90 = quantile(times, 0.9);
       const perSecond = (0.8 * times.length) / ((t90 - t10) / 1000);
-      steps.push({ workers: count, perSecond, cpuBusy: busyShare(before, after), cores, throttled, delivered: sink.arrivals.size, duplicates: sink.duplicates() });
+      const step = { workers: count, perSecond, cpuBusy: busyShare(before, after), cores, throttled, delivered: sink.arrivals.size, duplicates: sink.duplicates() };
       console.log(
         `${int(perSecond)} executions/s, machine CPU ${(busyShare(before, after) * 100).toFixed(0)}% busy ` +
           `(cores: workers ${cores.workers.toFixed(2)}, PostgreSQL ${cores.postgres.toFixed(2)}, sink ${cores.sink.toFixed(2)}` +
           `${throttled === undefined ? '' : `; held at the quota in ${(throttled * 100).toFixed(0)}% of periods`})${all ? '' : ' (not all delivered in 300 s)'}`,
       );
+      return step;
     }
-    return { steps, latency, quota };
   } catch (err) {
     console.error(server.output());
     throw err;
@@ -181,18 +196,27 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
   }
 }
 
-export function scaleOutRows({ steps, latency, quota }: ScaleOutResult): Row[] {
-  const one = steps.find((s) => s.workers === 1)!;
-  const two = steps.find((s) => s.workers === 2)!;
-  const three = steps.find((s) => s.workers === 3);
-  const factor = two.perSecond / one.perSecond;
+export function scaleOutRows({ rounds, latency, quota }: ScaleOutResult): Row[] {
+  const counts = rounds[0]!.map((s) => s.workers);
+  /** Each round's drain with `n` workers. */
+  const of = (n: number) => rounds.map((steps) => steps.find((s) => s.workers === n)!);
+  /** The round whose rate was the median of `n` workers' drains: its CPU figures are shown. */
+  const typical = (n: number) => [...of(n)].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rounds.length / 2)]!;
+  /** `n` workers' rate over 1 worker's, in each round, and their median. */
+  const ratios = (n: number) => rounds.map((steps) => steps.find((s) => s.workers === n)!.perSecond / steps.find((s) => s.workers === 1)!.perSecond);
+  const median = (values: number[]) => quantile(values, 0.5);
+  const roundsText = (values: number[]) => `rounds: ${values.map((v) => `${v.toFixed(2)}×`).join(', ')}`;
+  const one = typical(1);
+  const two = typical(2);
+  const factor = median(ratios(2));
+  const hasThree = counts.includes(3);
   const cores = os.cpus().length;
   const limited = 'setting' in quota;
   const used = (s: ScaleOutStep) => s.cores.workers + s.cores.postgres + s.cores.sink;
   // Without quotas: the cores the 1-worker pipeline used, times the factor asked for, against the machine's.
   const needed = TARGET_FACTOR * used(one);
   const saturated = !limited && needed > cores;
-  const last = three ?? two;
+  const last = typical(counts[counts.length - 1]!);
   // Where the next limit is: the workers at their quota (throttled most periods), or something else (PostgreSQL, the machine).
   const limit = limited
     ? last.throttled !== undefined && last.throttled > 0.5
@@ -200,6 +224,7 @@ export function scaleOutRows({ steps, latency, quota }: ScaleOutResult): Row[] {
       : `with ${last.workers} workers they were held at their quota in only ${((last.throttled ?? 0) * 100).toFixed(0)}% of periods: the limit moved to PostgreSQL (${last.cores.postgres.toFixed(2)} cores) and the machine (${(last.cpuBusy * 100).toFixed(0)}% busy)`
     : '';
   const quotaText = limited ? `${quota.cores} core per worker process: ${quota.setting}` : `none (${quota.unavailable})`;
+  const all = rounds.flat();
   return [
     [
       `PostgreSQL scaled out (server + 1 worker process) at ${latency.rate} events/s: accept → arrival p50 / p99`,
@@ -209,16 +234,30 @@ export function scaleOutRows({ steps, latency, quota }: ScaleOutResult): Row[] {
       '',
     ],
     ['PostgreSQL scale-out: CPU quota of each worker process', quotaText, 'a cgroup per worker process (bench/cgroup.ts), so that 1, 2 and 3 workers fit on the machine', '', ''],
-    ...steps.map((s): Row => [
-      `PostgreSQL scale-out: executions/s with ${s.workers} worker process${s.workers > 1 ? 'es' : ''}${limited ? ` at ${quota.cores} core each` : ''}`,
-      `${int(s.perSecond)} (${s.perSecond / one.perSecond === 1 ? '1.00×' : `${(s.perSecond / one.perSecond).toFixed(2)}× of 1`}; machine CPU ${(s.cpuBusy * 100).toFixed(0)}% busy; cores used: worker processes ${s.cores.workers.toFixed(2)}, PostgreSQL ${s.cores.postgres.toFixed(2)}, sink ${s.cores.sink.toFixed(2)}${s.throttled === undefined ? '' : `; held at the quota in ${(s.throttled * 100).toFixed(0)}% of periods`}; ${int(s.delivered)} delivered, ${s.duplicates} twice)`,
-      '',
-      '',
-      mark(s.delivered === EVENTS && s.duplicates === 0),
-    ]),
+    ...counts.map((n): Row => {
+      const s = typical(n);
+      return [
+        `PostgreSQL scale-out: executions/s with ${n} worker process${n > 1 ? 'es' : ''}${limited ? ` at ${quota.cores} core each` : ''} (median of ${rounds.length} rounds)`,
+        `${int(s.perSecond)} (rounds: ${of(n)
+          .map((r) => int(r.perSecond))
+          .join(
+            ', ',
+          )}; in the median round: machine CPU ${(s.cpuBusy * 100).toFixed(0)}% busy; cores used: worker processes ${s.cores.workers.toFixed(2)}, PostgreSQL ${s.cores.postgres.toFixed(2)}, sink ${s.cores.sink.toFixed(2)}${s.throttled === undefined ? '' : `; held at the quota in ${(s.throttled * 100).toFixed(0)}% of periods`})`,
+        '',
+        '',
+        '',
+      ];
+    }),
     [
-      `PostgreSQL scale-out: 2 workers / 1 worker${limited ? ` (${quota.cores} core each)` : ''}`,
-      `${factor.toFixed(2)}×${three ? ` (3 workers: ${(three.perSecond / one.perSecond).toFixed(2)}×)` : ''}`,
+      'PostgreSQL scale-out: delivered / queued / delivered twice (every drain)',
+      `${int(all.reduce((n, s) => n + s.delivered, 0))} / ${int(all.length * EVENTS)} / ${all.reduce((n, s) => n + s.duplicates, 0)}`,
+      '',
+      'all, none twice',
+      mark(all.every((s) => s.delivered === EVENTS && s.duplicates === 0)),
+    ],
+    [
+      `PostgreSQL scale-out: 2 workers / 1 worker${limited ? ` (${quota.cores} core each)` : ''} (median of the rounds)`,
+      `${factor.toFixed(2)}× (${roundsText(ratios(2))})${hasThree ? `; 3 workers: ${median(ratios(3)).toFixed(2)}× (${roundsText(ratios(3))})` : ''}`,
       limited
         ? limit
         : saturated
