@@ -4,7 +4,7 @@
  * 1. accept    (bench/accept.ts)    POST /run/event against bare Hono; kill -9 under load.
  * 2. delivery  (bench/delivery.ts)  accept → arrival at a Stream Data sink at 1 k events/s; flat-out delivery rate.
  * 3. growth    (bench/growth.ts)    accept p99 with 1 k, 100 k, 1 M installations.
- * 4. scale-out (bench/scale-out.ts) PostgreSQL, 1 worker process vs 2.
+ * 4. scale-out (bench/scale-out.ts) PostgreSQL, 1, 2 and 3 worker processes under CPU quotas.
  * 5. widget    (bench/widget.ts)    loader, UI and locale gzip bytes beside the peers'; Alloy.install → interactive modal, cold and preloaded.
  * 6. fairness  (bench/fairness.ts)  user A floods 5,000 events, user B sends one: B's accept → start, in ms and in A's executions.
  *
@@ -103,7 +103,7 @@ async function main() {
       `Accept: \`POST /run/event\` with the seed's "Ticket Created" body, one user with one matching installation, ${CONNECTIONS} connections after a 15 s warm-up of each server (a fresh one keeps getting faster for tens of seconds), ` +
       `our server with \`WORKERS=off\` and the bare reference a Hono JSON endpoint on @hono/node-server (\`bench/bare-hono.ts\`), all running at once and loaded in turns: ${ROUNDS} rounds of ${ROUND_SECONDS} s, bare then each store, each ratio the median of its rounds' (a shared VM drifts over minutes; interleaved, the drift is under both sides of a ratio). ` +
       'Delivery: a Stream Data workflow posting to a sink on loopback, executions run in the server process. ' +
-      "Growth: a server on a store of each size (users with one installation each, seeded in bulk with SQL), all running at once, warmed up, then loaded in turns as in the accept rounds, each size getting the same load (so its events and executions grow alike); the factor is the median of the rounds' (p99 at the largest / p99 at the smallest). Scale-out: `npm run worker` processes draining a queue filled beforehand. " +
+      "Growth: a server on a store of each size (users with one installation each, seeded in bulk with SQL), all running at once, warmed up, then loaded in turns as in the accept rounds, each size getting the same load (so its events and executions grow alike); the factor is the median of the rounds' (p99 at the largest / p99 at the smallest). Scale-out: 1, 2 and 3 `npm run worker` processes, each in a cgroup at a fixed CPU quota, draining a queue filled beforehand, in turns: 3 rounds, each ratio the median of its rounds'. " +
       "Console: the console's list pages on a store loaded with 100,000 executions over a week, each asked 25 times through the app in the benchmark's process (server time, no network). " +
       "Fairness: user A's 5,000 events sent through the API 50 at a time, then user B's one, the Stream Data sink answering in 5 ms; B's times from its execution's `created_at` and `started_at` and the sink's arrival. " +
       (pgUrl ? '' : 'PostgreSQL was skipped (no DATABASE_URL / TEST_DATABASE_URL).'),
