@@ -14,6 +14,7 @@ import path from 'node:path';
 import { JOURNAL_SIZE_LIMIT } from '../server/store/sqlite';
 import {
   busyShare,
+  coresText,
   cpuTimes,
   headers,
   benchSlackEnv,
@@ -220,7 +221,6 @@ function costs(rounds: Round[]): { server: number; postgres: number; rest: numbe
   return { server: per1k((c) => c.server), postgres: per1k((c) => c.postgres), rest: per1k((c) => Math.max(0, c.machine - c.server - c.postgres)) };
 }
 
-const coresText = (n: number) => n.toFixed(3);
 const REST = 'the rest of the machine (load generator, kernel)';
 const CPU_SOURCE = "CPU of each round from /proc: the server process (all threads), PostgreSQL's processes, the whole machine";
 

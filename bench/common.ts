@@ -25,6 +25,8 @@ export async function call(url: string, method: string, body?: unknown): Promise
 export const int = (n: number) => Math.round(n).toLocaleString('en-US');
 export const ms = (n: number, digits = 0) => `${n.toFixed(digits)} ms`;
 export const mark = (ok: boolean) => (ok ? '✓' : '✗');
+/** Cores per 1,000 requests (or events) per second, as the tables print them. */
+export const coresText = (n: number) => n.toFixed(3);
 
 /** The value at quantile `q` (0–1) of unsorted numbers. */
 export function quantile(values: number[], q: number): number {

@@ -11,6 +11,7 @@ import os from 'node:os';
 import {
   acceptToArrival,
   busyShare,
+  coresText,
   cpuTimes,
   headers,
   installStreaming,
@@ -49,9 +50,9 @@ export interface DeliveryResult {
     drainSeconds: number;
     duplicates: number;
     /**
-     * CPU seconds per delivered event from the first request to the last arrival (/proc): the
-     * server process (all threads), its main thread (all its JavaScript), PostgreSQL's processes,
-     * and the whole machine (busy share × cores × wall time).
+     * Cores per 1,000 events/s delivered (CPU seconds per 1,000 events), from the first request to
+     * the last arrival (/proc): the server process (all threads), its main thread (all its
+     * JavaScript), PostgreSQL's processes, and the whole machine (busy share × cores × wall time).
      */
     cpu: { server: number; serverMain: number; postgres: number; machine: number };
   };
@@ -114,13 +115,13 @@ export async function delivery(kind: StoreKind, pgUrl?: string): Promise<Deliver
     const flatLoad = await autocannon(url, body, headers, { connections: 50, seconds: SECONDS });
     const all = await sink.waitFor(flatLoad.ok2xx, 300_000);
     const last = Math.max(...sink.arrivals.values());
-    const n = Math.max(1, sink.arrivals.size);
+    const thousands = Math.max(1, sink.arrivals.size) / 1000;
     const wall = (performance.timeOrigin + performance.now() - started) / 1000;
     const cpu = {
-      server: (processCpuSeconds([server.pid]) - server0) / n,
-      serverMain: (mainThreadCpuSeconds(server.pid) - main0) / n,
-      postgres: pg() / n,
-      machine: (busyShare(machine0, cpuTimes()) * os.cpus().length * wall) / n,
+      server: (processCpuSeconds([server.pid]) - server0) / thousands,
+      serverMain: (mainThreadCpuSeconds(server.pid) - main0) / thousands,
+      postgres: pg() / thousands,
+      machine: (busyShare(machine0, cpuTimes()) * os.cpus().length * wall) / thousands,
     };
     const flat = {
       accepted: flatLoad.ok2xx,
@@ -192,8 +193,6 @@ export function deliveryRows(results: DeliveryResult[]): Row[] {
   ]);
 }
 
-const coresText = (secondsPerEvent: number) => (secondsPerEvent * 1000).toFixed(3);
-
 /**
  * What the flat-out target would take at the costs measured: the machine's CPU per delivered
  * event (server, database, load generator and sink together) at the target rate, against its
@@ -202,11 +201,11 @@ const coresText = (secondsPerEvent: number) => (secondsPerEvent * 1000).toFixed(
 function targetAtTheseCosts(d: DeliveryResult): Row {
   const target = TARGET_FLAT[d.store];
   const cores = os.cpus().length;
-  const machine = target * d.flat.cpu.machine;
-  const main = target * d.flat.cpu.serverMain;
+  const machine = (target / 1000) * d.flat.cpu.machine;
+  const main = (target / 1000) * d.flat.cpu.serverMain;
   return [
     `${d.store} delivery flat out: cores ${int(target)} events/s would take at these costs`,
-    `${machine.toFixed(2)} of the machine's ${cores}, and ${main.toFixed(2)} of the server's JavaScript thread (at most 1): the most these costs allow is ${int(Math.min(cores / d.flat.cpu.machine, 1 / d.flat.cpu.serverMain))} events/s`,
+    `${machine.toFixed(2)} of the machine's ${cores}, and ${main.toFixed(2)} of the server's JavaScript thread (at most 1): the most these costs allow is ${int(1000 * Math.min(cores / d.flat.cpu.machine, 1 / d.flat.cpu.serverMain))} events/s`,
     'the target rate × the CPU per delivered event above; a rate above either bound needs a cheaper event, not more load',
     '',
     [machine > cores ? `more than ${cores} cores` : '', main > 1 ? 'JavaScript thread over 1 core' : ''].filter(Boolean).join('; '),

@@ -7,9 +7,9 @@
  *    and drain the queue. The rate is taken between the 10th and the 90th percentile of arrivals,
  *    so the tail does not count. The drains of 1, 2 and 3 workers run in turns, ROUNDS times, and
  *    each ratio is the median of its rounds' (the machine drifts over minutes: one drain of 1
- *    worker measured 780 to 1,146 executions/s in the same hour). The cores each part used during the drain, and how often the
- *    quota held the workers back, say where the next limit is. Without cgroups (not root), the
- *    workers run unlimited and the rows say so.
+ *    worker measured 780 to 1,146 executions/s in the same hour). The cores each part used during
+ *    the drain, and how often the quota held the workers back, say where the next limit is.
+ *    Without cgroups (not root), the workers run unlimited and the rows say so.
  */
 import os from 'node:os';
 import { cpuGroup, type CpuGroup } from './cgroup';
@@ -120,14 +120,6 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
       quota = { cores: WORKER_CPU, setting: group.setting };
     }
     const limited = 'setting' in quota;
-    const rounds: ScaleOutStep[][] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      const steps: ScaleOutStep[] = [];
-      for (const count of limited ? counts : [1, 2]) steps.push(await drain(count, round));
-      rounds.push(steps);
-    }
-    return { rounds, latency, quota };
-
     /** Queues EVENTS executions with `count` worker processes stopped, then lets them drain the queue. */
     async function drain(count: number, round: number): Promise<ScaleOutStep> {
       sink.reset();
@@ -178,12 +170,19 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
       const perSecond = (0.8 * times.length) / ((t90 - t10) / 1000);
       const step = { workers: count, perSecond, cpuBusy: busyShare(before, after), cores, throttled, delivered: sink.arrivals.size, duplicates: sink.duplicates() };
       console.log(
-        `${int(perSecond)} executions/s, machine CPU ${(busyShare(before, after) * 100).toFixed(0)}% busy ` +
+        `${int(perSecond)} executions/s, machine CPU ${(step.cpuBusy * 100).toFixed(0)}% busy ` +
           `(cores: workers ${cores.workers.toFixed(2)}, PostgreSQL ${cores.postgres.toFixed(2)}, sink ${cores.sink.toFixed(2)}` +
           `${throttled === undefined ? '' : `; held at the quota in ${(throttled * 100).toFixed(0)}% of periods`})${all ? '' : ' (not all delivered in 300 s)'}`,
       );
       return step;
     }
+    const rounds: ScaleOutStep[][] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const steps: ScaleOutStep[] = [];
+      for (const count of limited ? counts : [1, 2]) steps.push(await drain(count, round));
+      rounds.push(steps);
+    }
+    return { rounds, latency, quota };
   } catch (err) {
     console.error(server.output());
     throw err;
@@ -203,7 +202,7 @@ export function scaleOutRows({ rounds, latency, quota }: ScaleOutResult): Row[] 
   /** The round whose rate was the median of `n` workers' drains: its CPU figures are shown. */
   const typical = (n: number) => [...of(n)].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rounds.length / 2)]!;
   /** `n` workers' rate over 1 worker's, in each round, and their median. */
-  const ratios = (n: number) => rounds.map((steps) => steps.find((s) => s.workers === n)!.perSecond / steps.find((s) => s.workers === 1)!.perSecond);
+  const ratios = (n: number) => of(n).map((s, i) => s.perSecond / of(1)[i]!.perSecond);
   const median = (values: number[]) => quantile(values, 0.5);
   const roundsText = (values: number[]) => `rounds: ${values.map((v) => `${v.toFixed(2)}×`).join(', ')}`;
   const one = typical(1);

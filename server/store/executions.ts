@@ -381,10 +381,10 @@ export class Executions {
   /**
    * PostgreSQL: the same claim as one statement, so it costs one round trip instead of six (with a
    * per-user limit, three more: the transaction and its lock), prepared once (see `claimPostgres`
-   * for why its generic plan holds). SKIP LOCKED lets several
-   * workers claim at once without taking the same row; the users are found by the same loose
-   * index scan, from after the previous claim's last user, wrapping round to the start, passing
-   * over users at their limit (`found` counts only those with room).
+   * for why its generic plan holds). SKIP LOCKED lets several workers claim at once without taking
+   * the same row; the users are found by the same loose index scan, from after the previous
+   * claim's last user, wrapping round to the start, passing over users at their limit (`found`
+   * counts only those with room).
    */
   private async claimInOneStatement(owner: string, limit: number, leaseMs: number, now: number, perUser: number): Promise<{ rows: ClaimRow[]; heldBack: boolean }> {
     const params = [now, limit, this.lastUser, owner, now + leaseMs];
