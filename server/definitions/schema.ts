@@ -51,7 +51,7 @@ export const WorkflowSchema = z
     id: Id,
     name: Name,
     description: z.string().optional(),
-    version: z.int().positive(),
+    version: z.int().positive().max(2_147_483_647, 'must be at most 2147483647'),
     trigger: TriggerSchema,
     blocks: z.array(BlockSchema).min(1, 'a workflow needs at least one block'),
     fields: z.array(FieldSchema).default([]),

@@ -438,6 +438,18 @@ describe(`console API (${storeKind})`, () => {
     expect([...onV1.data, ...more.data].map((i) => i.username).sort()).toEqual(['ann', 'bob']);
     expect(more.nextCursor).toBeNull();
     expect(answer(await consoleRequest(server, session, 'GET', '/console/api/definitions/forward/versions/2/installations'), C.VersionInstallationsPage).data).toEqual([]);
+    // Past PostgreSQL's 32-bit INTEGER: a 400 naming the value, on both stores, not the database's overflow.
+    for (const [version, message] of [
+      ['99999999999999999999', 'must be a version number'],
+      ['2147483648', 'must be at most 2147483647'],
+    ]) {
+      const huge = await consoleRequest(server, session, 'GET', `/console/api/definitions/forward/versions/${version}/installations`);
+      expect(huge.status).toBe(400);
+      expect(huge.body.error.details).toEqual([{ path: 'version', message }]);
+    }
+    const hugeDiff = await consoleRequest(server, session, 'GET', '/console/api/definitions/forward/diff?from=1&to=2147483648');
+    expect(hugeDiff.status).toBe(400);
+    expect(hugeDiff.body.error.details).toEqual([{ path: 'to', message: 'must be at most 2147483647' }]);
   });
 
   it('lists the error webhook’s notices and the lifecycle messages, and redelivers each under its own id; a stream without an endpoint is a 409', async () => {

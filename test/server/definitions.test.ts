@@ -172,6 +172,12 @@ describe('definition files', () => {
     expect(err.message).toContain('x.json: workflows.0: Unrecognized key: "verison"');
   });
 
+  it("rejects a version the stores cannot hold (PostgreSQL's INTEGER is 32-bit), naming the path", () => {
+    const err = errorOf(() => buildDefinitions([integration('x', [workflow('wf', { version: 2 ** 31 })])], ['x.json']));
+    expect(err.message).toContain('x.json: workflows.0.version: must be at most 2147483647');
+    expect(() => buildDefinitions([integration('x', [workflow('wf', { version: 2 ** 31 - 1 })])], ['x.json'])).not.toThrow();
+  });
+
   it('lists every schema issue, each with its path', () => {
     const err = errorOf(() => buildDefinitions([{ id: 'bad id', app: 'X', icon: 'x.svg', workflows: [] }]));
     expect(err.message).toContain('id: expected 1 to 64 letters');

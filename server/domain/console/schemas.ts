@@ -151,7 +151,12 @@ export const Definitions = z.object({
     }),
   ),
 });
-const VersionNumber = z.coerce.number({ error: 'must be a version number' }).int('must be a version number').min(1, 'must be a version number');
+/** A released version, as a query or path value: a positive integer the stores' INTEGER column holds (PostgreSQL's is 32-bit). */
+export const VersionNumber = z.coerce
+  .number({ error: 'must be a version number' })
+  .int('must be a version number')
+  .min(1, 'must be a version number')
+  .max(2_147_483_647, 'must be at most 2147483647');
 export const DiffQuery = z.object({ from: VersionNumber, to: VersionNumber });
 export const Diff = z.object({
   workflowId: z.string(),

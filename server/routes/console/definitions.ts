@@ -66,9 +66,12 @@ export function definitionRoutes(api: Api, { services, lists }: ConsoleContext) 
     '/console/api/definitions/:workflowId/versions/:version/installations',
     { summary: 'The installations on one version of a workflow', tags, query: C.PageQuery, response: C.VersionInstallationsPage },
     async (c, { query }) => {
-      const version = Number(param(c, 'version'));
-      if (!Number.isInteger(version) || version < 1)
-        throw new ApiError(400, 'invalid_request', 'version must be a version number', [{ path: 'version', message: 'not a version number' }]);
+      const parsed = C.VersionNumber.safeParse(param(c, 'version'));
+      if (!parsed.success) {
+        const message = parsed.error.issues[0]!.message;
+        throw new ApiError(400, 'invalid_request', `version ${message}`, [{ path: 'version', message }]);
+      }
+      const version = parsed.data;
       const after = readCursor(query.cursor, IdKey)?.[0];
       const rows = await lists.versionInstallations(param(c, 'workflowId'), version, after, query.limit + 1);
       const page = pageOf(rows, query.limit, (i) => [i.installationId]);
