@@ -7,7 +7,7 @@
  *    sides of each ratio. The ratio is the median of the rounds'. Then kill -9 under the same load:
  *    every 2xx answer must be in the store after a restart.
  */
-import { autocannon, startServer, type LoadResult, type Server } from './process';
+import { autocannon, paced, startServer, type LoadResult, type Server } from './process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +46,12 @@ const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 10;
 /** Accept p99 against bare Hono's in the same round, on SQLite. */
 const TARGET_P99_RATIO = 1.5;
+/**
+ * The offered rate of the paced rounds: below every server's flat-out rate (bare Hono's, and each
+ * store's), so that their p99 is the latency a request meets, not the queue a saturated closed
+ * loop builds (flat out, a connection's wait is CONNECTIONS ÷ req/s on average: Little's law).
+ */
+export const PACED_RATE = 2000;
 
 /** Bytes of the SQLite store's write-ahead log (0 when there is none). */
 const walSize = (store: BenchStore): number => {
@@ -60,6 +66,8 @@ export interface AcceptResult {
   store: StoreKind;
   /** One load per round, beside `AcceptSection.bare`'s of the same round. */
   rounds: Round[];
+  /** The same at PACED_RATE offered, beside `AcceptSection.barePaced`'s. */
+  paced: Round[];
   /** Executions the store gained during the rounds (one per accepted event: one installation). */
   stored: number;
   kill: { answered2xx: number; storedAfterRestart: number };
@@ -69,6 +77,7 @@ export interface AcceptResult {
 
 export interface AcceptSection {
   bare: Round[];
+  barePaced: Round[];
   stores: AcceptResult[];
 }
 
@@ -121,17 +130,22 @@ async function measured(t: LoadTarget, load: () => Promise<LoadResult>): Promise
 }
 
 /**
- * Loads the targets in turns, ROUNDS rounds of ROUND_SECONDS at CONNECTIONS connections, printing
- * each round on a line that starts with `prefix`. Returns each target's loads, in round order, with their CPU.
+ * Loads the targets in turns, ROUNDS rounds of ROUND_SECONDS at CONNECTIONS connections, flat out
+ * or at `rate` requests per second offered, printing each round on a line that starts with
+ * `prefix`. Returns each target's loads, in round order, with their CPU.
  */
-export async function loadInTurns(targets: LoadTarget[], prefix: string): Promise<Round[][]> {
+export async function loadInTurns(targets: LoadTarget[], prefix: string, rate?: number): Promise<Round[][]> {
   const rounds: Round[][] = targets.map(() => []);
   for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`  ${prefix}round ${round}/${ROUNDS}:`);
     for (const [i, t] of targets.entries()) {
-      const result = await measured(t, () => autocannon(t.url, t.body, headers, { connections: CONNECTIONS, seconds: ROUND_SECONDS }));
+      const result = await measured(t, () =>
+        rate
+          ? paced(t.url, t.body, headers, { connections: CONNECTIONS, seconds: ROUND_SECONDS, rate })
+          : autocannon(t.url, t.body, headers, { connections: CONNECTIONS, seconds: ROUND_SECONDS }),
+      );
       rounds[i]!.push(result);
-      process.stdout.write(` ${t.label} ${int(result.reqPerSec)} req/s (p99 ${result.p99} ms)`);
+      process.stdout.write(` ${t.label} ${int(result.reqPerSec)} req/s (p99 ${ms(result.p99, rate ? 1 : 0)})`);
     }
     console.log();
   }
@@ -162,6 +176,7 @@ export async function accept(kinds: StoreKind[], pgUrl?: string): Promise<Accept
     await warmUp(loads);
     const before = await Promise.all(targets.map((t) => (t.store ? runs(t.store) : 0)));
     const rounds = await loadInTurns(loads, '');
+    const paced = await loadInTurns(loads, `${int(PACED_RATE)} req/s offered, `, PACED_RATE);
     // Requests cut off by the end of a round may still be committing: let them land.
     await new Promise((r) => setTimeout(r, 500));
 
@@ -180,9 +195,9 @@ export async function accept(kinds: StoreKind[], pgUrl?: string): Promise<Accept
       t.server = await startServer('server/index.ts', t.env!);
       const storedAfterRestart = (await runs(t.store)) - beforeKill;
       console.log(`${int(answered.ok2xx)} answered 2xx before the kill, ${int(storedAfterRestart)} stored after restart`);
-      stores.push({ store: t.name as StoreKind, rounds: rounds[i]!, stored, kill: { answered2xx: answered.ok2xx, storedAfterRestart }, walBytes });
+      stores.push({ store: t.name as StoreKind, rounds: rounds[i]!, paced: paced[i]!, stored, kill: { answered2xx: answered.ok2xx, storedAfterRestart }, walBytes });
     }
-    return { bare: rounds[0]!, stores };
+    return { bare: rounds[0]!, barePaced: paced[0]!, stores };
   } catch (err) {
     for (const t of targets) console.error(t.server.output());
     throw err;
@@ -222,6 +237,7 @@ function costs(rounds: Round[]): { server: number; postgres: number; rest: numbe
 }
 
 const REST = 'the rest of the machine (load generator, kernel)';
+const PACED = `an open loop (bench/paced.ts): ${int(PACED_RATE)} requests a second, each sent when its time comes, over at most ${CONNECTIONS} connections, below every server's flat-out rate: the latency the accept path adds, without the queue a saturated closed loop builds; fractional ms`;
 const CPU_SOURCE = "CPU of each round from /proc: the server process (all threads), PostgreSQL's processes, the whole machine";
 
 const MAIN_THREAD =
@@ -233,7 +249,7 @@ const mainBusy = (rounds: Round[]) =>
     (n) => `${Math.round(n * 100)}%`,
   );
 
-export function acceptRows({ bare, stores }: AcceptSection): Row[] {
+export function acceptRows({ bare, barePaced, stores }: AcceptSection): Row[] {
   const failures = (loads: LoadResult[]) => sum(loads, 'errors') + sum(loads, 'timeouts');
   const bareCost = costs(bare);
   const cores = os.cpus().length;
@@ -249,17 +265,28 @@ export function acceptRows({ bare, stores }: AcceptSection): Row[] {
       '',
       '',
     ],
+    [
+      `bare Hono at ${int(PACED_RATE)} req/s offered: p50 / p99 (median of the rounds)`,
+      `${ms(median(barePaced.map((l) => l.p50)), 1)} / ${perRound(
+        barePaced.map((l) => l.p99),
+        (n) => ms(n, 1),
+      )}`,
+      PACED,
+      '',
+      '',
+    ],
     ['bare Hono: non-2xx / errors', `${sum(bare, 'non2xx')} / ${failures(bare)}`, '', '0', mark(sum(bare, 'non2xx') + failures(bare) === 0)],
     ['bare Hono: cores per 1,000 req/s (median of the rounds)', `server ${coresText(bareCost.server)} · ${REST} ${coresText(bareCost.rest)}`, CPU_SOURCE, '', ''],
     ['bare Hono: its JavaScript thread busy (median of the rounds)', mainBusy(bare), MAIN_THREAD, '', ''],
   ];
-  const p99Ratios = (rounds: LoadResult[]) => rounds.map((l, i) => l.p99 / Math.max(1, bare[i]!.p99));
+  // Flat out, autocannon's whole milliseconds: a 0 ms p99 counts as 1. Paced, fractional.
+  const p99Ratios = (rounds: LoadResult[], reference = bare, floor = 1) => rounds.map((l, i) => l.p99 / Math.max(floor, reference[i]!.p99));
   for (const a of stores) {
     const ref = reference[a.store];
     const ratios = a.rounds.map((l, i) => l.reqPerSec / bare[i]!.reqPerSec);
     const ratio = median(ratios);
     const p99 = median(a.rounds.map((l) => l.p99));
-    const ok2xx = sum(a.rounds, 'ok2xx');
+    const ok2xx = sum(a.rounds, 'ok2xx') + sum(a.paced, 'ok2xx');
     const lost = Math.max(0, ok2xx - a.stored);
     const killLost = Math.max(0, a.kill.answered2xx - a.kill.storedAfterRestart);
     const cost = costs(a.rounds);
@@ -283,9 +310,16 @@ export function acceptRows({ bare, stores }: AcceptSection): Row[] {
       [
         `${a.store} accept: p99 / bare Hono's p99 in the same round (median of the rounds)`,
         perRound(p99Ratios(a.rounds), (n) => `${n.toFixed(2)}×`),
-        "autocannon's p99 in whole ms: a 1 ms step is the resolution",
+        `autocannon's p99 in whole ms: a 1 ms step is the resolution. Flat out, a connection waits ${CONNECTIONS} ÷ req/s on average (Little's law): at ${ratio.toFixed(2)} of bare's rate, the queue alone makes ours ${(1 / ratio).toFixed(2)}× as slow`,
         a.store === 'SQLite' ? `≤ ${TARGET_P99_RATIO}×` : '',
         a.store === 'SQLite' ? mark(median(p99Ratios(a.rounds)) <= TARGET_P99_RATIO) : '',
+      ],
+      [
+        `${a.store} accept at ${int(PACED_RATE)} req/s offered: p50 / p99, and p99 / bare Hono's in the same round (medians of the rounds)`,
+        `${ms(median(a.paced.map((l) => l.p50)), 1)} / ${ms(median(a.paced.map((l) => l.p99)), 1)}; ${perRound(p99Ratios(a.paced, barePaced, 0.001), (n) => `${n.toFixed(2)}×`)} (${int(mean(a.paced.map((l) => l.reqPerSec)))} req/s served; the server's JavaScript thread ${mainBusy(a.paced).split(' ')[0]} busy, server ${coresText(costs(a.paced).server)} cores per 1,000 req/s against ${coresText(cost.server)} flat out)`,
+        PACED,
+        '',
+        '',
       ],
       [`${a.store} accept: non-2xx / errors`, `${sum(a.rounds, 'non2xx')} / ${failures(a.rounds)}`, '', '0', mark(sum(a.rounds, 'non2xx') + failures(a.rounds) === 0)],
       [

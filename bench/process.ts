@@ -123,6 +123,22 @@ export async function autocannon(
 }
 
 /**
+ * An open-loop load at `rate` requests per second for `seconds` (bench/paced.ts, in a process of
+ * its own), over at most `connections` connections: latencies in fractional milliseconds.
+ */
+export async function paced(url: string, body: string, headers: Record<string, string>, opts: { connections: number; seconds: number; rate: number }): Promise<LoadResult> {
+  const { out } = await runToEnd('bench/paced.ts', process.execPath, ['--import', 'tsx', 'bench/paced.ts'], {
+    URL: url,
+    BODY: body,
+    HEADERS: JSON.stringify(headers),
+    RATE: String(opts.rate),
+    SECONDS: String(opts.seconds),
+    CONNECTIONS: String(opts.connections),
+  });
+  return JSON.parse(out) as LoadResult;
+}
+
+/**
  * Runs a process of the benchmark's own to its end (killed by `killAll` like the servers) and
  * returns what it printed; a failure exit throws, naming it (`what`) and saying what it printed.
  */

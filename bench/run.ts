@@ -18,10 +18,10 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { accept, acceptRows, CONNECTIONS, ROUND_SECONDS, ROUNDS } from './accept';
+import { accept, acceptRows, CONNECTIONS, PACED_RATE, ROUND_SECONDS, ROUNDS } from './accept';
 import type { Row, StoreKind } from './common';
 import { consoleLists, consoleRows, type ConsoleResult } from './console';
-import { closeBenchSlack } from './common';
+import { closeBenchSlack, int } from './common';
 import { delivery, deliveryRows, type DeliveryResult } from './delivery';
 import { fairnessRows, fairnessRuns, type FairnessResult } from './fairness';
 import { growth, growthRows, type GrowthResult } from './growth';
@@ -101,7 +101,7 @@ async function main() {
     '',
     'Load comes from autocannon in a process of its own on 127.0.0.1; the load generator, the server, PostgreSQL and the sink share the 2 cores. ' +
       `Accept: \`POST /run/event\` with the seed's "Ticket Created" body, one user with one matching installation, ${CONNECTIONS} connections after a 15 s warm-up of each server (a fresh one keeps getting faster for tens of seconds), ` +
-      `our server with \`WORKERS=off\` and the bare reference a Hono JSON endpoint on @hono/node-server (\`bench/bare-hono.ts\`), all running at once and loaded in turns: ${ROUNDS} rounds of ${ROUND_SECONDS} s, bare then each store, each ratio the median of its rounds' (a shared VM drifts over minutes; interleaved, the drift is under both sides of a ratio). ` +
+      `our server with \`WORKERS=off\` and the bare reference a Hono JSON endpoint on @hono/node-server (\`bench/bare-hono.ts\`), all running at once and loaded in turns: ${ROUNDS} rounds of ${ROUND_SECONDS} s, bare then each store, each ratio the median of its rounds' (a shared VM drifts over minutes; interleaved, the drift is under both sides of a ratio); then as many rounds at ${int(PACED_RATE)} req/s offered, an open loop (\`bench/paced.ts\`) below every server's flat-out rate, for the latency a request meets without the queue a saturated closed loop builds. ` +
       'Delivery: a Stream Data workflow posting to a sink on loopback, executions run in the server process. ' +
       "Growth: a server on a store of each size (users with one installation each, seeded in bulk with SQL), all running at once, warmed up, then loaded in turns as in the accept rounds, each size getting the same load (so its events and executions grow alike); the factor is the median of the rounds' (p99 at the largest / p99 at the smallest). Scale-out: 1, 2 and 3 `npm run worker` processes, each in a cgroup at a fixed CPU quota, draining a queue filled beforehand, in turns: 3 rounds, each ratio the median of its rounds'. " +
       "Console: the console's list pages on a store loaded with 100,000 executions over a week, each asked 25 times through the app in the benchmark's process (server time, no network). " +
