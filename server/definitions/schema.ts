@@ -4,6 +4,7 @@ import { FIELD_DEFINITIONS, fieldModule } from '../domain/fields';
 import { dependencyIssues } from '../domain/fields/dependencies';
 import { blockIssues, BlockSchema, type Block } from '../blocks';
 import { TriggerSchema } from '../triggers';
+import { SQL_INTEGER_MAX } from '../store/db';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, "_" or "-"');
 const Name = z.string().min(1, 'must not be empty');
@@ -51,7 +52,7 @@ export const WorkflowSchema = z
     id: Id,
     name: Name,
     description: z.string().optional(),
-    version: z.int().positive().max(2_147_483_647, 'must be at most 2147483647'),
+    version: z.int().positive().max(SQL_INTEGER_MAX, `must be at most ${SQL_INTEGER_MAX}`),
     trigger: TriggerSchema,
     blocks: z.array(BlockSchema).min(1, 'a workflow needs at least one block'),
     fields: z.array(FieldSchema).default([]),

@@ -5,6 +5,7 @@ import { requireUser } from '../domain/users';
 import { absoluteUrl } from '../domain/views';
 import { ApiError, validationError } from '../errors';
 import * as S from '../schemas';
+import { SQL_INTEGER_MAX } from '../store/db';
 
 const MESSAGE_SQL = `CASE x.status ${Object.entries(S.LOG_MESSAGES)
   .map(([status, message]) => `WHEN '${status}' THEN '${message}'`)
@@ -16,7 +17,8 @@ const COLUMNS: Record<string, { sql: string; value?: (input: string) => unknown 
   'data.executionId': { sql: 'x.id' },
   forgeWorkflowId: { sql: 'x.workflow_id' },
   userId: { sql: 'x.user_id' },
-  workflowVersion: { sql: 'x.version', value: Number },
+  // An integer the INTEGER column can hold (PostgreSQL fails a comparison with 1.5 or 2^31); NaN is refused below.
+  workflowVersion: { sql: 'x.version', value: (input) => (/^-?\d+$/.test(input.trim()) && Math.abs(Number(input)) <= SQL_INTEGER_MAX ? Number(input) : NaN) },
   createdAt: { sql: 'x.created_at', value: (input) => Date.parse(input) },
   'forgeWorkflow.integrationId._id': { sql: '(SELECT integration_id FROM installations i WHERE i.id = x.installation_id)' },
 };

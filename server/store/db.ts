@@ -43,6 +43,13 @@ export function fixed(sql: string): string {
 
 export const isFixed = (sql: string): boolean => fixedTexts.has(sql);
 
+/**
+ * The largest value of an INTEGER column on both stores (PostgreSQL's is 32-bit; SQLite's would
+ * take more). A number from a request or a definition compared with or written to one is checked
+ * against it first: past it PostgreSQL fails the statement.
+ */
+export const SQL_INTEGER_MAX = 2_147_483_647;
+
 /** The first `width` columns of the rows, one array per column: PostgreSQL's `unnest` of a batch. */
 export function columns(rows: unknown[][], width: number): unknown[][] {
   const out: unknown[][] = Array.from({ length: width }, () => []);

@@ -90,6 +90,25 @@ describe(`logs and the error stream, as Alloy's reference writes them (${storeKi
     expect(res.body.error.details[0].path).toMatch(/^filters\./);
   });
 
+  it('get-logs: a workflowVersion or createdAt the columns cannot hold is a 400 naming filters, on both stores', async () => {
+    const filter = (column: string, value: string | number) =>
+      encodeURIComponent(JSON.stringify([{ columns: { value: column }, operators: { value: 'greaterthan' }, userinput: { value } }]));
+    for (const [column, value] of [
+      ['workflowVersion', '99999999999999999999'],
+      ['workflowVersion', 2 ** 31],
+      ['workflowVersion', '1.5'],
+      ['workflowVersion', 'one'],
+      ['createdAt', 'yesterday'],
+    ] as const) {
+      const res = await server.request('GET', `/logs?filters=${filter(column, value)}`);
+      expect(res.status, `${column} ${value}: ${JSON.stringify(res.body)}`).toBe(400);
+      expect(res.body.error.details).toEqual([{ path: 'filters', message: `bad value for ${column}` }]);
+    }
+    const fine = await server.request('GET', `/logs?filters=${filter('workflowVersion', '0')}`);
+    expect(fine.status).toBe(200);
+    expect(fine.body.notifications).toHaveLength(2);
+  });
+
   // The error stream (docs.runalloy.com/docs/handling-errors): X-Alloy-* headers beside the Standard Webhooks ones.
   it('sends the X-Alloy-* identifiers with each error webhook delivery, beside its signature', async () => {
     const [delivery] = await errors.waitFor(1);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SQL_INTEGER_MAX } from '../../store/db';
 
 // The console's wire shapes (/console/session, /console/api/*; docs/console.md), shared by the
 // server and the console app. Only zod is imported here, so the console's bundle may import it
@@ -151,12 +152,12 @@ export const Definitions = z.object({
     }),
   ),
 });
-/** A released version, as a query or path value: a positive integer the stores' INTEGER column holds (PostgreSQL's is 32-bit). */
+/** A released version, as a query or path value: a positive integer the stores' INTEGER column holds. */
 export const VersionNumber = z.coerce
   .number({ error: 'must be a version number' })
   .int('must be a version number')
   .min(1, 'must be a version number')
-  .max(2_147_483_647, 'must be at most 2147483647');
+  .max(SQL_INTEGER_MAX, `must be at most ${SQL_INTEGER_MAX}`);
 export const DiffQuery = z.object({ from: VersionNumber, to: VersionNumber });
 export const Diff = z.object({
   workflowId: z.string(),
