@@ -316,7 +316,7 @@ export function acceptRows({ bare, barePaced, stores }: AcceptSection): Row[] {
       ],
       [
         `${a.store} accept at ${int(PACED_RATE)} req/s offered: p50 / p99, and p99 / bare Hono's in the same round (medians of the rounds)`,
-        `${ms(median(a.paced.map((l) => l.p50)), 1)} / ${ms(median(a.paced.map((l) => l.p99)), 1)}; ${perRound(p99Ratios(a.paced, barePaced, 0.001), (n) => `${n.toFixed(2)}×`)} (${int(mean(a.paced.map((l) => l.reqPerSec)))} req/s served; the server's JavaScript thread ${mainBusy(a.paced).split(' ')[0]} busy, server ${coresText(costs(a.paced).server)} cores per 1,000 req/s against ${coresText(cost.server)} flat out)`,
+        `${ms(median(a.paced.map((l) => l.p50)), 1)} / ${ms(median(a.paced.map((l) => l.p99)), 1)}; ${perRound(p99Ratios(a.paced, barePaced, 0.001), (n) => `${n.toFixed(2)}×`)} (${int(mean(a.paced.map((l) => l.reqPerSec)))} req/s served; the server's JavaScript thread ${Math.round(median(a.paced.map((r) => r.cpu.serverMain)) * 100)}% busy, server ${coresText(costs(a.paced).server)} cores per 1,000 req/s against ${coresText(cost.server)} flat out)`,
         PACED,
         '',
         '',
