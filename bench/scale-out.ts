@@ -13,6 +13,7 @@
  */
 import os from 'node:os';
 import { cpuGroup, type CpuGroup } from './cgroup';
+import { median } from './accept';
 import { autocannon, startServer, type Server } from './process';
 import {
   acceptToArrival,
@@ -203,7 +204,6 @@ export function scaleOutRows({ rounds, latency, quota }: ScaleOutResult): Row[] 
   const typical = (n: number) => [...of(n)].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rounds.length / 2)]!;
   /** `n` workers' rate over 1 worker's, in each round, and their median. */
   const ratios = (n: number) => of(n).map((s, i) => s.perSecond / of(1)[i]!.perSecond);
-  const median = (values: number[]) => quantile(values, 0.5);
   const roundsText = (values: number[]) => `rounds: ${values.map((v) => `${v.toFixed(2)}×`).join(', ')}`;
   const one = typical(1);
   const two = typical(2);

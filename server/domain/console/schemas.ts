@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { SQL_INTEGER_MAX } from '../../store/db';
 
 // The console's wire shapes (/console/session, /console/api/*; docs/console.md), shared by the
-// server and the console app. Only zod is imported here, so the console's bundle may import it
-// without pulling in server code.
+// server and the console app. Only zod is imported here, and the stores' INTEGER bound from
+// server/store/db.ts, a module that imports nothing (its other exports are tree-shaken away), so
+// the console's bundle may import it without pulling in server code.
 
 const LIMIT_RANGE = 'must be a whole number from 1 to 100';
 const Limit = z.coerce.number({ error: LIMIT_RANGE }).int({ error: LIMIT_RANGE }).min(1, { error: LIMIT_RANGE }).max(100, { error: LIMIT_RANGE }).default(50);
@@ -155,7 +156,8 @@ export const Definitions = z.object({
 /** A released version, as a query or path value: a positive integer the stores' INTEGER column holds. */
 export const VersionNumber = z.coerce
   .number({ error: 'must be a version number' })
-  .int('must be a version number')
+  // Not a safe integer says all there is to say: no "at most" after it.
+  .int({ error: 'must be a version number', abort: true })
   .min(1, 'must be a version number')
   .max(SQL_INTEGER_MAX, `must be at most ${SQL_INTEGER_MAX}`);
 export const DiffQuery = z.object({ from: VersionNumber, to: VersionNumber });

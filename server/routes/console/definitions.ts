@@ -3,7 +3,7 @@ import { param, type Api } from '../../api';
 import { pageOf, readCursor } from '../../domain/console/cursor';
 import { lineDiff, prettyLines } from '../../domain/console/diff';
 import * as C from '../../domain/console/schemas';
-import { ApiError } from '../../errors';
+import { ApiError, validationError } from '../../errors';
 import type { ConsoleContext } from './index';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -67,10 +67,7 @@ export function definitionRoutes(api: Api, { services, lists }: ConsoleContext) 
     { summary: 'The installations on one version of a workflow', tags, query: C.PageQuery, response: C.VersionInstallationsPage },
     async (c, { query }) => {
       const parsed = C.VersionNumber.safeParse(param(c, 'version'));
-      if (!parsed.success) {
-        const message = parsed.error.issues[0]!.message;
-        throw new ApiError(400, 'invalid_request', `version ${message}`, [{ path: 'version', message }]);
-      }
+      if (!parsed.success) throw validationError(parsed.error, 'version');
       const version = parsed.data;
       const after = readCursor(query.cursor, IdKey)?.[0];
       const rows = await lists.versionInstallations(param(c, 'workflowId'), version, after, query.limit + 1);
