@@ -76,10 +76,25 @@ export class Subscriber extends RoundLoop {
     for (const version of await store.versions.all()) {
       const { trigger } = version.definition;
       if (trigger.type !== 'app' || !findConnector(trigger.connector)?.webhooks) continue;
-      for (const { installationId, userId, credentialIds } of await store.subscriptions.unplanned(version.workflowId, version.version)) {
-        const wanted = { installationId, userId, connector: findConnector(trigger.connector)!.id, event: trigger.event, credentialId: credentialIds[0] ?? null, subscribed: true };
-        await store.db.transaction((tx) => store.subscriptions.want(wanted, this.deps.now(), tx));
-        count++;
+      for (const installationId of await store.subscriptions.unplanned(version.workflowId, version.version)) {
+        // Read again, locked, in the transaction that plans it: a change since (an upgrade, a
+        // deactivation, another account) has made its own plan, which this one must not undo.
+        const planned = await store.db.transaction(async (tx) => {
+          const installation = await store.installations.activeAt(installationId, version.version, tx);
+          if (!installation) return false;
+          const { userId, credentialIds } = installation;
+          const wanted = {
+            installationId,
+            userId,
+            connector: findConnector(trigger.connector)!.id,
+            event: trigger.event,
+            credentialId: credentialIds[0] ?? null,
+            subscribed: true,
+          };
+          await store.subscriptions.want(wanted, this.deps.now(), tx);
+          return true;
+        });
+        if (planned) count++;
       }
     }
     if (count > 0) logger.info(`app subscriptions: planned the subscriptions of ${count} active installation${count === 1 ? '' : 's'} that had none`);

@@ -116,6 +116,18 @@ export class Installations {
   }
 
   /**
+   * The installation, if it is still active at `version` of its workflow, read in `tx`. On
+   * PostgreSQL it is locked (FOR SHARE) until `tx` ends: a change in flight is waited for and read
+   * as committed, and a change to come waits. For work planned from an earlier read, such as a
+   * runner's first round planning the installations that have no plan.
+   */
+  async activeAt(installationId: string, version: number, tx: SqlExecutor): Promise<Installation | undefined> {
+    const lock = this.db.dialect === 'postgres' ? ' FOR SHARE' : '';
+    const row = await tx.get<InstallationRow>(`SELECT ${COLUMNS} FROM installations WHERE id = ? AND version = ? AND active = 1${lock}`, [installationId, version]);
+    return row && toInstallation(row);
+  }
+
+  /**
    * Installs (or reinstalls, reconfigures) workflows for a user in one transaction. A reinstall
    * keeps the installation id and webhook URL, and moves it to the given version, active unless
    * the input says otherwise (a reconfiguration keeps a paused installation paused). `then` is

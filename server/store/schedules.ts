@@ -82,11 +82,18 @@ export class Schedules {
   /**
    * Plans the schedule of each active installation of a workflow version that has none (installed
    * before schedules were kept) from `dueAt`; returns how many it planned.
+   *
+   * On PostgreSQL each installation read is locked (FOR SHARE) until the insert commits: an
+   * installation that a concurrent change (an upgrade to a version without a schedule, a
+   * deactivation) is moving is read again once that change commits, and planned only if it still
+   * matches. Without the lock the insert would read it as it was, wait for the change's removal
+   * of the plan, and then write the plan back.
    */
   async planActive(workflowId: string, version: number, spec: ScheduleSpec, dueAt: number): Promise<number> {
+    const lock = this.db.dialect === 'postgres' ? 'FOR SHARE' : '';
     const result = await this.db.run(
       `INSERT INTO schedule_states (installation_id, spec, due_at, updated_at)
-       SELECT id, ?, ?, ? FROM installations WHERE workflow_id = ? AND version = ? AND active = 1
+       SELECT id, ?, ?, ? FROM installations WHERE workflow_id = ? AND version = ? AND active = 1 ${lock}
        ON CONFLICT (installation_id) DO NOTHING`,
       [JSON.stringify(spec), dueAt, Date.now(), workflowId, version],
     );

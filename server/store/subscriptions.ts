@@ -167,14 +167,17 @@ export class Subscriptions {
     );
   }
 
-  /** The active installations of a workflow version that have no current subscription (installed before subscriptions were kept). */
-  async unplanned(workflowId: string, version: number): Promise<Array<{ installationId: string; userId: string; credentialIds: string[] }>> {
-    const rows = await this.db.all<{ id: string; user_id: string; credential_ids: string }>(
-      `SELECT i.id, i.user_id, i.credential_ids FROM installations i WHERE i.workflow_id = ? AND i.version = ? AND i.active = 1
+  /**
+   * The ids of the active installations of a workflow version that have no current subscription
+   * (installed before subscriptions were kept); read each again before planning it (Installations.activeAt).
+   */
+  async unplanned(workflowId: string, version: number): Promise<string[]> {
+    const rows = await this.db.all<{ id: string }>(
+      `SELECT i.id FROM installations i WHERE i.workflow_id = ? AND i.version = ? AND i.active = 1
        AND NOT EXISTS (SELECT 1 FROM app_subscriptions s WHERE s.installation_id = i.id AND s.retired = 0)`,
       [workflowId, version],
     );
-    return rows.map((r) => ({ installationId: r.id, userId: r.user_id, credentialIds: JSON.parse(r.credential_ids) as string[] }));
+    return rows.map((r) => r.id);
   }
 
   /** Makes due the subscriptions made to a URL that does not start with `prefix` (the server's public URL changed): each is made again to its new URL. */

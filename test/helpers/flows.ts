@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import type { SqlExecutor } from '../../server/store/db';
 import { createUser, type TestServer } from './server';
 
 /** Stores an API-key credential for `app` through the headless API and returns its id. */
@@ -51,4 +52,14 @@ export const ticket = { ticketName: 'Printer on fire', customerEmail: 'ann@examp
 export async function countRows(server: TestServer, table: string, where = '1 = 1', params: unknown[] = []): Promise<number> {
   const row = await server.services.store.db.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`, params);
   return Number(row?.n ?? 0);
+}
+
+/**
+ * Whether another PostgreSQL session waits for a lock that the transaction `tx` holds: the sentinel
+ * of a test that holds a change open to race something against it.
+ */
+export async function blockedBy(server: TestServer, tx: SqlExecutor): Promise<boolean> {
+  const me = await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const waiting = await server.services.store.db.all('SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [me!.pid]);
+  return waiting.length > 0;
 }

@@ -8,8 +8,9 @@ import { SECRET_HEADER } from '../../../server/connectors/bigcommerce-webhooks';
 import { checkConnectors } from '../../../server/connectors/check';
 import { buildDefinitions, DefinitionError } from '../../../server/definitions/load';
 import { Subscriber } from '../../../server/engine/subscriber';
-import { addCredential, countRows, installHeadless } from '../../helpers/flows';
+import { addCredential, blockedBy, countRows, installHeadless } from '../../helpers/flows';
 import { captureLogs } from '../../helpers/logs';
+import { waitUntil } from '../../helpers/process';
 import { startPublicUrl } from '../../helpers/public-url';
 import { createUser, startTestServer, storeKind, waitForExecution, type TestServer } from '../../helpers/server';
 
@@ -20,7 +21,7 @@ const LINES = [
 ];
 
 /** BigCommerce, with one workflow: each new order streams a few of its fields, fetched from the store, to `sinkUrl`. */
-const integration = (sinkUrl: string, trigger: Record<string, unknown> = { type: 'app', connector: 'bigcommerce', event: 'store/order/created' }) => ({
+const integration = (sinkUrl: string, trigger: Record<string, unknown> = { type: 'app', connector: 'bigcommerce', event: 'store/order/created' }, version = 1) => ({
   id: 'bigcommerce',
   app: 'BigCommerce',
   connector: 'bigcommerce',
@@ -29,7 +30,7 @@ const integration = (sinkUrl: string, trigger: Record<string, unknown> = { type:
     {
       id: 'order-created',
       name: 'Send each new BigCommerce order to AcmeCo',
-      version: 1,
+      version,
       trigger,
       blocks: [
         {
@@ -75,11 +76,13 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
   let server: TestServer;
   let userId: string;
   let credentialId: string;
+  /** The released workflow: a test changes it, then restarts the server. */
+  let release: { trigger?: Record<string, unknown>; version: number };
 
   /** The subscription runner, stopped: each test drives it with `tick()` at the clock's time, and what it did is in the store and the fake once that resolves. */
   const runner = () => server.services.engine.runners.get('app')!;
   const tick = () => runner().tick();
-  const start = async (trigger?: Record<string, unknown>) => {
+  const start = async () => {
     server = await startTestServer({
       env: {
         WORKERS: 'on',
@@ -89,7 +92,7 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
         BIGCOMMERCE_API_URL: fake.url,
         PUBLIC_URL: publicUrl.url,
       },
-      definitions: () => buildDefinitions([integration(sink.url, trigger)]),
+      definitions: () => buildDefinitions([integration(sink.url, release.trigger, release.version)]),
     });
     await runner().stop();
   };
@@ -107,6 +110,7 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
     sink = await startSink();
     publicUrl = await startPublicUrl(() => server);
     clock = testClock('2031-03-03T08:00:00.000Z');
+    release = { version: 1 };
     await start();
     userId = await createUser(server, 'merchant');
     credentialId = await addCredential(server, userId, 'bigcommerce', STORE);
@@ -353,6 +357,39 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
     expect(calls('POST', '/stores/abc123/v3/hooks')).toBe(1);
     expect(calls('PUT', `/stores/abc123/v3/hooks/${hook!.id}`)).toBe(1);
     expect(await subscriptions()).toMatchObject([{ status: 'subscribed', remoteId: String(hook!.id), destination: hook!.destination }]);
+  });
+
+  it('does not subscribe, at another process’s first round, an installation that an upgrade moves off the app trigger', async () => {
+    await installHeadless(server, userId, 'bigcommerce', { credentialId });
+    const id = await installationId();
+    release = { trigger: { type: 'webhook' }, version: 2 };
+    await server.restart();
+    await runner().stop();
+    // Installed before subscriptions were kept (the restarted runner's first round may have subscribed it: that is forgotten too).
+    await server.services.store.db.run('DELETE FROM app_subscriptions');
+    fake.hooks.clear();
+    const posted = calls('POST', '/stores/abc123/v3/hooks');
+    const { store, engine } = server.services;
+    const other = new Subscriber({ store, now: engine.now, wake: () => {}, pollMs: 60_000, apps: engine.deps });
+
+    // Its first round plans what has no subscription while the upgrade is between its write and its commit.
+    let round: Promise<void> | undefined;
+    await store.installations.setVersion(userId, 'order-created', 2, async (tx) => {
+      let settled = false;
+      round = other.tick().finally(() => (settled = true));
+      // On SQLite the round waits for the transaction to end; on PostgreSQL it runs until it waits for this transaction.
+      if (store.db.dialect === 'postgres')
+        await waitUntil(
+          async () => settled || (await blockedBy(server, tx)),
+          10_000,
+          () => 'the round to end or wait for the upgrade',
+        );
+    });
+    await round;
+    await tick();
+    expect(await subscriptions(id)).toEqual([]);
+    expect(hooks()).toEqual([]);
+    expect(calls('POST', '/stores/abc123/v3/hooks')).toBe(posted);
   });
 
   it('moves each subscription to the server’s new public URL, removing the one to the old URL', async () => {

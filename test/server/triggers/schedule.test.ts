@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { startSink } from '../../../demo/fakes/sink';
 import { buildDefinitions, DefinitionError, loadDefinitions } from '../../../server/definitions/load';
 import { acmeIntegration } from '../../helpers/definitions';
-import { countRows, installHeadless } from '../../helpers/flows';
+import { blockedBy, countRows, installHeadless } from '../../helpers/flows';
 import { captureLogs } from '../../helpers/logs';
 import { callApi, processStore, startProcess, waitUntil, type RunningProcess } from '../../helpers/process';
 import { createUser, startTestServer, storeKind, waitForExecution, type TestServer } from '../../helpers/server';
@@ -186,6 +186,31 @@ describe(`the schedule trigger (${storeKind})`, () => {
     release = { trigger: { type: 'webhook' }, version: 3 };
     await server.restart();
     expect((await server.request('PUT', '/workflows/daily-report/upgrade', { body: { userId } })).body).toMatchObject({ upgraded: true, version: 3 });
+    expect(await countRows(server, 'schedule_states')).toBe(0);
+  });
+
+  it('does not plan again an installation that an upgrade moves off its schedule while the first round plans', async () => {
+    await installHeadless(server, userId, 'acme');
+    release = { trigger: { type: 'webhook' }, version: 2 };
+    await server.restart();
+    await tick(); // the restarted scheduler's own first round, before the race this test makes
+
+    // The first round of another process plans version 1's installations while the upgrade to
+    // version 2 is between its removal of the plan and its commit.
+    const store = server.services.store;
+    const db = store.db;
+    let planning: Promise<number> | undefined;
+    await store.installations.setVersion(userId, 'daily-report', 2, async (tx) => {
+      planning = store.schedules.planActive('daily-report', 1, { cron: CRON, timezone: 'Europe/Paris' }, Date.parse(NINE_PARIS(MONDAY)));
+      // On SQLite it waits for the transaction to end; on PostgreSQL it reaches the installation and waits for this transaction.
+      if (db.dialect === 'postgres')
+        await waitUntil(
+          () => blockedBy(server, tx),
+          10_000,
+          () => 'the planning to wait for the upgrade',
+        );
+    });
+    expect(await planning).toBe(0);
     expect(await countRows(server, 'schedule_states')).toBe(0);
   });
 
