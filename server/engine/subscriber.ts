@@ -75,7 +75,8 @@ export class Subscriber extends RoundLoop {
     let count = 0;
     for (const version of await store.versions.all()) {
       const { trigger } = version.definition;
-      if (trigger.type !== 'app' || !findConnector(trigger.connector)?.webhooks) continue;
+      const connector = trigger.type === 'app' ? findConnector(trigger.connector) : undefined;
+      if (trigger.type !== 'app' || !connector?.webhooks) continue;
       for (const installationId of await store.subscriptions.unplanned(version.workflowId, version.version)) {
         // Read again, locked, in the transaction that plans it: a change since (an upgrade, a
         // deactivation, another account) has made its own plan, which this one must not undo.
@@ -83,14 +84,7 @@ export class Subscriber extends RoundLoop {
           const installation = await store.installations.activeAt(installationId, version.version, tx);
           if (!installation) return false;
           const { userId, credentialIds } = installation;
-          const wanted = {
-            installationId,
-            userId,
-            connector: findConnector(trigger.connector)!.id,
-            event: trigger.event,
-            credentialId: credentialIds[0] ?? null,
-            subscribed: true,
-          };
+          const wanted = { installationId, userId, connector: connector.id, event: trigger.event, credentialId: credentialIds[0] ?? null, subscribed: true };
           await store.subscriptions.want(wanted, this.deps.now(), tx);
           return true;
         });

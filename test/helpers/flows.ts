@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { SqlExecutor } from '../../server/store/db';
+import { waitUntil } from './process';
 import { createUser, type TestServer } from './server';
 
 /** Stores an API-key credential for `app` through the headless API and returns its id. */
@@ -55,11 +56,18 @@ export async function countRows(server: TestServer, table: string, where = '1 = 
 }
 
 /**
- * Whether another PostgreSQL session waits for a lock that the transaction `tx` holds: the sentinel
- * of a test that holds a change open to race something against it.
+ * For a test that holds a change open (`tx`) to race something against it: on PostgreSQL, waits
+ * until another session waits for a lock `tx` holds, or `ended()` (the racer finished without
+ * waiting). On SQLite it returns at once: the racer's queries wait for `tx` to end anyway.
  */
-export async function blockedBy(server: TestServer, tx: SqlExecutor): Promise<boolean> {
-  const me = await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-  const waiting = await server.services.store.db.all('SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [me!.pid]);
-  return waiting.length > 0;
+export async function untilBlockedBy(server: TestServer, tx: SqlExecutor, what: string, ended = () => false): Promise<void> {
+  const { db } = server.services.store;
+  if (db.dialect !== 'postgres') return;
+  const me = (await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!.pid;
+  const blocked = async () => (await db.all('SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [me])).length > 0;
+  await waitUntil(
+    async () => ended() || (await blocked()),
+    10_000,
+    () => what,
+  );
 }

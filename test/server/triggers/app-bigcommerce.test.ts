@@ -8,9 +8,8 @@ import { SECRET_HEADER } from '../../../server/connectors/bigcommerce-webhooks';
 import { checkConnectors } from '../../../server/connectors/check';
 import { buildDefinitions, DefinitionError } from '../../../server/definitions/load';
 import { Subscriber } from '../../../server/engine/subscriber';
-import { addCredential, blockedBy, countRows, installHeadless } from '../../helpers/flows';
+import { addCredential, countRows, installHeadless, untilBlockedBy } from '../../helpers/flows';
 import { captureLogs } from '../../helpers/logs';
-import { waitUntil } from '../../helpers/process';
 import { startPublicUrl } from '../../helpers/public-url';
 import { createUser, startTestServer, storeKind, waitForExecution, type TestServer } from '../../helpers/server';
 
@@ -377,13 +376,7 @@ describe(`the app trigger with BigCommerce (${storeKind})`, () => {
     await store.installations.setVersion(userId, 'order-created', 2, async (tx) => {
       let settled = false;
       round = other.tick().finally(() => (settled = true));
-      // On SQLite the round waits for the transaction to end; on PostgreSQL it runs until it waits for this transaction.
-      if (store.db.dialect === 'postgres')
-        await waitUntil(
-          async () => settled || (await blockedBy(server, tx)),
-          10_000,
-          () => 'the round to end or wait for the upgrade',
-        );
+      await untilBlockedBy(server, tx, 'the round to end or wait for the upgrade', () => settled);
     });
     await round;
     await tick();

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { startSink } from '../../../demo/fakes/sink';
 import { buildDefinitions, DefinitionError, loadDefinitions } from '../../../server/definitions/load';
 import { acmeIntegration } from '../../helpers/definitions';
-import { blockedBy, countRows, installHeadless } from '../../helpers/flows';
+import { countRows, installHeadless, untilBlockedBy } from '../../helpers/flows';
 import { captureLogs } from '../../helpers/logs';
 import { callApi, processStore, startProcess, waitUntil, type RunningProcess } from '../../helpers/process';
 import { createUser, startTestServer, storeKind, waitForExecution, type TestServer } from '../../helpers/server';
@@ -198,17 +198,10 @@ describe(`the schedule trigger (${storeKind})`, () => {
     // The first round of another process plans version 1's installations while the upgrade to
     // version 2 is between its removal of the plan and its commit.
     const store = server.services.store;
-    const db = store.db;
     let planning: Promise<number> | undefined;
     await store.installations.setVersion(userId, 'daily-report', 2, async (tx) => {
       planning = store.schedules.planActive('daily-report', 1, { cron: CRON, timezone: 'Europe/Paris' }, Date.parse(NINE_PARIS(MONDAY)));
-      // On SQLite it waits for the transaction to end; on PostgreSQL it reaches the installation and waits for this transaction.
-      if (db.dialect === 'postgres')
-        await waitUntil(
-          () => blockedBy(server, tx),
-          10_000,
-          () => 'the planning to wait for the upgrade',
-        );
+      await untilBlockedBy(server, tx, 'the planning to wait for the upgrade');
     });
     expect(await planning).toBe(0);
     expect(await countRows(server, 'schedule_states')).toBe(0);
