@@ -5,9 +5,14 @@
  *    2 cores. A server with WORKERS=off queues N "Order Paid" events (Stream Data to a sink on
  *    loopback) while the workers, started and warmed up beforehand, are stopped; then they go on
  *    and drain the queue. The rate is taken between the 10th and the 90th percentile of arrivals,
- *    so the tail does not count. The drains of 1, 2 and 3 workers run in turns, ROUNDS times, and
- *    each ratio is the median of its rounds' (the machine drifts over minutes: one drain of 1
- *    worker measured 780 to 1,146 executions/s in the same hour). The cores each part used during
+ *    so the tail does not count. Each drain starts on emptied tables (events, executions, steps):
+ *    on one that kept every earlier drain's rows, PostgreSQL's CPU per execution rose from 0.17 to
+ *    0.41 ms over eight drains, so whichever count ran later was measured on a larger store. The
+ *    drains of 1, 2 and 3 workers run in turns, ROUNDS times, every other round in the opposite
+ *    order (1, 2, 3, then 3, 2, 1), so that a drift of the machine during a round weighs on both
+ *    sides of a ratio alike; each ratio is the median of its rounds' (the machine drifts over
+ *    minutes: one drain of 1 worker measured 780 to 1,146 executions/s in the same hour, and the
+ *    same code's 2-worker ratio 1.67 to 2.29 over seven runs of three rounds). The cores each part used during
  *    the drain, and how often the quota held the workers back, say where the next limit is.
  *    Without cgroups (not root), the workers run unlimited and the rows say so.
  */
@@ -34,8 +39,8 @@ import {
 } from './common';
 
 const EVENTS = 8000;
-/** Turns of the 1, 2 and 3 worker drains; each ratio is the median of the rounds'. */
-const ROUNDS = 3;
+/** Turns of the 1, 2 and 3 worker drains (every other one in the opposite order); each ratio is the median of the rounds'. */
+const ROUNDS = 4;
 /** Events each new set of workers delivers before the measured drain (see the warm-up below). */
 const WARM_UP = 3000;
 const LATENCY_RATE = 500;
@@ -76,7 +81,7 @@ export interface ScaleOutStep {
 }
 
 export interface ScaleOutResult {
-  /** Each round's drains, in the order of the worker counts. */
+  /** Each round's drains, in the order they ran (the worker counts, reversed every other round). */
   rounds: ScaleOutStep[][];
   latency: ScaledLatency;
   /** How each worker's quota was set, or why there was none. */
@@ -124,6 +129,8 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
     /** Queues EVENTS executions with `count` worker processes stopped, then lets them drain the queue. */
     async function drain(count: number, round: number): Promise<ScaleOutStep> {
       sink.reset();
+      // Every drain on the same store: no earlier drain's rows (see the top of this file).
+      await store.query('TRUNCATE events, executions, steps CASCADE');
       process.stdout.write(
         `  PostgreSQL, round ${round} of ${ROUNDS}: ${int(EVENTS)} executions queued, ${count} worker process${count > 1 ? 'es' : ''}${limited ? ` at ${WORKER_CPU} core each` : ''}… `,
       );
@@ -180,7 +187,8 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
     const rounds: ScaleOutStep[][] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const steps: ScaleOutStep[] = [];
-      for (const count of limited ? counts : [1, 2]) steps.push(await drain(count, round));
+      const order = limited ? counts : [1, 2];
+      for (const count of round % 2 === 1 ? order : [...order].reverse()) steps.push(await drain(count, round));
       rounds.push(steps);
     }
     return { rounds, latency, quota };
@@ -197,7 +205,7 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
 }
 
 export function scaleOutRows({ rounds, latency, quota }: ScaleOutResult): Row[] {
-  const counts = rounds[0]!.map((s) => s.workers);
+  const counts = rounds[0]!.map((s) => s.workers).sort((a, b) => a - b);
   /** Each round's drain with `n` workers. */
   const of = (n: number) => rounds.map((steps) => steps.find((s) => s.workers === n)!);
   /** The round whose rate was the median of `n` workers' drains: its CPU figures are shown. */
