@@ -83,11 +83,13 @@ export class Events {
   private dispatcher?: Dispatcher;
 
   constructor(private readonly db: Db) {
-    // SQLite has one writer; PostgreSQL commits several batches at once on its pool. One batch in
-    // flight on PostgreSQL too cost 17–38% less CPU per accepted event (larger batches), but two
-    // worker processes then scaled less on the backlog it queued (5 of 6 interleaved pairs), for a
-    // reason not yet found: bench/RESULTS.md, History, "one PostgreSQL accept batch in flight".
-    this.batches = new GroupCommit((inputs) => this.acceptAll(inputs), db.dialect === 'sqlite' ? 1 : 4, MAX_BATCH);
+    // One batch in flight on both stores. SQLite has one writer. On PostgreSQL more batches in flight
+    // split the same events into smaller batches, each paying its round trip, statement and WAL
+    // flush again: with four, accepting cost 17–38% more CPU per event (server and PostgreSQL) at
+    // the same rate, and delivery was no faster. Two worker processes draining the backlog it
+    // queues scaled the same with one or four once each drain ran on the same store
+    // (bench/RESULTS.md, History, "one PostgreSQL accept batch in flight").
+    this.batches = new GroupCommit((inputs) => this.acceptAll(inputs), 1, MAX_BATCH);
   }
 
   /** Hands new executions straight to this worker when it has room (undefined: queue them all). */
