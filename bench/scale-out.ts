@@ -74,6 +74,8 @@ export interface ScaleOutStep {
   cpuBusy: number;
   /** Cores used during the drain, on average: by the worker processes, by PostgreSQL, by the benchmark's sink. */
   cores: { workers: number; postgres: number; sink: number };
+  /** The worker processes' CPU per execution delivered, in ms: at their quota, what sets the rate. */
+  workerMs: number;
   /** Share of the drain's quota periods in which a worker was held back at its quota (0–1); undefined without quotas. */
   throttled?: number;
   delivered: number;
@@ -162,8 +164,9 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
       const after = cpuTimes();
       const seconds = (Date.now() - started) / 1000;
       const sinkUsage = process.cpuUsage(sinkBefore);
+      const workersCpu = processCpuSeconds(workers.map((w) => w.pid)) - workersBefore;
       const cores = {
-        workers: (processCpuSeconds(workers.map((w) => w.pid)) - workersBefore) / seconds,
+        workers: workersCpu / seconds,
         postgres: postgresCpu() / seconds,
         sink: (sinkUsage.user + sinkUsage.system) / 1e6 / seconds,
       };
@@ -176,9 +179,10 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
       const t10 = quantile(times, 0.1);
       const t90 = quantile(times, 0.9);
       const perSecond = (0.8 * times.length) / ((t90 - t10) / 1000);
-      const step = { workers: count, perSecond, cpuBusy: busyShare(before, after), cores, throttled, delivered: sink.arrivals.size, duplicates: sink.duplicates() };
+      const workerMs = (workersCpu / Math.max(1, sink.arrivals.size)) * 1000;
+      const step = { workers: count, perSecond, cpuBusy: busyShare(before, after), cores, workerMs, throttled, delivered: sink.arrivals.size, duplicates: sink.duplicates() };
       console.log(
-        `${int(perSecond)} executions/s, machine CPU ${(step.cpuBusy * 100).toFixed(0)}% busy ` +
+        `${int(perSecond)} executions/s, worker CPU ${workerMs.toFixed(3)} ms per execution, machine CPU ${(step.cpuBusy * 100).toFixed(0)}% busy ` +
           `(cores: workers ${cores.workers.toFixed(2)}, PostgreSQL ${cores.postgres.toFixed(2)}, sink ${cores.sink.toFixed(2)}` +
           `${throttled === undefined ? '' : `; held at the quota in ${(throttled * 100).toFixed(0)}% of periods`})${all ? '' : ' (not all delivered in 300 s)'}`,
       );
@@ -230,6 +234,10 @@ export function scaleOutRows({ rounds, latency, quota }: ScaleOutResult): Row[] 
       ? `with ${last.workers} workers each was held at its quota in ${((last.throttled ?? 0) * 100).toFixed(0)}% of periods: the workers' CPU is still the limit; PostgreSQL used ${last.cores.postgres.toFixed(2)} cores, the machine was ${(last.cpuBusy * 100).toFixed(0)}% busy`
       : `with ${last.workers} workers they were held at their quota in only ${((last.throttled ?? 0) * 100).toFixed(0)}% of periods: the limit moved to PostgreSQL (${last.cores.postgres.toFixed(2)} cores) and the machine (${(last.cpuBusy * 100).toFixed(0)}% busy)`
     : '';
+  // At the quota a worker's rate is its quota over its CPU per execution: the ratio is 2 × (1 worker's ÷ 2 workers').
+  const perExecution = limited
+    ? `; each execution cost the workers ${median(of(1).map((s) => s.workerMs)).toFixed(3)} ms of CPU with 1 worker and ${median(of(2).map((s) => s.workerMs)).toFixed(3)} ms with 2 (medians of the rounds)`
+    : '';
   const quotaText = limited ? `${quota.cores} core per worker process: ${quota.setting}` : `none (${quota.unavailable})`;
   const all = rounds.flat();
   return [
@@ -249,7 +257,7 @@ export function scaleOutRows({ rounds, latency, quota }: ScaleOutResult): Row[] 
           .map((r) => int(r.perSecond))
           .join(
             ', ',
-          )}; in the median round: machine CPU ${(s.cpuBusy * 100).toFixed(0)}% busy; cores used: worker processes ${s.cores.workers.toFixed(2)}, PostgreSQL ${s.cores.postgres.toFixed(2)}, sink ${s.cores.sink.toFixed(2)}${s.throttled === undefined ? '' : `; held at the quota in ${(s.throttled * 100).toFixed(0)}% of periods`})`,
+          )}; in the median round: worker CPU ${s.workerMs.toFixed(3)} ms per execution; machine CPU ${(s.cpuBusy * 100).toFixed(0)}% busy; cores used: worker processes ${s.cores.workers.toFixed(2)}, PostgreSQL ${s.cores.postgres.toFixed(2)}, sink ${s.cores.sink.toFixed(2)}${s.throttled === undefined ? '' : `; held at the quota in ${(s.throttled * 100).toFixed(0)}% of periods`})`,
         '',
         '',
         '',
@@ -266,7 +274,7 @@ export function scaleOutRows({ rounds, latency, quota }: ScaleOutResult): Row[] 
       `PostgreSQL scale-out: 2 workers / 1 worker${limited ? ` (${quota.cores} core each)` : ''} (median of the rounds)`,
       `${factor.toFixed(2)}× (${roundsText(ratios(2))})${hasThree ? `; 3 workers: ${median(ratios(3)).toFixed(2)}× (${roundsText(ratios(3))})` : ''}`,
       limited
-        ? limit
+        ? limit + perExecution
         : saturated
           ? `${TARGET_FACTOR}× the 1-worker rate needs ${TARGET_FACTOR} × ${used(one).toFixed(2)} = ${needed.toFixed(2)} cores (1 worker used worker ${one.cores.workers.toFixed(2)} + PostgreSQL ${one.cores.postgres.toFixed(2)} + sink ${one.cores.sink.toFixed(2)}), more than the machine's ${cores}; with 2 workers the machine was ${(two.cpuBusy * 100).toFixed(0)}% busy`
           : '',
