@@ -12,9 +12,10 @@
  *    order (1, 2, 3, then 3, 2, 1), so that a drift of the machine during a round weighs on both
  *    sides of a ratio alike; each ratio is the median of its rounds' (the machine drifts over
  *    minutes: one drain of 1 worker measured 780 to 1,146 executions/s in the same hour, and the
- *    same code's 2-worker ratio 1.67 to 2.29 over seven runs of three rounds). The cores each part used during
- *    the drain, and how often the quota held the workers back, say where the next limit is.
- *    Without cgroups (not root), the workers run unlimited and the rows say so.
+ *    same code's 2-worker ratio 1.67 to 2.29 over seven runs of three rounds). The cores each part
+ *    used during the drain, the workers' CPU per execution (at the quota, what sets their rate),
+ *    and how often the quota held them back, say where the next limit is. Without cgroups (not
+ *    root), the workers run unlimited and the rows say so.
  */
 import os from 'node:os';
 import { cpuGroup, type CpuGroup } from './cgroup';
@@ -131,7 +132,7 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
     /** Queues EVENTS executions with `count` worker processes stopped, then lets them drain the queue. */
     async function drain(count: number, round: number): Promise<ScaleOutStep> {
       sink.reset();
-      // Every drain on the same store: no earlier drain's rows (see the top of this file).
+      // Every drain on emptied tables: no earlier drain's rows (see the top of this file).
       await store.query('TRUNCATE events, executions, steps CASCADE');
       process.stdout.write(
         `  PostgreSQL, round ${round} of ${ROUNDS}: ${int(EVENTS)} executions queued, ${count} worker process${count > 1 ? 'es' : ''}${limited ? ` at ${WORKER_CPU} core each` : ''}… `,

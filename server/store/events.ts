@@ -87,8 +87,8 @@ export class Events {
     // split the same events into smaller batches, each paying its round trip, statement and WAL
     // flush again: with four, accepting cost 17–38% more CPU per event (server and PostgreSQL) at
     // the same rate, and delivery was no faster. Two worker processes draining the backlog it
-    // queues scaled the same with one or four once each drain ran on the same store
-    // (bench/RESULTS.md, History, "one PostgreSQL accept batch in flight").
+    // queues scaled the same with one or four, once each drain of the benchmark started on emptied
+    // tables (bench/RESULTS.md, History, "one PostgreSQL accept batch in flight, adopted again").
     this.batches = new GroupCommit((inputs) => this.acceptAll(inputs), 1, MAX_BATCH);
   }
 
