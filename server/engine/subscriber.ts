@@ -75,8 +75,9 @@ export class Subscriber extends RoundLoop {
     let count = 0;
     for (const version of await store.versions.all()) {
       const { trigger } = version.definition;
-      const connector = trigger.type === 'app' ? findConnector(trigger.connector) : undefined;
-      if (trigger.type !== 'app' || !connector?.webhooks) continue;
+      if (trigger.type !== 'app') continue;
+      const connector = findConnector(trigger.connector);
+      if (!connector?.webhooks) continue;
       for (const installationId of await store.subscriptions.unplanned(version.workflowId, version.version)) {
         // Read again, locked, in the transaction that plans it: a change since (an upgrade, a
         // deactivation, another account) has made its own plan, which this one must not undo.
