@@ -154,3 +154,27 @@ export async function runToEnd(what: string, command: string, args: string[], en
   if (code !== 0) throw new Error(`${what} exited with ${code}: ${err || out}`);
   return { out, err };
 }
+
+export interface Canary {
+  /** The median CPU time (ms) of the canary's fixed work in samples taken between two `Date.now()` times. */
+  costBetween(from: number, to: number): number;
+  stop(): Promise<void>;
+}
+
+/** Starts bench/canary.ts: how fast the machine ran the same work, at any time since. */
+export async function startCanary(): Promise<Canary> {
+  const child = await startServer('bench/canary.ts', {}, /(canary) ready/);
+  return {
+    costBetween(from, to) {
+      const costs = child
+        .output()
+        .split('\n')
+        .map((line) => line.split(' ').map(Number))
+        .filter(([at, cost]) => at! >= from && at! <= to && Number.isFinite(cost))
+        .map(([, cost]) => cost!)
+        .sort((a, b) => a - b);
+      return costs.length === 0 ? NaN : costs[Math.floor(costs.length / 2)]!;
+    },
+    stop: () => child.kill(),
+  };
+}

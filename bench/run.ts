@@ -4,7 +4,7 @@
  * 1. accept    (bench/accept.ts)    POST /run/event against bare Hono; kill -9 under load.
  * 2. delivery  (bench/delivery.ts)  accept → arrival at a Stream Data sink at 1 k events/s; flat-out delivery rate.
  * 3. growth    (bench/growth.ts)    accept p99 with 1 k, 100 k, 1 M installations.
- * 4. scale-out (bench/scale-out.ts) PostgreSQL, 1, 2 and 3 worker processes under CPU quotas.
+ * 4. scale-out (bench/scale-out.ts) PostgreSQL, 1, 2 and 3 worker processes under CPU quotas, in turn and side by side.
  * 5. widget    (bench/widget.ts)    loader, UI and locale gzip bytes beside the peers'; Alloy.install → interactive modal, cold and preloaded.
  * 6. fairness  (bench/fairness.ts)  user A floods 5,000 events, user B sends one: B's accept → start, in ms and in A's executions.
  *
