@@ -47,6 +47,12 @@ const TARGET_P99_MS = 10;
 /** Accept p99 against bare Hono's in the same round, on SQLite. */
 const TARGET_P99_RATIO = 1.5;
 /**
+ * PostgreSQL accept: cores per 1,000 req/s, server plus PostgreSQL, in the table when the target
+ * was set (bare Hono's server took 0.05 then), and the cut asked of it.
+ */
+const POSTGRES_CPU_BEFORE = 0.24;
+const POSTGRES_CPU_CUT = 0.4;
+/**
  * The offered rate of the paced rounds: below every server's flat-out rate (bare Hono's, and each
  * store's), so that their p99 is the latency a request meets, not the queue a saturated closed
  * loop builds (flat out, a connection's wait is CONNECTIONS ÷ req/s on average: Little's law).
@@ -329,6 +335,17 @@ export function acceptRows({ bare, barePaced, stores }: AcceptSection): Row[] {
         '',
         '',
       ],
+      ...(a.store === 'PostgreSQL'
+        ? [
+            [
+              'PostgreSQL accept: CPU per event, server + PostgreSQL, against the table when the target was set (cores per 1,000 req/s)',
+              `${coresText(cost.server + cost.postgres)} (${Math.round(((cost.server + cost.postgres) / POSTGRES_CPU_BEFORE - 1) * 100)}% from ${coresText(POSTGRES_CPU_BEFORE)}); ${((cost.server + cost.postgres) / bareCost.server).toFixed(1)}× bare Hono's server in the same rounds`,
+              `${coresText(POSTGRES_CPU_BEFORE)} was measured on another day: the same code's CPU moves by a fifth or more with the machine (bench/canary.ts), so read the ratio to bare Hono beside it`,
+              `≤ ${coresText(POSTGRES_CPU_BEFORE * (1 - POSTGRES_CPU_CUT))} (−${POSTGRES_CPU_CUT * 100}%)`,
+              mark(cost.server + cost.postgres <= POSTGRES_CPU_BEFORE * (1 - POSTGRES_CPU_CUT)),
+            ] satisfies Row,
+          ]
+        : []),
       [`${a.store} accept: its JavaScript thread busy (median of the rounds)`, mainBusy(a.rounds), MAIN_THREAD, '', ''],
       [
         `${a.store} accept: cores the target ratio would take at these costs`,
