@@ -52,6 +52,8 @@ const TARGET_P99_RATIO = 1.5;
  */
 const POSTGRES_CPU_BEFORE = 0.24;
 const POSTGRES_CPU_CUT = 0.4;
+/** A change as the table writes it: `−26%`, `+4%`. */
+const signedPercent = (change: number) => `${change < 0 ? '−' : '+'}${Math.abs(Math.round(change * 100))}%`;
 /**
  * The offered rate of the paced rounds: below every server's flat-out rate (bare Hono's, and each
  * store's), so that their p99 is the latency a request meets, not the queue a saturated closed
@@ -339,7 +341,7 @@ export function acceptRows({ bare, barePaced, stores }: AcceptSection): Row[] {
         ? [
             [
               'PostgreSQL accept: CPU per event, server + PostgreSQL, against the table when the target was set (cores per 1,000 req/s)',
-              `${coresText(cost.server + cost.postgres)} (${Math.round(((cost.server + cost.postgres) / POSTGRES_CPU_BEFORE - 1) * 100)}% from ${coresText(POSTGRES_CPU_BEFORE)}); ${((cost.server + cost.postgres) / bareCost.server).toFixed(1)}× bare Hono's server in the same rounds`,
+              `${coresText(cost.server + cost.postgres)} (${signedPercent((cost.server + cost.postgres) / POSTGRES_CPU_BEFORE - 1)} from ${coresText(POSTGRES_CPU_BEFORE)}); ${((cost.server + cost.postgres) / bareCost.server).toFixed(1)}× bare Hono's server in the same rounds`,
               `${coresText(POSTGRES_CPU_BEFORE)} was measured on another day: the same code's CPU moves by a fifth or more with the machine (bench/canary.ts), so read the ratio to bare Hono beside it`,
               `≤ ${coresText(POSTGRES_CPU_BEFORE * (1 - POSTGRES_CPU_CUT))} (−${POSTGRES_CPU_CUT * 100}%)`,
               mark(cost.server + cost.postgres <= POSTGRES_CPU_BEFORE * (1 - POSTGRES_CPU_CUT)),
