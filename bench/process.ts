@@ -1,6 +1,7 @@
 /** Child processes of the benchmark: the servers under test and the load generator. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { quantile } from './common';
 
 export const root = path.resolve(import.meta.dirname, '..');
 
@@ -171,9 +172,8 @@ export async function startCanary(): Promise<Canary> {
         .split('\n')
         .map((line) => line.split(' ').map(Number))
         .filter(([at, cost]) => at! >= from && at! <= to && Number.isFinite(cost))
-        .map(([, cost]) => cost!)
-        .sort((a, b) => a - b);
-      return costs.length === 0 ? NaN : costs[Math.floor(costs.length / 2)]!;
+        .map(([, cost]) => cost!);
+      return quantile(costs, 0.5);
     },
     stop: () => child.kill(),
   };

@@ -267,7 +267,7 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
      * is counted over the seconds in which both drained (from the later of the two 10th percentiles
      * of arrivals to the earlier of the two 90th), so both ran on the same machine at the same time.
      */
-    async function sideBySide(round: number): Promise<SideBySideStep> {
+    async function sideBySide(round: number, other: Side): Promise<SideBySideStep> {
       process.stdout.write(
         `  PostgreSQL side by side, round ${round} of ${SIDE_BY_SIDE_ROUNDS}: 1 worker process and 2, ${int(EVENTS)} and ${int(2 * EVENTS)} executions queued… `,
       );
@@ -315,8 +315,10 @@ export async function scaleOut(pgUrl: string): Promise<ScaleOutResult> {
       rounds.push(steps);
     }
     const pairs: SideBySideStep[] = [];
-    const other = limited ? await openSide() : main;
-    if (limited) for (let round = 1; round <= SIDE_BY_SIDE_ROUNDS; round++) pairs.push(await sideBySide(round));
+    if (limited) {
+      const other = await openSide();
+      for (let round = 1; round <= SIDE_BY_SIDE_ROUNDS; round++) pairs.push(await sideBySide(round, other));
+    }
     return { rounds, pairs, latency, quota };
   } catch (err) {
     for (const side of sides) console.error(side.server?.output());
